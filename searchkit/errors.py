@@ -1,0 +1,143 @@
+"""Every error searchkit raises on purpose, in one tree.
+
+::
+
+    SearchkitError                      catch this to catch anything searchkit raises
+    ├── ArticleError(ValueError)        one article is invalid: which field, where it came from
+    ├── ReadError(ValueError)           a file cannot be read as articles at all
+    │   └── UnsupportedFormatError      the file's format is not one searchkit reads
+    ├── QueryError(ValueError)          a query cannot be run
+    │   ├── QuerySyntaxError            strict parsing failed: says at which character
+    │   └── QueryTooComplexError        the query would cost more than the documented bounds
+    ├── IndexNotFoundError(FileNotFoundError)   no index at that path
+    ├── IndexExistsError(FileExistsError)       something is already at that path
+    ├── IndexVersionError               the index was made by an incompatible searchkit
+    ├── IndexCorruptError               files are missing or damaged (see ``Index.check``)
+    ├── IndexLockedError(TimeoutError)  another writer held the lock past the timeout
+    └── UnsafePathError(ValueError)     a path tries to reach outside the folder it names
+
+Each error mixes in the builtin a caller would naturally catch, so ``except ValueError``
+around a call that validates input keeps working. Messages say what was wrong, where
+(file:line, field, query position) and, where there is one, what to do about it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+__all__ = [
+    "ArticleError",
+    "IndexCorruptError",
+    "IndexExistsError",
+    "IndexLockedError",
+    "IndexNotFoundError",
+    "IndexVersionError",
+    "QueryError",
+    "QuerySyntaxError",
+    "QueryTooComplexError",
+    "ReadError",
+    "SearchkitError",
+    "UnsafePathError",
+    "UnsupportedFormatError",
+]
+
+
+class SearchkitError(Exception):
+    """The root of every error searchkit raises on purpose."""
+
+
+class ArticleError(SearchkitError, ValueError):
+    """One article is invalid.
+
+    ``location`` says where it came from (``file.txt``, ``feed.jsonl:17``, ``record 3``)
+    and ``field`` which field was wrong, when one was.
+    """
+
+    def __init__(self, reason: str, *, location: str | None = None, field: str | None = None):
+        self.reason = reason
+        self.location = location
+        self.field = field
+        where = f"{location}: " if location else ""
+        what = f"field {field!r}: " if field else ""
+        super().__init__(f"{where}{what}{reason}")
+
+
+class ReadError(SearchkitError, ValueError):
+    """A file cannot be read as articles (missing, unreadable, or not articles at all)."""
+
+    def __init__(self, reason: str, *, path: Path | str | None = None, line: int | None = None):
+        self.reason = reason
+        self.path = Path(path) if path is not None else None
+        self.line = line
+        where = ""
+        if path is not None:
+            where = f"{path}:{line}: " if line is not None else f"{path}: "
+        super().__init__(f"{where}{reason}")
+
+
+class UnsupportedFormatError(ReadError):
+    """The file's format is not one searchkit reads."""
+
+
+class QueryError(SearchkitError, ValueError):
+    """A query cannot be run."""
+
+
+class QuerySyntaxError(QueryError):
+    """Strict parsing failed. ``position`` is the 0-based character offset in the query."""
+
+    def __init__(self, reason: str, *, query: str, position: int):
+        self.reason = reason
+        self.query = query
+        self.position = position
+        pointer = " " * position + "^"
+        super().__init__(f"{reason} at position {position}\n  {query}\n  {pointer}")
+
+
+class QueryTooComplexError(QueryError):
+    """The query exceeds a documented bound (terms, nesting, expansions, edit distance)."""
+
+
+class IndexNotFoundError(SearchkitError, FileNotFoundError):
+    """There is no searchkit index at the path."""
+
+    def __init__(self, path: Path | str, hint: str = ""):
+        self.path = Path(path)
+        message = f"no searchkit index at {path}"
+        super().__init__(f"{message}; {hint}" if hint else message)
+
+
+class IndexExistsError(SearchkitError, FileExistsError):
+    """``Index.create`` found something already at the path."""
+
+    def __init__(self, path: Path | str):
+        self.path = Path(path)
+        super().__init__(
+            f"{path} already exists; open it with Index.open, or choose an empty or new folder"
+        )
+
+
+class IndexVersionError(SearchkitError):
+    """The index was written by an incompatible version of searchkit."""
+
+
+class IndexCorruptError(SearchkitError):
+    """Index files are missing or damaged."""
+
+
+class IndexLockedError(SearchkitError, TimeoutError):
+    """Another writer held the index's write lock for longer than the timeout."""
+
+    def __init__(self, path: Path | str, timeout: float, holder: str | None = None):
+        self.path = Path(path)
+        self.timeout = timeout
+        self.holder = holder
+        by = f" by {holder}" if holder else ""
+        super().__init__(
+            f"index {path} is locked{by}; waited {timeout:g}s for the write lock. "
+            "Retry later or raise lock_timeout"
+        )
+
+
+class UnsafePathError(SearchkitError, ValueError):
+    """A user-supplied path or name tries to reach outside the folder it names."""

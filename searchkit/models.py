@@ -1,0 +1,352 @@
+"""searchkit's data: the Article that goes in, and the results that come out.
+
+An :class:`Article` is validated when it is made; any problem raises
+:class:`~searchkit.errors.ArticleError` naming the field. Results (:class:`Hit`,
+:class:`Snippet`, :class:`Facets`, :class:`SearchResults`) are frozen, and
+:meth:`SearchResults.to_json` is the one JSON form shared by the library and the CLI.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+import unicodedata
+from collections.abc import Mapping
+import datetime as dt
+from typing import Any, Literal
+
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .dates import parse_published
+from .errors import ArticleError
+from .urls import canonical_url, is_web_url
+
+__all__ = [
+    "Article",
+    "FacetValue",
+    "Facets",
+    "Hit",
+    "RenderFormat",
+    "SearchResults",
+    "Snippet",
+    "SnippetField",
+]
+
+SnippetField = Literal["headline", "body", "background"]
+RenderFormat = Literal["text", "html", "ansi"]
+
+# C0/C1 control characters other than tab and newline carry nothing a reader sees.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_SPACES = re.compile(r"\s+")
+MAX_ID_LENGTH = 512
+
+
+def _clean_text(value: str) -> str:
+    return _CONTROL.sub("", value.replace("\r\n", "\n").replace("\r", "\n")).strip()
+
+
+def _one_line(value: str) -> str:
+    return _SPACES.sub(" ", _CONTROL.sub("", value)).strip()
+
+
+def derive_id(*, url: str | None, source: str | None, day: dt.date | None, headline: str, body: str) -> str:
+    """The stable id of an article that came without one.
+
+    From the canonical URL when there is one; else from source, date and headline (the
+    start of the body when there is no headline). 16 hex characters of SHA-256.
+    """
+    if url:
+        key = "url\x1f" + canonical_url(url)
+    else:
+        text = headline or body[:500]
+        key = "\x1f".join(("doc", (source or "").casefold(), day.isoformat() if day else "", _one_line(text)))
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
+
+
+class Article(BaseModel):
+    """One news article.
+
+    ``id`` is optional on input: when absent it is derived from the canonical ``url``,
+    else from ``source`` + ``date`` + ``headline`` (see :func:`derive_id`), so the same
+    article read twice gets the same id. ``date`` is a calendar date; when the input
+    carried a time, the full timestamp is kept in ``meta["published_at"]``. Extra
+    metadata (authors, tags, language, ...) lives in ``meta`` and is kept as given.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
+
+    id: str
+    headline: str = ""
+    body: str = ""
+    background: list[str] = Field(default_factory=list)
+    source: str | None = None
+    date: dt.date | None = None
+    url: str | None = None
+    attribution: str | None = None
+    meta: dict[str, Any] = Field(default_factory=dict)
+
+    def __init__(self, /, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            raise _article_error(exc, location=None) from None
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], *, location: str | None = None) -> Article:
+        """Validate ``data`` (field names as in the model) into an Article.
+
+        Raises :class:`ArticleError` with ``location`` and the failing field.
+        """
+        try:
+            return cls.model_validate(dict(data))
+        except ValidationError as exc:
+            raise _article_error(exc, location=location) from None
+        except ArticleError as exc:
+            raise ArticleError(exc.reason, location=location, field=exc.field) from None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _prepare(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        raw_date = data.get("date")
+        if isinstance(raw_date, str):
+            if raw_date.strip():
+                try:
+                    parsed = parse_published(raw_date)
+                except ValueError as exc:
+                    raise ArticleError(str(exc), field="date") from None
+                data["date"] = parsed
+            else:
+                data["date"] = None
+        if isinstance(data.get("date"), dt.datetime):
+            stamp: dt.datetime = data["date"]
+            data["meta"] = {**(data.get("meta") or {}), "published_at": stamp.isoformat()}
+            data["date"] = stamp.date()
+        if not data.get("id"):
+            headline = _one_line(str(data.get("headline") or ""))
+            body = _clean_text(str(data.get("body") or ""))
+            url = data.get("url") or None
+            source = data.get("source")
+            day = data.get("date")
+            data["id"] = derive_id(
+                url=url if isinstance(url, str) and is_web_url(url) else None,
+                source=source if isinstance(source, str) else None,
+                day=day if isinstance(day, dt.date) else None,
+                headline=headline,
+                body=body,
+            )
+        return data
+
+    @field_validator("id", mode="before")
+    @classmethod
+    def _check_id(cls, value: Any) -> str:
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
+        if not isinstance(value, str):
+            raise ValueError("must be a string")
+        value = value.strip()
+        if not value:
+            raise ValueError("must not be empty")
+        if len(value) > MAX_ID_LENGTH:
+            raise ValueError(f"is {len(value)} characters long; the limit is {MAX_ID_LENGTH}")
+        if _CONTROL.search(value) or "\n" in value or "\t" in value:
+            raise ValueError("must not contain control characters")
+        return value
+
+    @field_validator("headline", mode="after")
+    @classmethod
+    def _check_headline(cls, value: str) -> str:
+        return _one_line(value)
+
+    @field_validator("body", mode="after")
+    @classmethod
+    def _check_body(cls, value: str) -> str:
+        return _clean_text(value)
+
+    @field_validator("background", mode="before")
+    @classmethod
+    def _check_background(cls, value: Any) -> Any:
+        if value is None:
+            return []
+        if isinstance(value, str):
+            return [value]
+        return value
+
+    @field_validator("background", mode="after")
+    @classmethod
+    def _clean_background(cls, value: list[str]) -> list[str]:
+        return [item for item in (_one_line(v) for v in value) if item]
+
+    @field_validator("source", "attribution", mode="after")
+    @classmethod
+    def _check_optional_line(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        return _one_line(value) or None
+
+    @field_validator("url", mode="after")
+    @classmethod
+    def _check_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        if not is_web_url(value):
+            raise ValueError(f"{value[:200]!r} is not an absolute http(s) URL")
+        return value
+
+    @field_validator("meta", mode="after")
+    @classmethod
+    def _check_meta(cls, value: dict[str, Any]) -> dict[str, Any]:
+        try:
+            orjson.dumps(value)
+        except TypeError as exc:
+            raise ValueError(f"must hold JSON values only: {exc}") from None
+        return value
+
+    @model_validator(mode="after")
+    def _needs_text(self) -> Article:
+        if not self.headline and not self.body:
+            raise ValueError("an article needs a headline or a body; both are empty")
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        """The article as JSON-ready data (dates as ISO strings, empty fields omitted)."""
+        data = self.model_dump(mode="json", exclude_defaults=True)
+        data["id"] = self.id
+        return data
+
+    def to_json(self) -> bytes:
+        """The article as one line of JSON (orjson), readable back by the JSON reader."""
+        return orjson.dumps(self.to_dict())
+
+
+def _article_error(exc: ValidationError, *, location: str | None) -> ArticleError:
+    first = exc.errors(include_url=False)[0]
+    field = ".".join(str(part) for part in first["loc"]) or None
+    message = str(first["msg"])
+    for prefix in ("Value error, ", "Assertion failed, "):
+        message = message.removeprefix(prefix)
+    if first["type"] == "extra_forbidden":
+        message = "is not an Article field; put extra metadata under 'meta'"
+    ctx_error = (first.get("ctx") or {}).get("error")
+    if isinstance(ctx_error, ArticleError):
+        return ArticleError(ctx_error.reason, location=location, field=ctx_error.field or field)
+    return ArticleError(message, location=location, field=field)
+
+
+# ---------------------------------------------------------------------------------------
+# Results
+
+
+_ANSI_MARK = ("\x1b[1;33m", "\x1b[0m")
+
+
+class Snippet(BaseModel):
+    """A fragment of one field of a hit, with the matched spans as character offsets.
+
+    ``highlights`` are ``[start, end)`` offsets into ``text``; :meth:`render` draws them.
+    ``text`` is a verbatim slice of the field, so offsets hold for the stored field too
+    after adding ``offset``.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    field: SnippetField
+    text: str
+    highlights: list[tuple[int, int]] = Field(default_factory=list)
+    offset: int = 0
+    truncated_start: bool = False
+    truncated_end: bool = False
+
+    def render(self, format: RenderFormat = "text", *, ellipsis: str = "…") -> str:
+        """The snippet as plain ``text``, ``html`` (escaped, matches in ``<mark>``) or ``ansi``."""
+        if format == "html":
+            escape = html.escape
+            open_mark, close_mark = "<mark>", "</mark>"
+        elif format == "ansi":
+            escape = _identity
+            open_mark, close_mark = _ANSI_MARK
+        elif format == "text":
+            escape = _identity
+            open_mark = close_mark = ""
+        else:
+            raise ValueError(f"unknown render format {format!r}; use 'text', 'html' or 'ansi'")
+        pieces: list[str] = [ellipsis] if self.truncated_start else []
+        at = 0
+        for start, end in self.highlights:
+            pieces.append(escape(self.text[at:start]))
+            pieces.append(open_mark + escape(self.text[start:end]) + close_mark)
+            at = end
+        pieces.append(escape(self.text[at:]))
+        if self.truncated_end:
+            pieces.append(ellipsis)
+        return "".join(pieces)
+
+
+def _identity(text: str) -> str:
+    return text
+
+
+class Hit(BaseModel):
+    """One ranked article on a page of results."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    score: float
+    headline: str
+    source: str | None
+    date: dt.date | None
+    url: str | None
+    snippets: list[Snippet] = Field(default_factory=list)
+
+
+class FacetValue(BaseModel):
+    """One facet bucket: a source's display name or a date bucket's first day, and a count."""
+
+    model_config = ConfigDict(frozen=True)
+
+    value: str | None
+    count: int
+
+
+class Facets(BaseModel):
+    """Counts over all matching articles (not just the page).
+
+    ``source`` is sorted by count (then name); ``date`` is the histogram in time order with
+    empty buckets inside the span as zero. Articles without a source or date are counted
+    in ``missing_source`` / ``missing_date``, not in the lists.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    source: list[FacetValue] = Field(default_factory=list)
+    date: list[FacetValue] = Field(default_factory=list)
+    date_interval: Literal["day", "week", "month", "year"] = "month"
+    missing_source: int = 0
+    missing_date: int = 0
+
+
+class SearchResults(BaseModel):
+    """One page of results with the total, the facets and timing."""
+
+    model_config = ConfigDict(frozen=True)
+
+    query: str
+    total: int
+    hits: list[Hit]
+    facets: Facets
+    took_ms: float
+    suggestion: str | None = None
+    page: int = 1
+    limit: int = 10
+    next_cursor: str | None = None
+
+    def to_json(self, *, indent: bool = False) -> str:
+        """The results as JSON (orjson): the form the CLI prints with ``--json``."""
+        option = orjson.OPT_INDENT_2 if indent else 0
+        return orjson.dumps(self.model_dump(mode="json"), option=option).decode("utf-8")
