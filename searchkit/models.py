@@ -12,7 +12,7 @@ import hashlib
 import html
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 import datetime as dt
 from typing import Any, Literal
 
@@ -124,7 +124,9 @@ class Article(BaseModel):
                 data["date"] = None
         if isinstance(data.get("date"), dt.datetime):
             stamp: dt.datetime = data["date"]
-            data["meta"] = {**(data.get("meta") or {}), "published_at": stamp.isoformat()}
+            meta = data.get("meta")
+            if meta is None or isinstance(meta, Mapping):  # else the meta validator says why
+                data["meta"] = {**(meta or {}), "published_at": stamp.isoformat()}
             data["date"] = stamp.date()
         if not data.get("id"):
             headline = _one_line(str(data.get("headline") or ""))
@@ -148,14 +150,14 @@ class Article(BaseModel):
             value = str(value)
         if not isinstance(value, str):
             raise ValueError("must be a string")
-        value = value.strip()
-        if not value:
+        text: str = value.strip()
+        if not text:
             raise ValueError("must not be empty")
-        if len(value) > MAX_ID_LENGTH:
-            raise ValueError(f"is {len(value)} characters long; the limit is {MAX_ID_LENGTH}")
-        if _CONTROL.search(value) or "\n" in value or "\t" in value:
+        if len(text) > MAX_ID_LENGTH:
+            raise ValueError(f"is {len(text)} characters long; the limit is {MAX_ID_LENGTH}")
+        if _CONTROL.search(text) or "\n" in text or "\t" in text:
             raise ValueError("must not contain control characters")
-        return value
+        return text
 
     @field_validator("headline", mode="after")
     @classmethod
@@ -264,6 +266,7 @@ class Snippet(BaseModel):
 
     def render(self, format: RenderFormat = "text", *, ellipsis: str = "…") -> str:
         """The snippet as plain ``text``, ``html`` (escaped, matches in ``<mark>``) or ``ansi``."""
+        escape: Callable[[str], str]
         if format == "html":
             escape = html.escape
             open_mark, close_mark = "<mark>", "</mark>"

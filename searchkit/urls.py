@@ -27,6 +27,7 @@ def is_web_url(text: str) -> bool:
     """True if ``text`` is an absolute http(s) URL with a host."""
     try:
         parts = urlsplit(text.strip())
+        _ = parts.port  # raises ValueError for a port that is not a number in 0-65535
     except ValueError:
         return False
     return parts.scheme.lower() in _DEFAULT_PORTS and bool(parts.hostname)
