@@ -1,0 +1,223 @@
+"""The plain-text article format: one article per ``.txt`` file.
+
+The layout, top to bottom (blank lines separate the parts; extra blank lines are fine)::
+
+    • 11/30/2024                      date line: optional bullet, then a date (optional line)
+    Headline of the article           headline: the first paragraph (up to 300 characters)
+    Outlet Name                       outlet: a short single line without end punctuation
+    First body paragraph.             body paragraphs, in order
+    Source: Agency report             attribution line, kept out of the body
+    More body.
+    Background:                       optional heading, then bullet items
+      • First item, which may wrap
+        onto a continuation line.
+      • Second item.
+    Support us: become our patron!    boilerplate lines anywhere are dropped
+    https://example.com/2024/11/30/a  URL: the last non-blank line, when it is a web URL
+
+How it is read:
+
+* CRLF and CR line ends, a UTF-8 byte order mark, non-breaking spaces (U+00A0, U+202F,
+  read as plain spaces) are accepted; every line is stripped of surrounding whitespace.
+* Bullets are any of ``• ◦ ▪ ‣ ● ○ ▸ ·`` or ``- * – —`` followed by a space, with any indent.
+* A line matching a boilerplate pattern (:data:`DEFAULT_BOILERPLATE`, or the ``boilerplate``
+  argument, which replaces it) is dropped wherever it stands.
+* The body is the paragraphs joined by a blank line; lines inside a paragraph keep their
+  line breaks. ``Source: ...`` paragraphs go to ``Article.attribution`` (several are
+  joined with ``"; "``).
+* Everything after the ``Background:`` heading is background: a bulleted line starts an
+  item, an unbulleted line right under an item continues it, any other line starts an item.
+* A date in the URL path (``/2024/04/24/``) is kept as ``meta["url_date"]`` (ISO); it
+  never replaces the date line.
+* The outlet line is recognised by shape, so a short unpunctuated first paragraph (a
+  dateline such as ``WASHINGTON``) is taken as the outlet when more paragraphs follow.
+
+A file with NUL bytes, or with no headline and no body, is an :class:`ArticleError`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from ..dates import parse_published
+from ..errors import ArticleError
+from ..models import Article
+from ..urls import is_web_url
+
+__all__ = ["DEFAULT_BOILERPLATE", "compile_boilerplate", "parse_text"]
+
+DEFAULT_BOILERPLATE: tuple[str, ...] = (
+    r"^support\b.*\b(?:patron|donat\w*|us|our (?:work|journalism))\b",
+    r"\bbecome (?:our|a) (?:patron|member|supporter|subscriber)\b",
+    r"^(?:please )?(?:donate|make a donation)\b",
+    r"^(?:subscribe|sign up)\b.*\b(?:newsletter|channel|updates|to our)\b",
+    r"^follow us on\b",
+    r"^share this (?:article|story|post)\b",
+    r"^read (?:more|also)\s*:",
+    r"^advertisement$",
+)
+"""Regular expressions for lines that are not part of the article (case-insensitive,
+``re.search`` against the stripped line): donation appeals, subscribe and follow-us
+prompts, share buttons, "Read more:" links, advertisement markers."""
+
+MAX_HEADLINE = 300
+MAX_OUTLET = 80
+
+_BULLET = re.compile(r"^(?:[•◦▪‣●○▸·]\s*|[-*–—]\s+)")
+_BACKGROUND = re.compile(r"^background\s*:?$", re.IGNORECASE)
+_SOURCE = re.compile(r"^source\s*:\s*(.*)$", re.IGNORECASE | re.DOTALL)
+_URL_DATE = re.compile(r"/(\d{4})/(\d{1,2})/(\d{1,2})(?=/|$)")
+_END_PUNCTUATION = tuple(".!?…:;,\"”’')")
+_NBSP = str.maketrans({"\u00a0": " ", "\u202f": " "})
+
+Row = tuple[int, str]
+"""A line of the file: its 1-based number and its stripped text ("" for a blank line)."""
+
+
+def compile_boilerplate(patterns: Iterable[str | re.Pattern[str]]) -> tuple[re.Pattern[str], ...]:
+    """Compile boilerplate patterns (case-insensitive); a bad one raises ValueError."""
+    compiled = []
+    for pattern in patterns:
+        if isinstance(pattern, re.Pattern):
+            compiled.append(pattern)
+            continue
+        try:
+            compiled.append(re.compile(pattern, re.IGNORECASE))
+        except re.error as exc:
+            raise ValueError(f"boilerplate pattern {pattern!r} is not a valid regex: {exc}") from None
+    return tuple(compiled)
+
+
+_DEFAULT_PATTERNS = compile_boilerplate(DEFAULT_BOILERPLATE)
+
+
+def parse_text(
+    text: str, *, location: str, boilerplate: Sequence[re.Pattern[str]] = _DEFAULT_PATTERNS
+) -> Article:
+    """Read one article from the text of a file; ``location`` names the file in errors."""
+    if "\x00" in text:
+        nul_line = text.count("\n", 0, text.index("\x00")) + 1
+        raise ArticleError(
+            "contains NUL bytes: a binary file, not a text article "
+            "(UTF-16 text must be saved as UTF-8)",
+            location=f"{location}:{nul_line}",
+        )
+    rows = _rows(text, boilerplate)
+    fields: dict[str, Any] = {}
+    filled = [index for index, (_, line) in enumerate(rows) if line]
+    if filled:
+        number, line = rows[filled[0]]
+        day = _date_line(line, location=f"{location}:{number}")
+        if day is not None:
+            fields["date"] = day
+            rows[filled.pop(0)] = (number, "")
+    if filled:
+        number, line = rows[filled[-1]]
+        if " " not in line and is_web_url(line):
+            fields["url"] = line
+            rows[filled.pop()] = (number, "")
+            if url_day := _url_date(line):
+                fields["meta"] = {"url_date": url_day}
+    if not filled:
+        what = "no headline or body" if not any(line for _, line in rows) else "only a date or URL"
+        raise ArticleError(f"is not an article: it has {what}", location=location)
+
+    heading = next((i for i in filled if _BACKGROUND.match(rows[i][1])), len(rows))
+    paragraphs = _paragraphs(rows[:heading])
+    if paragraphs and len(first := " ".join(paragraphs[0])) <= MAX_HEADLINE:
+        fields["headline"] = first
+        paragraphs.pop(0)
+        more = len(paragraphs) > 1 or heading < len(rows)
+        if paragraphs and more and _is_outlet(paragraphs[0]):
+            fields["source"] = paragraphs.pop(0)[0]
+    body, attributions = [], []
+    for paragraph in paragraphs:
+        if source := _SOURCE.match("\n".join(paragraph)):
+            attributions.append(" ".join(source.group(1).split()))
+        else:
+            body.append("\n".join(paragraph))
+    fields["body"] = "\n\n".join(body)
+    fields["attribution"] = "; ".join(a for a in attributions if a) or None
+    fields["background"] = _items(rows[heading + 1 :])
+    return Article.from_dict(fields, location=location)
+
+
+def _rows(text: str, boilerplate: Sequence[re.Pattern[str]]) -> list[Row]:
+    """The numbered, stripped lines of ``text``, boilerplate lines blanked."""
+    text = text.removeprefix("\ufeff").translate(_NBSP).replace("\r\n", "\n").replace("\r", "\n")
+    rows: list[Row] = []
+    for number, line in enumerate(text.split("\n"), start=1):
+        line = line.strip()
+        if line and any(pattern.search(line) for pattern in boilerplate):
+            line = ""
+        rows.append((number, line))
+    return rows
+
+
+def _date_line(line: str, *, location: str) -> dt.date | dt.datetime | None:
+    """The date of a date line; None when ``line`` is not one (it is then the headline)."""
+    bullet = _BULLET.match(line)
+    value = line[bullet.end() :] if bullet else line
+    try:
+        return parse_published(value)
+    except ValueError as exc:
+        if bullet and len(value) <= 40 and any(c.isdigit() for c in value):
+            raise ArticleError(str(exc), location=location, field="date") from None
+        return None
+
+
+def _url_date(url: str) -> str | None:
+    match = _URL_DATE.search(url.split("?", 1)[0])
+    if not match:
+        return None
+    try:
+        return dt.date(*(int(part) for part in match.groups())).isoformat()
+    except ValueError:
+        return None
+
+
+def _paragraphs(rows: Sequence[Row]) -> list[list[str]]:
+    """Group non-blank lines into paragraphs separated by blank lines."""
+    paragraphs: list[list[str]] = []
+    current: list[str] = []
+    for _, line in rows:
+        if line:
+            current.append(line)
+        elif current:
+            paragraphs.append(current)
+            current = []
+    if current:
+        paragraphs.append(current)
+    return paragraphs
+
+
+def _is_outlet(paragraph: list[str]) -> bool:
+    """True for a paragraph shaped like an outlet name: one short unpunctuated line."""
+    line = paragraph[0]
+    return (
+        len(paragraph) == 1
+        and len(line) <= MAX_OUTLET
+        and not line.endswith(_END_PUNCTUATION)
+        and not _BULLET.match(line)
+        and not _SOURCE.match(line)
+    )
+
+
+def _items(rows: Sequence[Row]) -> list[str]:
+    """The background items under the heading, bullets removed, wrapped lines joined."""
+    items: list[str] = []
+    after_item = False
+    for _, line in rows:
+        if not line:
+            after_item = False
+            continue
+        bullet = _BULLET.match(line)
+        if bullet or not after_item:
+            items.append(line[bullet.end() :] if bullet else line)
+        else:
+            items[-1] = f"{items[-1]} {line}"
+        after_item = True
+    return items
