@@ -50,19 +50,24 @@ from ..urls import is_web_url
 __all__ = ["DEFAULT_BOILERPLATE", "compile_boilerplate", "parse_text"]
 
 DEFAULT_BOILERPLATE: tuple[str, ...] = (
-    r"^support\b.*\b(?:patron|donat\w*|us|our (?:work|journalism))\b",
-    r"\bbecome (?:our|a) (?:patron|member|supporter|subscriber)\b",
-    r"^(?:please )?(?:donate|make a donation)\b",
-    r"^(?:subscribe|sign up)\b.*\b(?:newsletter|channel|updates|to our)\b",
-    r"^follow us on\b",
+    r"\bbecome (?:our|a|an) (?:[\w’'-]+ ){0,3}(?:patron|member|supporter|subscriber)\b",
+    r"^support (?:us|our|local|independent)\b",
+    r"^(?:please )?(?:donate|make a donation)\b|\bdonate (?:today|now|here)\b",
+    r"\b(?:subscribe|sign up)\b.*\b(?:today|now|newsletter|inbox)\b",
+    r"\bjournalism needs you\b|\breaders[’']? fund\b",
+    r"^enjoyed this (?:story|article)\b",
+    r"^follow us (?:on|at)\b",
     r"^share this (?:article|story|post)\b",
-    r"^read (?:more|also)\s*:",
+    r"^read (?:more|also)\b",
+    r"^(?:click|tap) here to\b",
     r"^advertisement$",
 )
-"""Regular expressions for lines that are not part of the article (case-insensitive,
-``re.search`` against the stripped line): donation appeals, subscribe and follow-us
-prompts, share buttons, "Read more:" links, advertisement markers."""
+"""Regular expressions for lines that are not part of the article: donation and
+membership appeals, subscribe and follow-us prompts, share buttons, "Read more" links,
+advertisement markers. Each is tried with ``re.search``, case-insensitive, on every
+stripped line of at most :data:`MAX_BOILERPLATE` characters (longer lines are prose)."""
 
+MAX_BOILERPLATE = 200
 MAX_HEADLINE = 300
 MAX_OUTLET = 80
 
@@ -122,7 +127,7 @@ def parse_text(
             if url_day := _url_date(line):
                 fields["meta"] = {"url_date": url_day}
     if not filled:
-        what = "no headline or body" if not any(line for _, line in rows) else "only a date or URL"
+        what = "only a date or URL" if fields else "no headline or body"
         raise ArticleError(f"is not an article: it has {what}", location=location)
 
     heading = next((i for i in filled if _BACKGROUND.match(rows[i][1])), len(rows))
@@ -151,7 +156,7 @@ def _rows(text: str, boilerplate: Sequence[re.Pattern[str]]) -> list[Row]:
     rows: list[Row] = []
     for number, line in enumerate(text.split("\n"), start=1):
         line = line.strip()
-        if line and any(pattern.search(line) for pattern in boilerplate):
+        if line and len(line) <= MAX_BOILERPLATE and any(p.search(line) for p in boilerplate):
             line = ""
         rows.append((number, line))
     return rows
