@@ -214,12 +214,11 @@ def _lisa(folder: Path) -> tuple[Docs, dict[str, str], Qrels]:
         if block.strip():
             qid, _, text = block.strip().partition("\n")
             queries[_norm(qid)] = _clean([text])
-    numbers = [int(n) for n in _read(folder / "LISARJ.NUM").split()]
+    numbers = iter(_read(folder / "LISARJ.NUM").split())  # qid, count, then count doc ids; repeated
     qrels: Qrels = {}
-    while numbers:
-        qid, count, numbers = numbers[0], numbers[1], numbers[2:]
-        qrels[str(qid)] = {str(d): 1 for d in numbers[:count]}
-        numbers = numbers[count:]
+    for query in numbers:
+        count = int(next(numbers))
+        qrels[_norm(query)] = {_norm(next(numbers)): 1 for _ in range(count)}
     return docs, queries, qrels
 
 
