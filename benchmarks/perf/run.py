@@ -1,0 +1,385 @@
+"""Indexing and query speed of searchkit beside SQLite FTS5, plain Whoosh and tantivy.
+
+    python -m benchmarks.perf.run --corpus real,100k --engines searchkit,fts5,whoosh
+
+For each corpus x engine: build the index in a child process (peak RSS of that child,
+articles/s, index size), then query it in another child (open time, the cold first search,
+then the warm mix: p50, p95, mean ms, queries/s), every figure also as a ratio to FTS5 and
+to plain Whoosh from the same run. A ``baseline`` row (read + tokenize the same articles in
+Python, no index) gives indexing rates a base. Totals are checked against FTS5 per query.
+Results: a Markdown report on stdout and in ``--out`` (default ``benchmarks/out/``), plus
+the raw figures as JSON. See ``benchmarks/README.md`` for what each figure means.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from .corpus import DEFAULT_DATA, LOADERS, REPO, parse_size, real_corpus, scaled_corpus
+from .queries import Query, build_queries, sample, save
+
+REF = ("fts5", "whoosh")
+TOLERANCE = 0.05  # totals within 5% (or 2 articles) of FTS5 count as agreeing
+
+
+# ---------------------------------------------------------------- child processes
+
+def run_child(args: list[str], log: Path) -> tuple[dict, float]:
+    """Run a worker; return (its JSON answer, its peak RSS in MB)."""
+    env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    with open(log, "w") as err:
+        proc = subprocess.Popen([sys.executable, "-m", "benchmarks.perf.worker", *args],
+                                cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=err, text=True)
+        out = proc.stdout.read()
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+    lines = [ln for ln in out.splitlines() if ln.startswith("{")]
+    answer = json.loads(lines[-1]) if lines else {"error": f"exit {proc.returncode}, see {log}"}
+    return answer, usage.ru_maxrss / 1024
+
+
+# ---------------------------------------------------------------- figures
+
+def pct(values: list[float], p: float) -> float:
+    values = sorted(values)
+    if not values:
+        return float("nan")
+    k = (len(values) - 1) * p
+    lo = int(k)
+    hi = min(lo + 1, len(values) - 1)
+    return values[lo] + (values[hi] - values[lo]) * (k - lo)
+
+
+def query_figures(rows: list[dict], qids: set[int] | None = None) -> dict:
+    ms = [r["ms"] for r in rows if qids is None or r["qid"] in qids]
+    if not ms:
+        return {}
+    return {"n": len(ms), "p50": pct(ms, 0.5), "p95": pct(ms, 0.95), "mean": statistics.fmean(ms),
+            "qps": len(ms) / (sum(ms) / 1000)}
+
+
+def ratio(value: float | None, ref: float | None) -> str:
+    if not value or not ref:
+        return "–"
+    r = value / ref
+    if r < 0.1:
+        return f"{r:.2g}×"
+    return f"{r:.2f}×" if r < 10 else f"{r:,.0f}×"
+
+
+def num(v: float | None, digits: int = 1) -> str:
+    if v is None:
+        return "–"
+    return f"{v:,.{digits}f}" if abs(v) < 100 or digits == 0 else f"{v:,.0f}"
+
+
+# ---------------------------------------------------------------- agreement with FTS5
+
+_FTS5_STEMMER: sqlite3.Connection | None = None
+
+
+def fts5_stem(term: str) -> str:
+    """The term as FTS5's ``porter unicode61`` tokenizer indexes it."""
+    global _FTS5_STEMMER
+    if _FTS5_STEMMER is None:
+        _FTS5_STEMMER = sqlite3.connect(":memory:")
+        _FTS5_STEMMER.execute("CREATE VIRTUAL TABLE s USING fts5(x, tokenize='porter unicode61')")
+        _FTS5_STEMMER.execute("CREATE VIRTUAL TABLE v USING fts5vocab(s, 'row')")
+    _FTS5_STEMMER.execute("DELETE FROM s")
+    _FTS5_STEMMER.execute("INSERT INTO s VALUES (?)", (term,))
+    return " ".join(r[0] for r in _FTS5_STEMMER.execute("SELECT term FROM v"))
+
+
+def engine_stem(engine: str, term: str) -> str | None:
+    """How the engine's analyzer stems ``term`` (None when not known here)."""
+    if engine == "whoosh":
+        from whoosh.lang.porter import stem
+
+        return stem(term)
+    if engine in ("searchkit", "tantivy"):  # both use Snowball English (Porter2)
+        try:
+            import Stemmer
+
+            return Stemmer.Stemmer("english").stemWord(term)
+        except ImportError:
+            return None
+    return None
+
+
+WHOOSH_STOP = frozenset(("a an and are as at be by can for from have if in is it may not of on or tbd "
+                         "that the this to us we when will with yet you your").split())
+
+
+def likely_reason(engine: str, q: Query) -> str:
+    """A best guess at why ``engine`` and FTS5 found different numbers of articles."""
+    if engine == "whoosh" and any(t in WHOOSH_STOP for t in q.terms):
+        return "stop word (Whoosh drops it, FTS5 keeps it)"
+    diffs = []
+    for t in q.terms:
+        mine = engine_stem(engine, t)
+        if mine is not None and mine != fts5_stem(t):
+            diffs.append(f"'{t}'→'{mine}' here, '{fts5_stem(t)}' in FTS5")
+    if diffs:
+        return "stemming: " + "; ".join(diffs)
+    return ("stemming of other word forms (e.g. FTS5's Porter folds 'negotiating' into 'negoti',"
+            " Whoosh's does not) or tokenizing (dotted runs like 'u.s' kept whole)")
+
+
+def agreement(queries: dict[int, Query], results: dict[str, list[dict]]) -> dict[str, dict]:
+    """Per engine: how many queries' totals agree with FTS5, top-10 overlap, the outliers."""
+    ref = {r["qid"]: r for r in results.get("fts5", [])}
+    out = {}
+    for engine, rows in results.items():
+        if engine == "fts5" or not ref:
+            continue
+        bad, overlaps, n = [], [], 0
+        for r in rows:
+            f = ref.get(r["qid"])
+            if f is None:
+                continue
+            n += 1
+            diff = abs(r["total"] - f["total"])
+            if diff > max(2, TOLERANCE * f["total"]):
+                q = queries[r["qid"]]
+                bad.append({"qid": r["qid"], "query": q.describe(), "kind": q.kind, "total": r["total"],
+                            "fts5": f["total"], "reason": likely_reason(engine, q)})
+            if f["ids"]:
+                overlaps.append(len(set(r["ids"]) & set(f["ids"])) / len(f["ids"]))
+        out[engine] = {"compared": n, "agree": n - len(bad), "disagree": bad,
+                       "top10_overlap": statistics.fmean(overlaps) if overlaps else None}
+    return out
+
+
+# ---------------------------------------------------------------- machine
+
+def machine() -> dict:
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+        mem = next(ln for ln in Path("/proc/meminfo").read_text().splitlines() if ln.startswith("MemTotal"))
+        ram_gb = int(mem.split()[1]) / 1024 / 1024
+    except (OSError, StopIteration):
+        ram_gb = 0.0
+    versions = {"python": platform.python_version(), "sqlite": sqlite3.sqlite_version}
+    for mod, attr in (("whoosh", "versionstring"), ("tantivy", "__version__"), ("searchkit", "__version__")):
+        try:
+            m = __import__(mod)
+            v = getattr(m, attr, "?")
+            versions[mod] = v() if callable(v) else str(v)
+        except Exception:  # noqa: BLE001 - an engine that is not installed is just absent
+            versions[mod] = "absent"
+    return {"cpu": cpu, "cores": os.cpu_count(), "ram_gb": round(ram_gb, 1),
+            "os": platform.platform(), "load": os.getloadavg(), "versions": versions}
+
+
+# ---------------------------------------------------------------- the run
+
+def corpus_queries(name: str, data: Path, seed: int, n_queries: int | None) -> tuple[list[Query], dict]:
+    info: dict = {}
+    if name == "real":
+        counts: dict[str, int] = {}
+        arts = real_corpus(data, counts)
+        info = {"docs": len(arts), "per_corpus": counts}
+        picked = sample(arts)
+    else:
+        info = {"docs": parse_size(name)}
+        picked = sample(scaled_corpus(parse_size(name), seed=seed, data=data))
+    queries = build_queries(picked)
+    if n_queries and n_queries < len(queries):  # an even spread over the kinds
+        step = len(queries) / n_queries
+        queries = [queries[int(i * step)] for i in range(n_queries)]
+    return queries, info
+
+
+def bench_corpus(name: str, engines: list[str], a: argparse.Namespace, out: Path, log) -> dict:
+    t = time.perf_counter()
+    queries, info = corpus_queries(name, a.data, a.seed, a.queries)
+    qfile = out / f"queries-{name}.json"
+    save(queries, qfile)
+    log(f"[{name}] {info['docs']:,} articles, {len(queries)} queries ({time.perf_counter() - t:.1f}s)")
+    rec: dict = {"corpus": name, **info, "queries": len(queries), "engines": {}}
+    results: dict[str, list[dict]] = {}
+    for engine in ["baseline", *engines]:
+        e: dict = {}
+        rec["engines"][engine] = e
+        path = a.workdir / name / engine
+        prof = a.profile and engine == "searchkit"
+
+        def step(what: str, args: list[str]) -> dict | None:
+            if prof:
+                args = [*args, "--profile", str(out / f"profile-{name}-searchkit-{what}")]
+            t = time.perf_counter()
+            ans, rss = run_child(args, out / f"log-{name}-{engine}-{what}.txt")
+            e[f"{what}_wall_s"] = time.perf_counter() - t
+            if "error" in ans:
+                e[f"{what}_error"] = ans["error"]
+                log(f"[{name}] {engine}: {what} failed: {ans['error']}")
+                return None
+            return {**ans, "rss_mb": rss}
+
+        if a.reuse and (path / ".built").exists():
+            e.update(json.loads((path / ".built").read_text()), reused=True)
+            log(f"[{name}] {engine}: reusing the index built earlier")
+        else:
+            shutil.rmtree(path, ignore_errors=True)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            ans = step("build", ["build", engine, name, str(path), "--data", str(a.data), "--seed", str(a.seed)])
+            if ans is None:
+                continue
+            e.update(docs=ans["docs"], chars=ans["chars"], seconds=ans["seconds"], bytes=ans["bytes"],
+                     rss_mb=ans["rss_mb"], docs_per_s=ans["docs"] / ans["seconds"])
+            (path / ".built").write_text(json.dumps(e))
+            log(f"[{name}] {engine}: built {ans['docs']:,} in {ans['seconds']:.1f}s ({e['docs_per_s']:,.0f}/s, "
+                f"{ans['rss_mb']:,.0f} MB RSS, {ans['bytes'] / 2**20:,.1f} MB)")
+        if engine == "baseline":
+            shutil.rmtree(path, ignore_errors=True)
+            continue
+        every = a.whoosh_every if engine == "whoosh" and info["docs"] >= a.whoosh_subset_from else 1
+        ans = step("query", ["query", engine, str(path), str(qfile), str(out / f"results-{name}-{engine}.json"),
+                             "--every", str(every)])
+        if ans is None:
+            continue
+        rows = json.loads((out / f"results-{name}-{engine}.json").read_text())
+        results[engine] = rows
+        e.update(open_ms=ans["open_ms"], cold_ms=ans["cold_ms"], query_rss_mb=ans["rss_mb"], every=every,
+                 cold_query=ans["cold_query"], **query_figures(rows))
+        log(f"[{name}] {engine}: {len(rows)} queries in {e['query_wall_s']:.1f}s, "
+            f"p50 {e['p50']:.1f} ms, p95 {e['p95']:.1f} ms")
+        if not a.keep:
+            shutil.rmtree(path, ignore_errors=True)
+    # ratios to FTS5 and Whoosh over the queries both ran
+    by_qid = {q.qid: q for q in queries}
+    for engine, rows in results.items():
+        e = rec["engines"][engine]
+        for ref in REF:
+            if ref in results:
+                common = {r["qid"] for r in rows} & {r["qid"] for r in results[ref]}
+                e[f"vs_{ref}"] = {"self": query_figures(rows, common),
+                                  "ref": query_figures(results[ref], common)}
+    rec["agreement"] = agreement(by_qid, results)
+    return rec
+
+
+# ---------------------------------------------------------------- report
+
+def report(runs: list[dict], mach: dict, cmd: str, steps: list[str]) -> str:
+    v = mach["versions"]
+    lines = [f"# searchkit perf benchmark — {dt.datetime.now():%Y-%m-%d %H:%M}", "",
+             f"Command: `{cmd}`", "",
+             f"Machine: {mach['cpu']}, {mach['cores']} cores, {mach['ram_gb']} GB RAM, {mach['os']}; "
+             f"Python {v['python']}, SQLite {v['sqlite']}, Whoosh {v['whoosh']}, tantivy {v['tantivy']}, "
+             f"searchkit {v['searchkit']}. Load average at start {mach['load'][0]:.2f}.", "",
+             "Ratios: `×F` = this engine's figure ÷ FTS5's, `×W` = ÷ plain Whoosh's, same run. "
+             "For articles/s and queries/s above 1 is faster; for ms, MB and s above 1 is more.", ""]
+    for run in runs:
+        eng = run["engines"]
+        per = run.get("per_corpus")
+        lines += [f"## Corpus `{run['corpus']}`: {run['docs']:,} articles"
+                  + (f" ({', '.join(f'{k} {c:,}' for k, c in per.items())})" if per else "")
+                  + f", {run['queries']} queries", ""]
+        lines += ["### Indexing", "",
+                  "| engine | articles | build s | articles/s | ×F | ×W | MB text/s | peak RSS MB | ×F | index MB | ×F | ×W |",
+                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        f, w = eng.get("fts5", {}), eng.get("whoosh", {})
+        for name, e in eng.items():
+            if "build_error" in e:
+                lines.append(f"| {name} | build failed: {e['build_error'][:80]} |" + " |" * 10)
+                continue
+            mb = e["bytes"] / 2**20 if name != "baseline" else None
+            lines.append(
+                f"| {name} | {e['docs']:,} | {num(e['seconds'])} | {num(e['docs_per_s'], 0)} | "
+                f"{ratio(e['docs_per_s'], f.get('docs_per_s'))} | {ratio(e['docs_per_s'], w.get('docs_per_s'))} | "
+                f"{num(e['chars'] / 2**20 / e['seconds'])} | {num(e['rss_mb'], 0)} | {ratio(e['rss_mb'], f.get('rss_mb'))} | "
+                f"{num(mb) if mb else '–'} | {ratio(mb, f.get('bytes', 0) / 2**20)} | {ratio(mb, w.get('bytes', 0) / 2**20)} |")
+        lines += ["", "### Queries (warm mix; cold = first search in a fresh process after open)", "",
+                  "| engine | queries | open ms | cold ms | p50 ms | ×F | ×W | p95 ms | ×F | ×W | mean ms | q/s | ×F | ×W |",
+                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        for name, e in eng.items():
+            if name == "baseline" or "p50" not in e:
+                if "query_error" in e:
+                    lines.append(f"| {name} | failed: {e['query_error'][:80]} |" + " |" * 12)
+                continue
+            cells = []
+            for key in ("p50", "p95", "qps"):
+                for ref in REF:
+                    pair = e.get(f"vs_{ref}")
+                    cells.append(ratio(pair["self"].get(key), pair["ref"].get(key)) if pair and pair["ref"] else "–")
+            sub = f" (every {e['every']}th)" if e.get("every", 1) > 1 else ""
+            lines.append(
+                f"| {name} | {e['n']}{sub} | {num(e['open_ms'])} | {num(e['cold_ms'])} | {num(e['p50'], 2)} | "
+                f"{cells[0]} | {cells[1]} | {num(e['p95'], 2)} | {cells[2]} | {cells[3]} | {num(e['mean'], 2)} | "
+                f"{num(e['qps'])} | {cells[4]} | {cells[5]} |")
+        lines += ["", "### Agreement with FTS5 (total hits per query within 5% or 2 articles)", ""]
+        for name, ag in run["agreement"].items():
+            ov = ag["top10_overlap"]
+            lines.append(f"- **{name}**: {ag['agree']}/{ag['compared']} queries agree; mean top-10 overlap "
+                         f"with FTS5 {ov:.0%}." if ov is not None else f"- **{name}**: {ag['agree']}/{ag['compared']} agree.")
+            for d in ag["disagree"][:12]:
+                lines.append(f"  - q{d['qid']} {d['kind']} `{d['query']}`: {d['total']:,} vs FTS5 {d['fts5']:,} — {d['reason']}")
+            if len(ag["disagree"]) > 12:
+                lines.append(f"  - … {len(ag['disagree']) - 12} more in the JSON report")
+        lines.append("")
+    lines += ["## Steps (wall time)", "", *[f"- {s}" for s in steps], ""]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(prog="python -m benchmarks.perf.run", description=__doc__.split("\n\n")[0])
+    p.add_argument("--corpus", default="real", help="comma list of 'real' and sizes such as 100k,300k")
+    p.add_argument("--engines", default="searchkit,fts5,whoosh",
+                   help="comma list of searchkit, fts5, whoosh, tantivy (baseline always runs)")
+    p.add_argument("--queries", type=int, help="use N of the ~200 queries (spread over all kinds)")
+    p.add_argument("--data", type=Path, default=DEFAULT_DATA, help="the shared corpora (default ../shared/data)")
+    p.add_argument("--out", type=Path, default=REPO / "benchmarks" / "out")
+    p.add_argument("--workdir", type=Path, help="where indexes are built (default OUT/indexes)")
+    p.add_argument("--seed", type=int, default=20240601, help="seed of the scaled corpus")
+    p.add_argument("--whoosh-every", type=int, default=4,
+                   help="plain Whoosh runs every Kth query on corpora of --whoosh-subset-from articles or more")
+    p.add_argument("--whoosh-subset-from", type=int, default=100_000)
+    p.add_argument("--keep", action="store_true", help="keep the indexes after the run")
+    p.add_argument("--reuse", action="store_true", help="reuse indexes kept by an earlier --keep run")
+    p.add_argument("--profile", action="store_true",
+                   help="run pyinstrument over searchkit's indexing and query loop (reports in OUT)")
+    a = p.parse_args(argv)
+    engines = [e for e in a.engines.split(",") if e]
+    if a.profile and "searchkit" not in engines:
+        engines.insert(0, "searchkit")
+    a.out.mkdir(parents=True, exist_ok=True)
+    a.workdir = a.workdir or a.out / "indexes"
+    if not a.data.exists():
+        p.error(f"{a.data} does not exist; pass --data DIR (the folder holding {', '.join(LOADERS)})")
+    steps: list[str] = []
+
+    def log(msg: str) -> None:
+        print(msg, file=sys.stderr, flush=True)
+        steps.append(msg)
+
+    mach = machine()
+    cmd = "python -m benchmarks.perf.run " + " ".join(sys.argv[1:] if argv is None else argv)
+    runs = []
+    stamp = f"{dt.datetime.now():%Y%m%d-%H%M%S}"
+    for name in a.corpus.split(","):
+        runs.append(bench_corpus(name, engines, a, a.out, log))
+        text = report(runs, mach, cmd, steps)  # written after each corpus: a long run keeps what it has
+        (a.out / f"perf-{stamp}.md").write_text(text)
+        (a.out / f"perf-{stamp}.json").write_text(json.dumps({"machine": mach, "runs": runs}, indent=1, default=str))
+    print(text)
+    print(f"\nwritten: {a.out / f'perf-{stamp}.md'} and .json", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,58 @@
+"""searchkit through its public API only (``Index.create/open``, ``add_many``, ``search``).
+
+Articles go in as :class:`searchkit.Article`; queries use the common syntax (``a AND b``,
+``a OR b``, ``"a b"``) with ``sources=``, ``since=``, ``until=``, ``limit=10`` and
+``date_interval="month"``. The snippet is the first one of each hit, rendered as text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from .base import Result, dir_size
+from .queries import Query
+
+
+class SearchkitEngine:
+    name = "searchkit"
+
+    def __init__(self) -> None:
+        import searchkit  # imported here so the other engines run without it
+
+        self.sk = searchkit
+        self.idx = None
+
+    def build(self, articles: Iterable[dict], path: Path) -> dict:
+        sk = self.sk
+        idx = sk.Index.create(Path(path))
+        report = idx.add_many(sk.Article(**art) for art in articles)
+        for name in ("commit", "close"):
+            if callable(getattr(idx, name, None)):
+                getattr(idx, name)()
+        n = None
+        for attr in ("added", "count", "indexed"):
+            value = getattr(report, attr, None)
+            if isinstance(value, int):
+                n = value
+                break
+        return {"docs": n, "bytes": dir_size(path), "report": str(report)[:300]}
+
+    def open(self, path: Path) -> None:
+        self.idx = self.sk.Index.open(Path(path))
+
+    def search(self, q: Query) -> Result:
+        res = self.idx.search(q.text(), sources=list(q.sources) if q.sources else None,
+                              since=q.since, until=q.until, limit=10, date_interval="month")
+        ids, snippets = [], []
+        for hit in res.hits:
+            ids.append(hit.id)
+            snippets.append(hit.snippets[0].render("text") if hit.snippets else "")
+        sources = {f.value: f.count for f in res.facets.source}
+        months = {str(f.value)[:7]: f.count for f in res.facets.date if f.value}
+        return Result(res.total, ids, snippets, sources, months)
+
+    def close(self) -> None:
+        if self.idx is not None and callable(getattr(self.idx, "close", None)):
+            self.idx.close()
+        self.idx = None

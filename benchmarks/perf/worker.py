@@ -1,0 +1,137 @@
+"""The child process the runner starts for each build and each query run.
+
+One process per step, so each engine's peak RSS (``ru_maxrss`` of the child, read by the
+parent with ``os.wait4``) is its own. Prints one JSON object on stdout's last line.
+
+    python -m benchmarks.perf.worker build ENGINE CORPUS INDEX_DIR [--data D] [--seed S] [--profile OUT]
+    python -m benchmarks.perf.worker query ENGINE INDEX_DIR QUERIES.json RESULTS.json [--every K] [--profile OUT]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import traceback
+from pathlib import Path
+
+from .base import dir_size, make_engine
+from .corpus import DEFAULT_DATA, _pool, parse_size, real_corpus, scaled_corpus
+from .queries import load
+
+WARMUP = 20  # queries run untimed after the cold one, before the timed pass
+
+
+class _Profile:
+    """pyinstrument around a block when ``out`` is set; writes OUT.html and OUT.txt."""
+
+    def __init__(self, out: str | None) -> None:
+        self.out, self.prof = out, None
+
+    def __enter__(self) -> _Profile:
+        if self.out:
+            from pyinstrument import Profiler
+
+            self.prof = Profiler()
+            self.prof.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.prof is not None:
+            self.prof.stop()
+            Path(self.out + ".html").write_text(self.prof.output_html())
+            Path(self.out + ".txt").write_text(self.prof.output_text(unicode=True, show_all=False))
+
+
+def build(args: argparse.Namespace) -> dict:
+    engine = make_engine(args.engine)
+    data = Path(args.data)
+    # Prepare the input outside the timed region: the real corpus is read into memory,
+    # the scaled corpus's sentence pool is built; generation itself stays inside (lazy).
+    if args.corpus == "real":
+        articles = real_corpus(data)
+        source = iter(articles)
+    else:
+        _pool(data)
+        source = scaled_corpus(parse_size(args.corpus), seed=args.seed, data=data)
+    counted = _Counter(source)
+    t0 = time.perf_counter()
+    with _Profile(args.profile):
+        stats = engine.build(counted, Path(args.path))
+    elapsed = time.perf_counter() - t0
+    return {"engine": args.engine, "docs": counted.n, "chars": counted.chars,
+            "seconds": elapsed, "bytes": dir_size(args.path), "stats": stats}
+
+
+class _Counter:
+    """Counts the articles and characters an engine pulled from the iterator."""
+
+    def __init__(self, it) -> None:
+        self.it, self.n, self.chars = it, 0, 0
+
+    def __iter__(self):
+        for art in self.it:
+            self.n += 1
+            self.chars += len(art["headline"]) + len(art["body"]) + sum(map(len, art["background"]))
+            yield art
+
+
+def query(args: argparse.Namespace) -> dict:
+    queries = load(Path(args.queries))
+    if args.every > 1:
+        queries = [q for q in queries if q.qid % args.every == 0]
+    engine = make_engine(args.engine)
+    t0 = time.perf_counter()
+    engine.open(Path(args.path))
+    open_ms = (time.perf_counter() - t0) * 1000
+    t0 = time.perf_counter()
+    engine.search(queries[0])
+    cold_ms = (time.perf_counter() - t0) * 1000
+    for q in queries[1:1 + WARMUP]:
+        engine.search(q)
+    rows = []
+    with _Profile(args.profile):
+        for q in queries:
+            t0 = time.perf_counter()
+            r = engine.search(q)
+            ms = (time.perf_counter() - t0) * 1000
+            rows.append({"qid": q.qid, "ms": ms, "total": r.total, "ids": r.ids,
+                         "snippet": r.snippets[0][:200] if r.snippets else "",
+                         "n_snippets": sum(1 for s in r.snippets if s),
+                         "sources": r.sources, "months": r.months})
+    engine.close()
+    Path(args.results).write_text(json.dumps(rows))
+    return {"engine": args.engine, "open_ms": open_ms, "cold_ms": cold_ms, "n": len(rows),
+            "cold_query": queries[0].describe()}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(prog="benchmarks.perf.worker")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    b = sub.add_parser("build")
+    b.add_argument("engine")
+    b.add_argument("corpus")
+    b.add_argument("path")
+    b.add_argument("--data", default=str(DEFAULT_DATA))
+    b.add_argument("--seed", type=int, default=20240601)
+    b.add_argument("--profile")
+    q = sub.add_parser("query")
+    q.add_argument("engine")
+    q.add_argument("path")
+    q.add_argument("queries")
+    q.add_argument("results")
+    q.add_argument("--every", type=int, default=1)
+    q.add_argument("--profile")
+    args = p.parse_args()
+    try:
+        out = build(args) if args.cmd == "build" else query(args)
+    except Exception as exc:  # reported by the parent, which goes on with the other engines
+        traceback.print_exc()
+        out = {"error": f"{type(exc).__name__}: {exc}"[:500]}
+    sys.stdout.flush()
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()
