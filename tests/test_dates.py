@@ -28,7 +28,10 @@ def tz(hours: int, minutes: int = 0) -> dt.timezone:
         ("2024-11-30 10:15:30", dt.datetime(2024, 11, 30, 10, 15, 30)),
         ("2024-11-30T10:15:30Z", dt.datetime(2024, 11, 30, 10, 15, 30, tzinfo=UTC)),
         ("2024-11-30t10:15:30z", dt.datetime(2024, 11, 30, 10, 15, 30, tzinfo=UTC)),
-        ("2024-11-30T10:15:30.123456789+05:30", dt.datetime(2024, 11, 30, 10, 15, 30, 123456, tzinfo=tz(5, 30))),
+        (
+            "2024-11-30T10:15:30.123456789+05:30",
+            dt.datetime(2024, 11, 30, 10, 15, 30, 123456, tzinfo=tz(5, 30)),
+        ),
         ("2024-11-30T10:15:30,5-0800", dt.datetime(2024, 11, 30, 10, 15, 30, 500000, tzinfo=tz(-8))),
         ("2024-11-30T10:15:30+02", dt.datetime(2024, 11, 30, 10, 15, 30, tzinfo=tz(2))),
         ("Sat, 30 Nov 2024 10:00:00 +0000", dt.datetime(2024, 11, 30, 10, 0, tzinfo=UTC)),
@@ -67,7 +70,10 @@ def test_the_date_is_the_day_in_the_given_offset(text: str, day: dt.date) -> Non
         ("30/11/2024", "'30/11/2024' is not a valid date: month must be in 1..12"),
         ("2024-02-30", "'2024-02-30' is not a valid date: day is out of range for month"),
         ("2024-11-30T25:00", "'2024-11-30T25:00' is not a valid date: hour must be in 0..23"),
-        ("30 Brumaire 2024", "'30 Brumaire 2024' is not a date searchkit reads; use YYYY-MM-DD, MM/DD/YYYY or ISO 8601"),
+        (
+            "30 Brumaire 2024",
+            "'30 Brumaire 2024' is not a date searchkit reads; use YYYY-MM-DD, MM/DD/YYYY or ISO 8601",
+        ),
         ("2024-11", "'2024-11' is not a date searchkit reads; use YYYY-MM-DD, MM/DD/YYYY or ISO 8601"),
     ],
 )

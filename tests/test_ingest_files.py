@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from conftest import FIXTURES, shared_path
+
 from searchkit.errors import ArticleError, ReadError, UnsupportedFormatError
 from searchkit.ingest import ArticleReader, ReadProblem, read_articles
 
@@ -35,11 +35,24 @@ def test_fixture_folder_in_sorted_order() -> None:
     articles = list(reader)
     assert [a.headline for a in articles] == FIXTURE_HEADLINES
     assert [a.source for a in articles] == [
-        "Farm Ledger", "Coastal Courier", "Valley Gazette", "Rail Review",
-        "Northern Wire", "Alpine Daily", "citybulletin.example", "Riverside Herald",
+        "Farm Ledger",
+        "Coastal Courier",
+        "Valley Gazette",
+        "Rail Review",
+        "Northern Wire",
+        "Alpine Daily",
+        "citybulletin.example",
+        "Riverside Herald",
     ]
     assert [str(a.date) for a in articles] == [
-        "2022-07-01", "2023-03-14", "2021-09-30", "None", "2024-02-05", "2024-01-19", "2023-11-02", "None",
+        "2022-07-01",
+        "2023-03-14",
+        "2021-09-30",
+        "None",
+        "2024-02-05",
+        "2024-01-19",
+        "2023-11-02",
+        "None",
     ]
     assert (reader.errors, reader.warnings, reader.files_read, reader.articles_read) == ([], [], 5, 8)
 
@@ -47,7 +60,9 @@ def test_fixture_folder_in_sorted_order() -> None:
 def test_a_file_a_list_and_a_glob(tmp_path: Path) -> None:
     [grain] = read_articles(str(ARTICLES / "2022-07-01_grain.txt"))
     assert grain.headline == FIXTURE_HEADLINES[0]
-    both = read_articles([ARTICLES / "museum.txt", ARTICLES / "feeds" / "roundup.json", ARTICLES / "museum.txt"])
+    both = read_articles(
+        [ARTICLES / "museum.txt", ARTICLES / "feeds" / "roundup.json", ARTICLES / "museum.txt"]
+    )
     assert [a.headline for a in both] == [FIXTURE_HEADLINES[7], *FIXTURE_HEADLINES[2:4]]
     assert both.files_read == 2, "a file named twice is read once"
     globbed = read_articles(str(ARTICLES / "**" / "*.json*"))
@@ -55,14 +70,17 @@ def test_a_file_a_list_and_a_glob(tmp_path: Path) -> None:
 
 
 def test_walk_is_recursive_sorted_and_skips_hidden(tmp_path: Path) -> None:
-    write(tmp_path, {
-        "b.txt": "B\n\nbody b",
-        "a/z.txt": "AZ\n\nbody",
-        "a/.hidden.txt": "hidden\n\nbody",
-        ".git/config.txt": "hidden folder\n\nbody",
-        "a/b/c.jsonl": '{"title": "ABC"}\n',
-        "A.txt": "capital A\n\nbody",
-    })
+    write(
+        tmp_path,
+        {
+            "b.txt": "B\n\nbody b",
+            "a/z.txt": "AZ\n\nbody",
+            "a/.hidden.txt": "hidden\n\nbody",
+            ".git/config.txt": "hidden folder\n\nbody",
+            "a/b/c.jsonl": '{"title": "ABC"}\n',
+            "A.txt": "capital A\n\nbody",
+        },
+    )
     reader = read_articles(tmp_path)
     assert [a.headline for a in reader] == ["capital A", "ABC", "AZ", "B"]
     assert reader.errors == []
@@ -119,7 +137,9 @@ def test_usage_errors_raise_at_once(tmp_path: Path, paths: str | list[str], mess
 
 
 def test_unknown_format_name_raises() -> None:
-    with pytest.raises(UnsupportedFormatError, match=r"^unknown format 'xml'; use one of auto, text, json, jsonl$"):
+    with pytest.raises(
+        UnsupportedFormatError, match=r"^unknown format 'xml'; use one of auto, text, json, jsonl$"
+    ):
         read_articles(ARTICLES, format="xml")  # type: ignore[arg-type]
 
 
@@ -138,7 +158,11 @@ def test_on_error_sees_each_problem_as_it_happens(tmp_path: Path) -> None:
 
     reader = read_articles(tmp_path, on_error=on_error)
     assert [a.headline for a in reader] == ["one", "two"]
-    assert seen == [(f"{tmp_path / 'a.jsonl'}:2", 1), (str(tmp_path / "b.txt"), 2), (str(tmp_path / "c.csv"), 2)]
+    assert seen == [
+        (f"{tmp_path / 'a.jsonl'}:2", 1),
+        (str(tmp_path / "b.txt"), 2),
+        (str(tmp_path / "c.csv"), 2),
+    ]
     assert [type(e) for e in reader.errors] == [ArticleError, ArticleError, UnsupportedFormatError]
 
 
@@ -173,7 +197,10 @@ def test_a_named_file_that_vanishes_before_reading_is_a_read_error(tmp_path: Pat
     (tmp_path / "b.txt").unlink()
     assert [a.headline for a in reader] == ["A"]
     [error] = reader.errors
-    assert type(error) is ReadError and str(error) == f"{tmp_path / 'b.txt'}: cannot be read: No such file or directory"
+    assert (
+        type(error) is ReadError
+        and str(error) == f"{tmp_path / 'b.txt'}: cannot be read: No such file or directory"
+    )
     assert reader.files_read == 1
 
 

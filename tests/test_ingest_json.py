@@ -10,17 +10,19 @@ from typing import Any
 
 import orjson
 import pytest
+from conftest import shared_path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import shared_path
 from searchkit.errors import ArticleError, ReadError, SearchkitError
 from searchkit.ingest import ArticleReader, read_articles
 from searchkit.ingest.json_format import DEFAULT_FIELD_MAP, resolve_field_map
 from searchkit.models import Article
 
 
-def read_json(tmp_path: Path, name: str, content: str | bytes, **options: Any) -> tuple[list[Article], ArticleReader]:
+def read_json(
+    tmp_path: Path, name: str, content: str | bytes, **options: Any
+) -> tuple[list[Article], ArticleReader]:
     path = tmp_path / name
     path.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
     reader = read_articles(path, **options)
@@ -44,10 +46,22 @@ def one(tmp_path: Path, record: dict[str, Any], **options: Any) -> Article:
         ({"title": "T", "content_original": "B"}, {"headline": "T", "body": "B"}),
         ({"headline": "T", "published": "2024-11-30"}, {"headline": "T", "date": dt.date(2024, 11, 30)}),
         ({"headline": "T", "date_publish": "2024-11-30"}, {"headline": "T", "date": dt.date(2024, 11, 30)}),
-        ({"headline": "T", "pubDate": "Sat, 30 Nov 2024 10:00:00 +0000"},
-         {"headline": "T", "date": dt.date(2024, 11, 30), "meta": {"published_at": "2024-11-30T10:00:00+00:00"}}),
-        ({"headline": "T", "publishedAt": "2024-11-30T23:30:00-05:00"},
-         {"headline": "T", "date": dt.date(2024, 11, 30), "meta": {"published_at": "2024-11-30T23:30:00-05:00"}}),
+        (
+            {"headline": "T", "pubDate": "Sat, 30 Nov 2024 10:00:00 +0000"},
+            {
+                "headline": "T",
+                "date": dt.date(2024, 11, 30),
+                "meta": {"published_at": "2024-11-30T10:00:00+00:00"},
+            },
+        ),
+        (
+            {"headline": "T", "publishedAt": "2024-11-30T23:30:00-05:00"},
+            {
+                "headline": "T",
+                "date": dt.date(2024, 11, 30),
+                "meta": {"published_at": "2024-11-30T23:30:00-05:00"},
+            },
+        ),
         ({"headline": "T", "outlet": "O"}, {"headline": "T", "source": "O"}),
         ({"headline": "T", "publisher": "O"}, {"headline": "T", "source": "O"}),
         ({"headline": "T", "site_name": "O"}, {"headline": "T", "source": "O"}),
@@ -61,14 +75,23 @@ def one(tmp_path: Path, record: dict[str, Any], **options: Any) -> Article:
 )
 def test_aliases(tmp_path: Path, record: dict[str, Any], expected: dict[str, Any]) -> None:
     article = one(tmp_path, record)
-    assert article.model_dump(exclude_defaults=True, exclude={"id"} if "id" not in expected else set()) == expected
+    assert (
+        article.model_dump(exclude_defaults=True, exclude={"id"} if "id" not in expected else set())
+        == expected
+    )
 
 
 @pytest.mark.parametrize(
     ("record", "expected"),
     [
-        ({"title": "T", "content": "tokenized , copy", "content_original": "Real body."}, {"body": "Real body."}),
-        ({"title": "T", "content": "tokenized , copy", "content_original": "  "}, {"body": "tokenized , copy"}),
+        (
+            {"title": "T", "content": "tokenized , copy", "content_original": "Real body."},
+            {"body": "Real body."},
+        ),
+        (
+            {"title": "T", "content": "tokenized , copy", "content_original": "  "},
+            {"body": "tokenized , copy"},
+        ),
         ({"title": "T", "text": "text", "maintext": "maintext"}, {"body": "maintext"}),
         ({"title": "T", "body": "body", "content_original": "original"}, {"body": "body"}),
         ({"title": "T", "headline": "H"}, {"headline": "H"}),
@@ -122,7 +145,9 @@ def test_field_map_overrides_one_field_and_keeps_the_others(tmp_path: Path) -> N
     ],
 )
 def test_bad_field_map(field_map: dict[str, Any], message: str) -> None:
-    with pytest.raises(ValueError, match="^" + message.replace("[", r"\[").replace("]", r"\]").replace("(", r"\(")):
+    with pytest.raises(
+        ValueError, match="^" + message.replace("[", r"\[").replace("]", r"\]").replace("(", r"\(")
+    ):
         resolve_field_map(field_map)
     with pytest.raises(ValueError):
         read_articles(Path(__file__), format="json", field_map=field_map)
@@ -137,8 +162,8 @@ not json at all
 {"title": "Bad date", "date": "31/31/2024"}
 {"title": "Bad url", "url": "ftp://files.example/a"}
 {"title": "Bad meta", "meta": [1, 2]}
-
-   
+{"title": "Null meta is no meta", "meta": null}
+\t
 {"title": "Last", "text": "Two.", "date": "2024-01-02"}
 """
 
@@ -146,7 +171,11 @@ not json at all
 def test_jsonl_reports_every_bad_line_and_reads_the_rest(tmp_path: Path) -> None:
     articles, reader = read_json(tmp_path, "feed.jsonl", JSONL)
     path = tmp_path / "feed.jsonl"
-    assert [(a.headline, a.body) for a in articles] == [("First", "One."), ("Last", "Two.")]
+    assert [(a.headline, a.body) for a in articles] == [
+        ("First", "One."),
+        ("Null meta is no meta", ""),
+        ("Last", "Two."),
+    ]
     assert [str(error) for error in reader.errors] == [
         f"{path}:2: is not valid JSON: invalid literal, expected 'null' (column 1)",
         f"{path}:3: is a JSON array; JSON Lines holds one article object per line (use a .json file for an array)",
@@ -155,15 +184,17 @@ def test_jsonl_reports_every_bad_line_and_reads_the_rest(tmp_path: Path) -> None
         f"{path}:6: an article needs a headline or a body; both are empty",
         f"{path}:7: field 'date': '31/31/2024' is not a valid date: month must be in 1..12",
         f"{path}:8: field 'url': 'ftp://files.example/a' is not an absolute http(s) URL",
-        f"{path}:9: field 'meta': must be a JSON object, not a array",
+        f"{path}:9: field 'meta': must be a JSON object; found a JSON array",
     ]
     assert all(type(error) is ArticleError for error in reader.errors)
     assert [error.location for error in reader.errors] == [f"{path}:{n}" for n in range(2, 10)]  # type: ignore[union-attr]
-    assert (reader.files_read, reader.articles_read) == (1, 2)
+    assert (reader.files_read, reader.articles_read) == (1, 3)
 
 
 def test_json_array_reports_records_by_number(tmp_path: Path) -> None:
-    content = orjson.dumps([{"title": "A"}, {"text": ""}, "oops", {"title": "D", "date": "tomorrow"}, {"title": "E"}])
+    content = orjson.dumps(
+        [{"title": "A"}, {"text": ""}, "oops", {"title": "D", "date": "tomorrow"}, {"title": "E"}]
+    )
     articles, reader = read_json(tmp_path, "dump.json", content)
     path = tmp_path / "dump.json"
     assert [a.headline for a in articles] == ["A", "E"]
@@ -177,10 +208,18 @@ def test_json_array_reports_records_by_number(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("content", "message", "line"),
     [
-        (b'[\n  {"title": "A"},\n  {"title": "B",}\n]', "is not valid JSON: trailing comma is not allowed (column 16)", 3),
+        (
+            b'[\n  {"title": "A"},\n  {"title": "B",}\n]',
+            "is not valid JSON: trailing comma is not allowed (column 16)",
+            3,
+        ),
         (b"", "is not valid JSON: Input is a zero-length, empty document (column 1)", 1),
         (b"42", "holds a JSON number; a .json file must hold an article object or an array of them", None),
-        (b'"text"', "holds a JSON string; a .json file must hold an article object or an array of them", None),
+        (
+            b'"text"',
+            "holds a JSON string; a .json file must hold an article object or an array of them",
+            None,
+        ),
     ],
 )
 def test_unreadable_json_document(tmp_path: Path, content: bytes, message: str, line: int | None) -> None:
@@ -199,7 +238,9 @@ def test_jsonl_with_crlf_bom_and_a_cp1252_line(tmp_path: Path) -> None:
     content = b'\xef\xbb\xbf{"title": "A"}\r\n{"title": "Price \xa35"}\r\n{"title": "\xe2\x80\x9cC\xe2\x80\x9d"}\r\n'
     articles, reader = read_json(tmp_path, "feed.ndjson", content)
     assert [a.headline for a in articles] == ["A", "Price £5", "“C”"]
-    assert reader.warnings == [f"{tmp_path / 'feed.ndjson'}:2: not valid UTF-8; decoded as cp1252 (and any later such lines)"]
+    assert reader.warnings == [
+        f"{tmp_path / 'feed.ndjson'}:2: not valid UTF-8; decoded as cp1252 (and any later such lines)"
+    ]
     assert reader.errors == []
 
 
@@ -233,7 +274,9 @@ ARTICLES = st.builds(
 
 @settings(max_examples=150, deadline=None)
 @given(article=ARTICLES)
-def test_round_trip_through_the_json_readers(tmp_path_factory: pytest.TempPathFactory, article: Article) -> None:
+def test_round_trip_through_the_json_readers(
+    tmp_path_factory: pytest.TempPathFactory, article: Article
+) -> None:
     folder = tmp_path_factory.mktemp("roundtrip")
     (folder / "one.json").write_bytes(article.to_json())
     (folder / "many.jsonl").write_bytes(article.to_json() + b"\n" + article.to_json() + b"\n")
@@ -243,17 +286,44 @@ def test_round_trip_through_the_json_readers(tmp_path_factory: pytest.TempPathFa
 
 
 JSON_VALUES = st.recursive(
-    st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1) | st.floats(allow_nan=False) | st.text(max_size=20),
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**63), 2**63 - 1)
+    | st.floats(allow_nan=False)
+    | st.text(max_size=20),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
     max_leaves=8,
 )
-KEYS = st.sampled_from(["id", "ID", "title", "headline", "body", "text", "content", "date", "published", "url",
-                        "link", "source", "source_domain", "background", "bullets", "meta", "attribution", "x"])
-RECORDS = st.dictionaries(KEYS, JSON_VALUES | st.sampled_from(["2024-11-30", "11/30/2024", "https://a.example/b", ""]),
-                          max_size=6)
+KEYS = st.sampled_from(
+    [
+        "id",
+        "ID",
+        "title",
+        "headline",
+        "body",
+        "text",
+        "content",
+        "date",
+        "published",
+        "url",
+        "link",
+        "source",
+        "source_domain",
+        "background",
+        "bullets",
+        "meta",
+        "attribution",
+        "x",
+    ]
+)
+RECORDS = st.dictionaries(
+    KEYS, JSON_VALUES | st.sampled_from(["2024-11-30", "11/30/2024", "https://a.example/b", ""]), max_size=6
+)
 LINES = (
     st.text(max_size=60)
-    | st.sampled_from(["[]", "{}", '{"title": 1e999}', '{"title": "x", "id": 123456789012345678901234567890}', "{" * 2000])
+    | st.sampled_from(
+        ["[]", "{}", '{"title": 1e999}', '{"title": "x", "id": 123456789012345678901234567890}', "{" * 2000]
+    )
     | RECORDS.map(lambda record: orjson.dumps(record).decode())
     | JSON_VALUES.map(lambda value: orjson.dumps(value).decode())
 )
@@ -263,7 +333,11 @@ LINES = (
 @given(lines=st.lists(LINES, max_size=6))
 def test_jsonl_reader_never_raises(tmp_path_factory: pytest.TempPathFactory, lines: list[str]) -> None:
     path = tmp_path_factory.mktemp("fuzz") / "fuzz.jsonl"
-    path.write_text("\n".join(line.replace("\n", " ").replace("\r", " ") for line in lines), "utf-8", errors="surrogatepass")
+    path.write_text(
+        "\n".join(line.replace("\n", " ").replace("\r", " ") for line in lines),
+        "utf-8",
+        errors="surrogatepass",
+    )
     reader = read_articles(path)
     articles = list(reader)
     assert all(isinstance(error, SearchkitError) for error in reader.errors)
@@ -286,8 +360,15 @@ def test_allsides_corpus() -> None:
     raw = orjson.loads((folder / "01BNaWwS2avFtSOs.json").read_bytes())
     npr = by_id["01BNaWwS2avFtSOs"]
     assert npr.body == raw["content_original"].strip() != raw["content"].strip()
-    assert (npr.headline, npr.source, npr.date, npr.url) == (raw["title"], "NPR Online News", dt.date(2019, 4, 15), raw["url"])
+    assert (npr.headline, npr.source, npr.date, npr.url) == (
+        raw["title"],
+        "NPR Online News",
+        dt.date(2019, 4, 15),
+        raw["url"],
+    )
     assert npr.meta == {key: raw[key] for key in ("topic", "bias", "authors", "source_url", "bias_text")}
     assert sorted(Counter(a.source for a in articles if a.date).most_common(3)) == [
-        ("CNN (Web News)", 248), ("Fox Online News", 278), ("Washington Times", 257)
+        ("CNN (Web News)", 248),
+        ("Fox Online News", 278),
+        ("Washington Times", 257),
     ]

@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import shared_path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import shared_path
 from searchkit.errors import ArticleError, SearchkitError
 from searchkit.ingest import ArticleReader, read_articles
 from searchkit.ingest.text_format import parse_text
@@ -99,7 +99,11 @@ VARIANTS: list[tuple[str, Callable[[str], str], dict[str, Any]]] = [
     ("crlf", _replace("\n", "\r\n"), {}),
     ("cr", _replace("\n", "\r"), {}),
     ("bom", lambda text: "\ufeff" + text, {}),
-    ("nbsp", lambda text: text.replace("passenger ferry", "passenger\u00a0ferry").replace("\n", "\u00a0\n"), {}),
+    (
+        "nbsp",
+        lambda text: text.replace("passenger ferry", "passenger\u00a0ferry").replace("\n", "\u00a0\n"),
+        {},
+    ),
     ("trailing-whitespace", _replace("\n", " \t \n"), {}),
     *[(f"bullet-{glyph}", _replace("• ", f"{glyph} "), {}) for glyph in "•◦▪-*–"],
     ("bullet-no-space", _replace("• 03", "•03"), {}),
@@ -110,22 +114,35 @@ VARIANTS: list[tuple[str, Callable[[str], str], dict[str, Any]]] = [
     ("no-date", _replace("• 03/14/2023\n\n", ""), {"date": None}),
     ("iso-date", _replace("03/14/2023", "2023-03-14"), {}),
     ("words-date", _replace("• 03/14/2023", "March 14, 2023"), {}),
-    ("date-with-time", _replace("03/14/2023", "2023-03-14T09:15:00+01:00"),
-     {"meta": {"url_date": "2023-03-14", "published_at": "2023-03-14T09:15:00+01:00"}}),
+    (
+        "date-with-time",
+        _replace("03/14/2023", "2023-03-14T09:15:00+01:00"),
+        {"meta": {"url_date": "2023-03-14", "published_at": "2023-03-14T09:15:00+01:00"}},
+    ),
     ("no-url", _replace(URL, ""), {"url": None, "meta": {}}),
-    ("url-without-date", _replace(URL, "https://coastalcourier.example/ferry-line"),
-     {"url": "https://coastalcourier.example/ferry-line", "meta": {}}),
+    (
+        "url-without-date",
+        _replace(URL, "https://coastalcourier.example/ferry-line"),
+        {"url": "https://coastalcourier.example/ferry-line", "meta": {}},
+    ),
     ("no-background", _replace(f"Background:\n\n  • {ITEM_1}\n  • {ITEM_2}\n\n", ""), {"background": []}),
     ("background-lowercase", _replace("Background:", "background"), {}),
     ("background-blank-between-items", _replace(f"{ITEM_1}\n", f"{ITEM_1}\n\n"), {}),
     ("wrapped-item", _replace("dropped for lack of funding.", "dropped\n      for lack of funding."), {}),
     ("no-attribution", _replace("Source: Harbour authority statement\n\n", ""), {"attribution": None}),
-    ("several-boilerplate-lines",
-     lambda text: text.replace(f"{PARAGRAPH_2}\n", f"{PARAGRAPH_2}\nShare this article\n\nRead more: Port news\n")
-     .replace(URL, f"Follow us on Mastodon\n{URL}\n\nDonate today to keep us going!\n"), {}),
+    (
+        "several-boilerplate-lines",
+        lambda text: text.replace(
+            f"{PARAGRAPH_2}\n", f"{PARAGRAPH_2}\nShare this article\n\nRead more: Port news\n"
+        ).replace(URL, f"Follow us on Mastodon\n{URL}\n\nDonate today to keep us going!\n"),
+        {},
+    ),
     ("no-outlet", _replace("Coastal Courier\n\n", ""), {"source": None}),
-    ("multi-line-paragraph", _replace("north and south", "north\nand south"),
-     {"body": f"{PARAGRAPH_1.replace('north and south', 'north' + chr(10) + 'and south')}\n\n{PARAGRAPH_2}"}),
+    (
+        "multi-line-paragraph",
+        _replace("north and south", "north\nand south"),
+        {"body": PARAGRAPH_1.replace("north and south", "north\nand south") + "\n\n" + PARAGRAPH_2},
+    ),
 ]
 
 
@@ -223,7 +240,10 @@ def test_bbc_style_file_without_outlet(tmp_path: Path) -> None:
         (b"", "{path}: is not an article: it has no headline or body"),
         (b" \n\r\n\t\n", "{path}: is not an article: it has no headline or body"),
         (b"Support us!\n\nShare this article\n", "{path}: is not an article: it has no headline or body"),
-        (b"\xe2\x80\xa2 11/30/2024\n\nhttps://example.com/a\n", "{path}: is not an article: it has only a date or URL"),
+        (
+            b"\xe2\x80\xa2 11/30/2024\n\nhttps://example.com/a\n",
+            "{path}: is not an article: it has only a date or URL",
+        ),
         (
             b"headline\n\nbody\x00\x01\x02\n",
             "{path}:3: contains NUL bytes: a binary file, not a text article (UTF-16 text must be saved as UTF-8)",
@@ -237,11 +257,25 @@ def test_bbc_style_file_without_outlet(tmp_path: Path) -> None:
             "{path}:1: field 'date': '13/45/2023' is not a valid date: month must be in 1..12",
         ),
         (
+            b"\xe2\x97\xa6 Sat, 31 Nov 2024\n\nHeadline\n",
+            "{path}:1: field 'date': 'Sat, 31 Nov 2024' is not a valid date: day is out of range for month",
+        ),
+        (
             b"\n\n* 2023-02-30\n\nHeadline\n",
             "{path}:3: field 'date': '2023-02-30' is not a valid date: day is out of range for month",
         ),
     ],
-    ids=["empty", "blank", "only-boilerplate", "only-date-and-url", "nul-bytes", "utf-16", "bad-date", "bad-iso-date"],
+    ids=[
+        "empty",
+        "blank",
+        "only-boilerplate",
+        "only-date-and-url",
+        "nul-bytes",
+        "utf-16",
+        "bad-date",
+        "bad-words-date",
+        "bad-iso-date",
+    ],
 )
 def test_files_that_are_not_articles(tmp_path: Path, content: bytes, message: str) -> None:
     articles, reader = read_one(tmp_path, content)
@@ -251,9 +285,12 @@ def test_files_that_are_not_articles(tmp_path: Path, content: bytes, message: st
     assert (reader.files_read, reader.articles_read) == (1, 0)
 
 
-def test_bulleted_headline_that_is_not_a_date_stays_headline(tmp_path: Path) -> None:
-    [article], _ = read_one(tmp_path, "- Talks on the river treaty resume\n\nBody.\n")
-    assert (article.headline, article.date) == ("- Talks on the river treaty resume", None)
+@pytest.mark.parametrize(
+    "headline", ["- Talks on the river treaty resume", "• 5 things to know about the 2024 budget", "* 2024 in review"]
+)
+def test_bulleted_headline_that_is_not_a_date_stays_headline(tmp_path: Path, headline: str) -> None:
+    [article], reader = read_one(tmp_path, f"{headline}\n\nBody.\n")
+    assert (article.headline, article.date, reader.errors) == (headline, None, [])
 
 
 def test_twenty_megabyte_body(tmp_path: Path) -> None:
@@ -267,8 +304,25 @@ def test_twenty_megabyte_body(tmp_path: Path) -> None:
 
 
 ARTICLE_LINES = st.sampled_from(
-    ["", " ", "• 11/30/2024", "◦ 2024-13-01", "- ", "Background:", "  • item", "Source: x", URL,
-     "Support us!", "\u00a0", "\ufeff", "\r", "• ", "* 1/1/1", "http://[::1", "https://a.example:99999/"]
+    [
+        "",
+        " ",
+        "• 11/30/2024",
+        "◦ 2024-13-01",
+        "- ",
+        "Background:",
+        "  • item",
+        "Source: x",
+        URL,
+        "Support us!",
+        "\u00a0",
+        "\ufeff",
+        "\r",
+        "• ",
+        "* 1/1/1",
+        "http://[::1",
+        "https://a.example:99999/",
+    ]
 )
 
 
@@ -285,7 +339,9 @@ def test_parse_text_raises_only_article_errors(text: str) -> None:
 
 @settings(max_examples=150, deadline=None)
 @given(content=st.binary(max_size=300))
-def test_reader_never_raises_on_arbitrary_bytes(tmp_path_factory: pytest.TempPathFactory, content: bytes) -> None:
+def test_reader_never_raises_on_arbitrary_bytes(
+    tmp_path_factory: pytest.TempPathFactory, content: bytes
+) -> None:
     path = tmp_path_factory.mktemp("fuzz") / "fuzz.txt"
     path.write_bytes(content)
     reader = read_articles(path)

@@ -68,7 +68,9 @@ def test_id_without_url_hashes_source_date_and_headline() -> None:
 
 def test_same_article_read_twice_gets_the_same_id(tmp_path: Path) -> None:
     (tmp_path / "a.txt").write_text("• 11/30/2024\n\nFerry line opens\n\nCoastal Courier\n\nBody.\n", "utf-8")
-    (tmp_path / "b.txt").write_bytes(b"\xef\xbb\xbf\xe2\x80\xa2 11/30/2024\r\n\r\nFerry line opens \r\n\r\nCoastal Courier\r\n\r\nBody.")
+    (tmp_path / "b.txt").write_bytes(
+        b"\xef\xbb\xbf\xe2\x80\xa2 11/30/2024\r\n\r\nFerry line opens \r\n\r\nCoastal Courier\r\n\r\nBody."
+    )
     first, second = read_articles(tmp_path)
     assert first.id == second.id == sha16("doc\x1fcoastal courier\x1f2024-11-30\x1fFerry line opens")
     assert first == second
@@ -98,7 +100,10 @@ def test_date_forms(text: str, day: dt.date, published_at: str | None) -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("yesterday", "field 'date': 'yesterday' is not a date searchkit reads; use YYYY-MM-DD, MM/DD/YYYY or ISO 8601"),
+        (
+            "yesterday",
+            "field 'date': 'yesterday' is not a date searchkit reads; use YYYY-MM-DD, MM/DD/YYYY or ISO 8601",
+        ),
         ("02/30/2024", "field 'date': '02/30/2024' is not a valid date: day is out of range for month"),
         ("2024-13-01", "field 'date': '2024-13-01' is not a valid date: month must be in 1..12"),
     ],
@@ -118,14 +123,28 @@ def test_blank_date_is_no_date() -> None:
     ("fields", "message"),
     [
         ({"headline": " ", "body": "\n"}, "an article needs a headline or a body; both are empty"),
-        ({"headline": "H", "url": "news.example/a"}, "field 'url': 'news.example/a' is not an absolute http(s) URL"),
-        ({"headline": "H", "url": "https://news.example:99999/a"},
-         "field 'url': 'https://news.example:99999/a' is not an absolute http(s) URL"),
-        ({"headline": "H", "author": "X"}, "field 'author': is not an Article field; put extra metadata under 'meta'"),
+        (
+            {"headline": "H", "url": "news.example/a"},
+            "field 'url': 'news.example/a' is not an absolute http(s) URL",
+        ),
+        (
+            {"headline": "H", "url": "https://news.example:99999/a"},
+            "field 'url': 'https://news.example:99999/a' is not an absolute http(s) URL",
+        ),
+        (
+            {"headline": "H", "author": "X"},
+            "field 'author': is not an Article field; put extra metadata under 'meta'",
+        ),
         ({"headline": "H", "id": "x" * 513}, "field 'id': is 513 characters long; the limit is 512"),
         ({"headline": "H", "id": "a\tb"}, "field 'id': must not contain control characters"),
-        ({"headline": "H", "meta": {"when": {1, 2}}}, "field 'meta': must hold JSON values only: Type is not JSON serializable: set"),
-        ({"headline": "H", "date": "2024-11-30T10:00:00", "meta": [1]}, "field 'meta': Input should be a valid dictionary"),
+        (
+            {"headline": "H", "meta": {"when": {1, 2}}},
+            "field 'meta': must hold JSON values only: Type is not JSON serializable: set",
+        ),
+        (
+            {"headline": "H", "date": "2024-11-30T10:00:00", "meta": [1]},
+            "field 'meta': Input should be a valid dictionary",
+        ),
     ],
 )
 def test_invalid_articles(fields: dict[str, Any], message: str) -> None:

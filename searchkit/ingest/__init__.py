@@ -30,7 +30,7 @@ import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Literal, Union, get_args
+from typing import Literal, get_args
 
 from ..errors import ArticleError, ReadError, UnsupportedFormatError
 from ..models import Article
@@ -47,8 +47,9 @@ __all__ = [
 ]
 
 Format = Literal["auto", "text", "json", "jsonl"]
-ReadProblem = Union[ArticleError, ReadError]
-PathArg = Union[str, "os.PathLike[str]"]
+ReadProblem = ArticleError | ReadError
+"""What ``ArticleReader.errors`` holds: a bad record, or a file that cannot be read."""
+PathArg = str | os.PathLike[str]
 
 EXTENSIONS: dict[str, Literal["text", "json", "jsonl"]] = {
     ".txt": "text",
@@ -153,7 +154,10 @@ class ArticleReader:
                 except UnicodeDecodeError:
                     line = raw.decode(_FALLBACK, errors="replace")
                     if not warned:
-                        self.warnings.append(f"{path}:{number}: not valid UTF-8; decoded as {_FALLBACK} (and any later such lines)")
+                        self.warnings.append(
+                            f"{path}:{number}: not valid UTF-8; decoded as {_FALLBACK} "
+                            "(and any later such lines)"
+                        )
                         warned = True
                 try:
                     article = parse_json_line(line, location=f"{path}:{number}", field_map=self._field_map)
@@ -232,7 +236,9 @@ def _unsupported(path: Path, *, explicit: bool) -> UnsupportedFormatError:
     )
 
 
-def _parse_text_outcome(text: str, location: str, boilerplate: Sequence[re.Pattern[str]]) -> Article | ArticleError:
+def _parse_text_outcome(
+    text: str, location: str, boilerplate: Sequence[re.Pattern[str]]
+) -> Article | ArticleError:
     try:
         return parse_text(text, location=location, boilerplate=boilerplate)
     except ArticleError as exc:

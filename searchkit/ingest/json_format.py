@@ -31,7 +31,14 @@ import orjson
 from ..errors import ArticleError, ReadError
 from ..models import Article
 
-__all__ = ["DEFAULT_FIELD_MAP", "FieldMap", "article_from_record", "parse_json", "parse_json_line", "resolve_field_map"]
+__all__ = [
+    "DEFAULT_FIELD_MAP",
+    "FieldMap",
+    "article_from_record",
+    "parse_json",
+    "parse_json_line",
+    "resolve_field_map",
+]
 
 FieldMap = Mapping[str, Sequence[str]]
 """Article field name → the record keys that hold it, in priority order."""
@@ -55,7 +62,10 @@ def resolve_field_map(field_map: FieldMap | None = None) -> dict[str, tuple[str,
     merged = dict(DEFAULT_FIELD_MAP)
     for field, keys in (field_map or {}).items():
         if field not in _MAPPABLE:
-            raise ValueError(f"field_map names {field!r}, which is not a mappable Article field; use one of {sorted(_MAPPABLE)}")
+            raise ValueError(
+                f"field_map names {field!r}, which is not a mappable Article field; "
+                f"use one of {sorted(_MAPPABLE)}"
+            )
         if isinstance(keys, str):
             raise ValueError(f"field_map[{field!r}] must be a sequence of keys, not the string {keys!r}")
         merged[field] = tuple(keys)
@@ -83,19 +93,25 @@ def article_from_record(record: object, *, location: str, field_map: FieldMap = 
             value = record.get(key)
             if field == "source" and isinstance(value, dict):
                 value = value.get("name")
-            if value is not None and value != "" and not (isinstance(value, str) and not value.strip()):
+            if value is not None and not (isinstance(value, str) and not value.strip()):
                 fields[field] = value
                 break
-    meta = record.get("meta", {})
-    if not isinstance(meta, dict):
-        raise ArticleError(f"must be a JSON object, not a {_kind(meta)}", location=location, field="meta")
+    meta = record.get("meta")
+    if meta is None:
+        meta = {}
+    elif not isinstance(meta, dict):
+        raise ArticleError(
+            f"must be a JSON object; found a JSON {_kind(meta)}", location=location, field="meta"
+        )
     extra = {key: value for key, value in record.items() if key not in known}
     if extra or meta:
         fields["meta"] = {**extra, **meta}
     return Article.from_dict(fields, location=location)
 
 
-def parse_json(text: str, *, path: str, field_map: FieldMap = DEFAULT_FIELD_MAP) -> Iterator[Article | ArticleError | ReadError]:
+def parse_json(
+    text: str, *, path: str, field_map: FieldMap = DEFAULT_FIELD_MAP
+) -> Iterator[Article | ArticleError | ReadError]:
     """The articles of a whole ``.json`` document, and the problems met, in order."""
     try:
         document = orjson.loads(text)
@@ -108,7 +124,10 @@ def parse_json(text: str, *, path: str, field_map: FieldMap = DEFAULT_FIELD_MAP)
         for number, record in enumerate(document, start=1):
             yield _outcome(record, location=f"{path} record {number}", field_map=field_map)
     else:
-        yield ReadError(f"holds a JSON {_kind(document)}; a .json file must hold an article object or an array of them", path=path)
+        yield ReadError(
+            f"holds a JSON {_kind(document)}; a .json file must hold an article object or an array of them",
+            path=path,
+        )
 
 
 def parse_json_line(line: str, *, location: str, field_map: FieldMap = DEFAULT_FIELD_MAP) -> Article | None:

@@ -3,7 +3,7 @@
 The layout, top to bottom (blank lines separate the parts; extra blank lines are fine)::
 
     • 11/30/2024                      date line: optional bullet, then a date (optional line)
-    Headline of the article           headline: the first paragraph (up to 300 characters)
+    Headline of the article           headline: the first paragraph, if at most 300 characters
     Outlet Name                       outlet: a short single line without end punctuation
     First body paragraph.             body paragraphs, in order
     Source: Agency report             attribution line, kept out of the body
@@ -19,9 +19,11 @@ How it is read:
 
 * CRLF and CR line ends, a UTF-8 byte order mark, non-breaking spaces (U+00A0, U+202F,
   read as plain spaces) are accepted; every line is stripped of surrounding whitespace.
-* Bullets are any of ``• ◦ ▪ ‣ ● ○ ▸ ·`` or ``- * – —`` followed by a space, with any indent.
-* A line matching a boilerplate pattern (:data:`DEFAULT_BOILERPLATE`, or the ``boilerplate``
-  argument, which replaces it) is dropped wherever it stands.
+* Bullets are any of ``• ◦ ▪ ‣ ● ○ ▸ ·``, or ``- * – —`` followed by a space, at any indent.
+  A bulleted first line of digits (and month names) that is not a valid date is an error;
+  any other first line that is not a date is the headline.
+* A line of at most 200 characters matching a boilerplate pattern (:data:`DEFAULT_BOILERPLATE`,
+  or the ``boilerplate`` argument, which replaces it) is dropped wherever it stands.
 * The body is the paragraphs joined by a blank line; lines inside a paragraph keep their
   line breaks. ``Source: ...`` paragraphs go to ``Article.attribution`` (several are
   joined with ``"; "``).
@@ -30,7 +32,7 @@ How it is read:
 * A date in the URL path (``/2024/04/24/``) is kept as ``meta["url_date"]`` (ISO); it
   never replaces the date line.
 * The outlet line is recognised by shape, so a short unpunctuated first paragraph (a
-  dateline such as ``WASHINGTON``) is taken as the outlet when more paragraphs follow.
+  dateline such as ``WASHINGTON``) is taken as the outlet when more text follows it.
 
 A file with NUL bytes, or with no headline and no body, is an :class:`ArticleError`.
 """
@@ -76,6 +78,9 @@ _BACKGROUND = re.compile(r"^background\s*:?$", re.IGNORECASE)
 _SOURCE = re.compile(r"^source\s*:\s*(.*)$", re.IGNORECASE | re.DOTALL)
 _URL_DATE = re.compile(r"/(\d{4})/(\d{1,2})/(\d{1,2})(?=/|$)")
 _END_PUNCTUATION = tuple(".!?…:;,\"”’')")
+_DATE_WORDS = frozenset(
+    "jan feb mar apr may jun jul aug sep oct nov dec mon tue wed thu fri sat sun st nd rd th t z gmt utc".split()
+)
 _NBSP = str.maketrans({"\u00a0": " ", "\u202f": " "})
 
 Row = tuple[int, str]
@@ -106,8 +111,7 @@ def parse_text(
     if "\x00" in text:
         nul_line = text.count("\n", 0, text.index("\x00")) + 1
         raise ArticleError(
-            "contains NUL bytes: a binary file, not a text article "
-            "(UTF-16 text must be saved as UTF-8)",
+            "contains NUL bytes: a binary file, not a text article (UTF-16 text must be saved as UTF-8)",
             location=f"{location}:{nul_line}",
         )
     rows = _rows(text, boilerplate)
@@ -169,9 +173,17 @@ def _date_line(line: str, *, location: str) -> dt.date | dt.datetime | None:
     try:
         return parse_published(value)
     except ValueError as exc:
-        if bullet and len(value) <= 40 and any(c.isdigit() for c in value):
+        if bullet and _looks_like_date(value):
             raise ArticleError(str(exc), location=location, field="date") from None
         return None
+
+
+def _looks_like_date(value: str) -> bool:
+    """True for digits with at most month or weekday names: a date that failed to parse."""
+    words = (word.lower() for word in re.findall(r"[^\W\d_]+", value))
+    return any(c.isdigit() for c in value) and all(
+        word in _DATE_WORDS or word[:3] in _DATE_WORDS for word in words
+    )
 
 
 def _url_date(url: str) -> str | None:
