@@ -348,6 +348,7 @@ class SearchResults(BaseModel):
     page: int = 1
     limit: int = 10
     next_cursor: str | None = None
+    warnings: list[str] = Field(default_factory=list)
 
     def to_json(self, *, indent: bool = False) -> str:
         """The results as JSON (orjson): the form the CLI prints with ``--json``."""

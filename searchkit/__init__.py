@@ -1,0 +1,65 @@
+"""searchkit: full-text search over news articles.
+
+Read articles from files, add them to an index, search with filters and facets::
+
+    import searchkit
+
+    index = searchkit.Index.create("indexes/news")
+    report = index.add_many(searchkit.read_articles("articles/"))
+    results = index.search("flood damage", sources=["Harbor Daily"], limit=5)
+    for hit in results.hits:
+        print(hit.headline, hit.snippets[0].render("text"))
+"""
+
+from .errors import (
+    ArticleError,
+    IndexCorruptError,
+    IndexExistsError,
+    IndexLockedError,
+    IndexNotFoundError,
+    IndexVersionError,
+    QueryError,
+    QuerySyntaxError,
+    QueryTooComplexError,
+    ReadError,
+    SearchkitError,
+    UnsafePathError,
+    UnsupportedFormatError,
+)
+from .index import AddReport, Index, IndexStats, Progress, Rejection
+from .ingest import ArticleReader, read_articles
+from .models import Article, FacetValue, Facets, Hit, SearchResults, Snippet
+from .query import parse_query
+
+from ._version import __version__
+
+__all__ = [
+    "AddReport",
+    "Article",
+    "ArticleError",
+    "ArticleReader",
+    "FacetValue",
+    "Facets",
+    "Hit",
+    "Index",
+    "IndexCorruptError",
+    "IndexExistsError",
+    "IndexLockedError",
+    "IndexNotFoundError",
+    "IndexStats",
+    "IndexVersionError",
+    "Progress",
+    "QueryError",
+    "QuerySyntaxError",
+    "QueryTooComplexError",
+    "ReadError",
+    "Rejection",
+    "SearchResults",
+    "SearchkitError",
+    "Snippet",
+    "UnsafePathError",
+    "UnsupportedFormatError",
+    "__version__",
+    "parse_query",
+    "read_articles",
+]

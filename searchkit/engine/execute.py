@@ -1,0 +1,358 @@
+"""Running a query tree over a snapshot: matching documents and BM25F scores, in numpy.
+
+Each segment's result is a :class:`Matches`: ascending document numbers and their scores.
+Boolean operators are set operations on those arrays; scoring is BM25F: for a term, each
+field's frequency is length-normalized and weighted, the weighted sum is saturated once::
+
+    tf~  = sum_f  w_f * tf_f / (1 - b + b * len_f / avglen_f)
+    score = idf * tf~ * (k1 + 1) / (k1 + tf~),   idf = ln(1 + (N - df + 0.5) / (df + 0.5))
+
+with ``df`` the number of documents holding the term in any searched field and ``N`` the
+number of live documents. A phrase is scored as one term whose frequency is the number of
+times the phrase occurs; a prefix or fuzzy word as one term whose frequency sums its
+expansions (they are treated as synonyms). Filters (source, date) score zero.
+
+Leaves are resolved index-wide first (expansions, document frequencies), so every
+segment scores with the same statistics.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import numpy as np
+
+from ..analysis import analyze_query_word, normalize, phrase_terms
+from ..errors import QueryTooComplexError
+from ..query import And, DateRange, Fuzzy, MatchAll, Not, Or, Phrase, Prefix, Query, SourceIs, Term
+from .fuzzy import within_distance
+from .segment import FIELDS, MISSING_DAY, day_number, source_key
+from .snapshot import LoadedSegment, Snapshot
+
+__all__ = ["Matches", "Ranking", "Executor", "MAX_EXPANSIONS"]
+
+MAX_EXPANSIONS = 1024
+Array = np.ndarray[Any, Any]
+_EMPTY_DOCS = np.zeros(0, dtype=np.int64)
+_EMPTY_SCORES = np.zeros(0, dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """BM25F parameters. The defaults were chosen on the relevance benchmark."""
+
+    k1: float = 1.2
+    b: float = 0.75
+    weights: tuple[tuple[str, float], ...] = (("headline", 2.0), ("body", 1.0), ("background", 1.0))
+
+    def weight(self, name: str) -> float:
+        return dict(self.weights)[name]
+
+
+@dataclass
+class Matches:
+    docs: Array
+    scores: Array
+
+    @classmethod
+    def empty(cls) -> Matches:
+        return cls(_EMPTY_DOCS, _EMPTY_SCORES)
+
+
+@dataclass
+class _Leaf:
+    """One scored unit (a term, a phrase, an expansion set) with per-segment frequencies."""
+
+    fields: tuple[str, ...]
+    per_segment: list[tuple[Array, Array]] = field(default_factory=list)  # (docs, weighted tf~)
+    idf: float = 0.0
+
+
+class Executor:
+    """Runs query trees over one snapshot with one ranking."""
+
+    def __init__(self, snapshot: Snapshot, ranking: Ranking):
+        self.snapshot = snapshot
+        self.ranking = ranking
+        self.highlight_terms: set[str] = set()
+        self.highlight_phrases: list[tuple[tuple[str, int], ...]] = []
+        self.notes: list[str] = []
+        self._leaves: dict[Query, _Leaf | None] = {}
+        n = max(snapshot.doc_count, 1)
+        self._avg = {f: max(snapshot.total_lengths[f] / n, 1e-9) for f in FIELDS}
+
+    # Public
+
+    def run(self, query: Query) -> list[Matches]:
+        """Matches per segment, in snapshot order."""
+        self._resolve(query)
+        return [self._eval(query, number, loaded) or Matches.empty() for number, loaded in enumerate(self.snapshot.segments)]
+
+    # Phase 1: leaves, index-wide
+
+    def _resolve(self, query: Query, negated: bool = False) -> None:
+        if isinstance(query, (And, Or)):
+            for child in query.children:
+                self._resolve(child, negated)
+        elif isinstance(query, Not):
+            self._resolve(query.child, not negated)
+        elif isinstance(query, (Term, Phrase, Prefix, Fuzzy)) and query not in self._leaves:
+            self._leaves[query] = self._leaf(query, negated)
+
+    def _fields(self, scope: str | None) -> tuple[str, ...]:
+        return (scope,) if scope else FIELDS
+
+    def _leaf(self, query: Term | Phrase | Prefix | Fuzzy, negated: bool) -> _Leaf | None:
+        fields = self._fields(query.field)
+        if isinstance(query, Term):
+            terms = analyze_query_word(query.word)
+            if not terms:
+                return None
+            if len(terms) > 1:
+                return self._phrase_leaf([(t, i) for i, t in enumerate(terms)], fields, negated)
+            if not negated:
+                self.highlight_terms.add(terms[0])
+            return self._synonym_leaf(terms, fields)
+        if isinstance(query, Phrase):
+            return self._phrase_leaf(phrase_terms(query.words), fields, negated)
+        expansions = self._expand(query)
+        if not expansions:
+            return _Leaf(fields, [(_EMPTY_DOCS, _EMPTY_SCORES)] * len(self.snapshot.segments))
+        if not negated:
+            self.highlight_terms.update(expansions)
+        return self._synonym_leaf(expansions, fields)
+
+    def _expand(self, query: Prefix | Fuzzy) -> list[str]:
+        counts: Counter[str] = Counter()
+        if isinstance(query, Prefix):
+            prefix = normalize(query.prefix).strip("'’-")
+            if not prefix:
+                return []
+            for loaded in self.snapshot.segments:
+                reader = loaded.reader
+                lo, hi = reader.term_range(prefix)
+                if hi - lo > 50 * MAX_EXPANSIONS:
+                    raise QueryTooComplexError(
+                        f"the prefix {query.prefix!r}* matches more than {50 * MAX_EXPANSIONS} terms; use a longer prefix"
+                    )
+                for number in range(lo, hi):
+                    counts[reader.terms[number]] += sum(reader.doc_frequency(f, number) for f in FIELDS)
+        else:
+            terms = analyze_query_word(query.word)
+            if len(terms) != 1:
+                return terms
+            word = terms[0]
+            distance = query.distance if query.distance >= 0 else (0 if len(word) <= 2 else 1 if len(word) <= 5 else 2)
+            for loaded in self.snapshot.segments:
+                reader = loaded.reader
+                lo, hi = reader.term_range(word[0])
+                vocabulary = reader.terms.as_list()
+                for number in range(lo, hi):
+                    candidate = vocabulary[number]
+                    if abs(len(candidate) - len(word)) <= distance and within_distance(word, candidate, distance):
+                        counts[candidate] += sum(reader.doc_frequency(f, number) for f in FIELDS)
+        if len(counts) > MAX_EXPANSIONS:
+            self.notes.append(f"{query!r} matched {len(counts)} terms; searched the {MAX_EXPANSIONS} most frequent")
+        return [term for term, _ in counts.most_common(MAX_EXPANSIONS)]
+
+    def _norm(self, loaded: LoadedSegment, name: str) -> Array:
+        key = ("norm", loaded.segment.segid, name, self.ranking.b, self._avg[name])
+        cache = self.snapshot.cache
+        norm = cache.get(key)
+        if norm is None:
+            b = self.ranking.b
+            lengths = loaded.reader.lengths[name].astype(np.float32)
+            norm = cache[key] = (1.0 - b) + b * lengths / np.float32(self._avg[name])
+        return norm
+
+    def _synonym_leaf(self, terms: list[str], fields: tuple[str, ...]) -> _Leaf:
+        leaf = _Leaf(fields)
+        df = 0
+        for loaded in self.snapshot.segments:
+            reader = loaded.reader
+            numbers = [n for n in (reader.term_id(t) for t in terms) if n >= 0]
+            parts_docs, parts_tf = [], []
+            for name in fields:
+                weight = self.ranking.weight(name) if len(fields) > 1 else 1.0
+                norm = self._norm(loaded, name)
+                for number in numbers:
+                    docs, tf = reader.postings(name, number)
+                    if docs.size:
+                        parts_docs.append(docs)
+                        parts_tf.append(weight * tf / norm[docs])
+            docs, tf = _sum_by_doc(parts_docs, parts_tf, reader.doc_count)
+            leaf.per_segment.append((docs, tf))
+            df += docs.size
+        leaf.idf = self._idf(df)
+        return leaf
+
+    def _phrase_leaf(self, terms: list[tuple[str, int]], fields: tuple[str, ...], negated: bool) -> _Leaf | None:
+        if not terms:
+            return None
+        if len(terms) == 1:
+            if not negated:
+                self.highlight_terms.add(terms[0][0])
+            return self._synonym_leaf([terms[0][0]], fields)
+        if not negated:
+            self.highlight_phrases.append(tuple(terms))
+        leaf = _Leaf(fields)
+        df = 0
+        for loaded in self.snapshot.segments:
+            reader = loaded.reader
+            numbers = [reader.term_id(t) for t, _ in terms]
+            parts_docs, parts_tf = [], []
+            if min(numbers) >= 0:
+                for name in fields:
+                    docs, freq = _phrase_matches(reader, name, numbers, [at for _, at in terms])
+                    if docs.size:
+                        weight = self.ranking.weight(name) if len(fields) > 1 else 1.0
+                        parts_docs.append(docs)
+                        parts_tf.append(weight * freq / self._norm(loaded, name)[docs])
+            docs, tf = _sum_by_doc(parts_docs, parts_tf, reader.doc_count)
+            leaf.per_segment.append((docs, tf))
+            df += docs.size
+        leaf.idf = self._idf(df)
+        return leaf
+
+    def _idf(self, df: int) -> float:
+        n = self.snapshot.doc_count
+        return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
+
+    # Phase 2: per segment
+
+    def _eval(self, query: Query, number: int, loaded: LoadedSegment) -> Matches | None:
+        if isinstance(query, (Term, Phrase, Prefix, Fuzzy)):
+            leaf = self._leaves.get(query)
+            if leaf is None:
+                return None
+            docs, tf = leaf.per_segment[number]
+            k1 = self.ranking.k1
+            return Matches(docs, leaf.idf * tf * (k1 + 1.0) / (k1 + tf))
+        if isinstance(query, And):
+            return self._and(query, number, loaded)
+        if isinstance(query, Or):
+            return self._or(query, number, loaded)
+        if isinstance(query, Not):
+            inner = self._eval(query.child, number, loaded)
+            everything = np.arange(loaded.reader.doc_count, dtype=np.int64)
+            if inner is None:
+                return None
+            docs = np.setdiff1d(everything, inner.docs, assume_unique=True)
+            return Matches(docs, np.zeros(docs.size))
+        if isinstance(query, MatchAll):
+            docs = np.arange(loaded.reader.doc_count, dtype=np.int64)
+            return Matches(docs, np.zeros(docs.size))
+        if isinstance(query, SourceIs):
+            ordinal = self.snapshot.source_ordinals.get(source_key(query.name), -2)
+            docs = np.flatnonzero(loaded.global_source == ordinal).astype(np.int64)
+            return Matches(docs, np.zeros(docs.size))
+        if isinstance(query, DateRange):
+            docs = np.flatnonzero(date_mask(loaded.reader.day, query.start, query.end)).astype(np.int64)
+            return Matches(docs, np.zeros(docs.size))
+        raise TypeError(f"unknown query node {query!r}")
+
+    def _and(self, query: And, number: int, loaded: LoadedSegment) -> Matches | None:
+        required: list[Matches] = []
+        excluded: list[Matches] = []
+        optional: list[Matches] = []
+        for child in query.children:
+            if isinstance(child, Not):
+                result = self._eval(child.child, number, loaded)
+                if result is not None:
+                    excluded.append(result)
+            elif isinstance(child, Or) and child.minimum == 0:
+                result = self._or(child, number, loaded)
+                if result is not None:
+                    optional.append(result)
+            else:
+                result = self._eval(child, number, loaded)
+                if result is not None:
+                    required.append(result)
+        if not required:
+            if not query.children or not (excluded or optional):
+                return Matches.empty() if query.children or not excluded else None
+            base = np.arange(loaded.reader.doc_count, dtype=np.int64)
+            result_docs, result_scores = base, np.zeros(base.size)
+        else:
+            required.sort(key=lambda m: m.docs.size)
+            result_docs, result_scores = required[0].docs, required[0].scores.copy()
+            for other in required[1:]:
+                result_docs, left, right = np.intersect1d(result_docs, other.docs, assume_unique=True, return_indices=True)
+                result_scores = result_scores[left] + other.scores[right]
+        for other in excluded:
+            keep = ~np.isin(result_docs, other.docs, assume_unique=True)
+            result_docs, result_scores = result_docs[keep], result_scores[keep]
+        for other in optional:
+            _, left, right = np.intersect1d(result_docs, other.docs, assume_unique=True, return_indices=True)
+            result_scores[left] += other.scores[right]
+        return Matches(result_docs, result_scores)
+
+    def _or(self, query: Or, number: int, loaded: LoadedSegment) -> Matches | None:
+        results = [r for r in (self._eval(c, number, loaded) for c in query.children) if r is not None]
+        if not results:
+            return None
+        size = loaded.reader.doc_count
+        docs, scores = _sum_by_doc([r.docs for r in results], [r.scores for r in results], size)
+        minimum = max(query.minimum, 1)
+        if minimum > 1:
+            counts = np.bincount(np.concatenate([r.docs for r in results]), minlength=size)[docs]
+            keep = counts >= minimum
+            docs, scores = docs[keep], scores[keep]
+        return Matches(docs, scores)
+
+
+def date_mask(days: Array, start: date | None, end: date | None) -> Array:
+    """True for documents dated within ``[start, end]``; undated ones never match."""
+    mask = days != MISSING_DAY
+    if start is not None:
+        mask &= days >= day_number(start)
+    if end is not None:
+        mask &= days <= day_number(end)
+    return mask
+
+
+def _sum_by_doc(docs: list[Array], values: list[Array], size: int) -> tuple[Array, Array]:
+    """Union of document arrays, summing their values per document."""
+    if not docs:
+        return _EMPTY_DOCS, _EMPTY_SCORES
+    if len(docs) == 1:
+        return docs[0].astype(np.int64), values[0].astype(np.float64)
+    all_docs = np.concatenate(docs)
+    all_values = np.concatenate(values).astype(np.float64)
+    if all_docs.size * 8 > size:
+        sums = np.bincount(all_docs, weights=all_values, minlength=size)
+        present = np.bincount(all_docs, minlength=size) > 0
+        found = np.flatnonzero(present)
+        return found.astype(np.int64), sums[found]
+    unique, inverse = np.unique(all_docs, return_inverse=True)
+    return unique.astype(np.int64), np.bincount(inverse, weights=all_values)
+
+
+def _phrase_matches(reader: Any, name: str, numbers: list[int], offsets: list[int]) -> tuple[Array, Array]:
+    """Documents where the terms occur at the given relative positions, and how often."""
+    candidates = None
+    for number in numbers:
+        docs, _ = reader.postings(name, number)
+        candidates = docs if candidates is None else np.intersect1d(candidates, docs, assume_unique=True)
+        if candidates.size == 0:
+            return _EMPTY_DOCS, _EMPTY_SCORES
+    keys = None
+    for number, offset in zip(numbers, offsets):
+        docs, tf = reader.postings(name, number)
+        positions, _ = reader.positions(name, number)
+        wanted = np.isin(docs, candidates, assume_unique=True)
+        occurrence_mask = np.repeat(wanted, tf)
+        doc_of = np.repeat(docs[wanted].astype(np.int64), tf[wanted])
+        starts = positions[occurrence_mask].astype(np.int64) - offset
+        valid = starts >= 0
+        term_keys = np.unique((doc_of[valid] << 32) | starts[valid])
+        keys = term_keys if keys is None else np.intersect1d(keys, term_keys, assume_unique=True)
+        if keys.size == 0:
+            return _EMPTY_DOCS, _EMPTY_SCORES
+    assert keys is not None
+    found, counts = np.unique(keys >> 32, return_counts=True)
+    return found.astype(np.int64), counts.astype(np.float64)

@@ -1,0 +1,227 @@
+"""Merging segments into one, dropping deleted documents, in bounded memory.
+
+Vocabularies are sorted, so a range of merged terms is a contiguous range of each input's
+terms, postings and positions. The merge walks the merged vocabulary in chunks of about
+:data:`CHUNK_POSTINGS` postings, gathers each input's slice, renumbers documents and writes
+the chunk straight into its place in the output file. Memory therefore depends on the
+chunk size and the vocabulary, not on the number of documents.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .segfile import SegmentFileWriter
+from .segment import FIELDS, SegmentReader, offset_dtype, source_key, write_strings
+
+__all__ = ["MergeInput", "merge_segments"]
+
+CHUNK_POSTINGS = 2_000_000
+_STORED_CHUNK_BYTES = 32 << 20
+
+Array = np.ndarray[Any, Any]
+
+
+class MergeInput:
+    """A segment to merge and which of its documents are still live."""
+
+    def __init__(self, reader: SegmentReader, deleted: Sequence[int] = ()):
+        self.reader = reader
+        live = np.ones(reader.doc_count, dtype=bool)
+        if len(deleted):
+            live[np.fromiter(deleted, dtype=np.int64, count=len(deleted))] = False
+        self.live = live
+        self.has_deletions = bool(len(deleted))
+        self.live_count = int(live.sum())
+        self.new_docs: Array = np.full(reader.doc_count, -1, dtype=np.int64)
+        self.term_map: Array = np.zeros(0, dtype=np.int64)
+
+
+def merge_segments(inputs: Sequence[MergeInput], path: Path) -> int:
+    """Write the merge of ``inputs`` to ``path``; returns the number of documents."""
+    base = 0
+    for item in inputs:
+        item.new_docs[item.live] = base + np.arange(item.live_count, dtype=np.int64)
+        base += item.live_count
+    doc_count = base
+
+    term_lists = [item.reader.terms.as_list() for item in inputs]
+    terms = sorted(set().union(*term_lists))
+    number = {term: index for index, term in enumerate(terms)}
+    for item, term_list in zip(inputs, term_lists):
+        item.term_map = np.fromiter(map(number.__getitem__, term_list), dtype=np.int64, count=len(term_list))
+    del number, term_lists
+
+    writer = SegmentFileWriter(path)
+    try:
+        write_strings(writer, "terms", terms)
+        for field in FIELDS:
+            _merge_field(writer, field, inputs, len(terms))
+            writer.add(f"{field}.len", _live_concat([(i.reader.lengths[field], i) for i in inputs]), np.uint32)
+        sources = _merge_sources(writer, inputs)
+        writer.add("day", _live_concat([(i.reader.day, i) for i in inputs]), np.int32)
+        write_strings(writer, "ids", [i.reader.ids[d] for i in inputs for d in np.flatnonzero(i.live).tolist()])
+        _merge_stored(writer, inputs, doc_count)
+        writer.finish({"doc_count": doc_count, "term_count": len(terms), "sources": sources})
+    except BaseException:
+        writer.abort()
+        raise
+    return doc_count
+
+
+def _live_concat(pairs: Sequence[tuple[Array, MergeInput]]) -> Array:
+    return np.concatenate([values[item.live] for values, item in pairs]) if pairs else np.zeros(0)
+
+
+def _merge_sources(writer: SegmentFileWriter, inputs: Sequence[MergeInput]) -> list[str]:
+    names: list[str] = []
+    ordinal: dict[str, int] = {}
+    columns = []
+    for item in inputs:
+        remap = np.empty(len(item.reader.source_names) + 1, dtype=np.int32)
+        remap[-1] = -1  # index -1 (no source) maps to -1
+        for local, name in enumerate(item.reader.source_names):
+            key = source_key(name)
+            if key not in ordinal:
+                ordinal[key] = len(names)
+                names.append(name)
+            remap[local] = ordinal[key]
+        columns.append(remap[item.reader.source[item.live]])
+    writer.add("source", np.concatenate(columns) if columns else np.zeros(0), np.int32)
+    return names
+
+
+def _slices(item: MergeInput, field: str, lo: int, hi: int) -> tuple[int, int, int, int]:
+    reader = item.reader
+    post_off = reader._post_off[field]
+    pos_off = reader._pos_off[field]
+    return int(post_off[lo]), int(post_off[hi]), int(pos_off[lo]), int(pos_off[hi])
+
+
+def _merge_field(writer: SegmentFileWriter, field: str, inputs: Sequence[MergeInput], term_count: int) -> None:
+    # Pass 1: sizes, so the output arrays can be reserved and filled chunk by chunk.
+    total_postings = total_positions = 0
+    wide_positions = wide_tf = False
+    for item in inputs:
+        reader = item.reader
+        docs, tf, pos = reader._docs[field], reader._tf[field], reader._pos[field]
+        wide_positions |= pos.dtype.itemsize > 2
+        wide_tf |= tf.dtype.itemsize > 2
+        if not item.has_deletions:
+            total_postings += docs.size
+            total_positions += pos.size
+            continue
+        for start in range(0, docs.size, CHUNK_POSTINGS):
+            live = item.live[docs[start : start + CHUNK_POSTINGS]]
+            total_postings += int(live.sum())
+            total_positions += int(tf[start : start + CHUNK_POSTINGS][live].sum(dtype=np.int64))
+    writer.reserve(f"{field}.docs", np.uint32, total_postings)
+    writer.reserve(f"{field}.tf", np.uint32 if wide_tf else np.uint16, total_postings)
+    writer.reserve(f"{field}.pos", np.uint32 if wide_positions else np.uint16, total_positions)
+
+    # Pass 2: chunks of merged terms.
+    postings_per_term = np.zeros(term_count, dtype=np.int64)
+    positions_per_term = np.zeros(term_count, dtype=np.int64)
+    for lo, hi in _term_chunks(inputs, field, term_count):
+        parts_terms, parts_docs, parts_tf, parts_pos = [], [], [], []
+        for item in inputs:
+            reader = item.reader
+            in_lo = int(np.searchsorted(item.term_map, lo))
+            in_hi = int(np.searchsorted(item.term_map, hi))
+            if in_lo == in_hi:
+                continue
+            p0, p1, q0, q1 = _slices(item, field, in_lo, in_hi)
+            if p0 == p1:
+                continue
+            counts = np.diff(reader._post_off[field][in_lo : in_hi + 1].astype(np.int64))
+            posting_terms = np.repeat(item.term_map[in_lo:in_hi], counts)
+            docs = item.new_docs[reader._docs[field][p0:p1]]
+            tf = reader._tf[field][p0:p1]
+            pos = reader._pos[field][q0:q1]
+            if item.has_deletions:
+                live = docs >= 0
+                pos = pos[np.repeat(live, tf)]
+                posting_terms, docs, tf = posting_terms[live], docs[live], tf[live]
+            parts_terms.append(posting_terms)
+            parts_docs.append(docs)
+            parts_tf.append(tf)
+            parts_pos.append(pos)
+        if not parts_terms:
+            continue
+        posting_terms = np.concatenate(parts_terms)
+        docs = np.concatenate(parts_docs)
+        tf = np.concatenate(parts_tf).astype(np.int64)
+        pos = np.concatenate(parts_pos)
+        order = np.argsort(posting_terms, kind="stable")
+        if len(parts_terms) > 1:
+            # Positions follow their postings: gather each posting's run in the new order.
+            run_start = np.zeros(tf.size, dtype=np.int64)
+            np.cumsum(tf[:-1], out=run_start[1:])
+            tf_sorted = tf[order]
+            out_start = np.zeros(tf.size, dtype=np.int64)
+            np.cumsum(tf_sorted[:-1], out=out_start[1:])
+            gather = np.repeat(run_start[order] - out_start, tf_sorted) + np.arange(pos.size)
+            pos = pos[gather]
+        posting_terms, docs, tf = posting_terms[order], docs[order], tf[order]
+        done_postings = int(postings_per_term.sum())
+        done_positions = int(positions_per_term.sum())
+        writer.write(f"{field}.docs", docs, done_postings)
+        writer.write(f"{field}.tf", tf, done_postings)
+        writer.write(f"{field}.pos", pos, done_positions)
+        postings_per_term += np.bincount(posting_terms, minlength=term_count)
+        positions_per_term += np.bincount(posting_terms, weights=tf, minlength=term_count).astype(np.int64)
+    for name, per_term in (("post_off", postings_per_term), ("pos_off", positions_per_term)):
+        offsets = np.zeros(term_count + 1, dtype=np.int64)
+        np.cumsum(per_term, out=offsets[1:])
+        writer.add(f"{field}.{name}", offsets, offset_dtype(offsets))
+
+
+def _term_chunks(inputs: Sequence[MergeInput], field: str, term_count: int) -> list[tuple[int, int]]:
+    """Ranges of merged term numbers holding about CHUNK_POSTINGS postings each."""
+    per_term = np.zeros(term_count, dtype=np.int64)
+    for item in inputs:
+        counts = np.diff(item.reader._post_off[field].astype(np.int64))
+        np.add.at(per_term, item.term_map, counts)
+    cumulative = np.cumsum(per_term)
+    chunks = []
+    lo = 0
+    while lo < term_count:
+        target = (cumulative[lo - 1] if lo else 0) + CHUNK_POSTINGS
+        hi = max(int(np.searchsorted(cumulative, target, side="right")), lo + 1)
+        chunks.append((lo, min(hi, term_count)))
+        lo = hi
+    return chunks
+
+
+def _merge_stored(writer: SegmentFileWriter, inputs: Sequence[MergeInput], doc_count: int) -> None:
+    lengths = []
+    for item in inputs:
+        offsets = item.reader._stored._offsets.astype(np.int64)
+        lengths.append(np.diff(offsets)[item.live])
+    all_lengths = np.concatenate(lengths) if lengths else np.zeros(0, dtype=np.int64)
+    offsets = np.zeros(doc_count + 1, dtype=np.int64)
+    np.cumsum(all_lengths, out=offsets[1:])
+    writer.add("stored.off", offsets, offset_dtype(offsets))
+    writer.reserve("stored.data", np.uint8, int(offsets[-1]))
+    at = 0
+    for item in inputs:
+        data = item.reader._stored._data
+        source_offsets = item.reader._stored._offsets.astype(np.int64)
+        if not item.has_deletions:
+            for start in range(0, data.size, _STORED_CHUNK_BYTES):
+                piece = data[start : start + _STORED_CHUNK_BYTES]
+                writer.write("stored.data", piece, at)
+                at += piece.size
+            continue
+        # Copy runs of consecutive live documents.
+        edges = np.flatnonzero(np.diff(np.concatenate(([False], item.live, [False])).astype(np.int8)))
+        for first, last in zip(edges[::2].tolist(), edges[1::2].tolist()):
+            start, end = int(source_offsets[first]), int(source_offsets[last])
+            for chunk in range(start, end, _STORED_CHUNK_BYTES):
+                piece = data[chunk : min(chunk + _STORED_CHUNK_BYTES, end)]
+                writer.write("stored.data", piece, at)
+                at += piece.size

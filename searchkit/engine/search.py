@@ -1,0 +1,219 @@
+"""One search: match, filter, count facets, sort, page, and build the hits.
+
+Filters given as arguments (``sources``, ``since``/``until``) work like Elasticsearch's
+``post_filter`` for facets: the source facet counts the query and the date filter but
+ignores the source filter, and the date histogram counts the query and the source filter
+but ignores the date filter, so a UI can show what each other choice would add. Clauses
+inside the query string (``source:``, ``date:``) narrow everything, facets included.
+
+Order: ``relevance`` is score, then newer date, then id; ``newest``/``oldest`` are date
+(undated articles last), then score, then id. A cursor continues after the last hit of a
+page in that order.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Literal
+
+import numpy as np
+import orjson
+
+from ..errors import QueryError
+from ..models import FacetValue, Facets, Hit
+from ..query import Query
+from ..snippets import HighlightSpec, make_snippets
+from .execute import Executor, Matches, Ranking, date_mask
+from .facets import DateInterval, date_histogram, source_counts
+from .segment import MISSING_DAY, source_key
+from .snapshot import Snapshot
+
+__all__ = ["SearchRequest", "SearchOutcome", "run_search"]
+
+SortOrder = Literal["relevance", "newest", "oldest"]
+Array = np.ndarray[Any, Any]
+_MAX_TIE_GROUP = 10_000
+_FAR = float(2**40)
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    query: Query
+    sources: tuple[str, ...] = ()
+    since: date | None = None
+    until: date | None = None
+    sort: SortOrder = "relevance"
+    limit: int = 10
+    page: int = 1
+    cursor: str | None = None
+    date_interval: DateInterval | Literal["auto"] = "auto"
+    source_facet_limit: int | None = 20
+    facets: bool = True
+    snippets: bool = True
+    snippet_chars: int = 240
+
+
+@dataclass
+class SearchOutcome:
+    total: int
+    hits: list[Hit]
+    facets: Facets
+    next_cursor: str | None
+    notes: list[str]
+    highlight: HighlightSpec
+
+
+def _source_mask(snapshot: Snapshot, loaded: Any, names: Sequence[str]) -> Array:
+    ordinals = [snapshot.source_ordinals[k] for k in (source_key(n) for n in names) if k in snapshot.source_ordinals]
+    return np.isin(loaded.global_source, np.array(ordinals, dtype=np.int32))
+
+
+def run_search(snapshot: Snapshot, request: SearchRequest, ranking: Ranking) -> SearchOutcome:
+    executor = Executor(snapshot, ranking)
+    matches = executor.run(request.query)
+    hit_parts: list[Matches] = []
+    for_source_facet: list[Array] = []
+    for_date_facet: list[Array] = []
+    for loaded, found in zip(snapshot.segments, matches):
+        docs, scores = found.docs, found.scores
+        if loaded.live is not None and docs.size:
+            keep = loaded.live[docs]
+            docs, scores = docs[keep], scores[keep]
+        source_ok = _source_mask(snapshot, loaded, request.sources)[docs] if request.sources else None
+        date_ok = (
+            date_mask(loaded.reader.day[docs], request.since, request.until)
+            if request.since is not None or request.until is not None
+            else None
+        )
+        for_source_facet.append(docs if date_ok is None else docs[date_ok])
+        for_date_facet.append(docs if source_ok is None else docs[source_ok])
+        both = source_ok if date_ok is None else (date_ok if source_ok is None else source_ok & date_ok)
+        hit_parts.append(Matches(docs, scores) if both is None else Matches(docs[both], scores[both]))
+
+    total = sum(part.docs.size for part in hit_parts)
+    facets = Facets()
+    if request.facets:
+        sources, missing_source = source_counts(snapshot, for_source_facet, limit=request.source_facet_limit)
+        interval, histogram, missing_date = date_histogram(snapshot, for_date_facet, interval=request.date_interval)
+        facets = Facets(
+            source=[FacetValue(value=name, count=count) for name, count in sources],
+            date=[FacetValue(value=day.isoformat(), count=count) for day, count in histogram],
+            date_interval=interval,
+            missing_source=missing_source,
+            missing_date=missing_date,
+        )
+    spec = HighlightSpec(executor.highlight_terms, executor.highlight_phrases)
+    page, next_cursor = _page(snapshot, hit_parts, request)
+    hits = [_hit(snapshot, seg, doc, score, spec, request) for seg, doc, score in page]
+    return SearchOutcome(total, hits, facets, next_cursor, executor.notes, spec)
+
+
+def _page(snapshot: Snapshot, parts: list[Matches], request: SearchRequest) -> tuple[list[tuple[int, int, float]], str | None]:
+    """The (segment, doc, score) of the requested page, and the cursor after it."""
+    segs = np.concatenate([np.full(p.docs.size, i, dtype=np.int64) for i, p in enumerate(parts)]) if parts else np.zeros(0, np.int64)
+    docs = np.concatenate([p.docs for p in parts]) if parts else np.zeros(0, np.int64)
+    scores = np.concatenate([p.scores for p in parts]) if parts else np.zeros(0)
+    days = np.concatenate(
+        [snapshot.segments[i].reader.day[p.docs].astype(np.float64) for i, p in enumerate(parts)]
+    ) if parts else np.zeros(0)
+    undated = days == MISSING_DAY
+    # Keys to sort ascending: primary, secondary.
+    if request.sort == "relevance":
+        primary, secondary = -scores, np.where(undated, _FAR, -days)
+    elif request.sort == "newest":
+        primary, secondary = np.where(undated, _FAR, -days), -scores
+    else:
+        primary, secondary = np.where(undated, _FAR, days), -scores
+    candidates = np.arange(docs.size)
+    after_id: str | None = None
+    if request.cursor is not None:
+        key_p, key_s, after_id = _decode_cursor(request.cursor, request.sort)
+        later = (primary > key_p) | ((primary == key_p) & (secondary > key_s))
+        same = (primary == key_p) & (secondary == key_s)
+        ids = {i: _doc_id(snapshot, segs[i], docs[i]) for i in np.flatnonzero(same)[:_MAX_TIE_GROUP].tolist()}
+        tie_after = np.zeros(docs.size, dtype=bool)
+        for i, article_id in ids.items():
+            tie_after[i] = article_id > after_id
+        candidates = np.flatnonzero(later | tie_after)
+        offset = 0
+    else:
+        offset = (request.page - 1) * request.limit
+    wanted = offset + request.limit
+    more_than_wanted = candidates.size > wanted
+    if more_than_wanted:
+        cut = np.argpartition(primary[candidates], wanted - 1)[:wanted]
+        threshold = primary[candidates][cut].max()
+        candidates = candidates[primary[candidates] <= threshold]
+    order = candidates[np.lexsort((secondary[candidates], primary[candidates]))]
+    order = _break_ties(snapshot, order, primary, secondary, segs, docs, wanted)
+    chosen = order[offset:wanted]
+    page = [(int(segs[i]), int(docs[i]), float(scores[i])) for i in chosen]
+    next_cursor = None
+    if chosen.size and more_than_wanted:
+        last = int(chosen[-1])
+        next_cursor = _encode_cursor(request.sort, float(primary[last]), float(secondary[last]),
+                                     _doc_id(snapshot, segs[last], docs[last]))
+    return page, next_cursor
+
+
+def _break_ties(snapshot: Snapshot, order: Array, primary: Array, secondary: Array, segs: Array, docs: Array, wanted: int) -> Array:
+    """Within runs of equal (primary, secondary) that reach into the page, order by id."""
+    if order.size < 2:
+        return order
+    p, s = primary[order], secondary[order]
+    boundaries = np.flatnonzero((p[1:] != p[:-1]) | (s[1:] != s[:-1])) + 1
+    starts = np.concatenate(([0], boundaries))
+    ends = np.concatenate((boundaries, [order.size]))
+    result = order.copy()
+    for start, end in zip(starts.tolist(), ends.tolist()):
+        if start >= wanted:
+            break
+        if end - start < 2 or end - start > _MAX_TIE_GROUP:
+            continue
+        group = order[start:end]
+        ids = [_doc_id(snapshot, segs[i], docs[i]) for i in group.tolist()]
+        result[start:end] = group[np.argsort(np.array(ids, dtype=object), kind="stable")]
+    return result
+
+
+def _doc_id(snapshot: Snapshot, seg: Any, doc: Any) -> str:
+    return snapshot.segments[int(seg)].reader.ids[int(doc)]
+
+
+def _encode_cursor(sort: str, primary: float, secondary: float, article_id: str) -> str:
+    raw = orjson.dumps([sort, primary, secondary, article_id])
+    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+
+
+def _decode_cursor(cursor: str, sort: str) -> tuple[float, float, str]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        kind, primary, secondary, article_id = orjson.loads(raw)
+        if kind != sort or not isinstance(article_id, str):
+            raise ValueError("the cursor belongs to another sort order")
+        return float(primary), float(secondary), article_id
+    except (ValueError, TypeError, orjson.JSONDecodeError) as exc:
+        raise QueryError(f"invalid cursor {cursor[:40]!r}: {exc}; pass the next_cursor of a previous page") from None
+
+
+def _hit(snapshot: Snapshot, seg: int, doc: int, score: float, spec: HighlightSpec, request: SearchRequest) -> Hit:
+    stored = snapshot.segments[seg].reader.stored(doc)
+    snippets = []
+    if request.snippets:
+        snippets = make_snippets(
+            stored.get("headline", ""), stored.get("body", ""), stored.get("background", []),
+            spec, max_chars=request.snippet_chars,
+        )
+    day = stored.get("date")
+    return Hit(
+        id=stored["id"],
+        score=round(score, 6),
+        headline=stored.get("headline", ""),
+        source=stored.get("source"),
+        date=date.fromisoformat(day) if day else None,
+        url=stored.get("url"),
+        snippets=snippets,
+    )

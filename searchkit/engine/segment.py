@@ -1,0 +1,317 @@
+"""Segments: immutable slices of the index, built in memory and read through mmap.
+
+A segment holds, for its documents (numbered 0..n-1 inside the segment):
+
+* a sorted vocabulary shared by the text fields (``terms``, ``term_off``);
+* per text field (``headline``, ``body``, ``background``) an inverted index in CSR form:
+  ``{f}.post_off[t]`` .. ``{f}.post_off[t+1]`` are term ``t``'s postings in ``{f}.docs``
+  (doc numbers, ascending) and ``{f}.tf`` (term frequencies); ``{f}.pos_off[t]`` is where
+  term ``t``'s positions start in ``{f}.pos`` (each posting's positions follow in order,
+  ``tf`` of them); ``{f}.len`` is each document's field length in terms;
+* per-document columns: ``source`` (ordinal into the segment's source table, -1 for none)
+  and ``day`` (days since 1970-01-01, :data:`MISSING_DAY` for none), used by filters,
+  sorting and facets without touching stored documents;
+* the article ids and the stored articles (zlib-compressed JSON).
+
+:class:`SegmentBuilder` turns articles into a segment file in one vectorized pass;
+:class:`SegmentReader` answers term, posting and column look-ups from the mapped file.
+"""
+
+from __future__ import annotations
+
+import bisect
+import zlib
+from array import array
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import orjson
+
+from ..analysis import field_terms
+from ..models import Article
+from .segfile import SegmentFileReader, SegmentFileWriter
+
+__all__ = [
+    "FIELDS",
+    "MISSING_DAY",
+    "SegmentBuilder",
+    "SegmentReader",
+    "day_number",
+    "source_key",
+]
+
+FIELDS = ("headline", "body", "background")
+MISSING_DAY = int(np.iinfo(np.int32).min)
+_EPOCH = date(1970, 1, 1).toordinal()
+_MAX_TF = int(np.iinfo(np.uint16).max)
+_ZLIB_LEVEL = 3
+Int64Array = np.ndarray[Any, np.dtype[np.int64]]
+
+
+def day_number(day: date | None) -> int:
+    """Days since 1970-01-01, or :data:`MISSING_DAY`."""
+    return MISSING_DAY if day is None else day.toordinal() - _EPOCH
+
+
+def source_key(source: str) -> str:
+    """The case-insensitive identity of a source name."""
+    return " ".join(source.casefold().split())
+
+
+def field_texts(article: Article) -> tuple[str, str, str]:
+    """The text of each indexed field, in :data:`FIELDS` order."""
+    return article.headline, article.body, "\n".join(article.background)
+
+
+class _Vocabulary(dict[str, int]):
+    def __missing__(self, term: str) -> int:
+        number = self[term] = len(self)
+        return number
+
+
+class SegmentBuilder:
+    """Collects analyzed articles in compact arrays, then writes one segment file."""
+
+    def __init__(self) -> None:
+        self._vocabulary = _Vocabulary()
+        self._term_ids = [array("i") for _ in FIELDS]
+        self._positions = [array("I") for _ in FIELDS]
+        self._counts = [array("I") for _ in FIELDS]
+        self._lengths = [array("I") for _ in FIELDS]
+        self._sources: dict[str, int] = {}
+        self._source_names: list[str] = []
+        self._source_column = array("i")
+        self._days = array("i")
+        self._ids: list[str] = []
+        self._stored: list[bytes] = []
+        self.token_count = 0
+        self.stored_bytes = 0
+
+    @property
+    def doc_count(self) -> int:
+        return len(self._ids)
+
+    def add(self, article: Article) -> int:
+        """Analyze and buffer one article; returns its document number in the segment."""
+        lookup = self._vocabulary.__getitem__
+        for index, text in enumerate(field_texts(article)):
+            if text:
+                terms, positions, length = field_terms(text)
+            else:
+                terms, positions, length = [], [], 0
+            self._term_ids[index].extend(map(lookup, terms))
+            self._positions[index].extend(positions)
+            self._counts[index].append(len(terms))
+            self._lengths[index].append(length)
+            self.token_count += len(terms)
+        if article.source:
+            key = source_key(article.source)
+            ordinal = self._sources.get(key)
+            if ordinal is None:
+                ordinal = self._sources[key] = len(self._source_names)
+                self._source_names.append(article.source)
+            self._source_column.append(ordinal)
+        else:
+            self._source_column.append(-1)
+        self._days.append(day_number(article.date))
+        stored = zlib.compress(article.to_json(), _ZLIB_LEVEL)
+        self._stored.append(stored)
+        self.stored_bytes += len(stored)
+        self._ids.append(article.id)
+        return len(self._ids) - 1
+
+    def write(self, path: Path) -> int:
+        """Write the segment file; returns its size in bytes."""
+        terms = sorted(self._vocabulary)
+        sorted_number = {term: number for number, term in enumerate(terms)}
+        rank = np.fromiter(
+            map(sorted_number.__getitem__, self._vocabulary), dtype=np.int32, count=len(terms)
+        )
+        writer = SegmentFileWriter(path)
+        try:
+            write_strings(writer, "terms", terms)
+            doc_count = len(self._ids)
+            for index, field in enumerate(FIELDS):
+                term_ids = np.frombuffer(self._term_ids[index], dtype=np.int32)
+                counts = np.frombuffer(self._counts[index], dtype=np.uint32)
+                docs = np.repeat(np.arange(doc_count, dtype=np.uint32), counts)
+                positions = np.frombuffer(self._positions[index], dtype=np.uint32)
+                write_field(writer, field, rank[term_ids], docs, positions, len(terms))
+                writer.add(f"{field}.len", np.frombuffer(self._lengths[index], dtype=np.uint32))
+            writer.add("source", np.frombuffer(self._source_column, dtype=np.int32))
+            writer.add("day", np.frombuffer(self._days, dtype=np.int32))
+            write_strings(writer, "ids", self._ids)
+            write_blobs(writer, "stored", self._stored)
+            return writer.finish(
+                {"doc_count": doc_count, "term_count": len(terms), "sources": self._source_names}
+            )
+        except BaseException:
+            writer.abort()
+            raise
+
+
+def write_field(
+    writer: SegmentFileWriter,
+    field: str,
+    term_ids: np.ndarray[Any, Any],
+    docs: np.ndarray[Any, Any],
+    positions: np.ndarray[Any, Any],
+    term_count: int,
+) -> None:
+    """Invert one field's (term, doc, position) occurrences, given in doc order."""
+    order = np.argsort(term_ids, kind="stable")
+    term_ids = term_ids[order]
+    docs = docs[order]
+    positions = positions[order]
+    n = term_ids.size
+    if n:
+        starts = np.flatnonzero(
+            np.concatenate(([True], (term_ids[1:] != term_ids[:-1]) | (docs[1:] != docs[:-1])))
+        )
+    else:
+        starts = np.zeros(0, dtype=np.int64)
+    tf = np.diff(np.append(starts, n))
+    posting_terms = term_ids[starts]
+    post_off = np.zeros(term_count + 1, dtype=np.int64)
+    np.cumsum(np.bincount(posting_terms, minlength=term_count), out=post_off[1:])
+    pos_off = np.zeros(term_count + 1, dtype=np.int64)
+    np.cumsum(np.bincount(term_ids, minlength=term_count), out=pos_off[1:])
+    writer.add(f"{field}.post_off", post_off, offset_dtype(post_off))
+    writer.add(f"{field}.docs", docs[starts], np.uint32)
+    writer.add(f"{field}.tf", tf, np.uint16 if tf.size == 0 or int(tf.max()) <= _MAX_TF else np.uint32)
+    writer.add(f"{field}.pos_off", pos_off, offset_dtype(pos_off))
+    writer.add(f"{field}.pos", positions, position_dtype(positions))
+
+
+def offset_dtype(offsets: np.ndarray[Any, Any]) -> type[np.unsignedinteger[Any]]:
+    return np.uint32 if offsets.size == 0 or offsets[-1] < 2**32 else np.uint64
+
+
+def position_dtype(positions: np.ndarray[Any, Any]) -> type[np.unsignedinteger[Any]]:
+    return np.uint16 if positions.size == 0 or int(positions.max()) < 2**16 else np.uint32
+
+
+def write_strings(writer: SegmentFileWriter, name: str, strings: Sequence[str]) -> None:
+    """Strings as one UTF-8 blob plus offsets."""
+    write_blobs(writer, name, [s.encode("utf-8") for s in strings])
+
+
+def write_blobs(writer: SegmentFileWriter, name: str, blobs: Sequence[bytes]) -> None:
+    lengths = np.fromiter((len(b) for b in blobs), dtype=np.int64, count=len(blobs))
+    offsets = np.zeros(len(blobs) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    writer.add(f"{name}.off", offsets, offset_dtype(offsets))
+    writer.add_bytes(f"{name}.data", b"".join(blobs))
+
+
+class StringTable(Sequence[str]):
+    """A read-only sequence of strings over a blob and its offsets (sorted for terms)."""
+
+    def __init__(self, reader: SegmentFileReader, name: str):
+        self._offsets = reader.array(f"{name}.off")
+        self._data = reader.array(f"{name}.data")
+        self._list: list[str] | None = None
+
+    def __len__(self) -> int:
+        return int(self._offsets.size) - 1
+
+    def __getitem__(self, index: int) -> str:  # type: ignore[override]
+        if self._list is not None:
+            return self._list[index]
+        if index < 0:
+            index += len(self)
+        start, end = int(self._offsets[index]), int(self._offsets[index + 1])
+        return bytes(self._data[start:end]).decode("utf-8")
+
+    def blob(self, index: int) -> bytes:
+        start, end = int(self._offsets[index]), int(self._offsets[index + 1])
+        return bytes(self._data[start:end])
+
+    def as_list(self) -> list[str]:
+        """All strings, decoded once and kept (for scans such as prefix and fuzzy)."""
+        if self._list is None:
+            text = bytes(self._data).decode("utf-8")
+            offsets = self._offsets.astype(np.int64)
+            if text.isascii():
+                self._list = [text[a:b] for a, b in zip(offsets[:-1].tolist(), offsets[1:].tolist())]
+            else:
+                data = bytes(self._data)
+                self._list = [data[a:b].decode("utf-8") for a, b in zip(offsets[:-1].tolist(), offsets[1:].tolist())]
+        return self._list
+
+
+class SegmentReader:
+    """Read access to one segment file."""
+
+    def __init__(self, path: Path, *, name: str):
+        self.name = name
+        self.file = SegmentFileReader(path)
+        meta = self.file.meta
+        self.doc_count: int = meta["doc_count"]
+        self.source_names: list[str] = meta["sources"]
+        self.terms = StringTable(self.file, "terms")
+        self.ids = StringTable(self.file, "ids")
+        self._stored = StringTable(self.file, "stored")
+        self.source = self.file.array("source")
+        self.day = self.file.array("day")
+        self.lengths = {field: self.file.array(f"{field}.len") for field in FIELDS}
+        self._post_off = {field: self.file.array(f"{field}.post_off") for field in FIELDS}
+        self._docs = {field: self.file.array(f"{field}.docs") for field in FIELDS}
+        self._tf = {field: self.file.array(f"{field}.tf") for field in FIELDS}
+        self._pos_off = {field: self.file.array(f"{field}.pos_off") for field in FIELDS}
+        self._pos = {field: self.file.array(f"{field}.pos") for field in FIELDS}
+        self._id_map: dict[str, int] | None = None
+
+    def term_id(self, term: str) -> int:
+        """The term's number in this segment's vocabulary, or -1."""
+        terms = self.terms
+        index = bisect.bisect_left(terms, term)
+        if index < len(terms) and terms[index] == term:
+            return index
+        return -1
+
+    def term_range(self, prefix: str) -> tuple[int, int]:
+        """Term numbers ``[lo, hi)`` of the terms starting with ``prefix``."""
+        terms = self.terms
+        lo = bisect.bisect_left(terms, prefix)
+        hi = bisect.bisect_left(terms, prefix + "\U0010ffff", lo)
+        return lo, hi
+
+    def postings(self, field: str, term: int) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+        """Doc numbers and term frequencies of ``term`` in ``field``."""
+        off = self._post_off[field]
+        start, end = int(off[term]), int(off[term + 1])
+        return self._docs[field][start:end], self._tf[field][start:end]
+
+    def doc_frequency(self, field: str, term: int) -> int:
+        off = self._post_off[field]
+        return int(off[term + 1]) - int(off[term])
+
+    def positions(self, field: str, term: int) -> tuple[np.ndarray[Any, Any], Int64Array]:
+        """All positions of ``term`` in ``field`` and, per posting, where its run starts."""
+        off = self._pos_off[field]
+        start, end = int(off[term]), int(off[term + 1])
+        _, tf = self.postings(field, term)
+        starts = np.zeros(tf.size + 1, dtype=np.int64)
+        np.cumsum(tf, out=starts[1:])
+        return self._pos[field][start:end], starts
+
+    def doc_number(self, article_id: str) -> int:
+        """The document number of ``article_id`` in this segment, or -1 (deleted or not)."""
+        if self._id_map is None:
+            self._id_map = {doc_id: number for number, doc_id in enumerate(self.ids.as_list())}
+        return self._id_map.get(article_id, -1)
+
+    def stored(self, docnum: int) -> dict[str, Any]:
+        """The stored article data of a document."""
+        data: dict[str, Any] = orjson.loads(zlib.decompress(self._stored.blob(docnum)))
+        return data
+
+    def stored_blob(self, docnum: int) -> bytes:
+        return self._stored.blob(docnum)
+
+    def close(self) -> None:
+        self.file.close()

@@ -1,0 +1,275 @@
+"""The index folder: Whoosh's table of contents, searchkit segment files, the write lock.
+
+An index is a Whoosh ``FileStorage`` folder. Each commit writes a new generation of
+Whoosh's table of contents (``_MAIN_<n>.toc``: the schema and the list of segments) under
+a temporary name, fsyncs it and renames it into place, so readers always see a complete
+generation: the last committed one. Segments are :class:`SearchkitSegment` objects whose
+data lives in one ``MAIN_<id>.skseg`` file each (see :mod:`.segfile`).
+
+Whoosh writes the table of contents with :mod:`pickle`, so **opening an index folder from
+an untrusted source can run code**: only open indexes you made. Index folders are created
+private to their owner (mode 0700).
+
+Writers take an exclusive ``flock`` on ``MAIN_WRITELOCK``. The kernel drops it when the
+holding process dies, so a killed writer never leaves a stale lock behind; the lock file
+also records who holds it (pid, host, since) for error messages.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import random
+import re
+import socket
+import time
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import orjson
+from whoosh.codec.base import Codec, Segment
+from whoosh.filedb.filestore import FileStorage
+from whoosh.filedb.structfile import StructFile
+from whoosh.index import TOC
+from whoosh.util.filelock import FileLock
+
+from .._version import __version__
+from ..errors import IndexCorruptError, IndexExistsError, IndexLockedError, IndexNotFoundError, IndexVersionError
+from .schema import whoosh_schema
+
+__all__ = ["INDEX_NAME", "SCHEMA_VERSION", "IndexStore", "SearchkitSegment"]
+
+INDEX_NAME = "MAIN"
+SCHEMA_VERSION = 1
+META_FILE = "searchkit.json"
+SEGMENT_EXT = ".skseg"
+LOCK_NAME = f"{INDEX_NAME}_WRITELOCK"
+_REBUILD_HINT = (
+    "rebuild it: export the articles with the searchkit version that wrote it "
+    "(`searchkit export`), then index them into a new folder"
+)
+
+
+class SearchkitCodec(Codec):  # type: ignore[misc]
+    """The Whoosh codec of searchkit segments (data in ``.skseg`` files)."""
+
+    def new_segment(self, storage: Any, indexname: str) -> SearchkitSegment:
+        return SearchkitSegment(indexname)
+
+
+class SearchkitSegment(Segment):  # type: ignore[misc]
+    """A segment as recorded in Whoosh's table of contents: id, size, deleted documents."""
+
+    def __init__(self, indexname: str, doc_count: int = 0):
+        super().__init__(indexname)
+        self.segid = self._random_id()
+        self._doccount = doc_count
+        self._deleted: set[int] | None = None
+
+    def codec(self, **kwargs: Any) -> SearchkitCodec:
+        return SearchkitCodec()
+
+    def doc_count_all(self) -> int:
+        return self._doccount
+
+    def set_doc_count(self, doc_count: int) -> None:
+        self._doccount = doc_count
+
+    def deleted_count(self) -> int:
+        return len(self._deleted) if self._deleted else 0
+
+    def deleted_docs(self) -> frozenset[int]:
+        return frozenset(self._deleted or ())
+
+    def delete_document(self, docnum: int, delete: bool = True) -> None:
+        if delete:
+            if self._deleted is None:
+                self._deleted = set()
+            self._deleted.add(docnum)
+        elif self._deleted:
+            self._deleted.discard(docnum)
+
+    def is_deleted(self, docnum: int) -> bool:
+        return bool(self._deleted) and docnum in self._deleted  # type: ignore[operator]
+
+    def copy(self) -> SearchkitSegment:
+        twin = SearchkitSegment(self.indexname, self._doccount)
+        twin.segid = self.segid
+        twin._deleted = set(self._deleted) if self._deleted else None
+        return twin
+
+    @property
+    def filename(self) -> str:
+        return str(self.make_filename(SEGMENT_EXT))
+
+
+def _fsync_on_close(file: StructFile) -> None:
+    file.file.flush()
+    os.fsync(file.file.fileno())
+
+
+class _DurableStorage(FileStorage):  # type: ignore[misc]
+    """Whoosh's FileStorage, with every file it creates fsynced before it is closed."""
+
+    def create_file(self, name: str, excl: bool = False, mode: str = "wb", **kwargs: Any) -> StructFile:
+        return super().create_file(name, excl=excl, mode=mode, onclose=_fsync_on_close, **kwargs)
+
+
+def fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class IndexStore:
+    """One index folder on disk."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.storage = _DurableStorage(str(path))
+
+    # Creating and opening
+
+    @classmethod
+    def create(cls, path: Path) -> IndexStore:
+        if path.exists() and (not path.is_dir() or any(path.iterdir())):
+            raise IndexExistsError(path)
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.chmod(path, 0o700)
+        store = cls(path)
+        meta = {
+            "format": "searchkit-index",
+            "schema_version": SCHEMA_VERSION,
+            "created_by": f"searchkit {__version__}",
+            "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        }
+        (path / META_FILE).write_bytes(orjson.dumps(meta, option=orjson.OPT_INDENT_2))
+        TOC(whoosh_schema(), [], 0).write(store.storage, INDEX_NAME)
+        fsync_dir(path)
+        return store
+
+    @classmethod
+    def open(cls, path: Path) -> IndexStore:
+        if not path.is_dir():
+            raise IndexNotFoundError(path, "create one with Index.create or `searchkit index`")
+        meta_path = path / META_FILE
+        if not meta_path.exists():
+            if any(TOC._pattern(INDEX_NAME).match(name) for name in os.listdir(path)):
+                raise IndexVersionError(f"{path} is a Whoosh index not made by searchkit; {_REBUILD_HINT}")
+            raise IndexNotFoundError(path, "the folder exists but holds no searchkit index")
+        try:
+            meta = orjson.loads(meta_path.read_bytes())
+            version = int(meta["schema_version"])
+        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+            raise IndexCorruptError(f"{meta_path} is damaged: {exc}") from exc
+        if version != SCHEMA_VERSION:
+            raise IndexVersionError(
+                f"{path} has schema version {version} ({meta.get('created_by', 'unknown')}); "
+                f"this searchkit {__version__} reads version {SCHEMA_VERSION}. {_REBUILD_HINT}"
+            )
+        store = cls(path)
+        if store.latest_generation() < 0:
+            raise IndexCorruptError(f"{path} has no table of contents (_{INDEX_NAME}_<n>.toc)")
+        return store
+
+    # Generations
+
+    def latest_generation(self) -> int:
+        generation: int = TOC._latest_generation(self.storage, INDEX_NAME)
+        return generation
+
+    def read_segments(self, generation: int | None = None) -> tuple[int, list[SearchkitSegment]]:
+        """The committed segments of ``generation`` (the latest by default)."""
+        try:
+            toc = TOC.read(self.storage, INDEX_NAME, gen=generation)
+        except FileNotFoundError:
+            raise
+        except Exception as exc:  # whoosh raises bare Exceptions and IndexErrors here
+            raise IndexCorruptError(f"{self.path}: cannot read the table of contents: {exc}") from exc
+        segments = list(toc.segments)
+        for segment in segments:
+            if not isinstance(segment, SearchkitSegment):
+                raise IndexVersionError(f"{self.path} holds a segment searchkit did not write; {_REBUILD_HINT}")
+        return toc.generation, segments
+
+    def write_generation(self, generation: int, segments: list[SearchkitSegment]) -> None:
+        """Atomically publish a new generation (the commit point)."""
+        TOC(whoosh_schema(), segments, generation).write(self.storage, INDEX_NAME)
+        fsync_dir(self.path)
+
+    def segment_path(self, segment: SearchkitSegment) -> Path:
+        return self.path / segment.filename
+
+    def new_segment(self) -> SearchkitSegment:
+        return SearchkitSegment(INDEX_NAME)
+
+    # Housekeeping
+
+    def remove_unreferenced(self, generation: int, segments: list[SearchkitSegment]) -> list[str]:
+        """Delete segment files and older tables of contents that ``generation`` no longer uses.
+
+        Runs under the write lock. Readers that still map a removed file keep reading it.
+        """
+        keep = {segment.filename for segment in segments}
+        toc_pattern = TOC._pattern(INDEX_NAME)
+        removed = []
+        for name in os.listdir(self.path):
+            match = toc_pattern.match(name)
+            stale_toc = match is not None and int(match.group(1)) < generation
+            stale_segment = name.startswith(f"{INDEX_NAME}_") and (
+                name.endswith(SEGMENT_EXT) or name.endswith(SEGMENT_EXT + ".tmp")
+            ) and name not in keep
+            stale_temp = re.match(rf"^_{INDEX_NAME}_\d+\.toc\.", name) is not None
+            if stale_toc or stale_segment or stale_temp:
+                with contextlib.suppress(FileNotFoundError):
+                    os.remove(self.path / name)
+                removed.append(name)
+        return removed
+
+    def unreferenced_files(self, segments: list[SearchkitSegment]) -> list[str]:
+        keep = {segment.filename for segment in segments}
+        return sorted(
+            name
+            for name in os.listdir(self.path)
+            if name.startswith(f"{INDEX_NAME}_") and SEGMENT_EXT in name and name not in keep
+        )
+
+    def size_on_disk(self) -> int:
+        return sum(entry.stat().st_size for entry in os.scandir(self.path) if entry.is_file())
+
+    # The write lock
+
+    @contextlib.contextmanager
+    def write_lock(self, timeout: float) -> Iterator[None]:
+        """Hold the index's write lock, waiting up to ``timeout`` seconds with backoff."""
+        lock = FileLock(str(self.path / LOCK_NAME))
+        deadline = time.monotonic() + timeout
+        delay = 0.005
+        while not lock.acquire(blocking=False):
+            if time.monotonic() >= deadline:
+                raise IndexLockedError(self.path, timeout, self.lock_holder())
+            time.sleep(min(delay, max(0.0, deadline - time.monotonic())) * random.uniform(0.5, 1.0))
+            delay = min(delay * 2, 0.25)
+        try:
+            holder = f"pid {os.getpid()} on {socket.gethostname()} since {datetime.now().isoformat(timespec='seconds')}"
+            os.ftruncate(lock.fd, 0)
+            os.pwrite(lock.fd, holder.encode(), 0)
+            yield
+        finally:
+            with contextlib.suppress(OSError):
+                os.ftruncate(lock.fd, 0)
+            lock.release()
+
+    def lock_holder(self) -> str | None:
+        try:
+            text = (self.path / LOCK_NAME).read_text(errors="replace").strip()
+        except OSError as exc:
+            if exc.errno == errno.ENOENT:
+                return None
+            raise
+        return text or None

@@ -1,0 +1,199 @@
+"""Adding, replacing and deleting articles, made durable by one commit.
+
+A :class:`SegmentWriter` works under the index's write lock. New articles are analyzed
+into an in-memory :class:`~.segment.SegmentBuilder`, which is written out as a segment
+file whenever it holds :data:`FLUSH_TOKENS` terms, so memory stays flat however many
+articles stream through. An article whose id is already in the index replaces it (the
+old copy is marked deleted); one identical to the indexed copy is left alone
+("unchanged"). Nothing is visible to readers until :meth:`SegmentWriter.commit` publishes
+a new generation; a crash before that leaves the last committed generation untouched, and
+its orphaned segment files are removed by the next commit.
+"""
+
+from __future__ import annotations
+
+import math
+import zlib
+from collections.abc import Iterable
+from enum import Enum
+
+from ..models import Article
+from .merge import MergeInput, merge_segments
+from .segment import SegmentBuilder, SegmentReader
+from .store import IndexStore, SearchkitSegment
+
+__all__ = ["AddOutcome", "SegmentWriter"]
+
+FLUSH_TOKENS = 6_000_000
+FLUSH_STORED_BYTES = 64 << 20
+MERGE_FACTOR = 6
+MAX_DELETED_RATIO = 0.3
+
+
+class AddOutcome(Enum):
+    ADDED = "added"
+    REPLACED = "replaced"
+    UNCHANGED = "unchanged"
+
+
+class SegmentWriter:
+    """Changes to one index, published by :meth:`commit` or dropped by :meth:`abort`."""
+
+    def __init__(self, store: IndexStore, *, flush_tokens: int = FLUSH_TOKENS):
+        self.store = store
+        self.generation, committed = store.read_segments()
+        self.segments = [segment.copy() for segment in committed]
+        self._flush_tokens = flush_tokens
+        self._readers: dict[str, SegmentReader] = {}
+        self._ids: dict[str, tuple[int, int]] | None = None
+        self._builder = SegmentBuilder()
+        self._buffered: dict[str, int] = {}
+        self._buffer_deleted: set[int] = set()
+        self._new_files: list[str] = []
+        self.changed = False
+
+    # Looking up what is already there
+
+    def _reader(self, segment: SearchkitSegment) -> SegmentReader:
+        reader = self._readers.get(segment.segid)
+        if reader is None:
+            reader = self._readers[segment.segid] = SegmentReader(
+                self.store.segment_path(segment), name=segment.segid
+            )
+        return reader
+
+    def _id_index(self) -> dict[str, tuple[int, int]]:
+        if self._ids is None:
+            ids: dict[str, tuple[int, int]] = {}
+            for number, segment in enumerate(self.segments):
+                deleted = segment.deleted_docs()
+                for docnum, article_id in enumerate(self._reader(segment).ids.as_list()):
+                    if docnum not in deleted:
+                        ids[article_id] = (number, docnum)
+            self._ids = ids
+        return self._ids
+
+    # Changes
+
+    def add(self, article: Article) -> AddOutcome:
+        outcome = AddOutcome.ADDED
+        buffered = self._buffered.pop(article.id, None)
+        if buffered is not None:
+            self._buffer_deleted.add(buffered)
+            outcome = AddOutcome.REPLACED
+        else:
+            located = self._id_index().get(article.id)
+            if located is not None:
+                number, docnum = located
+                segment = self.segments[number]
+                if zlib.decompress(self._reader(segment).stored_blob(docnum)) == article.to_json():
+                    return AddOutcome.UNCHANGED
+                segment.delete_document(docnum)
+                del self._id_index()[article.id]
+                outcome = AddOutcome.REPLACED
+        self._buffered[article.id] = self._builder.add(article)
+        self.changed = True
+        if self._builder.token_count >= self._flush_tokens or self._builder.stored_bytes >= FLUSH_STORED_BYTES:
+            self.flush()
+        return outcome
+
+    def delete(self, article_ids: Iterable[str]) -> int:
+        """Mark articles deleted; returns how many were in the index."""
+        count = 0
+        for article_id in article_ids:
+            buffered = self._buffered.pop(article_id, None)
+            if buffered is not None:
+                self._buffer_deleted.add(buffered)
+                count += 1
+                continue
+            located = self._id_index().pop(article_id, None)
+            if located is not None:
+                number, docnum = located
+                self.segments[number].delete_document(docnum)
+                count += 1
+        if count:
+            self.changed = True
+        return count
+
+    def flush(self) -> None:
+        """Write the buffered articles out as a new (uncommitted) segment."""
+        builder = self._builder
+        if builder.doc_count == 0:
+            return
+        segment = self.store.new_segment()
+        path = self.store.segment_path(segment)
+        self._new_files.append(path.name)
+        builder.write(path)
+        segment.set_doc_count(builder.doc_count)
+        for docnum in self._buffer_deleted:
+            segment.delete_document(docnum)
+        self.segments.append(segment)
+        if self._ids is not None:
+            number = len(self.segments) - 1
+            for article_id, docnum in self._buffered.items():
+                self._ids[article_id] = (number, docnum)
+        self._builder = SegmentBuilder()
+        self._buffered = {}
+        self._buffer_deleted = set()
+
+    def commit(self, *, optimize: bool = False) -> bool:
+        """Publish the changes as a new generation. Returns False when there were none."""
+        self.flush()
+        if not self.changed and not optimize:
+            return False
+        self.segments = [s for s in self.segments if s.doc_count() > 0]
+        self._merge(optimize=optimize)
+        self.generation += 1
+        self.store.write_generation(self.generation, self.segments)
+        self.store.remove_unreferenced(self.generation, self.segments)
+        self._new_files = []
+        self.changed = False
+        return True
+
+    def abort(self) -> None:
+        """Drop uncommitted changes and the files written for them."""
+        for name in self._new_files:
+            (self.store.path / name).unlink(missing_ok=True)
+        self._new_files = []
+
+    def close(self) -> None:
+        self._readers.clear()
+
+    # Merging
+
+    def _merge(self, *, optimize: bool) -> None:
+        while True:
+            group = self.segments if optimize and len(self.segments) > 1 else self._merge_candidates()
+            if optimize and len(self.segments) == 1 and self.segments[0].deleted_count() > 0:
+                group = self.segments
+            if not group:
+                return
+            self._merge_group(group)
+            if optimize:
+                return
+
+    def _merge_candidates(self) -> list[SearchkitSegment]:
+        tiers: dict[int, list[SearchkitSegment]] = {}
+        for segment in self.segments:
+            tier = int(math.log(max(segment.doc_count(), 1), MERGE_FACTOR))
+            tiers.setdefault(tier, []).append(segment)
+        for tier in sorted(tiers):
+            if len(tiers[tier]) >= MERGE_FACTOR:
+                return tiers[tier]
+        for segment in self.segments:
+            if segment.deleted_count() > MAX_DELETED_RATIO * segment.doc_count_all():
+                return [segment]
+        return []
+
+    def _merge_group(self, group: list[SearchkitSegment]) -> None:
+        merged = self.store.new_segment()
+        path = self.store.segment_path(merged)
+        self._new_files.append(path.name)
+        inputs = [MergeInput(self._reader(s), sorted(s.deleted_docs())) for s in group]
+        merged.set_doc_count(merge_segments(inputs, path))
+        chosen = {id(s) for s in group}
+        position = min(i for i, s in enumerate(self.segments) if id(s) in chosen)
+        rest = [s for s in self.segments if id(s) not in chosen]
+        rest.insert(position, merged)
+        self.segments = rest
+        self._ids = None  # document numbers changed

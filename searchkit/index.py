@@ -1,0 +1,402 @@
+"""The :class:`Index`: create or open an index folder, add articles, search.
+
+One ``Index`` object may be shared by many threads. Searches run on a snapshot of the
+last committed generation and pick up commits made elsewhere (another thread, another
+``Index`` on the same folder, another process) within ``refresh_interval`` seconds
+(default 1 s; 0 checks before every search). Writes (``add``, ``add_many``, ``delete``)
+take the folder's write lock, waiting up to ``lock_timeout`` seconds with backoff, and
+are durable when they return.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .errors import ArticleError, IndexLockedError, QueryError, SearchkitError, UnsafePathError
+from .engine.execute import Ranking
+from .engine.facets import DateInterval
+from .engine.search import SearchRequest, SortOrder, run_search
+from .engine.snapshot import Snapshot
+from .engine.store import SCHEMA_VERSION, IndexStore
+from .engine.suggest import suggest
+from .engine.writer import AddOutcome, SegmentWriter
+from .models import Article, SearchResults
+from .query import QueryMode, parse_query
+
+__all__ = ["AddReport", "Index", "IndexStats", "Progress", "Rejection", "resolve_index_path"]
+
+MAX_LIMIT = 1000
+DEFAULT_HOME = Path("indexes")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
+
+
+class Rejection(BaseModel):
+    """An article that was not indexed, where it came from, and why."""
+
+    model_config = ConfigDict(frozen=True)
+
+    location: str | None
+    reason: str
+    field: str | None = None
+
+
+class AddReport(BaseModel):
+    """What ``add_many`` did. ``rejected`` lists every article that was not indexed."""
+
+    model_config = ConfigDict(frozen=True)
+
+    added: int = 0
+    replaced: int = 0
+    unchanged: int = 0
+    rejected: list[Rejection] = Field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.replaced)
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Passed to ``add_many``'s progress callback about every 0.2 s and at the end."""
+
+    done: int
+    added: int
+    replaced: int
+    unchanged: int
+    rejected: int
+    elapsed: float
+    finished: bool = False
+
+
+class IndexStats(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    path: str
+    articles: int
+    sources: int
+    first_date: date | None
+    last_date: date | None
+    undated: int
+    segments: int
+    size_bytes: int
+    generation: int
+    schema_version: int
+
+
+def resolve_index_path(value: str | os.PathLike[str], *, home: Path = DEFAULT_HOME) -> Path:
+    """A path as given, or a bare name (``news``) as a folder under ``home``.
+
+    A bare name must be letters, digits, ``_``, ``.`` and ``-``; ``..`` and names that would
+    leave ``home`` raise :class:`UnsafePathError`.
+    """
+    text = os.fspath(value)
+    if not text.strip():
+        raise UnsafePathError("the index path is empty")
+    if "\x00" in text:
+        raise UnsafePathError("the index path contains a NUL character")
+    if os.sep in text or (os.altsep and os.altsep in text) or text.startswith("~"):
+        return Path(text).expanduser()
+    if not _NAME.match(text) or text in (".", ".."):
+        raise UnsafePathError(f"{text!r} is not a valid index name; use letters, digits, '_', '.', '-'")
+    return home / text
+
+
+class Index:
+    """A searchkit index folder. Use :meth:`create` or :meth:`open`."""
+
+    def __init__(self, store: IndexStore, *, lock_timeout: float, refresh_interval: float, ranking: Ranking):
+        self._store = store
+        self.lock_timeout = lock_timeout
+        self.refresh_interval = refresh_interval
+        self.ranking = ranking
+        self._snapshot: Snapshot | None = None
+        self._snapshot_lock = threading.Lock()
+        self._write_lock = threading.Lock()
+
+    # Opening
+
+    @classmethod
+    def create(cls, path: str | os.PathLike[str], *, lock_timeout: float = 30.0,
+               refresh_interval: float = 1.0, ranking: Ranking | None = None) -> Index:
+        """Create an empty index at ``path``; :class:`IndexExistsError` if something is there."""
+        store = IndexStore.create(Path(path))
+        return cls(store, lock_timeout=lock_timeout, refresh_interval=refresh_interval, ranking=ranking or Ranking())
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str], *, lock_timeout: float = 30.0,
+             refresh_interval: float = 1.0, ranking: Ranking | None = None) -> Index:
+        """Open the index at ``path``; :class:`IndexNotFoundError` (with the path) if there is none."""
+        store = IndexStore.open(Path(path))
+        index = cls(store, lock_timeout=lock_timeout, refresh_interval=refresh_interval, ranking=ranking or Ranking())
+        index._current()
+        return index
+
+    @classmethod
+    def open_or_create(cls, path: str | os.PathLike[str], **options: Any) -> Index:
+        if Path(path).exists() and any(Path(path).iterdir()):
+            return cls.open(path, **options)
+        return cls.create(path, **options)
+
+    @property
+    def path(self) -> Path:
+        return self._store.path
+
+    def __repr__(self) -> str:
+        return f"Index({str(self.path)!r})"
+
+    def __enter__(self) -> Index:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._snapshot = None
+
+    # Reading
+
+    def _current(self, *, force: bool = False) -> Snapshot:
+        snapshot = self._snapshot
+        now = time.monotonic()
+        if snapshot is not None and not force and now - snapshot.loaded_at < self.refresh_interval:
+            return snapshot
+        with self._snapshot_lock:
+            snapshot = self._snapshot
+            if snapshot is None or force or now - snapshot.loaded_at >= self.refresh_interval:
+                fresh = Snapshot.load(self._store, snapshot)
+                if fresh is snapshot and snapshot is not None:
+                    fresh = Snapshot(**{**snapshot.__dict__, "loaded_at": time.monotonic()})
+                self._snapshot = snapshot = fresh
+        return snapshot
+
+    def refresh(self) -> None:
+        """See the latest commit now, whatever ``refresh_interval`` says."""
+        self._current(force=True)
+
+    def __len__(self) -> int:
+        return self._current().doc_count
+
+    def get(self, article_id: str) -> Article | None:
+        """The stored article with this id, or None."""
+        snapshot = self._current()
+        found = snapshot.locate(article_id)
+        if found is None:
+            return None
+        loaded, docnum = found
+        return Article.model_validate(loaded.reader.stored(docnum))
+
+    def __contains__(self, article_id: object) -> bool:
+        return isinstance(article_id, str) and self._current().locate(article_id) is not None
+
+    def articles(self) -> Iterator[Article]:
+        """Every article in the index, segment by segment (for export and rebuilds)."""
+        snapshot = self._current()
+        for loaded in snapshot.segments:
+            for docnum in range(loaded.reader.doc_count):
+                if loaded.is_live(docnum):
+                    yield Article.model_validate(loaded.reader.stored(docnum))
+
+    def search(
+        self,
+        query: str = "",
+        *,
+        sources: Sequence[str] | None = None,
+        since: date | None = None,
+        until: date | None = None,
+        sort: SortOrder = "relevance",
+        limit: int = 10,
+        page: int = 1,
+        cursor: str | None = None,
+        date_interval: DateInterval | Literal["auto"] = "auto",
+        mode: QueryMode = "auto",
+        strict: bool = False,
+        snippets: bool = True,
+        facets: bool = True,
+        source_facet_limit: int | None = 20,
+        suggest_spelling: bool = True,
+    ) -> SearchResults:
+        """Search the index. See the README for the query syntax and every option."""
+        started = time.perf_counter()
+        if not isinstance(query, str):
+            raise QueryError(f"the query must be a string, not {type(query).__name__}")
+        if sort not in ("relevance", "newest", "oldest"):
+            raise QueryError(f"unknown sort {sort!r}; use 'relevance', 'newest' or 'oldest'")
+        if date_interval not in ("auto", "day", "week", "month", "year"):
+            raise QueryError(f"unknown date_interval {date_interval!r}; use auto, day, week, month or year")
+        if not 1 <= limit <= MAX_LIMIT:
+            raise QueryError(f"limit must be between 1 and {MAX_LIMIT}, not {limit}")
+        if page < 1:
+            raise QueryError(f"page must be 1 or more, not {page}")
+        if since is not None and until is not None and since > until:
+            raise QueryError(f"since ({since}) is after until ({until})")
+        if isinstance(sources, str):
+            sources = [sources]
+        parsed = parse_query(query, mode=mode, strict=strict)
+        request = SearchRequest(
+            query=parsed.query, sources=tuple(sources or ()), since=since, until=until, sort=sort,
+            limit=limit, page=page, cursor=cursor, date_interval=date_interval,
+            source_facet_limit=source_facet_limit, facets=facets, snippets=snippets,
+        )
+        snapshot = self._current()
+        outcome = run_search(snapshot, request, self.ranking)
+        suggestion = None
+        if suggest_spelling and cursor is None and page == 1:
+            suggestion = suggest(snapshot, query, outcome.total, mode=mode, ranking=self.ranking)
+        return SearchResults(
+            query=query,
+            total=outcome.total,
+            hits=outcome.hits,
+            facets=outcome.facets,
+            took_ms=round((time.perf_counter() - started) * 1000, 3),
+            suggestion=suggestion,
+            page=page,
+            limit=limit,
+            next_cursor=outcome.next_cursor,
+            warnings=[e.args[0] if e.args else str(e) for e in parsed.errors] + outcome.notes,
+        )
+
+    # Writing
+
+    def _writing(self) -> Any:
+        index = self
+
+        class _Session:
+            def __enter__(self) -> SegmentWriter:
+                if not index._write_lock.acquire(timeout=index.lock_timeout):
+                    raise IndexLockedError(index.path, index.lock_timeout, "another thread of this process")
+                try:
+                    self._lock = index._store.write_lock(index.lock_timeout)
+                    self._lock.__enter__()
+                except BaseException:
+                    index._write_lock.release()
+                    raise
+                self.writer = SegmentWriter(index._store)
+                return self.writer
+
+            def __exit__(self, kind: object, error: object, trace: object) -> None:
+                try:
+                    if kind is None:
+                        self.writer.commit()
+                    else:
+                        self.writer.abort()
+                finally:
+                    self.writer.close()
+                    self._lock.__exit__(None, None, None)
+                    index._write_lock.release()
+                    index._current(force=True)
+
+        return _Session()
+
+    def add(self, article: Article | Mapping[str, Any]) -> AddReport:
+        """Add (or replace) one article; durable when it returns."""
+        return self.add_many([article])
+
+    def add_many(
+        self,
+        articles: Iterable[Article | Mapping[str, Any]],
+        *,
+        progress: Callable[[Progress], object] | None = None,
+    ) -> AddReport:
+        """Add articles, replacing any with the same id; durable when it returns.
+
+        Articles stream through: memory stays flat whatever their number. Invalid ones are
+        reported in ``rejected`` with where they came from (records given as mappings are
+        validated here; a reader from :func:`read_articles` reports its own errors, which
+        are included too) and the rest are indexed.
+        """
+        started = time.perf_counter()
+        counts = {AddOutcome.ADDED: 0, AddOutcome.REPLACED: 0, AddOutcome.UNCHANGED: 0}
+        rejected: list[Rejection] = []
+        done = 0
+        last_report = started
+
+        def report(finished: bool = False) -> None:
+            if progress is not None:
+                progress(Progress(done, counts[AddOutcome.ADDED], counts[AddOutcome.REPLACED],
+                                  counts[AddOutcome.UNCHANGED], len(rejected) + len(getattr(articles, "errors", ())),
+                                  time.perf_counter() - started, finished))
+
+        with self._writing() as writer:
+            for number, item in enumerate(articles, start=1):
+                done += 1
+                try:
+                    article = item if isinstance(item, Article) else Article.from_dict(item, location=f"record {number}")
+                except ArticleError as exc:
+                    rejected.append(Rejection(location=exc.location, reason=exc.reason, field=exc.field))
+                    continue
+                except (TypeError, ValueError) as exc:
+                    rejected.append(Rejection(location=f"record {number}", reason=f"not an article: {exc}"))
+                    continue
+                counts[writer.add(article)] += 1
+                if progress is not None and time.perf_counter() - last_report >= 0.2:
+                    last_report = time.perf_counter()
+                    report()
+        for error in getattr(articles, "errors", ()):
+            if isinstance(error, SearchkitError):
+                location = getattr(error, "location", None)
+                if location is None and getattr(error, "path", None) is not None:
+                    line = getattr(error, "line", None)
+                    location = f"{error.path}:{line}" if line else str(error.path)
+                rejected.append(Rejection(location=location, reason=getattr(error, "reason", str(error)),
+                                          field=getattr(error, "field", None)))
+        report(finished=True)
+        return AddReport(
+            added=counts[AddOutcome.ADDED], replaced=counts[AddOutcome.REPLACED],
+            unchanged=counts[AddOutcome.UNCHANGED], rejected=rejected,
+            seconds=round(time.perf_counter() - started, 3),
+        )
+
+    def delete(self, article_ids: Iterable[str]) -> int:
+        """Delete articles by id; returns how many were in the index. Durable when it returns."""
+        if isinstance(article_ids, str):
+            article_ids = [article_ids]
+        with self._writing() as writer:
+            return writer.delete(article_ids)
+
+    def optimize(self) -> None:
+        """Merge all segments into one (faster searches after many small additions)."""
+        with self._writing() as writer:
+            writer.commit(optimize=True)
+
+    # Information
+
+    def stats(self) -> IndexStats:
+        snapshot = self._current()
+        first = last = None
+        undated = 0
+        import numpy as np
+
+        from .engine.segment import MISSING_DAY
+
+        epoch = date(1970, 1, 1).toordinal()
+        for loaded in snapshot.segments:
+            days = loaded.reader.day if loaded.live is None else loaded.reader.day[loaded.live]
+            dated = days[days != MISSING_DAY]
+            undated += int(days.size - dated.size)
+            if dated.size:
+                lo, hi = int(np.min(dated)), int(np.max(dated))
+                first = lo if first is None else min(first, lo)
+                last = hi if last is None else max(last, hi)
+        return IndexStats(
+            path=str(self.path),
+            articles=snapshot.doc_count,
+            sources=len(snapshot.source_names),
+            first_date=date.fromordinal(first + epoch) if first is not None else None,
+            last_date=date.fromordinal(last + epoch) if last is not None else None,
+            undated=undated,
+            segments=len(snapshot.segments),
+            size_bytes=self._store.size_on_disk(),
+            generation=snapshot.generation,
+            schema_version=SCHEMA_VERSION,
+        )

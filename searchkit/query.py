@@ -1,0 +1,477 @@
+"""The query language: parsing a query string into searchkit's own query tree.
+
+Syntax (see the README for examples)::
+
+    desertion courts            words; how they combine depends on the mode (below)
+    "donetsk oblast"            a phrase: the words next to each other, in order
+    headline:flood              a word, phrase, prefix or group scoped to one field:
+    body:"river olm"              headline, body, background (title: means headline)
+    source:"Harbor Daily"       only articles from this source (exact, any case)
+    flood AND budget            both;  flood OR fire: either;  NOT / -word: not this
+    +flood fire                 flood is required, fire only adds to the score
+    evacuat*                    words starting with "evacuat" (matched against index terms)
+    ukrane~  ukrane~2           words within 1 (or 2, the most) edits, same first letter
+    date:2024-04  date:2024     a month, a year, or a day (date:2024-04-24)
+    date:[2024-01-01 TO 2024-03-31]   an inclusive range; {..} excludes ends; * is open
+    ( ... )                     grouping
+
+**The mode** decides how words without an operator combine: ``"all"`` requires every
+word, ``"any"`` requires at least one and ranks by how many match (BM25), and the
+default ``"auto"`` uses ``"all"`` for up to :data:`AUTO_ALL_MAX_WORDS` words, not
+counting stop words (short queries want precision) and ``"any"`` for longer ones (pasted questions would match
+nothing otherwise). Explicit ``AND``/``OR``/``NOT``, ``+`` and ``-`` always win.
+
+**Lenient by default.** Any string runs: a stray quote, parenthesis or operator, an
+unknown field (``url:``, ``foo:``: read as plain words, so a query cannot reach fields
+that are not searchable) or a bad date is skipped and reported in the parse result's
+``errors``. ``strict=True`` raises :class:`~searchkit.errors.QuerySyntaxError` at the first
+problem instead, naming its character position.
+
+**Bounds.** A query may hold at most :data:`MAX_CLAUSES` clauses and nest
+:data:`MAX_DEPTH` levels; fuzzy distances above 2 are refused. Past these the query is
+refused with :class:`~searchkit.errors.QueryTooComplexError` in both modes.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Literal, Union
+
+from .analysis import analyze_query_word
+from .errors import QuerySyntaxError, QueryTooComplexError
+
+__all__ = [
+    "AUTO_ALL_MAX_WORDS",
+    "And",
+    "DateRange",
+    "Fuzzy",
+    "MatchAll",
+    "Not",
+    "Or",
+    "ParsedQuery",
+    "Phrase",
+    "Prefix",
+    "Query",
+    "QueryMode",
+    "SourceIs",
+    "Term",
+    "parse_query",
+]
+
+TextField = Literal["headline", "body", "background"]
+QueryMode = Literal["auto", "all", "any"]
+AUTO_ALL_MAX_WORDS = 4
+MAX_CLAUSES = 1024
+MAX_DEPTH = 32
+MAX_FUZZY_DISTANCE = 2
+FIELD_NAMES: dict[str, str] = {
+    "headline": "headline", "title": "headline", "body": "body", "text": "body",
+    "background": "background", "source": "source", "date": "date",
+}
+
+
+@dataclass(frozen=True)
+class Term:
+    """A word as typed; analyzed into index terms when the query runs."""
+
+    word: str
+    field: TextField | None = None
+
+
+@dataclass(frozen=True)
+class Phrase:
+    words: str
+    field: TextField | None = None
+
+
+@dataclass(frozen=True)
+class Prefix:
+    prefix: str
+    field: TextField | None = None
+
+
+@dataclass(frozen=True)
+class Fuzzy:
+    word: str
+    distance: int
+    field: TextField | None = None
+
+
+@dataclass(frozen=True)
+class SourceIs:
+    name: str
+
+
+@dataclass(frozen=True)
+class DateRange:
+    """Days from ``start`` to ``end``, both inclusive; ``None`` is open."""
+
+    start: date | None
+    end: date | None
+
+
+@dataclass(frozen=True)
+class MatchAll:
+    pass
+
+
+@dataclass(frozen=True)
+class Not:
+    child: Query
+
+
+@dataclass(frozen=True)
+class And:
+    children: tuple[Query, ...]
+
+
+@dataclass(frozen=True)
+class Or:
+    """At least ``minimum`` of ``children`` must match; each match adds to the score."""
+
+    children: tuple[Query, ...]
+    minimum: int = 1
+
+
+Query = Union[Term, Phrase, Prefix, Fuzzy, SourceIs, DateRange, MatchAll, Not, And, Or]
+
+
+@dataclass(frozen=True)
+class ParsedQuery:
+    query: Query
+    errors: list[QuerySyntaxError] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------------------------------
+# Lexing
+
+_TOKEN = re.compile(
+    r"""(?P<space>\s+)
+      | (?P<lparen>\()
+      | (?P<rparen>\))
+      | (?P<phrase>"[^"]*"?)
+      | (?P<word>[^\s()"]+)""",
+    re.VERBOSE,
+)
+_FUZZY = re.compile(r"^(?P<word>.+?)~(?P<distance>\d*)$")
+_DATE_VALUE = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")
+
+
+@dataclass
+class _Tok:
+    kind: str
+    text: str
+    at: int
+
+
+def _lex(text: str) -> list[_Tok]:
+    tokens = []
+    for match in _TOKEN.finditer(text):
+        kind = match.lastgroup or "word"
+        if kind != "space":
+            tokens.append(_Tok(kind, match.group(), match.start()))
+    return tokens
+
+
+# ---------------------------------------------------------------------------------------
+# Parsing
+
+
+class _Parser:
+    def __init__(self, text: str, *, mode: QueryMode, strict: bool):
+        self.text = text
+        self.tokens = _lex(text)
+        self.i = 0
+        self.mode = mode
+        self.strict = strict
+        self.errors: list[QuerySyntaxError] = []
+        self.clauses = 0
+
+    # helpers
+
+    def error(self, reason: str, at: int) -> None:
+        problem = QuerySyntaxError(reason, query=self.text, position=at)
+        if self.strict:
+            raise problem
+        self.errors.append(problem)
+
+    def peek(self) -> _Tok | None:
+        return self.tokens[self.i] if self.i < len(self.tokens) else None
+
+    def count_clause(self, at: int) -> None:
+        self.clauses += 1
+        if self.clauses > MAX_CLAUSES:
+            raise QueryTooComplexError(
+                f"the query has more than {MAX_CLAUSES} clauses (at position {at}); shorten it"
+            )
+
+    # grammar: or_expr := and_expr (OR and_expr)*
+
+    def parse(self) -> Query:
+        query = self.or_expr(0)
+        while self.peek() is not None:
+            tok = self.peek()
+            assert tok is not None
+            self.error(f"unexpected {tok.text!r}", tok.at)
+            self.i += 1
+            rest = self.or_expr(0)
+            query = _combine_or([query, rest])
+        return query
+
+    def or_expr(self, depth: int) -> Query:
+        parts = [self.and_expr(depth)]
+        while (tok := self.peek()) is not None and tok.kind == "word" and tok.text == "OR":
+            self.i += 1
+            if self.at_clause_end():
+                self.error("OR needs something after it", tok.at)
+                break
+            parts.append(self.and_expr(depth))
+        return _combine_or(parts)
+
+    def at_clause_end(self) -> bool:
+        tok = self.peek()
+        return tok is None or tok.kind == "rparen" or (tok.kind == "word" and tok.text == "OR")
+
+    def and_expr(self, depth: int) -> Query:
+        # A sequence of clauses: explicit AND binds neighbours; plain neighbours follow the mode.
+        must: list[Query] = []
+        should: list[Query] = []
+        must_not: list[Query] = []
+        words = 0
+        explicit_and = False
+        while not self.at_clause_end():
+            tok = self.peek()
+            assert tok is not None
+            if tok.kind == "word" and tok.text == "AND":
+                self.i += 1
+                if self.at_clause_end() or not (must or should or must_not):
+                    self.error("AND needs something on both sides", tok.at)
+                    continue
+                explicit_and = True
+                if should:
+                    must.append(should.pop())
+                continue
+            sign = ""
+            if tok.kind == "word" and tok.text == "NOT":
+                self.i += 1
+                if self.at_clause_end():
+                    self.error("NOT needs something after it", tok.at)
+                    continue
+                sign = "-"
+            clause, sign2, counted = self.unary(depth)
+            sign = sign or sign2
+            if clause is None:
+                continue
+            words += counted
+            if sign == "-":
+                must_not.append(clause)
+            elif sign == "+" or explicit_and:
+                must.append(clause)
+            else:
+                should.append(clause)
+            explicit_and = False
+        if should:
+            if self.mode == "all" or (self.mode == "auto" and words <= AUTO_ALL_MAX_WORDS):
+                must.extend(should)
+                should = []
+        return _combine_and(must, should, must_not)
+
+    def unary(self, depth: int) -> tuple[Query | None, str, int]:
+        tok = self.peek()
+        assert tok is not None
+        sign = ""
+        if tok.kind == "word" and len(tok.text) > 1 and tok.text[0] in "+-":
+            sign = tok.text[0]
+            tok.text = tok.text[1:]
+            tok.at += 1
+        clause, counted = self.primary(depth)
+        return clause, sign, counted
+
+    def primary(self, depth: int, scope: str | None = None) -> tuple[Query | None, int]:
+        tok = self.peek()
+        assert tok is not None
+        if depth > MAX_DEPTH:
+            raise QueryTooComplexError(f"the query nests deeper than {MAX_DEPTH} levels (at position {tok.at})")
+        if tok.kind == "lparen":
+            self.i += 1
+            inner = self.or_expr(depth + 1)
+            close = self.peek()
+            if close is not None and close.kind == "rparen":
+                self.i += 1
+            else:
+                self.error("missing ')'", close.at if close else len(self.text))
+            return _scoped(inner, scope), 1
+        if tok.kind == "rparen":
+            self.i += 1
+            self.error("unmatched ')'", tok.at)
+            return None, 0
+        self.i += 1
+        if tok.kind == "phrase":
+            closed = len(tok.text) > 1 and tok.text.endswith('"')
+            if not closed:
+                self.error("missing closing quote", tok.at)
+            words = tok.text[1:-1] if closed else tok.text[1:]
+            if not words.strip():
+                return None, 0
+            self.count_clause(tok.at)
+            return Phrase(words, _text_field(scope)), 1
+        return self.word(tok, depth, scope)
+
+    def word(self, tok: _Tok, depth: int, scope: str | None) -> tuple[Query | None, int]:
+        text = tok.text
+        name, colon, rest = text.partition(":")
+        if colon and scope is None and name.lower() in FIELD_NAMES:
+            target = FIELD_NAMES[name.lower()]
+            if target == "date":
+                return self.date_clause(rest, tok.at + len(name) + 1), 0
+            if not rest:
+                follow = self.peek()
+                if follow is None or follow.kind == "rparen":
+                    self.error(f"{name}: needs a value", tok.at)
+                    return None, 0
+                if target == "source":
+                    self.i += 1
+                    value = follow.text.strip('"') if follow.kind == "phrase" else follow.text
+                    self.count_clause(follow.at)
+                    return (SourceIs(value), 0) if value.strip() else (None, 0)
+                return self.primary(depth, target)
+            if target == "source":
+                self.count_clause(tok.at)
+                return SourceIs(rest), 0
+            return self.word(_Tok("word", rest, tok.at + len(name) + 1), depth, target)
+        if colon and scope is None and name and name.isidentifier() and rest:
+            self.error(f"unknown field {name!r}: searchable fields are headline, body, background, source, date", tok.at)
+        self.count_clause(tok.at)
+        field = _text_field(scope)
+        if text.endswith("*") and len(text) > 1 and not text[:-1].endswith("*"):
+            return Prefix(text[:-1], field), 1
+        if text == "*":
+            return MatchAll(), 0
+        fuzzy = _FUZZY.match(text)
+        if fuzzy:
+            digits = fuzzy.group("distance")
+            distance = int(digits) if digits else -1
+            if distance > MAX_FUZZY_DISTANCE:
+                raise QueryTooComplexError(
+                    f"fuzzy distance {distance} at position {tok.at} is above the limit of {MAX_FUZZY_DISTANCE}"
+                )
+            return Fuzzy(fuzzy.group("word"), distance, field), 1
+        return Term(text, field), min(len(analyze_query_word(text)), 1)
+
+    def date_clause(self, value: str, at: int) -> Query | None:
+        if not value:
+            follow = self.peek()
+            if follow is not None and follow.kind == "word" and follow.text[:1] in "[{":
+                self.i += 1
+                value, at = follow.text, follow.at
+            else:
+                self.error("date: needs a value such as 2024-04 or [2024-01-01 TO 2024-03-31]", at)
+                return None
+        if value[:1] in "[{":
+            return self.date_range(value, at)
+        try:
+            start, end = _date_span(value)
+        except ValueError as exc:
+            self.error(f"bad date {value!r}: {exc}", at)
+            return None
+        self.count_clause(at)
+        return DateRange(start, end)
+
+    def date_range(self, first: str, at: int) -> Query | None:
+        # Gather "[a", "TO", "b]" from separate tokens.
+        parts = [first]
+        while not parts[-1].endswith(("]", "}")) and (tok := self.peek()) is not None and tok.kind == "word":
+            parts.append(tok.text)
+            self.i += 1
+        text = " ".join(parts)
+        match = re.fullmatch(r"([\[{])\s*(\S+)\s+TO\s+(\S+?)\s*([\]}])", text)
+        if not match:
+            self.error("a date range looks like [2024-01-01 TO 2024-03-31]", at)
+            return None
+        open_bracket, low, high, close_bracket = match.groups()
+        try:
+            start = None if low == "*" else _date_span(low)[0 if open_bracket == "[" else 1]
+            end = None if high == "*" else _date_span(high)[1 if close_bracket == "]" else 0]
+        except ValueError as exc:
+            self.error(f"bad date in range: {exc}", at)
+            return None
+        if open_bracket == "{" and start is not None:
+            start = date.fromordinal(start.toordinal() + 1)
+        if close_bracket == "}" and end is not None:
+            end = date.fromordinal(end.toordinal() - 1)
+        self.count_clause(at)
+        return DateRange(start, end)
+
+
+def _text_field(scope: str | None) -> TextField | None:
+    if scope in ("headline", "body", "background"):
+        return scope  # type: ignore[return-value]
+    return None
+
+
+def _scoped(query: Query, scope: str | None) -> Query:
+    """Apply a field scope to every text clause of a group (``headline:(a OR b)``)."""
+    field = _text_field(scope)
+    if field is None:
+        return query
+    if isinstance(query, (Term, Phrase, Prefix, Fuzzy)):
+        return type(query)(**{**query.__dict__, "field": field})
+    if isinstance(query, Not):
+        return Not(_scoped(query.child, scope))
+    if isinstance(query, And):
+        return And(tuple(_scoped(c, scope) for c in query.children))
+    if isinstance(query, Or):
+        return Or(tuple(_scoped(c, scope) for c in query.children), query.minimum)
+    return query
+
+
+def _date_span(value: str) -> tuple[date, date]:
+    match = _DATE_VALUE.match(value)
+    if not match:
+        raise ValueError("use YYYY, YYYY-MM or YYYY-MM-DD")
+    year = int(match.group(1))
+    if match.group(2) is None:
+        return date(year, 1, 1), date(year, 12, 31)
+    month = int(match.group(2))
+    if match.group(3) is None:
+        return date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
+    day = date(year, month, int(match.group(3)))
+    return day, day
+
+
+def _combine_or(parts: list[Query]) -> Query:
+    parts = [p for p in parts if not (isinstance(p, And) and not p.children)]
+    if not parts:
+        return And(())
+    return parts[0] if len(parts) == 1 else Or(tuple(parts))
+
+
+def _combine_and(must: list[Query], should: list[Query], must_not: list[Query]) -> Query:
+    nots = [Not(q) for q in must_not]
+    if should:
+        optional: Query = should[0] if len(should) == 1 else Or(tuple(should))
+        if must or nots:
+            # Required clauses filter; optional ones only add to the score.
+            return And((*must, *nots, Or((optional,), minimum=0)))
+        return optional
+    items = [*must, *nots]
+    if len(items) == 1 and not nots:
+        return items[0]
+    return And(tuple(items))
+
+
+def parse_query(text: str, *, mode: QueryMode = "auto", strict: bool = False) -> ParsedQuery:
+    """Parse ``text`` into a query tree (see the module docstring for the syntax).
+
+    An empty query, or ``*``, matches every article.
+    """
+    if mode not in ("auto", "all", "any"):
+        raise ValueError(f"unknown query mode {mode!r}; use 'auto', 'all' or 'any'")
+    parser = _Parser(text, mode=mode, strict=strict)
+    query = parser.parse() if parser.tokens else MatchAll()
+    if isinstance(query, And) and not query.children:
+        query = MatchAll() if not parser.tokens or not parser.errors else query
+    return ParsedQuery(query, parser.errors)
