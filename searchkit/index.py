@@ -23,6 +23,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from .errors import ArticleError, IndexLockedError, QueryError, SearchkitError, UnsafePathError
+from .engine.check import check_index
 from .engine.execute import Ranking
 from .engine.facets import DateInterval
 from .engine.search import SearchRequest, SortOrder, run_search
@@ -33,7 +34,7 @@ from .engine.writer import AddOutcome, SegmentWriter
 from .models import Article, SearchResults
 from .query import QueryMode, parse_query
 
-__all__ = ["AddReport", "Index", "IndexStats", "Progress", "Rejection", "resolve_index_path"]
+__all__ = ["AddReport", "CheckReport", "Index", "IndexStats", "Progress", "Rejection", "resolve_index_path"]
 
 MAX_LIMIT = 1000
 DEFAULT_HOME = Path("indexes")
@@ -92,6 +93,18 @@ class IndexStats(BaseModel):
     size_bytes: int
     generation: int
     schema_version: int
+
+
+class CheckReport(BaseModel):
+    """What ``Index.check`` found: ``ok`` when ``problems`` is empty."""
+
+    model_config = ConfigDict(frozen=True)
+
+    path: str
+    ok: bool
+    articles: int
+    segments: int
+    problems: list[str]
 
 
 def resolve_index_path(value: str | os.PathLike[str], *, home: Path = DEFAULT_HOME) -> Path:
@@ -370,6 +383,11 @@ class Index:
             writer.commit(optimize=True)
 
     # Information
+
+    def check(self) -> CheckReport:
+        """Verify the index: files readable, counts consistent, every stored article valid."""
+        articles, segments, problems = check_index(self._store)
+        return CheckReport(path=str(self.path), ok=not problems, articles=articles, segments=segments, problems=problems)
 
     def stats(self) -> IndexStats:
         snapshot = self._current()

@@ -19,7 +19,9 @@ Syntax (see the README for examples)::
 word, ``"any"`` requires at least one and ranks by how many match (BM25), and the
 default ``"auto"`` uses ``"all"`` for up to :data:`AUTO_ALL_MAX_WORDS` words, not
 counting stop words (short queries want precision) and ``"any"`` for longer ones (pasted questions would match
-nothing otherwise). Explicit ``AND``/``OR``/``NOT``, ``+`` and ``-`` always win.
+nothing otherwise). Explicit ``AND``/``OR``/``NOT``, ``+`` and ``-`` always win. The
+operators must be written in capitals, and a query with no lower-case letter at all
+(``EFFECT OF FLOODS AND FIRES``) is read as words, operators included.
 
 **Lenient by default.** Any string runs: a stray quote, parenthesis or operator, an
 unknown field (``url:``, ``foo:``: read as plain words, so a query cannot reach fields
@@ -184,6 +186,11 @@ class _Parser:
     def __init__(self, text: str, *, mode: QueryMode, strict: bool):
         self.text = text
         self.tokens = _lex(text)
+        if not any(ch.islower() for ch in text):
+            # An all-capitals query is shouting, not syntax: AND/OR/NOT are words there.
+            for tok in self.tokens:
+                if tok.kind == "word" and tok.text in ("AND", "OR", "NOT"):
+                    tok.text = tok.text.lower()
         self.i = 0
         self.mode = mode
         self.strict = strict

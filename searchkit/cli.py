@@ -1,0 +1,240 @@
+"""The ``searchkit`` command: a thin layer over the library.
+
+Each command parses its options, calls the library and formats the result. Library errors
+are caught once, in :func:`main`, and printed as one line on stderr.
+
+Exit codes: 0 success; 1 an error (bad input, missing index, locked index...); 2 a usage
+error (unknown option, bad value); 3 nothing found, only when ``search --fail-empty`` asks
+for it; 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Sequence
+from datetime import date
+from importlib import resources
+from pathlib import Path
+from typing import Any, TextIO
+
+import orjson
+
+from . import output
+from ._version import __version__
+from .dates import parse_date
+from .errors import SearchkitError
+from .index import Index, Progress, resolve_index_path
+from .ingest import read_articles
+
+__all__ = ["main"]
+
+EXIT_ERROR, EXIT_USAGE, EXIT_EMPTY = 1, 2, 3
+DEFAULT_INDEX = "indexes/default"
+DEMO_QUERIES = ('flood damage', '"electric buses"', 'budget fares')
+
+
+def _date_arg(text: str) -> date:
+    try:
+        return parse_date(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} must be 1 or more")
+    return value
+
+
+def _index_path(args: argparse.Namespace) -> Path:
+    return resolve_index_path(args.index or os.environ.get("SEARCHKIT_INDEX") or DEFAULT_INDEX)
+
+
+# Commands
+
+
+def cmd_index(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    path = _index_path(args)
+    index = Index.open_or_create(path, lock_timeout=args.lock_timeout)
+    reader = read_articles(args.paths, format=args.format)
+    bar = output.ProgressLine(err, enabled=not args.quiet)
+    report = index.add_many(reader, progress=bar.update)
+    bar.finish()
+    rejected_file = output.write_rejections(index.path, report.rejected) if report.rejected else None
+    if args.json:
+        data = report.model_dump(mode="json")
+        data["rejected_file"] = str(rejected_file) if rejected_file else None
+        out.write(orjson.dumps(data).decode() + "\n")
+    else:
+        out.write(output.index_summary(report, index.path, rejected_file))
+    return 0
+
+
+def cmd_search(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    index = Index.open(_index_path(args))
+    results = index.search(
+        args.query, sources=args.source or None, since=args.since, until=args.until, sort=args.sort,
+        limit=args.limit, page=args.page, cursor=args.cursor, date_interval=args.interval,
+        mode=args.mode, strict=args.strict,
+    )
+    if args.json:
+        out.write(results.to_json() + "\n")
+    else:
+        out.write(output.search_results(results, color=output.use_color(out, args.color)))
+    return EXIT_EMPTY if args.fail_empty and results.total == 0 else 0
+
+
+def cmd_show(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    article = Index.open(_index_path(args)).get(args.id)
+    if article is None:
+        err.write(f"searchkit: no article with id {args.id!r}\n")
+        return EXIT_ERROR
+    out.write(article.to_json().decode() + "\n" if args.json else output.article_text(article))
+    return 0
+
+
+def cmd_delete(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    index = Index.open(_index_path(args), lock_timeout=args.lock_timeout)
+    missing = [article_id for article_id in args.ids if article_id not in index]
+    deleted = index.delete(args.ids)
+    out.write(f"deleted {deleted} of {len(set(args.ids))} articles" + (f"; not found: {', '.join(missing)}" if missing else "") + "\n")
+    return 0 if deleted else EXIT_ERROR
+
+
+def cmd_stats(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    stats = Index.open(_index_path(args)).stats()
+    out.write(stats.model_dump_json() + "\n" if args.json else output.stats_text(stats))
+    return 0
+
+
+def cmd_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    index = Index.open(_index_path(args))
+    target = open(args.output, "wb") if args.output else None
+    try:
+        sink = target or sys.stdout.buffer
+        count = 0
+        for article in index.articles():
+            sink.write(article.to_json() + b"\n")
+            count += 1
+        sink.flush()
+    finally:
+        if target:
+            target.close()
+    err.write(f"exported {count} articles\n")
+    return 0
+
+
+def cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    report = Index.open(_index_path(args)).check()
+    out.write(report.model_dump_json() + "\n" if args.json else output.check_text(report))
+    return 0 if report.ok else EXIT_ERROR
+
+
+def cmd_demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    path = resolve_index_path(args.index or "indexes/demo")
+    samples = resources.files("searchkit") / "samples"
+    with resources.as_file(samples) as folder:
+        index = Index.open_or_create(path)
+        report = index.add_many(read_articles(folder))
+    color = output.use_color(out, args.color)
+    out.write(output.index_summary(report, index.path, None))
+    for query in DEMO_QUERIES:
+        out.write(f"\n$ searchkit search {query!r} --index {path}\n")
+        out.write(output.search_results(index.search(query, limit=3), color=color))
+    out.write(f"\nTry your own: searchkit search 'wildfire' --index {path} --sort newest\n")
+    return 0
+
+
+# Parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    shared = argparse.ArgumentParser(add_help=False)
+    shared.add_argument("--index", metavar="DIR", help=f"index folder, or a bare name under indexes/ (default: $SEARCHKIT_INDEX or {DEFAULT_INDEX})")
+    shared.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    shared.add_argument("--debug", action="store_true", help="show tracebacks")
+    shared.add_argument("--color", choices=("auto", "always", "never"), default="auto", help="ANSI colour (auto: on a terminal unless NO_COLOR is set)")
+    shared.add_argument("--lock-timeout", type=float, default=30.0, metavar="SECONDS", help="how long a write waits for the index lock (default 30)")
+
+    parser = argparse.ArgumentParser(prog="searchkit", description="Full-text search over news articles.")
+    parser.add_argument("--version", action="version", version=f"searchkit {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def command(name: str, help: str, example: str) -> argparse.ArgumentParser:
+        return commands.add_parser(name, parents=[shared], help=help, description=help,
+                                   epilog=f"example:\n  {example}", formatter_class=argparse.RawDescriptionHelpFormatter)
+
+    p = command("index", "Add articles from files, folders or globs (re-adding changes nothing).", "searchkit index articles/ feed.jsonl --index news")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--format", choices=("auto", "text", "json", "jsonl"), default="auto")
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.set_defaults(run=cmd_index)
+
+    p = command("search", "Search; ranked hits with snippets, then facets by source and date.", "searchkit search '\"river olm\" flood' --since 2023-01-01 --source 'The Lantern Post'")
+    p.add_argument("query", help="the query (see README: Query syntax)")
+    p.add_argument("--source", action="append", metavar="S", help="only this source (repeatable; any case)")
+    p.add_argument("--since", type=_date_arg, metavar="DATE")
+    p.add_argument("--until", type=_date_arg, metavar="DATE")
+    p.add_argument("--sort", choices=("relevance", "newest", "oldest"), default="relevance")
+    p.add_argument("--limit", type=_positive, default=10, metavar="N")
+    p.add_argument("--page", type=_positive, default=1, metavar="N")
+    p.add_argument("--cursor", help="continue after a previous page (its next_cursor)")
+    p.add_argument("--interval", choices=("auto", "day", "week", "month", "year"), default="auto", help="date histogram bucket")
+    p.add_argument("--mode", choices=("auto", "all", "any"), default="auto", help="how plain words combine")
+    p.add_argument("--strict", action="store_true", help="reject malformed queries instead of skipping the bad parts")
+    p.add_argument("--fail-empty", action="store_true", help="exit with code 3 when nothing is found")
+    p.set_defaults(run=cmd_search)
+
+    p = command("show", "Print one article.", "searchkit show 2151e9c14f79ed23")
+    p.add_argument("id")
+    p.set_defaults(run=cmd_show)
+
+    p = command("delete", "Delete articles by id.", "searchkit delete 2151e9c14f79ed23 6175720ae332ef47")
+    p.add_argument("ids", nargs="+", metavar="ID")
+    p.set_defaults(run=cmd_delete)
+
+    p = command("stats", "Articles, sources, date span, size on disk, schema version.", "searchkit stats --index news")
+    p.set_defaults(run=cmd_stats)
+
+    p = command("export", "Write every article as JSON Lines (to rebuild or move an index).", "searchkit export --output news.jsonl && searchkit index news.jsonl --index news2")
+    p.add_argument("--format", choices=("jsonl",), default="jsonl")
+    p.add_argument("--output", metavar="FILE", help="write here instead of stdout")
+    p.set_defaults(run=cmd_export)
+
+    p = command("check", "Verify an index: files, counts, stored articles.", "searchkit check --index news")
+    p.set_defaults(run=cmd_check)
+
+    p = command("demo", "Index the bundled sample articles into indexes/demo and run a few searches.", "searchkit demo")
+    p.set_defaults(run=cmd_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit:
+        return int(exit.code or 0)
+    try:
+        code: int = args.run(args, sys.stdout, sys.stderr)
+        return code
+    except KeyboardInterrupt:
+        sys.stderr.write("searchkit: interrupted\n")
+        return 130
+    except BrokenPipeError:
+        # The reader went away (e.g. `| head`): stop quietly.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except (SearchkitError, OSError) as exc:
+        if args.debug:
+            raise
+        message = str(exc).splitlines()
+        sys.stderr.write(f"searchkit {args.command}: {' '.join(line.strip() for line in message)}\n")
+        return EXIT_ERROR

@@ -1,0 +1,184 @@
+"""Formatting for people at a terminal: results, facets, summaries, progress.
+
+Everything here turns library objects into text; nothing here searches or writes an index
+(except :func:`write_rejections`, which keeps the full list of rejected articles in the
+index folder so the summary can point at it).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+import orjson
+
+from .models import Article, SearchResults
+
+if TYPE_CHECKING:
+    from .index import AddReport, CheckReport, IndexStats, Progress, Rejection
+
+__all__ = [
+    "ProgressLine",
+    "article_text",
+    "check_text",
+    "index_summary",
+    "search_results",
+    "stats_text",
+    "use_color",
+    "write_rejections",
+]
+
+_BOLD, _DIM, _CYAN, _RESET = "\x1b[1m", "\x1b[2m", "\x1b[36m", "\x1b[0m"
+_SHOWN_REJECTIONS = 5
+
+
+def use_color(stream: TextIO, choice: str) -> bool:
+    """ANSI colour: ``always``, ``never``, or ``auto`` (a terminal, and NO_COLOR unset)."""
+    if choice in ("always", "never"):
+        return choice == "always"
+    return stream.isatty() and not os.environ.get("NO_COLOR")
+
+
+def _paint(text: str, code: str, color: bool) -> str:
+    return f"{code}{text}{_RESET}" if color else text
+
+
+class ProgressLine:
+    """Progress of ``add_many``: a redrawn line on a terminal, plain lines every 2 s otherwise."""
+
+    def __init__(self, stream: TextIO, *, enabled: bool = True):
+        self.stream = stream
+        self.enabled = enabled
+        self.tty = stream.isatty()
+        self._last_plain = 0.0
+        self._drawn = False
+
+    def update(self, progress: Progress) -> None:
+        if not self.enabled or progress.finished:
+            return
+        rate = progress.done / progress.elapsed if progress.elapsed > 0 else 0.0
+        line = f"indexing: {progress.done:,} articles  {rate:,.0f}/s  rejected {progress.rejected:,}"
+        if self.tty:
+            self.stream.write("\r" + line.ljust(70))
+            self._drawn = True
+        elif time.monotonic() - self._last_plain >= 2.0:
+            self._last_plain = time.monotonic()
+            self.stream.write(line + "\n")
+        self.stream.flush()
+
+    def finish(self) -> None:
+        if self._drawn:
+            self.stream.write("\r" + " " * 70 + "\r")
+            self.stream.flush()
+
+
+def write_rejections(folder: Path, rejected: Sequence[Rejection]) -> Path:
+    """Write every rejection as JSON Lines under ``folder/reports/``; returns the file."""
+    reports = folder / "reports"
+    reports.mkdir(mode=0o700, exist_ok=True)
+    path = reports / f"rejected-{datetime.now().strftime('%Y%m%d-%H%M%S-%f')}.jsonl"
+    with open(path, "wb") as file:
+        for item in rejected:
+            file.write(orjson.dumps(item.model_dump()) + b"\n")
+    return path
+
+
+def index_summary(report: AddReport, folder: Path, rejected_file: Path | None) -> str:
+    lines = []
+    if not report.changed and not report.rejected:
+        lines.append(f"nothing changed: {report.unchanged:,} articles were already in {folder} as they are")
+    else:
+        lines.append(
+            f"{folder}: added {report.added:,}, replaced {report.replaced:,}, unchanged {report.unchanged:,}, "
+            f"rejected {len(report.rejected):,} in {report.seconds:.2f}s"
+        )
+    for item in report.rejected[:_SHOWN_REJECTIONS]:
+        where = f"{item.location}: " if item.location else ""
+        field = f"field {item.field!r}: " if item.field else ""
+        lines.append(f"  rejected {where}{field}{item.reason}")
+    if len(report.rejected) > _SHOWN_REJECTIONS:
+        lines.append(f"  ... and {len(report.rejected) - _SHOWN_REJECTIONS:,} more")
+    if rejected_file is not None:
+        lines.append(f"  full list: {rejected_file}")
+    return "\n".join(lines) + "\n"
+
+
+def _bar(count: int, top: int, width: int = 24) -> str:
+    if top <= 0 or count <= 0:
+        return ""
+    return "█" * max(1, round(width * count / top))
+
+
+def search_results(results: SearchResults, *, color: bool) -> str:
+    lines = []
+    first = (results.page - 1) * results.limit + 1
+    shown = f"{first}-{first + len(results.hits) - 1} of " if results.hits else ""
+    lines.append(_paint(f"{shown}{results.total:,} results for {results.query!r}", _BOLD, color) + f"  ({results.took_ms:.1f} ms)")
+    if results.suggestion:
+        lines.append(f"Did you mean: {_paint(results.suggestion, _BOLD, color)}")
+    for warning in results.warnings:
+        lines.append(_paint(f"note: {warning.splitlines()[0]}", _DIM, color))
+    for number, hit in enumerate(results.hits, start=first):
+        headline = next((s for s in hit.snippets if s.field == "headline"), None)
+        title = headline.render("ansi" if color else "text") if headline else hit.headline
+        lines.append("")
+        lines.append(f"{number:>3}. {_paint(title, _BOLD, color) if not headline or not color else title}")
+        meta = " · ".join(p for p in (hit.source or "(no source)", hit.date.isoformat() if hit.date else "(undated)", f"score {hit.score:.2f}", hit.id) if p)
+        lines.append("     " + _paint(meta, _DIM, color))
+        for snippet in hit.snippets:
+            if snippet.field != "headline":
+                prefix = "• " if snippet.field == "background" else ""
+                lines.append("     " + prefix + snippet.render("ansi" if color else "text").replace("\n", " "))
+    if results.next_cursor and results.hits:
+        lines.append("")
+        lines.append(_paint(f"more: --page {results.page + 1}  or  --cursor {results.next_cursor}", _DIM, color))
+    facets = results.facets
+    if facets.source or facets.date:
+        lines.append("")
+        lines.append(_paint("Sources", _CYAN, color) + (f"  ({facets.missing_source} without)" if facets.missing_source else ""))
+        width = max((len(v.value or "") for v in facets.source), default=0)
+        for value in facets.source:
+            lines.append(f"  {(value.value or '').ljust(width)}  {value.count:>5,}")
+        top = max((v.count for v in facets.date), default=0)
+        lines.append(_paint(f"Dates by {facets.date_interval}", _CYAN, color) + (f"  ({facets.missing_date} undated)" if facets.missing_date else ""))
+        for value in facets.date:
+            label = (value.value or "")[: {"year": 4, "month": 7}.get(facets.date_interval, 10)]
+            lines.append(f"  {label:<10} {value.count:>5,} {_bar(value.count, top)}")
+    return "\n".join(lines) + "\n"
+
+
+def article_text(article: Article) -> str:
+    lines = [article.headline, " · ".join(p for p in (article.source, article.date.isoformat() if article.date else None, article.id) if p), ""]
+    if article.body:
+        lines += [article.body, ""]
+    if article.attribution:
+        lines += [f"Source: {article.attribution}", ""]
+    if article.background:
+        lines += ["Background:"] + [f"  • {item}" for item in article.background] + [""]
+    if article.url:
+        lines.append(article.url)
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def stats_text(stats: IndexStats) -> str:
+    span = f"{stats.first_date} .. {stats.last_date}" if stats.first_date else "(no dates)"
+    rows = [
+        ("index", stats.path),
+        ("articles", f"{stats.articles:,}"),
+        ("sources", f"{stats.sources:,}"),
+        ("dates", span + (f"  ({stats.undated:,} undated)" if stats.undated else "")),
+        ("segments", f"{stats.segments}"),
+        ("size on disk", f"{stats.size_bytes / 1e6:,.2f} MB"),
+        ("generation", f"{stats.generation}"),
+        ("schema version", f"{stats.schema_version}"),
+    ]
+    return "".join(f"{name:<15} {value}\n" for name, value in rows)
+
+
+def check_text(report: CheckReport) -> str:
+    head = f"{report.path}: {'ok' if report.ok else 'PROBLEMS FOUND'} ({report.articles:,} articles in {report.segments} segments checked)"
+    return "\n".join([head, *(f"  {problem}" for problem in report.problems)]) + "\n"
