@@ -121,10 +121,23 @@ WHOOSH_STOP = frozenset(("a an and are as at be by can for from have if in is it
                          "that the this to us we when will with yet you your").split())
 
 
+def stop_words(engine: str) -> frozenset[str]:
+    if engine == "whoosh":
+        return WHOOSH_STOP
+    if engine == "searchkit":
+        try:
+            from searchkit.analysis import STOP_WORDS
+
+            return frozenset(STOP_WORDS)
+        except ImportError:
+            pass
+    return frozenset()
+
+
 def likely_reason(engine: str, q: Query) -> str:
     """A best guess at why ``engine`` and FTS5 found different numbers of articles."""
-    if engine == "whoosh" and any(t in WHOOSH_STOP for t in q.terms):
-        return "stop word (Whoosh drops it, FTS5 keeps it)"
+    if stopped := [t for t in q.terms if t in stop_words(engine)]:
+        return f"stop word {', '.join(stopped)} (dropped here, FTS5 keeps it)"
     diffs = []
     for t in q.terms:
         mine = engine_stem(engine, t)
@@ -132,8 +145,9 @@ def likely_reason(engine: str, q: Query) -> str:
             diffs.append(f"'{t}'→'{mine}' here, '{fts5_stem(t)}' in FTS5")
     if diffs:
         return "stemming: " + "; ".join(diffs)
-    return ("stemming of other word forms (e.g. FTS5's Porter folds 'negotiating' into 'negoti',"
-            " Whoosh's does not) or tokenizing (dotted runs like 'u.s' kept whole)")
+    if engine == "whoosh":
+        return "other word forms stem apart (Whoosh's Porter ≠ FTS5's, e.g. 'negotiating') or tokenizing"
+    return "other word forms stem apart (Porter2 here, Porter in FTS5) or tokenizing"
 
 
 def agreement(queries: dict[int, Query], results: dict[str, list[dict]]) -> dict[str, dict]:

@@ -27,16 +27,10 @@ class SearchkitEngine:
         sk = self.sk
         idx = sk.Index.create(Path(path))
         report = idx.add_many(sk.Article(**art) for art in articles)
-        for name in ("commit", "close"):
-            if callable(getattr(idx, name, None)):
-                getattr(idx, name)()
-        n = None
-        for attr in ("added", "count", "indexed"):
-            value = getattr(report, attr, None)
-            if isinstance(value, int):
-                n = value
-                break
-        return {"docs": n, "bytes": dir_size(path), "report": str(report)[:300]}
+        idx.close()
+        rejected = getattr(report, "rejected", [])
+        return {"docs": getattr(report, "added", None), "bytes": dir_size(path),
+                "rejected": len(rejected), "first_rejections": [str(r)[:200] for r in rejected[:3]]}
 
     def open(self, path: Path) -> None:
         self.idx = self.sk.Index.open(Path(path))
@@ -49,10 +43,10 @@ class SearchkitEngine:
             ids.append(hit.id)
             snippets.append(hit.snippets[0].render("text") if hit.snippets else "")
         sources = {f.value: f.count for f in res.facets.source}
-        months = {str(f.value)[:7]: f.count for f in res.facets.date if f.value}
+        months = {str(f.value)[:7]: f.count for f in res.facets.date if f.value and f.count}
         return Result(res.total, ids, snippets, sources, months)
 
     def close(self) -> None:
-        if self.idx is not None and callable(getattr(self.idx, "close", None)):
+        if self.idx is not None:
             self.idx.close()
         self.idx = None
