@@ -11,22 +11,22 @@ for it; 130 interrupted.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
-import time
 from collections.abc import Sequence
 from datetime import date
 from importlib import resources
 from pathlib import Path
-from typing import Any, TextIO
+from typing import BinaryIO, TextIO
 
 import orjson
 
 from . import output
 from ._version import __version__
 from .dates import parse_date
-from .errors import SearchkitError
-from .index import Index, Progress, resolve_index_path
+from .errors import QuerySyntaxError, SearchkitError
+from .index import Index, resolve_index_path
 from .ingest import read_articles
 
 __all__ = ["main"]
@@ -53,6 +53,16 @@ def _positive(text: str) -> int:
     return value
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"{text} must be 0 or more")
+    return value
+
+
 def _index_path(args: argparse.Namespace) -> Path:
     return resolve_index_path(args.index or os.environ.get("SEARCHKIT_INDEX") or DEFAULT_INDEX)
 
@@ -62,15 +72,17 @@ def _index_path(args: argparse.Namespace) -> Path:
 
 def cmd_index(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     path = _index_path(args)
+    reader = read_articles(args.paths, format=args.format)  # bad paths fail before the index is made
     index = Index.open_or_create(path, lock_timeout=args.lock_timeout)
-    reader = read_articles(args.paths, format=args.format)
     bar = output.ProgressLine(err, enabled=not args.quiet)
     report = index.add_many(reader, progress=bar.update)
     bar.finish()
+    err.writelines(f"searchkit index: warning: {warning}\n" for warning in reader.warnings)
     rejected_file = output.write_rejections(index.path, report.rejected) if report.rejected else None
     if args.json:
         data = report.model_dump(mode="json")
         data["rejected_file"] = str(rejected_file) if rejected_file else None
+        data["warnings"] = list(reader.warnings)
         out.write(orjson.dumps(data).decode() + "\n")
     else:
         out.write(output.index_summary(report, index.path, rejected_file))
@@ -87,14 +99,15 @@ def cmd_search(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.json:
         out.write(results.to_json() + "\n")
     else:
-        out.write(output.search_results(results, color=output.use_color(out, args.color)))
+        color = output.use_color(out, args.color)
+        out.write(output.search_results(results, color=color, continued=args.cursor is not None))
     return EXIT_EMPTY if args.fail_empty and results.total == 0 else 0
 
 
 def cmd_show(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     article = Index.open(_index_path(args)).get(args.id)
     if article is None:
-        err.write(f"searchkit: no article with id {args.id!r}\n")
+        err.write(f"searchkit show: no article with id {args.id!r}\n")
         return EXIT_ERROR
     out.write(article.to_json().decode() + "\n" if args.json else output.article_text(article))
     return 0
@@ -116,18 +129,18 @@ def cmd_stats(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 def cmd_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     index = Index.open(_index_path(args))
-    target = open(args.output, "wb") if args.output else None
-    try:
-        sink = target or sys.stdout.buffer
-        count = 0
+    count = 0
+    with contextlib.ExitStack() as stack:
+        if args.output:
+            sink: BinaryIO = stack.enter_context(open(args.output, "wb"))
+        else:
+            out.flush()
+            sink = out.buffer
         for article in index.articles():
             sink.write(article.to_json() + b"\n")
             count += 1
         sink.flush()
-    finally:
-        if target:
-            target.close()
-    err.write(f"exported {count} articles\n")
+    err.write(f"exported {count} articles" + (f" to {args.output}" if args.output else "") + "\n")
     return 0
 
 
@@ -161,7 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
     shared.add_argument("--json", action="store_true", help="print machine-readable JSON")
     shared.add_argument("--debug", action="store_true", help="show tracebacks")
     shared.add_argument("--color", choices=("auto", "always", "never"), default="auto", help="ANSI colour (auto: on a terminal unless NO_COLOR is set)")
-    shared.add_argument("--lock-timeout", type=float, default=30.0, metavar="SECONDS", help="how long a write waits for the index lock (default 30)")
+    shared.add_argument("--lock-timeout", type=_seconds, default=30.0, metavar="SECONDS", help="how long a write waits for the index lock (default 30)")
 
     parser = argparse.ArgumentParser(prog="searchkit", description="Full-text search over news articles.")
     parser.add_argument("--version", action="version", version=f"searchkit {__version__}")
@@ -184,8 +197,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--until", type=_date_arg, metavar="DATE")
     p.add_argument("--sort", choices=("relevance", "newest", "oldest"), default="relevance")
     p.add_argument("--limit", type=_positive, default=10, metavar="N")
-    p.add_argument("--page", type=_positive, default=1, metavar="N")
-    p.add_argument("--cursor", help="continue after a previous page (its next_cursor)")
+    paging = p.add_mutually_exclusive_group()
+    paging.add_argument("--page", type=_positive, default=1, metavar="N")
+    paging.add_argument("--cursor", help="continue after a previous page (its next_cursor); not with --page")
     p.add_argument("--interval", choices=("auto", "day", "week", "month", "year"), default="auto", help="date histogram bucket")
     p.add_argument("--mode", choices=("auto", "all", "any"), default="auto", help="how plain words combine")
     p.add_argument("--strict", action="store_true", help="reject malformed queries instead of skipping the bad parts")
@@ -235,6 +249,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (SearchkitError, OSError) as exc:
         if args.debug:
             raise
-        message = str(exc).splitlines()
-        sys.stderr.write(f"searchkit {args.command}: {' '.join(line.strip() for line in message)}\n")
+        if isinstance(exc, QuerySyntaxError):
+            message = f"{exc.reason} at position {exc.position} of the query {exc.query!r}"
+        else:
+            message = " ".join(line.strip() for line in str(exc).splitlines())
+        sys.stderr.write(f"searchkit {args.command}: {message}\n")
         return EXIT_ERROR

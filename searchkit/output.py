@@ -82,8 +82,7 @@ def write_rejections(folder: Path, rejected: Sequence[Rejection]) -> Path:
     reports.mkdir(mode=0o700, exist_ok=True)
     path = reports / f"rejected-{datetime.now().strftime('%Y%m%d-%H%M%S-%f')}.jsonl"
     with open(path, "wb") as file:
-        for item in rejected:
-            file.write(orjson.dumps(item.model_dump()) + b"\n")
+        file.writelines(orjson.dumps(item.model_dump()) + b"\n" for item in rejected)
     return path
 
 
@@ -113,10 +112,16 @@ def _bar(count: int, top: int, width: int = 24) -> str:
     return "█" * max(1, round(width * count / top))
 
 
-def search_results(results: SearchResults, *, color: bool) -> str:
+def search_results(results: SearchResults, *, color: bool, continued: bool = False) -> str:
+    """Hits, then facets. ``continued``: the page came from a cursor, so its offset is unknown."""
     lines = []
     first = (results.page - 1) * results.limit + 1
-    shown = f"{first}-{first + len(results.hits) - 1} of " if results.hits else ""
+    if not results.hits:
+        shown = ""
+    elif continued:
+        shown = f"{len(results.hits)} more of "
+    else:
+        shown = f"{first}-{first + len(results.hits) - 1} of "
     lines.append(_paint(f"{shown}{results.total:,} results for {results.query!r}", _BOLD, color) + f"  ({results.took_ms:.1f} ms)")
     if results.suggestion:
         lines.append(f"Did you mean: {_paint(results.suggestion, _BOLD, color)}")
@@ -126,7 +131,8 @@ def search_results(results: SearchResults, *, color: bool) -> str:
         headline = next((s for s in hit.snippets if s.field == "headline"), None)
         title = headline.render("ansi" if color else "text") if headline else hit.headline
         lines.append("")
-        lines.append(f"{number:>3}. {_paint(title, _BOLD, color) if not headline or not color else title}")
+        marker = "  •" if continued else f"{number:>3}."
+        lines.append(f"{marker} {_paint(title, _BOLD, color) if not headline or not color else title}")
         meta = " · ".join(p for p in (hit.source or "(no source)", hit.date.isoformat() if hit.date else "(undated)", f"score {hit.score:.2f}", hit.id) if p)
         lines.append("     " + _paint(meta, _DIM, color))
         for snippet in hit.snippets:
@@ -135,7 +141,8 @@ def search_results(results: SearchResults, *, color: bool) -> str:
                 lines.append("     " + prefix + snippet.render("ansi" if color else "text").replace("\n", " "))
     if results.next_cursor and results.hits:
         lines.append("")
-        lines.append(_paint(f"more: --page {results.page + 1}  or  --cursor {results.next_cursor}", _DIM, color))
+        more = "" if continued else f"--page {results.page + 1}  or  "
+        lines.append(_paint(f"more: {more}--cursor {results.next_cursor}", _DIM, color))
     facets = results.facets
     if facets.source or facets.date:
         lines.append("")
@@ -147,7 +154,7 @@ def search_results(results: SearchResults, *, color: bool) -> str:
         lines.append(_paint(f"Dates by {facets.date_interval}", _CYAN, color) + (f"  ({facets.missing_date} undated)" if facets.missing_date else ""))
         for value in facets.date:
             label = (value.value or "")[: {"year": 4, "month": 7}.get(facets.date_interval, 10)]
-            lines.append(f"  {label:<10} {value.count:>5,} {_bar(value.count, top)}")
+            lines.append(f"  {label:<10} {value.count:>5,} {_bar(value.count, top)}".rstrip())
     return "\n".join(lines) + "\n"
 
 
