@@ -7,6 +7,7 @@ index folder so the summary can point at it).
 
 from __future__ import annotations
 
+import itertools
 import os
 import time
 from collections.abc import Sequence
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING, TextIO
 
 import orjson
 
-from .models import Article, SearchResults
+from .models import Article, FacetValue, SearchResults
 
 if TYPE_CHECKING:
     from .index import AddReport, CheckReport, IndexStats, Progress, Rejection
@@ -152,10 +153,23 @@ def search_results(results: SearchResults, *, color: bool, continued: bool = Fal
             lines.append(f"  {(value.value or '').ljust(width)}  {value.count:>5,}")
         top = max((v.count for v in facets.date), default=0)
         lines.append(_paint(f"Dates by {facets.date_interval}", _CYAN, color) + (f"  ({facets.missing_date} undated)" if facets.missing_date else ""))
-        for value in facets.date:
-            label = (value.value or "")[: {"year": 4, "month": 7}.get(facets.date_interval, 10)]
-            lines.append(f"  {label:<10} {value.count:>5,} {_bar(value.count, top)}".rstrip())
+        lines += _histogram(facets.date, facets.date_interval, top)
     return "\n".join(lines) + "\n"
+
+
+def _histogram(buckets: Sequence[FacetValue], interval: str, top: int) -> list[str]:
+    """The date facet as bars; a run of more than two empty buckets is folded into one line."""
+    width = {"year": 4, "month": 7}.get(interval, 10)
+    lines: list[str] = []
+    for is_empty, group in itertools.groupby(buckets, key=lambda value: value.count == 0):
+        run = list(group)
+        if is_empty and len(run) > 2:
+            lines.append(f"  {'…':<10} {0:>5}  ({len(run)} empty {interval}s)")
+            continue
+        for value in run:
+            label = (value.value or "")[:width]
+            lines.append(f"  {label:<10} {value.count:>5,} {_bar(value.count, top)}".rstrip())
+    return lines
 
 
 def article_text(article: Article) -> str:
