@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
-from .analysis import Token, iter_tokens
+from .analysis import Token, analyze, iter_tokens
 from .models import Snippet, SnippetField
 
 __all__ = ["HighlightSpec", "make_snippets", "match_spans"]
@@ -43,19 +43,30 @@ def match_spans(text: str, spec: HighlightSpec) -> list[Span]:
     tokens = list(iter_tokens(text))
     spans: list[Span] = [(t.start, t.end) for t in tokens if spec.terms.intersection(t.terms)]
     if spec.phrases:
-        spans.extend(_phrase_spans(tokens, spec.phrases))
+        spans.extend(_phrase_spans(text, tokens, spec.phrases))
     return _merge(spans)
 
 
-def _phrase_spans(tokens: list[Token], phrases: list[tuple[tuple[str, int], ...]]) -> list[Span]:
+def _positioned_terms(text: str, token: Token) -> list[tuple[int, str]]:
+    """The terms of one raw token at the positions the index gave them.
+
+    A compound's parts take one position each, stop words included (``state-of-the-art``
+    puts ``art`` three after ``state``), and its joined term shares the first position.
+    """
+    result = analyze(text[token.start : token.end])
+    if isinstance(result, str):
+        return [(token.position, result)] if result else []
+    parts, joined = result
+    found = [(token.position, joined)] if joined else []
+    found.extend((token.position + offset, part) for offset, part in enumerate(parts) if part)
+    return found
+
+
+def _phrase_spans(text: str, tokens: list[Token], phrases: list[tuple[tuple[str, int], ...]]) -> list[Span]:
     at_position: dict[int, tuple[set[str], Token]] = {}
     for token in tokens:
-        parts = token.terms[1:] if len(token.terms) > 1 else token.terms
-        if len(token.terms) > 1:
-            joined = token.terms[0]
-            at_position.setdefault(token.position, (set(), token))[0].add(joined)
-        for offset, term in enumerate(parts):
-            at_position.setdefault(token.position + offset, (set(), token))[0].add(term)
+        for position, term in _positioned_terms(text, token):
+            at_position.setdefault(position, (set(), token))[0].add(term)
     spans = []
     for phrase in phrases:
         first_term = phrase[0][0]
@@ -90,10 +101,18 @@ def _word_start(text: str, at: int, floor: int) -> int:
     return at
 
 
-def _word_end(text: str, at: int, ceiling: int) -> int:
-    while at > 0 and at < ceiling and not text[at].isspace():
-        at -= 1
-    return at if at > 0 else ceiling
+def _word_end(text: str, at: int, ceiling: int, floor: int = 0) -> int:
+    """Move ``at`` back (not to ``floor`` or below) to the space before the word it cuts.
+
+    When no space lies between ``floor`` and ``at`` (one long run such as a URL), the cut
+    stays at ``at``, mid-word, rather than leaving nothing.
+    """
+    if at >= ceiling:
+        return ceiling
+    cut = at
+    while cut > floor and not text[cut].isspace():
+        cut -= 1
+    return cut if cut > floor else at
 
 
 def _fragment(field: SnippetField, text: str, start: int, end: int, spans: list[Span], base: int = 0) -> Snippet:
@@ -123,9 +142,11 @@ def _best_body_fragment(text: str, spans: list[Span], max_chars: int) -> Snippet
             best, best_score = number, score
     start, end = sentences[best]
     if end - start > max_chars:
-        first_hit = next((a for a, b in spans if a >= start and b <= end), start)
-        start = _word_start(text, max(start, first_hit - max_chars // 3), start)
-        end = _word_end(text, min(start + max_chars, len(text)), len(text))
+        hit_start, hit_end = next(((a, b) for a, b in spans if a >= start and b <= end), (start, start))
+        lead = max(start, hit_start - max_chars // 3)
+        # Back to a word start, but never so far (a long URL) that the match falls out.
+        start = _word_start(text, lead, max(start, lead - max_chars // 3))
+        end = _word_end(text, min(start + max_chars, len(text)), len(text), max(start, hit_end))
         return _fragment("body", text, start, end, spans)
     low, high = best, best
     while True:
