@@ -121,9 +121,12 @@ def search_results(results: SearchResults, *, color: bool, continued: bool = Fal
         shown = ""
     elif continued:
         shown = f"{len(results.hits)} more of "
+    elif len(results.hits) == 1:
+        shown = f"{first} of "
     else:
         shown = f"{first}-{first + len(results.hits) - 1} of "
-    lines.append(_paint(f"{shown}{results.total:,} results for {results.query!r}", _BOLD, color) + f"  ({results.took_ms:.1f} ms)")
+    noun = "result" if results.total == 1 else "results"
+    lines.append(_paint(f"{shown}{results.total:,} {noun} for {results.query!r}", _BOLD, color) + f"  ({results.took_ms:.1f} ms)")
     if results.suggestion:
         lines.append(f"Did you mean: {_paint(results.suggestion, _BOLD, color)}")
     for warning in results.warnings:
