@@ -335,9 +335,11 @@ class Index:
         last_report = started
 
         def report(finished: bool = False) -> None:
+            # Until the end, the reader's own errors are not in `rejected` yet.
+            pending = 0 if finished else len(getattr(articles, "errors", ()))
             if progress is not None:
                 progress(Progress(done, counts[AddOutcome.ADDED], counts[AddOutcome.REPLACED],
-                                  counts[AddOutcome.UNCHANGED], len(rejected) + len(getattr(articles, "errors", ())),
+                                  counts[AddOutcome.UNCHANGED], len(rejected) + pending,
                                   time.perf_counter() - started, finished))
 
         with self._writing() as writer:

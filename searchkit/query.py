@@ -17,9 +17,12 @@ Syntax (see the README for examples)::
 
 **The mode** decides how words without an operator combine: ``"all"`` requires every
 word, ``"any"`` requires at least one and ranks by how many match (BM25), and the
-default ``"auto"`` uses ``"all"`` for up to :data:`AUTO_ALL_MAX_WORDS` words, not
-counting stop words (short queries want precision) and ``"any"`` for longer ones (pasted questions would match
-nothing otherwise). Explicit ``AND``/``OR``/``NOT``, ``+`` and ``-`` always win. The
+default ``"auto"`` uses ``"all"`` when the whole query has at most
+:data:`AUTO_ALL_MAX_WORDS` words and phrases, not counting stop words, operators and
+filters (short queries want precision), and ``"any"`` for longer ones (pasted questions
+would match nothing otherwise; see the README's ranking section for the evidence). A
+query that marks words required with ``+`` is read in ``"any"`` mode, so its other words
+stay optional. Explicit ``AND``/``OR``/``NOT``, ``+`` and ``-`` always win. The
 operators must be written in capitals, and a query with no lower-case letter at all
 (``EFFECT OF FLOODS AND FIRES``) is read as words, operators included.
 
@@ -65,7 +68,7 @@ __all__ = [
 
 TextField = Literal["headline", "body", "background"]
 QueryMode = Literal["auto", "all", "any"]
-AUTO_ALL_MAX_WORDS = 4
+AUTO_ALL_MAX_WORDS = 3
 MAX_CLAUSES = 1024
 MAX_DEPTH = 32
 MAX_FUZZY_DISTANCE = 2
@@ -192,12 +195,30 @@ class _Parser:
                 if tok.kind == "word" and tok.text in ("AND", "OR", "NOT"):
                     tok.text = tok.text.lower()
         self.i = 0
-        self.mode = mode
         self.strict = strict
+        if mode == "auto":
+            # "+word" asks for required-versus-optional semantics: the other words are optional.
+            required_marks = any(t.kind == "word" and len(t.text) > 1 and t.text[0] == "+" for t in self.tokens)
+            short = self.content_words() <= AUTO_ALL_MAX_WORDS
+            mode = "all" if short and not required_marks else "any"
+        self.mode = mode
         self.errors: list[QuerySyntaxError] = []
         self.clauses = 0
 
     # helpers
+
+    def content_words(self) -> int:
+        """Words and phrases that will be searched for: not operators, filters or stop words."""
+        count = 0
+        for tok in self.tokens:
+            if tok.kind == "phrase":
+                count += 1
+            elif tok.kind == "word" and tok.text not in ("AND", "OR", "NOT"):
+                name, colon, rest = tok.text.partition(":")
+                if colon and FIELD_NAMES.get(name.lower()) in ("source", "date"):
+                    continue
+                count += bool(analyze_query_word(rest if colon and name.lower() in FIELD_NAMES else tok.text))
+        return count
 
     def error(self, reason: str, at: int) -> None:
         problem = QuerySyntaxError(reason, query=self.text, position=at)
@@ -247,7 +268,6 @@ class _Parser:
         must: list[Query] = []
         should: list[Query] = []
         must_not: list[Query] = []
-        words = 0
         explicit_and = False
         while not self.at_clause_end():
             tok = self.peek()
@@ -268,25 +288,23 @@ class _Parser:
                     self.error("NOT needs something after it", tok.at)
                     continue
                 sign = "-"
-            clause, sign2, counted = self.unary(depth)
+            clause, sign2 = self.unary(depth)
             sign = sign or sign2
             if clause is None:
                 continue
-            words += counted
             if sign == "-":
                 must_not.append(clause)
-            elif sign == "+" or explicit_and:
+            elif sign == "+" or explicit_and or isinstance(clause, (SourceIs, DateRange)):
                 must.append(clause)
             else:
                 should.append(clause)
             explicit_and = False
-        if should:
-            if self.mode == "all" or (self.mode == "auto" and words <= AUTO_ALL_MAX_WORDS):
-                must.extend(should)
-                should = []
+        if should and self.mode == "all":
+            must.extend(should)
+            should = []
         return _combine_and(must, should, must_not)
 
-    def unary(self, depth: int) -> tuple[Query | None, str, int]:
+    def unary(self, depth: int) -> tuple[Query | None, str]:
         tok = self.peek()
         assert tok is not None
         sign = ""
@@ -294,10 +312,9 @@ class _Parser:
             sign = tok.text[0]
             tok.text = tok.text[1:]
             tok.at += 1
-        clause, counted = self.primary(depth)
-        return clause, sign, counted
+        return self.primary(depth), sign
 
-    def primary(self, depth: int, scope: str | None = None) -> tuple[Query | None, int]:
+    def primary(self, depth: int, scope: str | None = None) -> Query | None:
         tok = self.peek()
         assert tok is not None
         if depth > MAX_DEPTH:
@@ -310,11 +327,11 @@ class _Parser:
                 self.i += 1
             else:
                 self.error("missing ')'", close.at if close else len(self.text))
-            return _scoped(inner, scope), 1
+            return _scoped(inner, scope)
         if tok.kind == "rparen":
             self.i += 1
             self.error("unmatched ')'", tok.at)
-            return None, 0
+            return None
         self.i += 1
         if tok.kind == "phrase":
             closed = len(tok.text) > 1 and tok.text.endswith('"')
@@ -322,41 +339,41 @@ class _Parser:
                 self.error("missing closing quote", tok.at)
             words = tok.text[1:-1] if closed else tok.text[1:]
             if not words.strip():
-                return None, 0
+                return None
             self.count_clause(tok.at)
-            return Phrase(words, _text_field(scope)), 1
+            return Phrase(words, _text_field(scope))
         return self.word(tok, depth, scope)
 
-    def word(self, tok: _Tok, depth: int, scope: str | None) -> tuple[Query | None, int]:
+    def word(self, tok: _Tok, depth: int, scope: str | None) -> Query | None:
         text = tok.text
         name, colon, rest = text.partition(":")
         if colon and scope is None and name.lower() in FIELD_NAMES:
             target = FIELD_NAMES[name.lower()]
             if target == "date":
-                return self.date_clause(rest, tok.at + len(name) + 1), 0
+                return self.date_clause(rest, tok.at + len(name) + 1)
             if not rest:
                 follow = self.peek()
                 if follow is None or follow.kind == "rparen":
                     self.error(f"{name}: needs a value", tok.at)
-                    return None, 0
+                    return None
                 if target == "source":
                     self.i += 1
                     value = follow.text.strip('"') if follow.kind == "phrase" else follow.text
                     self.count_clause(follow.at)
-                    return (SourceIs(value), 0) if value.strip() else (None, 0)
+                    return SourceIs(value) if value.strip() else None
                 return self.primary(depth, target)
             if target == "source":
                 self.count_clause(tok.at)
-                return SourceIs(rest), 0
+                return SourceIs(rest)
             return self.word(_Tok("word", rest, tok.at + len(name) + 1), depth, target)
         if colon and scope is None and name and name.isidentifier() and rest:
             self.error(f"unknown field {name!r}: searchable fields are headline, body, background, source, date", tok.at)
         self.count_clause(tok.at)
         field = _text_field(scope)
         if text.endswith("*") and len(text) > 1 and not text[:-1].endswith("*"):
-            return Prefix(text[:-1], field), 1
+            return Prefix(text[:-1], field)
         if text == "*":
-            return MatchAll(), 0
+            return MatchAll()
         fuzzy = _FUZZY.match(text)
         if fuzzy:
             digits = fuzzy.group("distance")
@@ -365,8 +382,8 @@ class _Parser:
                 raise QueryTooComplexError(
                     f"fuzzy distance {distance} at position {tok.at} is above the limit of {MAX_FUZZY_DISTANCE}"
                 )
-            return Fuzzy(fuzzy.group("word"), distance, field), 1
-        return Term(text, field), min(len(analyze_query_word(text)), 1)
+            return Fuzzy(fuzzy.group("word"), distance, field)
+        return Term(text, field)
 
     def date_clause(self, value: str, at: int) -> Query | None:
         if not value:

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import orjson
 
-from ..analysis import field_terms
+from ..analysis import TOKEN_PATTERN, analyze
 from ..models import Article
 from .segfile import SegmentFileReader, SegmentFileWriter
 
@@ -49,6 +49,7 @@ _EPOCH = date(1970, 1, 1).toordinal()
 _MAX_TF = int(np.iinfo(np.uint16).max)
 _ZLIB_LEVEL = 3
 Int64Array = np.ndarray[Any, np.dtype[np.int64]]
+Array = np.ndarray[Any, Any]
 
 
 def day_number(day: date | None) -> int:
@@ -72,15 +73,73 @@ class _Vocabulary(dict[str, int]):
         return number
 
 
+class _TokenCodes(dict[str, int]):
+    """Whitespace-separated chunk of text -> code, for one segment.
+
+    A code is a term number (>= 0) when the chunk is one plain word (``Flood,`` and
+    ``flood`` share one), -1 when it is one stop word, and ``-2 - c`` otherwise: chunk
+    ``c`` then takes ``widths[c]`` positions and emits ``entries`` (term, offset from the
+    chunk's first position, counted in the field length or not). Punctuation alone takes
+    no position. This reproduces :func:`searchkit.analysis.field_terms` exactly, because
+    no token of :data:`~searchkit.analysis.TOKEN_PATTERN` spans whitespace.
+
+    Looking up a known chunk is one C-level dict hit, so the per-token work of indexing
+    is ``str.split`` plus ``array.extend(map(codes.__getitem__, chunks))``.
+    """
+
+    def __init__(self, vocabulary: _Vocabulary):
+        super().__init__()
+        self.vocabulary = vocabulary
+        self.widths: list[int] = []
+        self.entry_starts: list[int] = []
+        self.entry_counts: list[int] = []
+        self.entry_terms: list[int] = []
+        self.entry_offsets: list[int] = []
+        self.entry_counted: list[bool] = []
+
+    def __missing__(self, chunk: str) -> int:
+        tokens = TOKEN_PATTERN.findall(chunk)
+        if len(tokens) == 1:
+            result = analyze(tokens[0])
+            if isinstance(result, str):
+                code = self[chunk] = self.vocabulary[result] if result else -1
+                return code
+        vocabulary = self.vocabulary
+        self.entry_starts.append(len(self.entry_terms))
+        offset = 0
+        for token in tokens:
+            result = analyze(token)
+            if isinstance(result, str):
+                if result:
+                    self._entry(vocabulary[result], offset, True)
+                offset += 1
+                continue
+            parts, joined = result
+            if joined:
+                self._entry(vocabulary[joined], offset, False)
+            for part in parts:
+                if part:
+                    self._entry(vocabulary[part], offset, True)
+                offset += 1
+        self.widths.append(offset)
+        self.entry_counts.append(len(self.entry_terms) - self.entry_starts[-1])
+        code = self[chunk] = -1 - len(self.widths)
+        return code
+
+    def _entry(self, term: int, offset: int, counted: bool) -> None:
+        self.entry_terms.append(term)
+        self.entry_offsets.append(offset)
+        self.entry_counted.append(counted)
+
+
 class SegmentBuilder:
-    """Collects analyzed articles in compact arrays, then writes one segment file."""
+    """Collects articles as arrays of token codes, then inverts and writes them in one pass."""
 
     def __init__(self) -> None:
         self._vocabulary = _Vocabulary()
-        self._term_ids = [array("i") for _ in FIELDS]
-        self._positions = [array("I") for _ in FIELDS]
+        self._codes = _TokenCodes(self._vocabulary)
+        self._tokens = [array("i") for _ in FIELDS]
         self._counts = [array("I") for _ in FIELDS]
-        self._lengths = [array("I") for _ in FIELDS]
         self._sources: dict[str, int] = {}
         self._source_names: list[str] = []
         self._source_column = array("i")
@@ -95,18 +154,13 @@ class SegmentBuilder:
         return len(self._ids)
 
     def add(self, article: Article) -> int:
-        """Analyze and buffer one article; returns its document number in the segment."""
-        lookup = self._vocabulary.__getitem__
+        """Tokenize and buffer one article; returns its document number in the segment."""
+        code = self._codes.__getitem__
         for index, text in enumerate(field_texts(article)):
-            if text:
-                terms, positions, length = field_terms(text)
-            else:
-                terms, positions, length = [], [], 0
-            self._term_ids[index].extend(map(lookup, terms))
-            self._positions[index].extend(positions)
-            self._counts[index].append(len(terms))
-            self._lengths[index].append(length)
-            self.token_count += len(terms)
+            chunks = text.split()
+            self._tokens[index].extend(map(code, chunks))
+            self._counts[index].append(len(chunks))
+            self.token_count += len(chunks)
         if article.source:
             key = source_key(article.source)
             ordinal = self._sources.get(key)
@@ -135,12 +189,9 @@ class SegmentBuilder:
             write_strings(writer, "terms", terms)
             doc_count = len(self._ids)
             for index, field in enumerate(FIELDS):
-                term_ids = np.frombuffer(self._term_ids[index], dtype=np.int32)
-                counts = np.frombuffer(self._counts[index], dtype=np.uint32)
-                docs = np.repeat(np.arange(doc_count, dtype=np.uint32), counts)
-                positions = np.frombuffer(self._positions[index], dtype=np.uint32)
+                term_ids, docs, positions, lengths = self._occurrences(index)
                 write_field(writer, field, rank[term_ids], docs, positions, len(terms))
-                writer.add(f"{field}.len", np.frombuffer(self._lengths[index], dtype=np.uint32))
+                writer.add(f"{field}.len", lengths, np.uint32)
             writer.add("source", np.frombuffer(self._source_column, dtype=np.int32))
             writer.add("day", np.frombuffer(self._days, dtype=np.int32))
             write_strings(writer, "ids", self._ids)
@@ -151,6 +202,52 @@ class SegmentBuilder:
         except BaseException:
             writer.abort()
             raise
+
+    def _occurrences(self, index: int) -> tuple[Array, Array, Array, Array]:
+        """One field's (term, doc, position) occurrences in doc order, and field lengths.
+
+        The vectorized twin of :func:`searchkit.analysis.field_terms` over the chunk codes
+        (see :class:`_TokenCodes`).
+        """
+        codes = np.frombuffer(self._tokens[index], dtype=np.int32)
+        counts = np.frombuffer(self._counts[index], dtype=np.uint32).astype(np.int64)
+        doc_count = counts.size
+        doc_of = np.repeat(np.arange(doc_count, dtype=np.int32), counts)
+        table = self._codes
+        special = codes <= -2
+        which = -2 - codes[special].astype(np.int64)
+        width = np.ones(codes.size, dtype=np.int32)
+        width[special] = np.array(table.widths, dtype=np.int32)[which]
+        before = np.cumsum(width, dtype=np.int64)
+        before -= width  # positions counted from the start of the buffer
+        del width
+        first_chunk = np.cumsum(counts) - counts
+        base = np.zeros(doc_count, dtype=np.int64)
+        present = counts > 0
+        base[present] = before[first_chunk[present]]
+        before -= np.repeat(base, counts)
+        positions = before.astype(np.int32)
+        del before
+        simple = codes >= 0
+        terms, docs, where = codes[simple], doc_of[simple], positions[simple]
+        lengths = np.bincount(docs, minlength=doc_count)
+        if which.size:
+            n_entries = np.array(table.entry_counts, dtype=np.int64)[which]
+            skip = np.cumsum(n_entries) - n_entries
+            entry = np.repeat(np.array(table.entry_starts, dtype=np.int64)[which] - skip, n_entries)
+            entry += np.arange(int(n_entries.sum()), dtype=np.int64)
+            s_terms = np.array(table.entry_terms, dtype=np.int32)[entry]
+            s_docs = np.repeat(doc_of[special], n_entries)
+            s_where = np.repeat(positions[special], n_entries) + np.array(table.entry_offsets, dtype=np.int32)[entry]
+            counted = np.array(table.entry_counted, dtype=bool)[entry]
+            lengths += np.bincount(s_docs[counted], minlength=doc_count)
+            key = (docs.astype(np.int64) << 32) | where
+            at = np.searchsorted(key, (s_docs.astype(np.int64) << 32) | s_where, side="right")
+            del key
+            terms = np.insert(terms, at, s_terms)
+            docs = np.insert(docs, at, s_docs)
+            where = np.insert(where, at, s_where)
+        return terms, docs, where, lengths
 
 
 def write_field(

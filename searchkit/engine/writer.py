@@ -24,8 +24,8 @@ from .store import IndexStore, SearchkitSegment
 
 __all__ = ["AddOutcome", "SegmentWriter"]
 
-FLUSH_TOKENS = 6_000_000
-FLUSH_STORED_BYTES = 64 << 20
+FLUSH_TOKENS = 3_000_000
+FLUSH_STORED_BYTES = 32 << 20
 MERGE_FACTOR = 6
 MAX_DELETED_RATIO = 0.3
 
