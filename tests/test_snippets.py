@@ -1,0 +1,172 @@
+"""Snippets: which fragments a hit shows, highlight offsets, and rendering."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from news_fixtures import NEWS, make_index, story
+
+from searchkit import Article, Hit, Index, Snippet
+
+FILLER = " ".join(
+    f"Paragraph {n} describes the harbour at length and mentions nothing else." for n in range(12)
+)
+URL_BODY = (
+    "Read the report at https://news.example/"
+    + "/".join(f"part{n}" for n in range(60))
+    + "/flood-report today."
+)
+EXTRA = (
+    story("phrase", "The river bank path has been closed since the river rose in spring. A bank loan pays for the work.",
+          headline="Work starts on the river bank"),
+    story("markup", 'The council said "no" to <script>alert(1)</script> & moved on; floods remain.',
+          headline="Council <b>notes</b>"),
+    story("long", f"{FILLER} Then the flood came overnight. {FILLER}", headline="Long report"),
+    story("compound", "Buses park here.", headline="A state-of-the-art depot opens"),
+    story("typo", "They walked by the river.Bank staff waved.", headline="Typo corner"),
+    story("url", URL_BODY, headline="Links"),
+)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory: pytest.TempPathFactory) -> Index:
+    return make_index(tmp_path_factory.mktemp("news") / "index", [*NEWS, *EXTRA])
+
+
+def hit(index: Index, query: str, article_id: str) -> Hit:
+    [found] = [h for h in index.search(query, limit=100).hits if h.id == article_id]
+    return found
+
+
+def marked(snippet: Snippet) -> tuple[str, list[str]]:
+    """The field and the highlighted substrings of a snippet."""
+    return snippet.field, [snippet.text[start:end] for start, end in snippet.highlights]
+
+
+@pytest.mark.parametrize(
+    ("query", "article_id", "expected"),
+    [
+        ("flood", "flood-evacuation", [("headline", ["Flooding"])]),
+        ("flood", "river-rises", [("body", ["floods"])]),
+        ("flooding", "flood-insurance", [("headline", ["flooded"]), ("background", ["flooded"])]),
+        ("jose", "flood-evacuation", [("body", ["José"])]),
+        ("josé", "budget-vote", [("body", ["Jose"])]),
+        ("mayor", "budget-draft", [("body", ["mayor's"])]),
+        ("7400", "flood-evacuation", [("headline", ["7,400"])]),
+        ("novokarsk", "river-rises", [("body", ["Novo-Karsk"])]),
+        ('"novo karsk"', "river-rises", [("body", ["Novo-Karsk"])]),
+        ("river", "phrase", [("headline", ["river"]), ("body", ["river", "river"])]),
+        ('"river bank"', "phrase", [("headline", ["river bank"]), ("body", ["river bank"])]),
+        ('"river bank"', "river-footpath", [("headline", ["river bank"])]),
+        ("bank river", "bank-museum", [("headline", ["bank"]), ("body", ["bank", "river"])]),
+        ('"state of the art"', "compound", [("headline", ["state-of-the-art"])]),
+        ('"river bank"', "typo", [("body", ["river.Bank"])]),
+        ("flood", "url", [("body", ["flood-report"])]),
+    ],
+)
+def test_highlights_cover_the_original_words(
+    index: Index, query: str, article_id: str, expected: list[object]
+) -> None:
+    assert [marked(snippet) for snippet in hit(index, query, article_id).snippets] == expected
+
+
+def test_whole_short_fields_are_shown_as_they_are(index: Index) -> None:
+    snippets = hit(index, '"river bank"', "phrase").snippets
+    assert snippets == [
+        Snippet(field="headline", text="Work starts on the river bank", highlights=[(19, 29)]),
+        Snippet(
+            field="body",
+            text="The river bank path has been closed since the river rose in spring. A bank loan pays for the work.",
+            highlights=[(4, 14)],  # not the later "river" nor "bank" alone
+        ),
+    ]
+
+
+def test_background_snippet_offset_points_into_the_joined_bullets(tmp_path: Path) -> None:
+    article = story(
+        "bullets",
+        "A ferry crossed.",
+        background=["The pier opened in 1990.", "A storm closed the pier in 2019."],
+    )
+    index = make_index(tmp_path / "index", [article])
+    [snippet] = index.search("storm").hits[0].snippets
+    assert (snippet.field, snippet.text, snippet.highlights, snippet.offset) == (
+        "background", "A storm closed the pier in 2019.", [(2, 7)], 25,
+    )  # fmt: skip
+    assert "\n".join(article.background)[25:57] == snippet.text
+
+
+def test_a_long_body_shows_a_window_around_the_match(index: Index) -> None:
+    [snippet] = hit(index, "flood", "long").snippets
+    body = next(a for a in EXTRA if a.id == "long").body
+    assert snippet.text.startswith("Then the flood came overnight.")
+    assert len(snippet.text) <= 240
+    assert (snippet.truncated_start, snippet.truncated_end) == (True, True)
+    assert body[snippet.offset : snippet.offset + len(snippet.text)] == snippet.text
+    assert marked(snippet) == ("body", ["flood"])
+
+
+def test_a_match_deep_inside_a_long_url_keeps_its_window(index: Index) -> None:
+    [snippet] = hit(index, "flood", "url").snippets
+    assert 0 < len(snippet.text) <= 240
+    assert snippet.text.endswith("/flood-report today.")
+    assert URL_BODY[snippet.offset : snippet.offset + len(snippet.text)] == snippet.text
+
+
+def test_a_filter_only_query_shows_the_start_of_the_body(index: Index) -> None:
+    [found] = index.search("date:2024-03-05").hits
+    assert found.snippets == [Snippet(field="body", text=NEWS[1].body, highlights=[])]
+
+
+def test_snippets_can_be_turned_off(index: Index) -> None:
+    assert [h.snippets for h in index.search("flood", snippets=False).hits] == [[]] * 6
+
+
+# ---------------------------------------------------------------------------------------
+# Rendering
+
+
+def test_render_html_escapes_the_article_and_marks_the_matches(index: Index) -> None:
+    [headline, body] = hit(index, "council notes flood", "markup").snippets
+    assert headline.render("html") == "<mark>Council</mark> &lt;b&gt;<mark>notes</mark>&lt;/b&gt;"
+    assert body.render("html") == (
+        "The <mark>council</mark> said &quot;no&quot; to &lt;script&gt;alert(1)&lt;/script&gt; "
+        "&amp; moved on; <mark>floods</mark> remain."
+    )
+
+
+def test_render_ansi_and_text(index: Index) -> None:
+    [snippet] = hit(index, "flood", "river-rises").snippets
+    assert snippet.render("text") == snippet.text == NEWS[0].body
+    assert snippet.render("ansi") == NEWS[0].body.replace("floods", "\x1b[1;33mfloods\x1b[0m")
+
+
+def test_render_marks_truncation() -> None:
+    snippet = Snippet(
+        field="body", text="the flood came", highlights=[(4, 9)], truncated_start=True, truncated_end=True
+    )
+    assert snippet.render("html") == "…the <mark>flood</mark> came…"
+    assert snippet.render("text", ellipsis="...") == "...the flood came..."
+
+
+def test_render_refuses_an_unknown_format() -> None:
+    with pytest.raises(ValueError, match="unknown render format 'pdf'"):
+        Snippet(field="body", text="x").render("pdf")  # type: ignore[arg-type]
+
+
+def test_article_text_is_never_changed_by_highlighting(index: Index) -> None:
+    for result in index.search("flood OR river OR bank OR mayor", limit=100).hits:
+        article = index.get(result.id)
+        assert article is not None
+        for snippet in result.snippets:
+            field: str | list[str] = getattr(article, snippet.field)
+            text = "\n".join(field) if isinstance(field, list) else field
+            assert text[snippet.offset : snippet.offset + len(snippet.text)] == snippet.text
+            assert all(0 <= start < end <= len(snippet.text) for start, end in snippet.highlights)
+
+
+def test_article_with_only_a_headline(tmp_path: Path) -> None:
+    index = make_index(tmp_path / "index", [Article(id="brief", headline="Ferry back in service")])
+    assert [marked(s) for s in index.search("ferry").hits[0].snippets] == [("headline", ["Ferry"])]
+    assert index.search("*").hits[0].snippets == []
