@@ -13,16 +13,35 @@ the body stands in, without highlights.
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import re
 from collections.abc import Iterable, Sequence
 
-from .analysis import Token, analyze, iter_tokens
+from .analysis import TOKEN_PATTERN, Token, analyze, iter_tokens
 from .models import Snippet, SnippetField
 
 __all__ = ["HighlightSpec", "make_snippets", "match_spans"]
 
 _SENTENCE = re.compile(r"[^\s].*?(?:[.!?]+[\"”’')\]]*(?=\s)|\n|$)", re.DOTALL)
 Span = tuple[int, int]
+_FOCUS_ABOVE_TOKENS = 400
+SCAN_CHARS = 100_000  # snippets come from the first 100,000 characters of a field
+_WINDOW_TOKENS = 40
+
+
+class _TokenTerms(dict[str, tuple[str, ...]]):
+    """Raw token -> every term it stands for (cached across queries)."""
+
+    def __missing__(self, raw: str) -> tuple[str, ...]:
+        if len(self) > 500_000:
+            self.clear()
+        result = analyze(raw)
+        terms = self[raw] = (result,) if isinstance(result, str) else (result[1], *result[0])
+        return terms
+
+
+_TERMS_OF = _TokenTerms()
 
 
 class HighlightSpec:
@@ -31,6 +50,7 @@ class HighlightSpec:
     def __init__(self, terms: Iterable[str] = (), phrases: Iterable[Sequence[tuple[str, int]]] = ()):
         self.terms = frozenset(terms)
         self.phrases = [tuple(p) for p in phrases]
+        self.wanted = self.terms.union(term for phrase in self.phrases for term, _ in phrase)
 
     def __bool__(self) -> bool:
         return bool(self.terms or self.phrases)
@@ -132,8 +152,10 @@ def _fragment(field: SnippetField, text: str, start: int, end: int, spans: list[
     )
 
 
-def _best_body_fragment(text: str, spans: list[Span], max_chars: int) -> Snippet:
-    sentences = [(m.start(), m.end()) for m in _SENTENCE.finditer(text)] or [(0, len(text))]
+def _best_body_fragment(text: str, spans: list[Span], max_chars: int, lo: int = 0, hi: int | None = None) -> Snippet:
+    """The best fragment of ``text[lo:hi]`` (see the module docstring)."""
+    hi = len(text) if hi is None else hi
+    sentences = [(m.start(), m.end()) for m in _SENTENCE.finditer(text, lo, hi)] or [(lo, hi)]
     best, best_score = 0, (-1, 0)
     for number, (s_start, s_end) in enumerate(sentences):
         inside = [text[a:b].casefold() for a, b in spans if a >= s_start and b <= s_end]
@@ -164,6 +186,39 @@ def _best_body_fragment(text: str, spans: list[Span], max_chars: int) -> Snippet
     return _fragment("body", text, start, end, spans)
 
 
+def _focus(text: str, spec: HighlightSpec, max_chars: int) -> tuple[int, int]:
+    """The part of a long ``text`` worth highlighting: around its densest run of matches.
+
+    Tokenizing with offsets is the costly step of highlighting, so a long body is first
+    scanned with ``findall`` and a cached flag per raw token; only the region around the
+    window of :data:`_WINDOW_TOKENS` tokens holding the most matching words (the earliest
+    such window) is tokenized in full. Returns ``(0, len(text))`` when the text is short
+    or nothing matches.
+    """
+    raws = TOKEN_PATTERN.findall(text)
+    if len(raws) <= _FOCUS_ABOVE_TOKENS:
+        return 0, len(text)
+    disjoint = spec.wanted.isdisjoint
+    flagged = [i for i, terms in enumerate(map(_TERMS_OF.__getitem__, raws)) if not disjoint(terms)]
+    if not flagged:
+        return 0, len(text)
+    best, best_count = flagged[0], 0
+    for number, first in enumerate(flagged):
+        count = bisect.bisect_left(flagged, first + _WINDOW_TOKENS, number) - number
+        if count > best_count:
+            best, best_count = first, count
+    tokens = itertools.islice(TOKEN_PATTERN.finditer(text), best, best + _WINDOW_TOKENS)
+    window = [match.span() for match in tokens]
+    start = max(0, window[0][0] - max_chars)
+    end = min(len(text), window[-1][1] + max_chars)
+    # Start and end on token boundaries so the region tokenizes as the whole text does.
+    first_token = TOKEN_PATTERN.search(text, start)
+    start = first_token.start() if first_token and first_token.start() <= window[0][0] else window[0][0]
+    while end < len(text) and not text[end].isspace():
+        end += 1
+    return start, end
+
+
 def make_snippets(
     headline: str,
     body: str,
@@ -174,14 +229,17 @@ def make_snippets(
 ) -> list[Snippet]:
     """The snippets of one hit (see the module docstring)."""
     snippets: list[Snippet] = []
+    headline = headline[:SCAN_CHARS]
     headline_spans = match_spans(headline, spec)
     if headline_spans:
         snippets.append(Snippet(field="headline", text=headline, highlights=headline_spans))
-    body_spans = match_spans(body, spec)
+    scanned = body[:SCAN_CHARS]
+    lo, hi = _focus(scanned, spec, max_chars) if spec else (0, len(scanned))
+    body_spans = [(a + lo, b + lo) for a, b in match_spans(scanned[lo:hi], spec)]
     if body_spans:
-        snippets.append(_best_body_fragment(body, body_spans, max_chars))
+        snippets.append(_best_body_fragment(body, body_spans, max_chars, lo, hi))
     joined = "\n".join(background)
-    background_spans = match_spans(joined, spec)
+    background_spans = match_spans(joined[:SCAN_CHARS], spec)
     at = 0
     for bullet in background:
         end = at + len(bullet)
