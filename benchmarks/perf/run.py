@@ -196,6 +196,15 @@ def machine() -> dict:
             versions[mod] = v() if callable(v) else str(v)
         except Exception:  # noqa: BLE001 - an engine that is not installed is just absent
             versions[mod] = "absent"
+    try:  # which searchkit was measured: the last commit touching it, and uncommitted files
+        head = subprocess.run(["git", "-C", str(REPO), "log", "-1", "--format=%h", "--", "searchkit"],
+                              capture_output=True, text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain", "--", "searchkit"],
+                               capture_output=True, text=True, timeout=10).stdout.splitlines()
+        versions["searchkit"] += f" (tree at {head or 'no commit'}" + (
+            f", {len(dirty)} uncommitted files)" if dirty else ")")
+    except (OSError, subprocess.SubprocessError):
+        pass
     return {"cpu": cpu, "cores": os.cpu_count(), "ram_gb": round(ram_gb, 1),
             "os": platform.platform(), "load": os.getloadavg(), "versions": versions}
 
@@ -273,9 +282,11 @@ def bench_corpus(name: str, engines: list[str], a: argparse.Namespace, out: Path
         if engine == "baseline":
             shutil.rmtree(path, ignore_errors=True)
             continue
-        every = a.whoosh_every if engine == "whoosh" and info["docs"] >= a.whoosh_subset_from else 1
+        every = 1
+        if engine == "whoosh" and info["docs"] >= a.whoosh_subset_from:  # 100k: every 4th, 300k: every 12th
+            every = a.whoosh_every * round(info["docs"] / a.whoosh_subset_from)
         ans = step("query", ["query", engine, str(path), str(qfile), str(out / f"results-{name}-{engine}.json"),
-                             "--every", str(every)])
+                             "--every", str(every), "--warmup", str(20 if every == 1 else 3)])
         if ans is None:
             continue
         rows = json.loads((out / f"results-{name}-{engine}.json").read_text())
@@ -375,7 +386,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--workdir", type=Path, help="where indexes are built (default OUT/indexes)")
     p.add_argument("--seed", type=int, default=20240601, help="seed of the scaled corpus")
     p.add_argument("--whoosh-every", type=int, default=4,
-                   help="plain Whoosh runs every Kth query on corpora of --whoosh-subset-from articles or more")
+                   help="plain Whoosh runs every Kth query on corpora of --whoosh-subset-from articles,"
+                   " every (K x size / that)th on larger ones")
     p.add_argument("--whoosh-subset-from", type=int, default=100_000)
     p.add_argument("--keep", action="store_true", help="keep the indexes after the run")
     p.add_argument("--reuse", action="store_true", help="reuse indexes kept by an earlier --keep run")

@@ -4,7 +4,7 @@ One process per step, so each engine's peak RSS (``ru_maxrss`` of the child, rea
 parent with ``os.wait4``) is its own. Prints one JSON object on stdout's last line.
 
     python -m benchmarks.perf.worker build ENGINE CORPUS INDEX_DIR [--data D] [--seed S] [--profile OUT]
-    python -m benchmarks.perf.worker query ENGINE INDEX_DIR QUERIES.json RESULTS.json [--every K] [--profile OUT]
+    python -m benchmarks.perf.worker query ENGINE INDEX_DIR QUERIES.json RESULTS.json [--every K] [--warmup N] [--profile OUT]
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from .base import dir_size, make_engine
 from .corpus import DEFAULT_DATA, _pool, parse_size, real_corpus, scaled_corpus
 from .queries import load
 
-WARMUP = 20  # queries run untimed after the cold one, before the timed pass
+WARMUP = 20  # default number of queries run untimed after the cold one, before the timed pass
 
 
 class _Profile:
@@ -88,7 +88,7 @@ def query(args: argparse.Namespace) -> dict:
     t0 = time.perf_counter()
     engine.search(queries[0])
     cold_ms = (time.perf_counter() - t0) * 1000
-    for q in queries[1:1 + WARMUP]:
+    for q in queries[1:1 + args.warmup]:
         engine.search(q)
     rows = []
     with _Profile(args.profile):
@@ -122,6 +122,7 @@ def main() -> None:
     q.add_argument("queries")
     q.add_argument("results")
     q.add_argument("--every", type=int, default=1)
+    q.add_argument("--warmup", type=int, default=WARMUP)
     q.add_argument("--profile")
     args = p.parse_args()
     try:
