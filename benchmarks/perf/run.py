@@ -314,9 +314,9 @@ def bench_corpus(name: str, engines: list[str], a: argparse.Namespace, out: Path
 
 # ---------------------------------------------------------------- report
 
-def report(runs: list[dict], mach: dict, cmd: str, steps: list[str]) -> str:
+def report(runs: list[dict], mach: dict, cmd: str, steps: list[str], when: str) -> str:
     v = mach["versions"]
-    lines = [f"# searchkit perf benchmark — {dt.datetime.now():%Y-%m-%d %H:%M}", "",
+    lines = [f"# searchkit perf benchmark — {when}", "",
              f"Command: `{cmd}`", "",
              f"Machine: {mach['cpu']}, {mach['cores']} cores, {mach['ram_gb']} GB RAM, {mach['os']}; "
              f"Python {v['python']}, SQLite {v['sqlite']}, Whoosh {v['whoosh']}, tantivy {v['tantivy']}, "
@@ -338,11 +338,14 @@ def report(runs: list[dict], mach: dict, cmd: str, steps: list[str]) -> str:
                 lines.append(f"| {name} | build failed: {e['build_error'][:80]} |" + " |" * 10)
                 continue
             mb = e["bytes"] / 2**20 if name != "baseline" else None
+            mark = " †" if e.get("reused") else ""
             lines.append(
-                f"| {name} | {e['docs']:,} | {num(e['seconds'])} | {num(e['docs_per_s'], 0)} | "
+                f"| {name}{mark} | {e['docs']:,} | {num(e['seconds'])} | {num(e['docs_per_s'], 0)} | "
                 f"{ratio(e['docs_per_s'], f.get('docs_per_s'))} | {ratio(e['docs_per_s'], w.get('docs_per_s'))} | "
                 f"{num(e['chars'] / 2**20 / e['seconds'])} | {num(e['rss_mb'], 0)} | {ratio(e['rss_mb'], f.get('rss_mb'))} | "
                 f"{num(mb) if mb else '–'} | {ratio(mb, f.get('bytes', 0) / 2**20)} | {ratio(mb, w.get('bytes', 0) / 2**20)} |")
+        if any(e.get("reused") for e in eng.values()):
+            lines += ["", "† index built by an earlier run (`--reuse`): its build figures are from that run."]
         lines += ["", "### Queries (warm mix; cold = first search in a fresh process after open)", "",
                   "| engine | queries | open ms | cold ms | p50 ms | ×F | ×W | p95 ms | ×F | ×W | mean ms | q/s | ×F | ×W |",
                   "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
@@ -394,7 +397,13 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--profile", action="store_true",
                    help="also profile searchkit's indexing and query loop with pyinstrument, in extra"
                    " children after the timed ones (reports in OUT)")
+    p.add_argument("--report", type=Path, metavar="JSON", help="only print the report of an earlier run's JSON")
     a = p.parse_args(argv)
+    if a.report:
+        saved = json.loads(a.report.read_text())
+        print(report(saved["runs"], saved["machine"], saved.get("cmd", "?"), saved.get("steps", []),
+                     saved.get("when", a.report.stem)))
+        return
     engines = [e for e in a.engines.split(",") if e]
     a.out.mkdir(parents=True, exist_ok=True)
     a.workdir = a.workdir or a.out / "indexes"
@@ -409,12 +418,14 @@ def main(argv: list[str] | None = None) -> None:
     mach = machine()
     cmd = "python -m benchmarks.perf.run " + " ".join(sys.argv[1:] if argv is None else argv)
     runs = []
-    stamp = f"{dt.datetime.now():%Y%m%d-%H%M%S}"
+    started = dt.datetime.now()
+    stamp, when = f"{started:%Y%m%d-%H%M%S}", f"{started:%Y-%m-%d %H:%M}"
     for name in a.corpus.split(","):
         runs.append(bench_corpus(name, engines, a, a.out, log))
-        text = report(runs, mach, cmd, steps)  # written after each corpus: a long run keeps what it has
+        text = report(runs, mach, cmd, steps, when)  # written after each corpus: a long run keeps what it has
         (a.out / f"perf-{stamp}.md").write_text(text)
-        (a.out / f"perf-{stamp}.json").write_text(json.dumps({"machine": mach, "runs": runs}, indent=1, default=str))
+        (a.out / f"perf-{stamp}.json").write_text(json.dumps(
+            {"when": when, "machine": mach, "cmd": cmd, "steps": steps, "runs": runs}, indent=1, default=str))
     print(text)
     print(f"\nwritten: {a.out / f'perf-{stamp}.md'} and .json", file=sys.stderr)
 
