@@ -141,8 +141,8 @@ def build_queries(sample_articles: list[dict], seed: int = 11) -> list[Query]:
     rng = random.Random(seed)
     n = st.n
 
-    def band(lo: float, hi: float) -> list[str]:
-        return sorted(w for w, c in st.df.items() if lo * n <= c <= hi * n and c >= 3)
+    def band(lo: float, hi: float) -> list[str]:  # at least 3 articles, at most 6 when the sample is small
+        return sorted(w for w, c in st.df.items() if max(3, lo * n) <= c <= max(6, hi * n))
 
     low, mid, high = band(0.0005, 0.002), band(0.01, 0.04), band(0.08, 0.5)
     common = band(0.005, 0.3)

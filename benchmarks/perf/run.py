@@ -36,7 +36,11 @@ TOLERANCE = 0.05  # totals within 5% (or 2 articles) of FTS5 count as agreeing
 # ---------------------------------------------------------------- child processes
 
 def run_child(args: list[str], log: Path) -> tuple[dict, float]:
-    """Run a worker; return (its JSON answer, its peak RSS in MB)."""
+    """Run a worker; return (its JSON answer, its peak RSS in MB).
+
+    The peak is the VmHWM the child reports; ``ru_maxrss`` from ``wait4`` is only the fallback,
+    since Linux keeps the forking parent's peak in it across exec.
+    """
     env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     with open(log, "w") as err:
         proc = subprocess.Popen([sys.executable, "-m", "benchmarks.perf.worker", *args],
@@ -46,7 +50,7 @@ def run_child(args: list[str], log: Path) -> tuple[dict, float]:
         proc.returncode = os.waitstatus_to_exitcode(status)
     lines = [ln for ln in out.splitlines() if ln.startswith("{")]
     answer = json.loads(lines[-1]) if lines else {"error": f"exit {proc.returncode}, see {log}"}
-    return answer, usage.ru_maxrss / 1024
+    return answer, answer.get("peak_rss_mb") or usage.ru_maxrss / 1024
 
 
 # ---------------------------------------------------------------- figures
@@ -314,61 +318,69 @@ def bench_corpus(name: str, engines: list[str], a: argparse.Namespace, out: Path
 
 # ---------------------------------------------------------------- report
 
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    return ["| " + " | ".join(header) + " |", "|---|" + "---:|" * (len(header) - 1),
+            *["| " + " | ".join(r) + " |" for r in rows]]
+
+
+def _ratios(name: str, eng: dict) -> list[str]:
+    """One row of "×FTS5 / ×Whoosh" cells for every figure of ``name``."""
+    e, cells = eng[name], [name]
+    for key in ("docs_per_s", "rss_mb", "bytes", "open_ms", "cold_ms"):
+        cells.append(" / ".join(ratio(e.get(key), eng.get(ref, {}).get(key)) for ref in REF))
+    for key in ("p50", "p95", "mean", "qps"):
+        pairs = [e.get(f"vs_{ref}") for ref in REF]
+        cells.append(" / ".join(ratio(pr["self"].get(key), pr["ref"].get(key)) if pr and pr["ref"] else "–"
+                                for pr in pairs))
+    return cells
+
+
 def report(runs: list[dict], mach: dict, cmd: str, steps: list[str], when: str) -> str:
     v = mach["versions"]
     lines = [f"# searchkit perf benchmark — {when}", "",
              f"Command: `{cmd}`", "",
              f"Machine: {mach['cpu']}, {mach['cores']} cores, {mach['ram_gb']} GB RAM, {mach['os']}; "
              f"Python {v['python']}, SQLite {v['sqlite']}, Whoosh {v['whoosh']}, tantivy {v['tantivy']}, "
-             f"searchkit {v['searchkit']}. Load average at start {mach['load'][0]:.2f}.", "",
-             "Ratios: `×F` = this engine's figure ÷ FTS5's, `×W` = ÷ plain Whoosh's, same run. "
-             "For articles/s and queries/s above 1 is faster; for ms, MB and s above 1 is more.", ""]
+             f"searchkit {v['searchkit']}. Load average at start {mach['load'][0]:.2f} (shared machine).", ""]
     for run in runs:
         eng = run["engines"]
         per = run.get("per_corpus")
         lines += [f"## Corpus `{run['corpus']}`: {run['docs']:,} articles"
                   + (f" ({', '.join(f'{k} {c:,}' for k, c in per.items())})" if per else "")
-                  + f", {run['queries']} queries", ""]
-        lines += ["### Indexing", "",
-                  "| engine | articles | build s | articles/s | ×F | ×W | MB text/s | peak RSS MB | ×F | index MB | ×F | ×W |",
-                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
-        f, w = eng.get("fts5", {}), eng.get("whoosh", {})
+                  + f", {run['queries']} queries", "", "### Indexing", ""]
+        rows = []
         for name, e in eng.items():
             if "build_error" in e:
-                lines.append(f"| {name} | build failed: {e['build_error'][:80]} |" + " |" * 10)
+                rows.append([name, "failed", e["build_error"][:100], *[""] * 5])
                 continue
-            mb = e["bytes"] / 2**20 if name != "baseline" else None
-            mark = " †" if e.get("reused") else ""
-            lines.append(
-                f"| {name}{mark} | {e['docs']:,} | {num(e['seconds'])} | {num(e['docs_per_s'], 0)} | "
-                f"{ratio(e['docs_per_s'], f.get('docs_per_s'))} | {ratio(e['docs_per_s'], w.get('docs_per_s'))} | "
-                f"{num(e['chars'] / 2**20 / e['seconds'])} | {num(e['rss_mb'], 0)} | {ratio(e['rss_mb'], f.get('rss_mb'))} | "
-                f"{num(mb) if mb else '–'} | {ratio(mb, f.get('bytes', 0) / 2**20)} | {ratio(mb, w.get('bytes', 0) / 2**20)} |")
+            rows.append([name + (" †" if e.get("reused") else ""), f"{e['docs']:,}", num(e["seconds"]),
+                         num(e["docs_per_s"], 0), num(e["chars"] / 2**20 / e["seconds"]), num(e["rss_mb"], 0),
+                         num(e["bytes"] / 2**20) if name != "baseline" else "–"])
+        lines += _table(["engine", "articles", "build s", "articles/s", "MB text/s", "peak RSS MB", "index MB"], rows)
         if any(e.get("reused") for e in eng.values()):
             lines += ["", "† index built by an earlier run (`--reuse`): its build figures are from that run."]
-        lines += ["", "### Queries (warm mix; cold = first search in a fresh process after open)", "",
-                  "| engine | queries | open ms | cold ms | p50 ms | ×F | ×W | p95 ms | ×F | ×W | mean ms | q/s | ×F | ×W |",
-                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        lines += ["", "### Queries (cold = first search in a fresh process after open; then the warm mix)", ""]
+        rows = []
         for name, e in eng.items():
-            if name == "baseline" or "p50" not in e:
-                if "query_error" in e:
-                    lines.append(f"| {name} | failed: {e['query_error'][:80]} |" + " |" * 12)
-                continue
-            cells = []
-            for key in ("p50", "p95", "qps"):
-                for ref in REF:
-                    pair = e.get(f"vs_{ref}")
-                    cells.append(ratio(pair["self"].get(key), pair["ref"].get(key)) if pair and pair["ref"] else "–")
-            sub = f" (every {e['every']}th)" if e.get("every", 1) > 1 else ""
-            lines.append(
-                f"| {name} | {e['n']}{sub} | {num(e['open_ms'])} | {num(e['cold_ms'])} | {num(e['p50'], 2)} | "
-                f"{cells[0]} | {cells[1]} | {num(e['p95'], 2)} | {cells[2]} | {cells[3]} | {num(e['mean'], 2)} | "
-                f"{num(e['qps'])} | {cells[4]} | {cells[5]} |")
+            if "query_error" in e:
+                rows.append([name, "failed", e["query_error"][:100], *[""] * 6])
+            elif "p50" in e:
+                sub = f" (every {e['every']}th)" if e.get("every", 1) > 1 else ""
+                rows.append([name, f"{e['n']}{sub}", num(e["open_ms"]), num(e["cold_ms"]), num(e["p50"], 2),
+                             num(e["p95"], 2), num(e["mean"], 2), num(e["qps"]), num(e["query_rss_mb"], 0)])
+        lines += _table(["engine", "queries", "open ms", "cold ms", "p50 ms", "p95 ms", "mean ms", "q/s",
+                         "peak RSS MB"], rows)
+        lines += ["", "### Ratios: ×FTS5 / ×plain Whoosh, same run", "",
+                  "Each figure divided by FTS5's and by plain Whoosh's (query figures over the queries both ran). "
+                  "For articles/s and q/s above 1 is faster; for RSS, MB and ms above 1 is more.", ""]
+        lines += _table(["engine", "articles/s", "build RSS", "index MB", "open", "cold", "p50", "p95", "mean", "q/s"],
+                        [_ratios(name, eng) for name, e in eng.items()
+                         if name not in REF and "build_error" not in e])
         lines += ["", "### Agreement with FTS5 (total hits per query within 5% or 2 articles)", ""]
         for name, ag in run["agreement"].items():
             ov = ag["top10_overlap"]
-            lines.append(f"- **{name}**: {ag['agree']}/{ag['compared']} queries agree; mean top-10 overlap "
-                         f"with FTS5 {ov:.0%}." if ov is not None else f"- **{name}**: {ag['agree']}/{ag['compared']} agree.")
+            lines.append(f"- **{name}**: {ag['agree']}/{ag['compared']} queries agree"
+                         + (f"; mean top-10 overlap with FTS5 {ov:.0%}." if ov is not None else "."))
             for d in ag["disagree"][:12]:
                 lines.append(f"  - q{d['qid']} {d['kind']} `{d['query']}`: {d['total']:,} vs FTS5 {d['fts5']:,} — {d['reason']}")
             if len(ag["disagree"]) > 12:

@@ -1,7 +1,7 @@
 """The child process the runner starts for each build and each query run.
 
-One process per step, so each engine's peak RSS (``ru_maxrss`` of the child, read by the
-parent with ``os.wait4``) is its own. Prints one JSON object on stdout's last line.
+One process per step, so each engine's peak RSS (VmHWM of the child, see
+:func:`peak_rss_mb`) is its own. Prints one JSON object on stdout's last line.
 
     python -m benchmarks.perf.worker build ENGINE CORPUS INDEX_DIR [--data D] [--seed S] [--profile OUT]
     python -m benchmarks.perf.worker query ENGINE INDEX_DIR QUERIES.json RESULTS.json [--every K] [--warmup N] [--profile OUT]
@@ -42,6 +42,21 @@ class _Profile:
             self.prof.stop()
             Path(self.out + ".html").write_text(self.prof.output_html())
             Path(self.out + ".txt").write_text(self.prof.output_text(unicode=True, show_all=False))
+
+
+def peak_rss_mb() -> float | None:
+    """This process's peak RSS (VmHWM) in MB.
+
+    Read here rather than from the parent's ``ru_maxrss``: Linux carries ``ru_maxrss`` across
+    exec, so a child forked from a large parent would report at least the parent's size.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return None
 
 
 def build(args: argparse.Namespace) -> dict:
@@ -130,6 +145,7 @@ def main() -> None:
     except Exception as exc:  # reported by the parent, which goes on with the other engines
         traceback.print_exc()
         out = {"error": f"{type(exc).__name__}: {exc}"[:500]}
+    out["peak_rss_mb"] = peak_rss_mb()
     sys.stdout.flush()
     print(json.dumps(out))
 
