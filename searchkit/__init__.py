@@ -26,7 +26,8 @@ from .errors import (
     UnsafePathError,
     UnsupportedFormatError,
 )
-from .index import AddReport, Index, IndexStats, Progress, Rejection
+from .engine.execute import Ranking
+from .index import AddReport, CheckReport, Index, IndexStats, Progress, Rejection, check
 from .ingest import ArticleReader, read_articles
 from .models import Article, FacetValue, Facets, Hit, SearchResults, Snippet
 from .query import parse_query
@@ -36,6 +37,7 @@ from ._version import __version__
 __all__ = [
     "AddReport",
     "Article",
+    "CheckReport",
     "ArticleError",
     "ArticleReader",
     "FacetValue",
@@ -52,6 +54,7 @@ __all__ = [
     "QueryError",
     "QuerySyntaxError",
     "QueryTooComplexError",
+    "Ranking",
     "ReadError",
     "Rejection",
     "SearchResults",
@@ -60,6 +63,7 @@ __all__ = [
     "UnsafePathError",
     "UnsupportedFormatError",
     "__version__",
+    "check",
     "parse_query",
     "read_articles",
 ]

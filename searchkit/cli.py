@@ -26,7 +26,7 @@ from . import output
 from ._version import __version__
 from .dates import parse_date
 from .errors import QuerySyntaxError, SearchkitError
-from .index import Index, resolve_index_path
+from .index import Index, check, resolve_index_path
 from .ingest import read_articles
 
 __all__ = ["main"]
@@ -145,7 +145,7 @@ def cmd_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    report = Index.open(_index_path(args)).check()
+    report = check(_index_path(args))
     out.write(report.model_dump_json() + "\n" if args.json else output.check_text(report))
     return 0 if report.ok else EXIT_ERROR
 

@@ -22,7 +22,15 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .errors import ArticleError, IndexLockedError, QueryError, SearchkitError, UnsafePathError
+from .errors import (
+    ArticleError,
+    IndexLockedError,
+    IndexNotFoundError,
+    IndexVersionError,
+    QueryError,
+    SearchkitError,
+    UnsafePathError,
+)
 from .engine.check import check_index
 from .engine.execute import Ranking
 from .engine.facets import DateInterval
@@ -34,7 +42,7 @@ from .engine.writer import AddOutcome, SegmentWriter
 from .models import Article, SearchResults
 from .query import QueryMode, parse_query
 
-__all__ = ["AddReport", "CheckReport", "Index", "IndexStats", "Progress", "Rejection", "resolve_index_path"]
+__all__ = ["AddReport", "CheckReport", "Index", "IndexStats", "Progress", "Rejection", "check", "resolve_index_path"]
 
 MAX_LIMIT = 1000
 DEFAULT_HOME = Path("indexes")
@@ -105,6 +113,20 @@ class CheckReport(BaseModel):
     articles: int
     segments: int
     problems: list[str]
+
+
+def check(path: str | os.PathLike[str]) -> CheckReport:
+    """Verify the index at ``path`` without opening it for search, so a damaged index
+    gets a report of what is wrong rather than the first error met."""
+    store = IndexStore(Path(path))
+    try:
+        IndexStore.open(Path(path))
+    except (IndexNotFoundError, IndexVersionError):
+        raise
+    except SearchkitError as exc:
+        return CheckReport(path=str(path), ok=False, articles=0, segments=0, problems=[str(exc)])
+    articles, segments, problems = check_index(store)
+    return CheckReport(path=str(path), ok=not problems, articles=articles, segments=segments, problems=problems)
 
 
 def resolve_index_path(value: str | os.PathLike[str], *, home: Path = DEFAULT_HOME) -> Path:
@@ -237,6 +259,7 @@ class Index:
         snippets: bool = True,
         facets: bool = True,
         source_facet_limit: int | None = 20,
+        snippet_chars: int = 240,
         suggest_spelling: bool = True,
     ) -> SearchResults:
         """Search the index. See the README for the query syntax and every option."""
@@ -247,10 +270,14 @@ class Index:
             raise QueryError(f"unknown sort {sort!r}; use 'relevance', 'newest' or 'oldest'")
         if date_interval not in ("auto", "day", "week", "month", "year"):
             raise QueryError(f"unknown date_interval {date_interval!r}; use auto, day, week, month or year")
+        if snippet_chars < 20:
+            raise QueryError(f"snippet_chars must be at least 20, not {snippet_chars}")
         if not 1 <= limit <= MAX_LIMIT:
             raise QueryError(f"limit must be between 1 and {MAX_LIMIT}, not {limit}")
         if page < 1:
             raise QueryError(f"page must be 1 or more, not {page}")
+        if cursor is not None and page != 1:
+            raise QueryError("give either page or cursor: a cursor already says where the page starts")
         if since is not None and until is not None and since > until:
             raise QueryError(f"since ({since}) is after until ({until})")
         if isinstance(sources, str):
@@ -260,6 +287,7 @@ class Index:
             query=parsed.query, sources=tuple(sources or ()), since=since, until=until, sort=sort,
             limit=limit, page=page, cursor=cursor, date_interval=date_interval,
             source_facet_limit=source_facet_limit, facets=facets, snippets=snippets,
+            snippet_chars=snippet_chars,
         )
         snapshot = self._current()
         outcome = run_search(snapshot, request, self.ranking)
@@ -388,8 +416,7 @@ class Index:
 
     def check(self) -> CheckReport:
         """Verify the index: files readable, counts consistent, every stored article valid."""
-        articles, segments, problems = check_index(self._store)
-        return CheckReport(path=str(self.path), ok=not problems, articles=articles, segments=segments, problems=problems)
+        return check(self.path)
 
     def stats(self) -> IndexStats:
         snapshot = self._current()

@@ -300,10 +300,15 @@ def test_the_order_of_ties(many: Index) -> None:
 def test_a_bad_cursor_is_refused(index: Index) -> None:
     newest = index.search("*", sort="newest", limit=2).next_cursor
     assert newest is not None
-    with pytest.raises(
-        QueryError, match="belongs to another sort order; pass the next_cursor of a previous page"
+    for other in (
+        dict(query="*", sort="oldest"),
+        dict(query="river", sort="newest"),
+        dict(query="*", sort="newest", sources=["Harbour Gazette"]),
     ):
-        index.search("*", sort="oldest", cursor=newest)
+        with pytest.raises(QueryError, match="belongs to another query, filter or sort"):
+            index.search(other.pop("query"), cursor=newest, **other)  # type: ignore[arg-type]
+    with pytest.raises(QueryError, match="either page or cursor"):
+        index.search("*", sort="newest", cursor=newest, page=2)
     for cursor in ("not a cursor!", "", "W10", "WyJuZXdlc3QiXQ"):
         with pytest.raises(QueryError, match="invalid cursor"):
             index.search("*", sort="newest", cursor=cursor)

@@ -8,12 +8,14 @@ inside the query string (``source:``, ``date:``) narrow everything, facets inclu
 
 Order: ``relevance`` is score, then newer date, then id; ``newest``/``oldest`` are date
 (undated articles last), then score, then id. A cursor continues after the last hit of a
-page in that order.
+page in that order; it carries a fingerprint of the query, filters and sort it came from
+and is refused with any others.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -130,7 +132,7 @@ def _page(snapshot: Snapshot, parts: list[Matches], request: SearchRequest) -> t
     candidates = np.arange(docs.size)
     after_id: str | None = None
     if request.cursor is not None:
-        key_p, key_s, after_id = _decode_cursor(request.cursor, request.sort)
+        key_p, key_s, after_id = _decode_cursor(request.cursor, request)
         later = (primary > key_p) | ((primary == key_p) & (secondary > key_s))
         same = (primary == key_p) & (secondary == key_s)
         ids = {i: _doc_id(snapshot, segs[i], docs[i]) for i in np.flatnonzero(same)[:_MAX_TIE_GROUP].tolist()}
@@ -154,7 +156,7 @@ def _page(snapshot: Snapshot, parts: list[Matches], request: SearchRequest) -> t
     next_cursor = None
     if chosen.size and more_than_wanted:
         last = int(chosen[-1])
-        next_cursor = _encode_cursor(request.sort, float(primary[last]), float(secondary[last]),
+        next_cursor = _encode_cursor(request, float(primary[last]), float(secondary[last]),
                                      _doc_id(snapshot, segs[last], docs[last]))
     return page, next_cursor
 
@@ -183,20 +185,30 @@ def _doc_id(snapshot: Snapshot, seg: Any, doc: Any) -> str:
     return snapshot.segments[int(seg)].reader.ids[int(doc)]
 
 
-def _encode_cursor(sort: str, primary: float, secondary: float, article_id: str) -> str:
-    raw = orjson.dumps([sort, primary, secondary, article_id])
+def _fingerprint(request: SearchRequest) -> str:
+    """What a cursor must belong to: the query, its filters and the order."""
+    sources = sorted(source_key(name) for name in request.sources)
+    key = repr((request.query, sources, request.since, request.until, request.sort))
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:12]
+
+
+def _encode_cursor(request: SearchRequest, primary: float, secondary: float, article_id: str) -> str:
+    raw = orjson.dumps([_fingerprint(request), primary, secondary, article_id])
     return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
 
 
-def _decode_cursor(cursor: str, sort: str) -> tuple[float, float, str]:
+def _decode_cursor(cursor: str, request: SearchRequest) -> tuple[float, float, str]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        kind, primary, secondary, article_id = orjson.loads(raw)
-        if kind != sort or not isinstance(article_id, str):
-            raise ValueError("the cursor belongs to another sort order")
-        return float(primary), float(secondary), article_id
-    except (ValueError, TypeError, orjson.JSONDecodeError) as exc:
-        raise QueryError(f"invalid cursor {cursor[:40]!r}: {exc}; pass the next_cursor of a previous page") from None
+        fingerprint, primary, secondary, article_id = orjson.loads(raw)
+        valid = isinstance(article_id, str) and isinstance(primary, (int, float)) and isinstance(secondary, (int, float))
+    except (ValueError, TypeError, orjson.JSONDecodeError):
+        valid = False
+    if not valid:
+        raise QueryError(f"invalid cursor {cursor[:40]!r}; pass the next_cursor of a previous page")
+    if fingerprint != _fingerprint(request):
+        raise QueryError("the cursor belongs to another query, filter or sort; pass the same ones as for its page")
+    return float(primary), float(secondary), article_id
 
 
 def _hit(snapshot: Snapshot, seg: int, doc: int, score: float, spec: HighlightSpec, request: SearchRequest) -> Hit:
