@@ -261,8 +261,13 @@ class Index:
         source_facet_limit: int | None = 20,
         snippet_chars: int = 240,
         suggest_spelling: bool = True,
+        time_limit: float | None = 10.0,
     ) -> SearchResults:
-        """Search the index. See the README for the query syntax and every option."""
+        """Search the index. See the README for the query syntax and every option.
+
+        A query that runs longer than ``time_limit`` seconds (None: no limit) is stopped
+        with :class:`QueryTooComplexError`, so one pathological query cannot hold a worker.
+        """
         started = time.perf_counter()
         if not isinstance(query, str):
             raise QueryError(f"the query must be a string, not {type(query).__name__}")
@@ -287,7 +292,7 @@ class Index:
             query=parsed.query, sources=tuple(sources or ()), since=since, until=until, sort=sort,
             limit=limit, page=page, cursor=cursor, date_interval=date_interval,
             source_facet_limit=source_facet_limit, facets=facets, snippets=snippets,
-            snippet_chars=snippet_chars,
+            snippet_chars=snippet_chars, time_limit=time_limit,
         )
         snapshot = self._current()
         outcome = run_search(snapshot, request, self.ranking)

@@ -23,6 +23,7 @@ segment scores with the same statistics.
 from __future__ import annotations
 
 import math
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
@@ -84,9 +85,11 @@ class _Leaf:
 class Executor:
     """Runs query trees over one snapshot with one ranking."""
 
-    def __init__(self, snapshot: Snapshot, ranking: Ranking):
+    def __init__(self, snapshot: Snapshot, ranking: Ranking, *, time_limit: float | None = None):
         self.snapshot = snapshot
         self.ranking = ranking
+        self.time_limit = time_limit
+        self._deadline = None if time_limit is None else time.monotonic() + time_limit
         self.highlight_terms: set[str] = set()
         self.highlight_phrases: list[tuple[tuple[str, int], ...]] = []
         self.notes: list[str] = []
@@ -99,7 +102,19 @@ class Executor:
     def run(self, query: Query) -> list[Matches]:
         """Matches per segment, in snapshot order."""
         self._resolve(query)
-        return [self._eval(query, number, loaded) or Matches.empty() for number, loaded in enumerate(self.snapshot.segments)]
+        results = []
+        for number, loaded in enumerate(self.snapshot.segments):
+            self.check_time()
+            results.append(self._eval(query, number, loaded) or Matches.empty())
+        return results
+
+    def check_time(self) -> None:
+        """Refuse to go on past the time limit (a query must never hang a web worker)."""
+        if self._deadline is not None and time.monotonic() > self._deadline:
+            raise QueryTooComplexError(
+                f"the query ran longer than its time limit of {self.time_limit:g} s; "
+                "make it more specific (fewer words, longer prefixes) or raise time_limit"
+            )
 
     # Phase 1: leaves, index-wide
 
@@ -110,6 +125,7 @@ class Executor:
         elif isinstance(query, Not):
             self._resolve(query.child, not negated)
         elif isinstance(query, (Term, Phrase, Prefix, Fuzzy)) and query not in self._leaves:
+            self.check_time()
             self._leaves[query] = self._leaf(query, negated)
 
     def _fields(self, scope: str | None) -> tuple[str, ...]:
@@ -166,6 +182,7 @@ class Executor:
                 reader = loaded.reader
                 lo, hi = reader.term_range(word[0])
                 vocabulary = reader.terms.as_list()
+                self.check_time()
                 for number in range(lo, hi):
                     candidate = vocabulary[number]
                     if abs(len(candidate) - len(word)) <= distance and within_distance(word, candidate, distance):
@@ -307,7 +324,12 @@ class Executor:
         return Matches(result_docs, result_scores)
 
     def _or(self, query: Or, number: int, loaded: LoadedSegment) -> Matches | None:
-        results = [r for r in (self._eval(c, number, loaded) for c in query.children) if r is not None]
+        results = []
+        for child in query.children:
+            self.check_time()
+            result = self._eval(child, number, loaded)
+            if result is not None:
+                results.append(result)
         if not results:
             return None
         size = loaded.reader.doc_count

@@ -56,6 +56,7 @@ class SearchRequest:
     facets: bool = True
     snippets: bool = True
     snippet_chars: int = 240
+    time_limit: float | None = None
 
 
 @dataclass
@@ -74,7 +75,7 @@ def _source_mask(snapshot: Snapshot, loaded: Any, names: Sequence[str]) -> Array
 
 
 def run_search(snapshot: Snapshot, request: SearchRequest, ranking: Ranking) -> SearchOutcome:
-    executor = Executor(snapshot, ranking)
+    executor = Executor(snapshot, ranking, time_limit=request.time_limit)
     matches = executor.run(request.query)
     hit_parts: list[Matches] = []
     for_source_facet: list[Array] = []

@@ -40,7 +40,7 @@ class SegmentFileWriter:
     def __init__(self, path: Path):
         self.path = path
         self._temp = path.with_name(path.name + ".tmp")
-        self._file = open(self._temp, "wb")
+        self._file = os.fdopen(os.open(self._temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb")
         self._file.write(MAGIC)
         self._end = len(MAGIC)
         self._arrays: dict[str, tuple[int, str, int]] = {}

@@ -112,10 +112,13 @@ def _fsync_on_close(file: StructFile) -> None:
 
 
 class _DurableStorage(FileStorage):  # type: ignore[misc]
-    """Whoosh's FileStorage, with every file it creates fsynced before it is closed."""
+    """Whoosh's FileStorage, with every file it creates private (0600) and fsynced before
+    it is closed."""
 
     def create_file(self, name: str, excl: bool = False, mode: str = "wb", **kwargs: Any) -> StructFile:
-        return super().create_file(name, excl=excl, mode=mode, onclose=_fsync_on_close, **kwargs)
+        file = super().create_file(name, excl=excl, mode=mode, onclose=_fsync_on_close, **kwargs)
+        os.chmod(self._fpath(name), 0o600)
+        return file
 
 
 def fsync_dir(path: Path) -> None:
@@ -149,6 +152,7 @@ class IndexStore:
             "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         }
         (path / META_FILE).write_bytes(orjson.dumps(meta, option=orjson.OPT_INDENT_2))
+        os.chmod(path / META_FILE, 0o600)
         TOC(whoosh_schema(), [], 0).write(store.storage, INDEX_NAME)
         fsync_dir(path)
         return store
@@ -257,6 +261,7 @@ class IndexStore:
             delay = min(delay * 2, 0.25)
         try:
             holder = f"pid {os.getpid()} on {socket.gethostname()} since {datetime.now().isoformat(timespec='seconds')}"
+            os.fchmod(lock.fd, 0o600)
             os.ftruncate(lock.fd, 0)
             os.pwrite(lock.fd, holder.encode(), 0)
             yield
