@@ -157,14 +157,14 @@ def field_terms(text: str) -> tuple[list[str], list[int], int]:
         result = cache.get(raw)
         if result is None:
             result = analyze(raw)
-        if result.__class__ is str:
+        if isinstance(result, str):
             if result:
-                add_term(result)  # type: ignore[arg-type]
+                add_term(result)
                 add_position(position)
                 length += 1
             position += 1
         else:
-            parts, joined = result  # type: ignore[misc]
+            parts, joined = result
             if joined:
                 add_term(joined)
                 add_position(position)

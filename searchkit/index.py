@@ -393,9 +393,10 @@ class Index:
         for error in getattr(articles, "errors", ()):
             if isinstance(error, SearchkitError):
                 location = getattr(error, "location", None)
-                if location is None and getattr(error, "path", None) is not None:
+                path = getattr(error, "path", None)
+                if location is None and path is not None:
                     line = getattr(error, "line", None)
-                    location = f"{error.path}:{line}" if line else str(error.path)
+                    location = f"{path}:{line}" if line else str(path)
                 rejected.append(Rejection(location=location, reason=getattr(error, "reason", str(error)),
                                           field=getattr(error, "field", None)))
         report(finished=True)
@@ -410,7 +411,8 @@ class Index:
         if isinstance(article_ids, str):
             article_ids = [article_ids]
         with self._writing() as writer:
-            return writer.delete(article_ids)
+            deleted: int = writer.delete(article_ids)
+        return deleted
 
     def optimize(self) -> None:
         """Merge all segments into one (faster searches after many small additions)."""

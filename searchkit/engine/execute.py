@@ -199,7 +199,8 @@ class Executor:
             b = self.ranking.b
             lengths = loaded.reader.lengths[name].astype(np.float32)
             norm = cache[key] = (1.0 - b) + b * lengths / np.float32(self._avg[name])
-        return norm
+        result: Array = norm
+        return result
 
     def _synonym_leaf(self, terms: list[str], fields: tuple[str, ...]) -> _Leaf:
         leaf = _Leaf(fields)
@@ -367,7 +368,8 @@ def date_mask(days: Array, start: date | None, end: date | None) -> Array:
         mask &= days >= day_number(start)
     if end is not None:
         mask &= days <= day_number(end)
-    return mask
+    result: Array = mask
+    return result
 
 
 def _sum_by_doc(docs: list[Array], values: list[Array], size: int) -> tuple[Array, Array]:
@@ -389,12 +391,13 @@ def _sum_by_doc(docs: list[Array], values: list[Array], size: int) -> tuple[Arra
 
 def _phrase_matches(reader: Any, name: str, numbers: list[int], offsets: list[int]) -> tuple[Array, Array]:
     """Documents where the terms occur at the given relative positions, and how often."""
-    candidates = None
+    candidates: Array | None = None
     for number in numbers:
         docs, _ = reader.postings(name, number)
         candidates = docs if candidates is None else np.intersect1d(candidates, docs, assume_unique=True)
         if candidates.size == 0:
             return _EMPTY_DOCS, _EMPTY_SCORES
+    assert candidates is not None
     keys = None
     for number, offset in zip(numbers, offsets):
         docs, tf = reader.postings(name, number)

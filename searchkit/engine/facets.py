@@ -40,12 +40,15 @@ def source_counts(
 
 def _bucket_starts(days: Array, interval: DateInterval) -> Array:
     """The day number of the bucket each day falls in (weeks start on Monday)."""
+    starts: Array
     if interval == "day":
-        return days
-    if interval == "week":
-        return days - ((days + 3) % 7)
-    unit = "M" if interval == "month" else "Y"
-    return days.astype("datetime64[D]").astype(f"datetime64[{unit}]").astype("datetime64[D]").astype(np.int64)
+        starts = days
+    elif interval == "week":
+        starts = days - ((days + 3) % 7)
+    else:
+        unit = "M" if interval == "month" else "Y"
+        starts = days.astype("datetime64[D]").astype(f"datetime64[{unit}]").astype("datetime64[D]").astype(np.int64)
+    return starts
 
 
 def choose_interval(first: int, last: int) -> DateInterval:

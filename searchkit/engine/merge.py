@@ -137,7 +137,7 @@ def _merge_field(writer: SegmentFileWriter, field: str, inputs: Sequence[MergeIn
             p0, p1, q0, q1 = _slices(item, field, in_lo, in_hi)
             if p0 == p1:
                 continue
-            counts = np.diff(reader._post_off[field][in_lo : in_hi + 1].astype(np.int64))
+            counts: Array = np.diff(reader._post_off[field][in_lo : in_hi + 1].astype(np.int64))
             posting_terms = np.repeat(item.term_map[in_lo:in_hi], counts)
             docs = item.new_docs[reader._docs[field][p0:p1]]
             tf = reader._tf[field][p0:p1]

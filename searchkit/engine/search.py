@@ -179,7 +179,8 @@ def _break_ties(snapshot: Snapshot, order: Array, primary: Array, secondary: Arr
         group = order[start:end]
         ids = [_doc_id(snapshot, segs[i], docs[i]) for i in group.tolist()]
         result[start:end] = group[np.argsort(np.array(ids, dtype=object), kind="stable")]
-    return result
+    ordered: Array = result
+    return ordered
 
 
 def _doc_id(snapshot: Snapshot, seg: Any, doc: Any) -> str:

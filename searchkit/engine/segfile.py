@@ -61,7 +61,7 @@ class SegmentFileWriter:
         if start + array.size > count:
             raise ValueError(f"array {name!r}: writing {array.size} items at {start} overflows {count}")
         self._file.seek(offset + start * array.itemsize)
-        self._file.write(memoryview(array).cast("B"))
+        self._file.write(array.tobytes() if not array.flags.c_contiguous else memoryview(array).cast("B"))  # type: ignore[arg-type]
 
     def add(self, name: str, values: npt.ArrayLike, dtype: npt.DTypeLike | None = None) -> None:
         """Reserve and write a whole array in one step."""
