@@ -39,11 +39,13 @@ class AddOutcome(Enum):
 class SegmentWriter:
     """Changes to one index, published by :meth:`commit` or dropped by :meth:`abort`."""
 
-    def __init__(self, store: IndexStore, *, flush_tokens: int = FLUSH_TOKENS):
+    def __init__(self, store: IndexStore, *, flush_tokens: int | None = None):
         self.store = store
         self.generation, committed = store.read_segments()
         self.segments = [segment.copy() for segment in committed]
-        self._flush_tokens = flush_tokens
+        # Read when the writer is made (not when this module was imported), so FLUSH_TOKENS
+        # can be tuned for the whole process.
+        self._flush_tokens = FLUSH_TOKENS if flush_tokens is None else flush_tokens
         self._readers: dict[str, SegmentReader] = {}
         self._ids: dict[str, tuple[int, int]] | None = None
         self._builder = SegmentBuilder()
