@@ -7,7 +7,7 @@ articles stream through. An article whose id is already in the index replaces it
 old copy is marked deleted); one identical to the indexed copy is left alone
 ("unchanged"). Nothing is visible to readers until :meth:`SegmentWriter.commit` publishes
 a new generation; a crash before that leaves the last committed generation untouched, and
-its orphaned segment files are removed by the next commit.
+its orphaned files are removed by the next writer, even one that changes nothing.
 """
 
 from __future__ import annotations
@@ -142,6 +142,9 @@ class SegmentWriter:
         """Publish the changes as a new generation. Returns False when there were none."""
         self.flush()
         if not self.changed and not optimize:
+            # Still clear what a writer killed after its commit point left behind (older
+            # tables of contents, merged-away segments), so re-running its add completes it.
+            self.store.remove_unreferenced(self.generation, self.segments)
             return False
         self.segments = [s for s in self.segments if s.doc_count() > 0]
         self._merge(optimize=optimize)
