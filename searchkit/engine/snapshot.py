@@ -21,6 +21,8 @@ from .store import IndexStore, SearchkitSegment
 
 __all__ = ["LoadedSegment", "Snapshot"]
 
+_RELIST = 3  # extra looks at the folder when its latest generation seems older than ours
+
 
 @dataclass(frozen=True)
 class LoadedSegment:
@@ -61,6 +63,14 @@ class Snapshot:
     @classmethod
     def _load(cls, store: IndexStore, previous: Snapshot | None) -> Snapshot:
         generation, segments = store.read_segments()
+        for _ in range(_RELIST):
+            if previous is None or generation >= previous.generation:
+                break
+            # A listing that ran while a writer renamed the next table of contents into
+            # place may miss it and still show the one before (POSIX leaves that open):
+            # look again rather than go back. Still older each time: the index was rebuilt.
+            time.sleep(0.002)
+            generation, segments = store.read_segments()
         if previous is not None and previous.generation == generation:
             return previous
         reusable = {s.segment.segid: s.reader for s in previous.segments} if previous else {}
