@@ -177,9 +177,13 @@ class IndexStore:
                 f"this searchkit {__version__} reads version {SCHEMA_VERSION}. {_REBUILD_HINT}"
             )
         store = cls(path)
-        if store.latest_generation() < 0:
-            raise IndexCorruptError(f"{path} has no table of contents (_{INDEX_NAME}_<n>.toc)")
-        return store
+        # A listing made while a writer swaps tables of contents may see neither (POSIX
+        # leaves entries renamed during a listing unspecified): look again before giving up.
+        for attempt in range(4):
+            if store.latest_generation() >= 0:
+                return store
+            time.sleep(0.005 * (attempt + 1))
+        raise IndexCorruptError(f"{path} has no table of contents (_{INDEX_NAME}_<n>.toc)")
 
     # Generations
 
