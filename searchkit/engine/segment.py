@@ -25,7 +25,7 @@ from array import array
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Union
 
 import numpy as np
 import orjson
@@ -47,7 +47,7 @@ FIELDS = ("headline", "body", "background")
 MISSING_DAY = int(np.iinfo(np.int32).min)
 _EPOCH = date(1970, 1, 1).toordinal()
 _MAX_TF = int(np.iinfo(np.uint16).max)
-_ZLIB_LEVEL = 3
+_ZLIB_LEVEL = 1
 Int64Array = np.ndarray[Any, np.dtype[np.int64]]
 Array = np.ndarray[Any, Any]
 
@@ -71,6 +71,42 @@ class _Vocabulary(dict[str, int]):
     def __missing__(self, term: str) -> int:
         number = self[term] = len(self)
         return number
+
+
+# A chunk analysed once per process: a term ("" for a stop word), or (width, entries).
+ChunkAnalysis = Union[str, tuple[int, tuple[tuple[str, int, bool], ...]]]
+_CHUNKS: dict[str, ChunkAnalysis] = {}
+_CHUNKS_LIMIT = 1_000_000
+
+
+def _analyze_chunk(chunk: str) -> ChunkAnalysis:
+    """The terms of one whitespace-separated chunk, with offsets (see :class:`_TokenCodes`)."""
+    tokens = TOKEN_PATTERN.findall(chunk)
+    analysed: ChunkAnalysis
+    if len(tokens) == 1 and isinstance(single := analyze(tokens[0]), str):
+        analysed = single
+    else:
+        entries: list[tuple[str, int, bool]] = []
+        offset = 0
+        for token in tokens:
+            result = analyze(token)
+            if isinstance(result, str):
+                if result:
+                    entries.append((result, offset, True))
+                offset += 1
+                continue
+            parts, joined = result
+            if joined:
+                entries.append((joined, offset, False))
+            for part in parts:
+                if part:
+                    entries.append((part, offset, True))
+                offset += 1
+        analysed = (offset, tuple(entries))
+    if len(_CHUNKS) >= _CHUNKS_LIMIT:
+        _CHUNKS.clear()
+    _CHUNKS[chunk] = analysed
+    return analysed
 
 
 class _TokenCodes(dict[str, int]):
@@ -98,39 +134,23 @@ class _TokenCodes(dict[str, int]):
         self.entry_counted: list[bool] = []
 
     def __missing__(self, chunk: str) -> int:
-        tokens = TOKEN_PATTERN.findall(chunk)
-        if len(tokens) == 1:
-            result = analyze(tokens[0])
-            if isinstance(result, str):
-                code = self[chunk] = self.vocabulary[result] if result else -1
-                return code
+        analysed = _CHUNKS.get(chunk)
+        if analysed is None:
+            analysed = _analyze_chunk(chunk)
+        if isinstance(analysed, str):
+            code = self[chunk] = self.vocabulary[analysed] if analysed else -1
+            return code
+        width, entries = analysed
         vocabulary = self.vocabulary
         self.entry_starts.append(len(self.entry_terms))
-        offset = 0
-        for token in tokens:
-            result = analyze(token)
-            if isinstance(result, str):
-                if result:
-                    self._entry(vocabulary[result], offset, True)
-                offset += 1
-                continue
-            parts, joined = result
-            if joined:
-                self._entry(vocabulary[joined], offset, False)
-            for part in parts:
-                if part:
-                    self._entry(vocabulary[part], offset, True)
-                offset += 1
-        self.widths.append(offset)
-        self.entry_counts.append(len(self.entry_terms) - self.entry_starts[-1])
+        for term, offset, counted in entries:
+            self.entry_terms.append(vocabulary[term])
+            self.entry_offsets.append(offset)
+            self.entry_counted.append(counted)
+        self.widths.append(width)
+        self.entry_counts.append(len(entries))
         code = self[chunk] = -1 - len(self.widths)
         return code
-
-    def _entry(self, term: int, offset: int, counted: bool) -> None:
-        self.entry_terms.append(term)
-        self.entry_offsets.append(offset)
-        self.entry_counted.append(counted)
-
 
 class SegmentBuilder:
     """Collects articles as arrays of token codes, then inverts and writes them in one pass."""
