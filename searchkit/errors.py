@@ -90,8 +90,13 @@ class QuerySyntaxError(QueryError):
         self.reason = reason
         self.query = query
         self.position = position
-        pointer = " " * position + "^"
-        super().__init__(f"{reason} at position {position}\n  {query}\n  {pointer}")
+        # Show at most 30 characters either side, so messages stay short for any query.
+        start = max(0, position - 30)
+        excerpt = query[start : position + 30]
+        lead = "…" if start else ""
+        tail = "…" if position + 30 < len(query) else ""
+        pointer = " " * (len(lead) + position - start) + "^"
+        super().__init__(f"{reason} at position {position}\n  {lead}{excerpt}{tail}\n  {pointer}")
 
 
 class QueryTooComplexError(QueryError):

@@ -29,7 +29,7 @@ operators must be written in capitals, and a query with no lower-case letter at 
 **Lenient by default.** Any string runs: a stray quote, parenthesis or operator, an
 unknown field (``url:``, ``foo:``: read as plain words, so a query cannot reach fields
 that are not searchable) or a bad date is skipped and reported in the parse result's
-``errors``. ``strict=True`` raises :class:`~searchkit.errors.QuerySyntaxError` at the first
+``errors`` (the first :data:`MAX_REPORTED_ERRORS`, then a count). ``strict=True`` raises :class:`~searchkit.errors.QuerySyntaxError` at the first
 problem instead, naming its character position.
 
 **Bounds.** A query may hold at most :data:`MAX_CLAUSES` clauses and nest
@@ -72,6 +72,7 @@ AUTO_ALL_MAX_WORDS = 3
 MAX_CLAUSES = 1024
 MAX_DEPTH = 32
 MAX_FUZZY_DISTANCE = 2
+MAX_REPORTED_ERRORS = 20
 FIELD_NAMES: dict[str, str] = {
     "headline": "headline", "title": "headline", "body": "body", "text": "body",
     "background": "background", "source": "source", "date": "date",
@@ -203,7 +204,9 @@ class _Parser:
             mode = "all" if short and not required_marks else "any"
         self.mode = mode
         self.errors: list[QuerySyntaxError] = []
+        self.skipped_errors = 0
         self.clauses = 0
+        self.drop_unmatched_parentheses()
 
     # helpers
 
@@ -221,6 +224,9 @@ class _Parser:
         return count
 
     def error(self, reason: str, at: int) -> None:
+        if not self.strict and len(self.errors) >= MAX_REPORTED_ERRORS:
+            self.skipped_errors += 1
+            return
         problem = QuerySyntaxError(reason, query=self.text, position=at)
         if self.strict:
             raise problem
@@ -238,15 +244,28 @@ class _Parser:
 
     # grammar: or_expr := and_expr (OR and_expr)*
 
+    def drop_unmatched_parentheses(self) -> None:
+        """Report and drop every ')' that closes nothing, before parsing."""
+        depth = 0
+        kept = []
+        for tok in self.tokens:
+            if tok.kind == "lparen":
+                depth += 1
+            elif tok.kind == "rparen":
+                if depth == 0:
+                    self.error("unexpected ')'", tok.at)
+                    continue
+                depth -= 1
+            kept.append(tok)
+        self.tokens = kept
+
     def parse(self) -> Query:
         query = self.or_expr(0)
-        while self.peek() is not None:
-            tok = self.peek()
-            assert tok is not None
-            self.error(f"unexpected {tok.text!r}", tok.at)
-            self.i += 1
-            rest = self.or_expr(0)
-            query = _combine_or([query, rest])
+        assert self.peek() is None, "every token is consumed once stray ')' are dropped"
+        if self.skipped_errors:
+            self.errors.append(QuerySyntaxError(
+                f"and {self.skipped_errors} more problems like these, skipped", query=self.text, position=len(self.text)
+            ))
         return query
 
     def or_expr(self, depth: int) -> Query:
@@ -377,10 +396,11 @@ class _Parser:
         fuzzy = _FUZZY.match(text)
         if fuzzy:
             digits = fuzzy.group("distance")
-            distance = int(digits) if digits else -1
+            distance = int(digits) if 0 < len(digits) <= 3 else (-1 if not digits else MAX_FUZZY_DISTANCE + 1)
             if distance > MAX_FUZZY_DISTANCE:
+                shown = digits if len(digits) <= 3 else f"of {len(digits)} digits"
                 raise QueryTooComplexError(
-                    f"fuzzy distance {distance} at position {tok.at} is above the limit of {MAX_FUZZY_DISTANCE}"
+                    f"fuzzy distance {shown} at position {tok.at} is above the limit of {MAX_FUZZY_DISTANCE}"
                 )
             return Fuzzy(fuzzy.group("word"), distance, field)
         return Term(text, field)
@@ -495,7 +515,11 @@ def parse_query(text: str, *, mode: QueryMode = "auto", strict: bool = False) ->
     if mode not in ("auto", "all", "any"):
         raise ValueError(f"unknown query mode {mode!r}; use 'auto', 'all' or 'any'")
     parser = _Parser(text, mode=mode, strict=strict)
-    query = parser.parse() if parser.tokens else MatchAll()
-    if isinstance(query, And) and not query.children:
-        query = MatchAll() if not parser.tokens or not parser.errors else query
+    if parser.tokens:
+        query = parser.parse()
+    else:
+        # Nothing typed matches everything; nothing left after skipping errors matches nothing.
+        query = And(()) if parser.errors else MatchAll()
+    if isinstance(query, And) and not query.children and not parser.errors:
+        query = MatchAll()
     return ParsedQuery(query, parser.errors)
