@@ -133,7 +133,9 @@ def resolve_index_path(value: str | os.PathLike[str], *, home: Path = DEFAULT_HO
     """A path as given, or a bare name (``news``) as a folder under ``home``.
 
     A bare name must be letters, digits, ``_``, ``.`` and ``-``; ``..`` and names that would
-    leave ``home`` raise :class:`UnsafePathError`.
+    leave ``home`` raise :class:`UnsafePathError`. A value with a path separator, or starting
+    with ``~`` (expanded like a shell does; ``~nosuchuser`` stays as typed), is a path the
+    caller chose: pass only names when they come from someone else.
     """
     text = os.fspath(value)
     if not text.strip():
@@ -141,7 +143,7 @@ def resolve_index_path(value: str | os.PathLike[str], *, home: Path = DEFAULT_HO
     if "\x00" in text:
         raise UnsafePathError("the index path contains a NUL character")
     if os.sep in text or (os.altsep and os.altsep in text) or text.startswith("~"):
-        return Path(text).expanduser()
+        return Path(os.path.expanduser(text))  # Path.expanduser raises for an unknown ~user
     if not _NAME.match(text) or text in (".", ".."):
         raise UnsafePathError(f"{text!r} is not a valid index name; use letters, digits, '_', '.', '-'")
     return home / text
