@@ -82,7 +82,7 @@ def write_rejections(folder: Path, rejected: Sequence[Rejection]) -> Path:
     reports = folder / "reports"
     reports.mkdir(mode=0o700, exist_ok=True)
     path = reports / f"rejected-{datetime.now().strftime('%Y%m%d-%H%M%S-%f')}.jsonl"
-    with open(path, "wb") as file:
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as file:
         file.writelines(orjson.dumps(item.model_dump()) + b"\n" for item in rejected)
     return path
 

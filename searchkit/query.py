@@ -260,8 +260,14 @@ class _Parser:
         self.tokens = kept
 
     def parse(self) -> Query:
-        query = self.or_expr(0)
-        assert self.peek() is None, "every token is consumed once stray ')' are dropped"
+        parts = [self.or_expr(0)]
+        while (tok := self.peek()) is not None:
+            # Whatever the grammar could not place: report it, skip it, read on (flat, never deeper).
+            self.error(f"unexpected {tok.text!r}", tok.at)
+            self.i += 1
+            if self.peek() is not None:
+                parts.append(self.or_expr(0))
+        query = _combine_or(parts)
         if self.skipped_errors:
             self.errors.append(QuerySyntaxError(
                 f"and {self.skipped_errors} more problems like these, skipped", query=self.text, position=len(self.text)
@@ -274,7 +280,7 @@ class _Parser:
             self.i += 1
             if self.at_clause_end():
                 self.error("OR needs something after it", tok.at)
-                break
+                continue
             parts.append(self.and_expr(depth))
         return _combine_or(parts)
 
@@ -342,10 +348,15 @@ class _Parser:
             self.i += 1
             inner = self.or_expr(depth + 1)
             close = self.peek()
-            if close is not None and close.kind == "rparen":
+            closed = close is not None and close.kind == "rparen"
+            if closed:
                 self.i += 1
             else:
                 self.error("missing ')'", close.at if close else len(self.text))
+            if isinstance(inner, And) and not inner.children:
+                if closed:
+                    self.error("empty parentheses", tok.at)
+                return None
             return _scoped(inner, scope)
         if tok.kind == "rparen":
             self.i += 1

@@ -200,11 +200,6 @@ def test_hostile_files_read_index_and_search(
 
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "BUG (query.py, since d2e68d7): an OR with nothing after it, followed by another "
-    "operator, is left unconsumed and parse() asserts every token was consumed: "
-    "AssertionError escapes parse_query and Index.search (found by benchmarks/fuzz_long.py)"
-))
 @pytest.mark.parametrize("text", ["a OR OR", 'OR OR"a', "OR)OR)a", "(a OR OR)", "sOURCE:(OR OR"])
 def test_dangling_operators_found_by_the_long_fuzz_run(index: Index, text: str) -> None:
     check_parse(text)

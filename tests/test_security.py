@@ -221,11 +221,6 @@ def test_the_cli_writes_only_inside_the_named_index(tmp_path: Path, monkeypatch:
     assert not (tmp_path.parent / "news").exists()
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "BUG (output.py): the CLI's rejection report (reports/rejected-*.jsonl inside the index "
-    "folder) is created with open(), so its mode comes from the umask (0666 under umask 0), "
-    "not 0600 like every other file of the index"
-))
 def test_the_rejection_report_is_private_whatever_the_umask(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, umask_zero: None
 ) -> None:
