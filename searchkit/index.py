@@ -264,11 +264,14 @@ class Index:
         snippet_chars: int = 240,
         suggest_spelling: bool = True,
         time_limit: float | None = 10.0,
+        feedback: bool = False,
     ) -> SearchResults:
         """Search the index. See the README for the query syntax and every option.
 
         A query that runs longer than ``time_limit`` seconds (None: no limit) is stopped
         with :class:`QueryTooComplexError`, so one pathological query cannot hold a worker.
+        ``feedback=True`` re-ranks the matches with RM3 pseudo-relevance feedback
+        (:mod:`searchkit.engine.feedback`).
         """
         started = time.perf_counter()
         if not isinstance(query, str):
@@ -294,7 +297,7 @@ class Index:
             query=parsed.query, sources=tuple(sources or ()), since=since, until=until, sort=sort,
             limit=limit, page=page, cursor=cursor, date_interval=date_interval,
             source_facet_limit=source_facet_limit, facets=facets, snippets=snippets,
-            snippet_chars=snippet_chars, time_limit=time_limit,
+            snippet_chars=snippet_chars, time_limit=time_limit, feedback=feedback,
         )
         snapshot = self._current()
         outcome = run_search(snapshot, request, self.ranking)

@@ -108,6 +108,16 @@ class Executor:
             results.append(self._eval(query, number, loaded) or Matches.empty())
         return results
 
+    def leaves(self) -> list[_Leaf | None]:
+        """The resolved leaves of the last query (None for leaves that stand for nothing)."""
+        return list(self._leaves.values())
+
+    def term_scores(self, term: str) -> list[tuple[Array, Array]]:
+        """Per segment, the documents holding ``term`` in any field and their BM25F scores."""
+        leaf = self._synonym_leaf([term], FIELDS)
+        k1 = self.ranking.k1
+        return [(docs, leaf.idf * tf * (k1 + 1.0) / (k1 + tf)) for docs, tf in leaf.per_segment]
+
     def check_time(self) -> None:
         """Refuse to go on past the time limit (a query must never hang a web worker)."""
         if self._deadline is not None and time.monotonic() > self._deadline:

@@ -30,6 +30,7 @@ from ..query import Query
 from ..snippets import HighlightSpec, make_snippets
 from .execute import Executor, Matches, Ranking, date_mask
 from .facets import DateInterval, date_histogram, source_counts
+from .feedback import rm3
 from .segment import MISSING_DAY, source_key
 from .snapshot import Snapshot
 
@@ -57,6 +58,7 @@ class SearchRequest:
     snippets: bool = True
     snippet_chars: int = 240
     time_limit: float | None = None
+    feedback: bool = False
 
 
 @dataclass
@@ -76,15 +78,19 @@ def _source_mask(snapshot: Snapshot, loaded: Any, names: Sequence[str]) -> Array
 
 def run_search(snapshot: Snapshot, request: SearchRequest, ranking: Ranking) -> SearchOutcome:
     executor = Executor(snapshot, ranking, time_limit=request.time_limit)
-    matches = executor.run(request.query)
+    matches = []
+    for loaded, found in zip(snapshot.segments, executor.run(request.query)):
+        if loaded.live is not None and found.docs.size:
+            keep = loaded.live[found.docs]
+            found = Matches(found.docs[keep], found.scores[keep])
+        matches.append(found)
+    if request.feedback:
+        matches = rm3(executor, matches)
     hit_parts: list[Matches] = []
     for_source_facet: list[Array] = []
     for_date_facet: list[Array] = []
     for loaded, found in zip(snapshot.segments, matches):
         docs, scores = found.docs, found.scores
-        if loaded.live is not None and docs.size:
-            keep = loaded.live[docs]
-            docs, scores = docs[keep], scores[keep]
         source_ok = _source_mask(snapshot, loaded, request.sources)[docs] if request.sources else None
         date_ok = (
             date_mask(loaded.reader.day[docs], request.since, request.until)
