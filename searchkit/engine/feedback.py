@@ -46,26 +46,26 @@ def rm3(executor: Executor, matches: list[Matches], *, docs: int = 10, terms: in
     if not query_size or not feedback:
         return matches
     total_score = sum(score for score, _, _ in feedback)
-    relevance: Counter[str] = Counter()
+    relevance: dict[str, float] = {}
     for score, segment, doc in feedback:
         stored = executor.snapshot.segments[segment].reader.stored(doc)
         counts: Counter[str] = Counter()
         length = 0
         for text in (stored.get("headline", ""), stored.get("body", ""), "\n".join(stored.get("background", []))):
-            found, _, field_length = field_terms(text)
-            counts.update(found)
+            field_words, _, field_length = field_terms(text)
+            counts.update(field_words)
             length += field_length
         if length:
             share = score / total_score
             for term, count in counts.items():
-                relevance[term] += share * count / length
-    expansion = relevance.most_common(terms)
-    mass = sum(p for _, p in expansion) or 1.0
+                relevance[term] = relevance.get(term, 0.0) + share * count / length
+    expansion = sorted(relevance.items(), key=lambda item: (-item[1], item[0]))[:terms]
+    mass: float = sum(p for _, p in expansion) or 1.0
     rescored = [Matches(found.docs, found.scores * (weight / query_size)) for found in matches]
     for term, probability in expansion:
         contributions = executor.term_scores(term)
         for number, (term_docs, term_scores) in enumerate(contributions):
-            found = rescored[number]
-            _, left, right = np.intersect1d(found.docs, term_docs, assume_unique=True, return_indices=True)
-            found.scores[left] += (1.0 - weight) * (probability / mass) * term_scores[right]
+            target = rescored[number]
+            _, left, right = np.intersect1d(target.docs, term_docs, assume_unique=True, return_indices=True)
+            target.scores[left] += (1.0 - weight) * (probability / mass) * term_scores[right]
     return rescored
