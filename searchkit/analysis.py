@@ -77,7 +77,7 @@ _STEMMER.maxCacheSize = 0  # the analyzer keeps its own cache of whole results
 Analyzed = Union[str, tuple[tuple[str, ...], str]]
 
 _CACHE: dict[str, Analyzed] = {}
-_CACHE_LIMIT = 2_000_000
+_CACHE_LIMIT = 300_000
 
 
 class Token(NamedTuple):

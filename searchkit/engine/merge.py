@@ -4,7 +4,8 @@ Vocabularies are sorted, so a range of merged terms is a contiguous range of eac
 terms, postings and positions. The merge walks the merged vocabulary in chunks of about
 :data:`CHUNK_POSTINGS` postings, gathers each input's slice, renumbers documents and writes
 the chunk straight into its place in the output file. Memory therefore depends on the
-chunk size and the vocabulary, not on the number of documents.
+chunk size and the vocabulary, not on the number of documents; the inputs' mapped pages
+are released after each chunk, since mapped file pages count as resident memory too.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from .segment import FIELDS, SegmentReader, offset_dtype, source_key, write_stri
 
 __all__ = ["MergeInput", "merge_segments"]
 
-CHUNK_POSTINGS = 2_000_000
+CHUNK_POSTINGS = 500_000
 _STORED_CHUNK_BYTES = 32 << 20
 
 Array = np.ndarray[Any, Any]
@@ -49,12 +50,7 @@ def merge_segments(inputs: Sequence[MergeInput], path: Path) -> int:
         base += item.live_count
     doc_count = base
 
-    term_lists = [item.reader.terms.as_list() for item in inputs]
-    terms = sorted(set().union(*term_lists))
-    number = {term: index for index, term in enumerate(terms)}
-    for item, term_list in zip(inputs, term_lists):
-        item.term_map = np.fromiter(map(number.__getitem__, term_list), dtype=np.int64, count=len(term_list))
-    del number, term_lists
+    terms = _merge_vocabularies(inputs)
 
     writer = SegmentFileWriter(path)
     try:
@@ -71,6 +67,28 @@ def merge_segments(inputs: Sequence[MergeInput], path: Path) -> int:
         writer.abort()
         raise
     return doc_count
+
+
+def _merge_vocabularies(inputs: Sequence[MergeInput]) -> list[str]:
+    """The sorted union of the inputs' vocabularies; sets each input's ``term_map``.
+
+    One input's term list is decoded at a time; only the union is held as a whole.
+    """
+    first_seen: dict[str, int] = {}
+    seen_ids = []
+    for item in inputs:
+        decoded = item.reader.terms.decode_all()
+        seen_ids.append(np.fromiter(
+            (first_seen.setdefault(term, len(first_seen)) for term in decoded), dtype=np.int64, count=len(decoded)
+        ))
+        del decoded
+    terms = sorted(first_seen)
+    rank = np.empty(len(terms), dtype=np.int64)
+    rank[np.fromiter(map(first_seen.__getitem__, terms), dtype=np.int64, count=len(terms))] = np.arange(len(terms))
+    del first_seen
+    for item, ids in zip(inputs, seen_ids):
+        item.term_map = rank[ids]
+    return terms
 
 
 def _live_concat(pairs: Sequence[tuple[Array, MergeInput]]) -> Array:
@@ -174,10 +192,16 @@ def _merge_field(writer: SegmentFileWriter, field: str, inputs: Sequence[MergeIn
         writer.write(f"{field}.pos", pos, done_positions)
         postings_per_term += np.bincount(posting_terms, minlength=term_count)
         positions_per_term += np.bincount(posting_terms, weights=tf, minlength=term_count).astype(np.int64)
+        _release(inputs)
     for name, per_term in (("post_off", postings_per_term), ("pos_off", positions_per_term)):
         offsets = np.zeros(term_count + 1, dtype=np.int64)
         np.cumsum(per_term, out=offsets[1:])
         writer.add(f"{field}.{name}", offsets, offset_dtype(offsets))
+
+
+def _release(inputs: Sequence[MergeInput]) -> None:
+    for item in inputs:
+        item.reader.file.release()
 
 
 def _term_chunks(inputs: Sequence[MergeInput], field: str, term_count: int) -> list[tuple[int, int]]:
@@ -216,6 +240,8 @@ def _merge_stored(writer: SegmentFileWriter, inputs: Sequence[MergeInput], doc_c
                 piece = data[start : start + _STORED_CHUNK_BYTES]
                 writer.write("stored.data", piece, at)
                 at += piece.size
+                item.reader.file.release()
+                item.reader.file.release()
             continue
         # Copy runs of consecutive live documents.
         edges = np.flatnonzero(np.diff(np.concatenate(([False], item.live, [False])).astype(np.int8)))
@@ -225,3 +251,4 @@ def _merge_stored(writer: SegmentFileWriter, inputs: Sequence[MergeInput], doc_c
                 piece = data[chunk : min(chunk + _STORED_CHUNK_BYTES, end)]
                 writer.write("stored.data", piece, at)
                 at += piece.size
+                item.reader.file.release()

@@ -142,6 +142,15 @@ class SegmentFileReader:
     def size(self) -> int:
         return len(self._map)
 
+    def release(self) -> None:
+        """Drop this process's mapped pages (they are re-read on the next access).
+
+        File-backed pages still count in a process's resident memory; a merge that streams
+        through whole segments calls this between chunks to stay within its memory bound.
+        """
+        if hasattr(mmap, "MADV_DONTNEED"):
+            self._map.madvise(mmap.MADV_DONTNEED)
+
     def close(self) -> None:
         self._cache.clear()
         try:

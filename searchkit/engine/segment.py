@@ -76,7 +76,7 @@ class _Vocabulary(dict[str, int]):
 # A chunk analysed once per process: a term ("" for a stop word), or (width, entries).
 ChunkAnalysis = Union[str, tuple[int, tuple[tuple[str, int, bool], ...]]]
 _CHUNKS: dict[str, ChunkAnalysis] = {}
-_CHUNKS_LIMIT = 1_000_000
+_CHUNKS_LIMIT = 300_000
 
 
 def _analyze_chunk(chunk: str) -> ChunkAnalysis:
@@ -350,14 +350,17 @@ class StringTable(Sequence[str]):
     def as_list(self) -> list[str]:
         """All strings, decoded once and kept (for scans such as prefix and fuzzy)."""
         if self._list is None:
-            text = bytes(self._data).decode("utf-8")
-            offsets = self._offsets.astype(np.int64)
-            if text.isascii():
-                self._list = [text[a:b] for a, b in zip(offsets[:-1].tolist(), offsets[1:].tolist())]
-            else:
-                data = bytes(self._data)
-                self._list = [data[a:b].decode("utf-8") for a, b in zip(offsets[:-1].tolist(), offsets[1:].tolist())]
+            self._list = self.decode_all()
         return self._list
+
+    def decode_all(self) -> list[str]:
+        """All strings, decoded now and not kept."""
+        data = bytes(self._data)
+        bounds = self._offsets.astype(np.int64).tolist()
+        if data.isascii():
+            text = data.decode("ascii")
+            return [text[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
+        return [data[a:b].decode("utf-8") for a, b in zip(bounds[:-1], bounds[1:])]
 
 
 class SegmentReader:

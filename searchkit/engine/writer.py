@@ -47,7 +47,7 @@ class SegmentWriter:
         # can be tuned for the whole process.
         self._flush_tokens = FLUSH_TOKENS if flush_tokens is None else flush_tokens
         self._readers: dict[str, SegmentReader] = {}
-        self._ids: dict[str, tuple[int, int]] | None = None
+        self._ids: dict[str, int] | None = None  # id -> segment number << 32 | document number
         self._builder = SegmentBuilder()
         self._buffered: dict[str, int] = {}
         self._buffer_deleted: set[int] = set()
@@ -64,14 +64,14 @@ class SegmentWriter:
             )
         return reader
 
-    def _id_index(self) -> dict[str, tuple[int, int]]:
+    def _id_index(self) -> dict[str, int]:
         if self._ids is None:
-            ids: dict[str, tuple[int, int]] = {}
+            ids: dict[str, int] = {}
             for number, segment in enumerate(self.segments):
                 deleted = segment.deleted_docs()
                 for docnum, article_id in enumerate(self._reader(segment).ids.as_list()):
                     if docnum not in deleted:
-                        ids[article_id] = (number, docnum)
+                        ids[article_id] = number << 32 | docnum
             self._ids = ids
         return self._ids
 
@@ -86,7 +86,7 @@ class SegmentWriter:
         else:
             located = self._id_index().get(article.id)
             if located is not None:
-                number, docnum = located
+                number, docnum = located >> 32, located & 0xFFFFFFFF
                 segment = self.segments[number]
                 if zlib.decompress(self._reader(segment).stored_blob(docnum)) == article.to_json():
                     return AddOutcome.UNCHANGED
@@ -110,7 +110,7 @@ class SegmentWriter:
                 continue
             located = self._id_index().pop(article_id, None)
             if located is not None:
-                number, docnum = located
+                number, docnum = located >> 32, located & 0xFFFFFFFF
                 self.segments[number].delete_document(docnum)
                 count += 1
         if count:
@@ -133,10 +133,11 @@ class SegmentWriter:
         if self._ids is not None:
             number = len(self.segments) - 1
             for article_id, docnum in self._buffered.items():
-                self._ids[article_id] = (number, docnum)
+                self._ids[article_id] = number << 32 | docnum
         self._builder = SegmentBuilder()
         self._buffered = {}
         self._buffer_deleted = set()
+        self._merge(optimize=False)  # merge as segments accumulate, a few at a time
 
     def commit(self, *, optimize: bool = False) -> bool:
         """Publish the changes as a new generation. Returns False when there were none."""
@@ -202,3 +203,7 @@ class SegmentWriter:
         rest.insert(position, merged)
         self.segments = rest
         self._ids = None  # document numbers changed
+        for segment in group:
+            reader = self._readers.pop(segment.segid, None)
+            if reader is not None:
+                reader.close()
