@@ -13,6 +13,7 @@ import html
 import re
 import unicodedata
 from collections.abc import Callable, Mapping
+import dataclasses
 import datetime as dt
 from typing import Any, Literal
 
@@ -308,10 +309,13 @@ class Hit(BaseModel):
     snippets: list[Snippet] = Field(default_factory=list)
 
 
-class FacetValue(BaseModel):
-    """One facet bucket: a source's display name or a date bucket's first day, and a count."""
+@dataclasses.dataclass(frozen=True, slots=True)
+class FacetValue:
+    """One facet bucket: a source's display name or a date bucket's first day, and a count.
 
-    model_config = ConfigDict(frozen=True)
+    A plain frozen dataclass rather than a model: a date histogram can have hundreds of
+    buckets per search, and these are made from trusted values.
+    """
 
     value: str | None
     count: int

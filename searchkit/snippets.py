@@ -60,6 +60,11 @@ def match_spans(text: str, spec: HighlightSpec) -> list[Span]:
     """Character spans of ``text`` that the query matched, sorted and merged."""
     if not spec or not text:
         return []
+    if not spec.phrases:
+        # Single terms only: no positions needed, one cached look-up per token.
+        terms_of = _TERMS_OF.__getitem__
+        disjoint = spec.terms.isdisjoint
+        return _merge([m.span() for m in TOKEN_PATTERN.finditer(text) if not disjoint(terms_of(m.group()))])
     tokens = list(iter_tokens(text))
     spans: list[Span] = [(t.start, t.end) for t in tokens if spec.terms.intersection(t.terms)]
     if spec.phrases:

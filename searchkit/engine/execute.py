@@ -34,7 +34,6 @@ import numpy as np
 from ..analysis import analyze_query_word, normalize, phrase_terms
 from ..errors import QueryTooComplexError
 from ..query import And, DateRange, Fuzzy, MatchAll, Not, Or, Phrase, Prefix, Query, SourceIs, Term
-from .fuzzy import within_distance
 from .segment import FIELDS, MISSING_DAY, day_number, source_key
 from .snapshot import LoadedSegment, Snapshot
 
@@ -190,13 +189,9 @@ class Executor:
             distance = query.distance if query.distance >= 0 else (0 if len(word) <= 2 else 1 if len(word) <= 5 else 2)
             for loaded in self.snapshot.segments:
                 reader = loaded.reader
-                lo, hi = reader.term_range(word[0])
-                vocabulary = reader.terms.as_list()
                 self.check_time()
-                for number in range(lo, hi):
-                    candidate = vocabulary[number]
-                    if abs(len(candidate) - len(word)) <= distance and within_distance(word, candidate, distance):
-                        counts[candidate] += sum(reader.doc_frequency(f, number) for f in FIELDS)
+                for number in reader.close_terms(word, distance):
+                    counts[reader.terms[number]] += sum(reader.doc_frequency(f, number) for f in FIELDS)
         if len(counts) > MAX_EXPANSIONS:
             self.notes.append(f"{query!r} matched {len(counts)} terms; searched the {MAX_EXPANSIONS} most frequent")
         return [term for term, _ in counts.most_common(MAX_EXPANSIONS)]

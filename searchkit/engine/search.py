@@ -108,8 +108,8 @@ def run_search(snapshot: Snapshot, request: SearchRequest, ranking: Ranking) -> 
         sources, missing_source = source_counts(snapshot, for_source_facet, limit=request.source_facet_limit)
         interval, histogram, missing_date = date_histogram(snapshot, for_date_facet, interval=request.date_interval)
         facets = Facets(
-            source=[FacetValue(value=name, count=count) for name, count in sources],
-            date=[FacetValue(value=day.isoformat(), count=count) for day, count in histogram],
+            source=[FacetValue(name, count) for name, count in sources],
+            date=[FacetValue(day.isoformat(), count) for day, count in histogram],
             date_interval=interval,
             missing_source=missing_source,
             missing_date=missing_date,

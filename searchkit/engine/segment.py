@@ -32,6 +32,7 @@ import orjson
 
 from ..analysis import TOKEN_PATTERN, analyze
 from ..models import Article
+from .fuzzy import close_terms, letter_counts
 from .segfile import SegmentFileReader, SegmentFileWriter
 
 __all__ = [
@@ -384,6 +385,18 @@ class SegmentReader:
         self._pos_off = {field: self.file.array(f"{field}.pos_off") for field in FIELDS}
         self._pos = {field: self.file.array(f"{field}.pos") for field in FIELDS}
         self._id_map: dict[str, int] | None = None
+        self._letter_counts: np.ndarray[Any, Any] | None = None
+
+    def letter_counts(self) -> np.ndarray[Any, Any]:
+        """Per term, its a-z and 0-9 counts (computed once, for finding close terms)."""
+        if self._letter_counts is None:
+            self._letter_counts = letter_counts(self.terms._offsets, self.terms._data)
+        return self._letter_counts
+
+    def close_terms(self, word: str, limit: int) -> list[int]:
+        """Numbers of the terms that share ``word``'s first letter and lie within ``limit`` edits."""
+        lo, hi = self.term_range(word[0])
+        return close_terms(word, limit, lo, hi, self.terms.as_list(), self.letter_counts())
 
     def term_id(self, term: str) -> int:
         """The term's number in this segment's vocabulary, or -1."""

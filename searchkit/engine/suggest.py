@@ -39,11 +39,9 @@ def _candidates(snapshot: Snapshot, term: str) -> Counter[str]:
     found: Counter[str] = Counter()
     for loaded in snapshot.segments:
         reader = loaded.reader
-        lo, hi = reader.term_range(term[0])
-        vocabulary = reader.terms.as_list()
-        for number in range(lo, hi):
-            candidate = vocabulary[number]
-            if candidate != term and abs(len(candidate) - len(term)) <= limit and edit_distance(term, candidate, limit) <= limit:
+        for number in reader.close_terms(term, limit):
+            candidate = reader.terms[number]
+            if candidate != term:
                 found[candidate] += max(reader.doc_frequency(f, number) for f in FIELDS)
     return found
 
