@@ -10,6 +10,7 @@ are durable when they return.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import threading
@@ -319,35 +320,27 @@ class Index:
 
     # Writing
 
-    def _writing(self) -> Any:
-        index = self
-
-        class _Session:
-            def __enter__(self) -> SegmentWriter:
-                if not index._write_lock.acquire(timeout=index.lock_timeout):
-                    raise IndexLockedError(index.path, index.lock_timeout, "another thread of this process")
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[SegmentWriter]:
+        """A writer under this process's and the folder's write locks; commits on a clean
+        exit, drops its files on an exception, and lets searches see the result at once."""
+        if not self._write_lock.acquire(timeout=self.lock_timeout):
+            raise IndexLockedError(self.path, self.lock_timeout, "another thread of this process")
+        try:
+            with self._store.write_lock(self.lock_timeout):
+                writer = SegmentWriter(self._store)
                 try:
-                    self._lock = index._store.write_lock(index.lock_timeout)
-                    self._lock.__enter__()
+                    yield writer
                 except BaseException:
-                    index._write_lock.release()
+                    writer.abort()
                     raise
-                self.writer = SegmentWriter(index._store)
-                return self.writer
-
-            def __exit__(self, kind: object, error: object, trace: object) -> None:
-                try:
-                    if kind is None:
-                        self.writer.commit()
-                    else:
-                        self.writer.abort()
+                else:
+                    writer.commit()
                 finally:
-                    self.writer.close()
-                    self._lock.__exit__(None, None, None)
-                    index._write_lock.release()
-                    index._current(force=True)
-
-        return _Session()
+                    writer.close()
+        finally:
+            self._write_lock.release()
+            self._current(force=True)
 
     def add(self, article: Article | Mapping[str, Any]) -> AddReport:
         """Add (or replace) one article; durable when it returns."""
@@ -432,27 +425,13 @@ class Index:
 
     def stats(self) -> IndexStats:
         snapshot = self._current()
-        first = last = None
-        undated = 0
-        import numpy as np
-
-        from .engine.segment import MISSING_DAY
-
-        epoch = date(1970, 1, 1).toordinal()
-        for loaded in snapshot.segments:
-            days = loaded.reader.day if loaded.live is None else loaded.reader.day[loaded.live]
-            dated = days[days != MISSING_DAY]
-            undated += int(days.size - dated.size)
-            if dated.size:
-                lo, hi = int(np.min(dated)), int(np.max(dated))
-                first = lo if first is None else min(first, lo)
-                last = hi if last is None else max(last, hi)
+        first, last, undated = snapshot.date_span()
         return IndexStats(
             path=str(self.path),
             articles=snapshot.doc_count,
             sources=len(snapshot.source_names),
-            first_date=date.fromordinal(first + epoch) if first is not None else None,
-            last_date=date.fromordinal(last + epoch) if last is not None else None,
+            first_date=first,
+            last_date=last,
             undated=undated,
             segments=len(snapshot.segments),
             size_bytes=self._store.size_on_disk(),

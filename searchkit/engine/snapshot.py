@@ -11,17 +11,25 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 import numpy as np
 
 from ..errors import IndexCorruptError
-from .segment import FIELDS, SegmentReader, source_key
+from .segment import FIELDS, MISSING_DAY, SegmentReader, source_key
 from .store import IndexStore, SearchkitSegment
 
 __all__ = ["LoadedSegment", "Snapshot"]
 
 _RELIST = 3  # extra looks at the folder when its latest generation seems older than ours
+
+
+_EPOCH = date(1970, 1, 1).toordinal()
+
+
+def _day(number: int | None) -> date | None:
+    return None if number is None else date.fromordinal(number + _EPOCH)
 
 
 @dataclass(frozen=True)
@@ -115,6 +123,20 @@ class Snapshot:
             source_ordinals=source_ordinals,
             loaded_at=time.monotonic(),
         )
+
+    def date_span(self) -> tuple[date | None, date | None, int]:
+        """The first and last date of the live articles, and how many have none."""
+        first = last = None
+        undated = 0
+        for loaded in self.segments:
+            days = loaded.reader.day if loaded.live is None else loaded.reader.day[loaded.live]
+            dated = days[days != MISSING_DAY]
+            undated += int(days.size - dated.size)
+            if dated.size:
+                lo, hi = int(dated.min()), int(dated.max())
+                first = lo if first is None else min(first, lo)
+                last = hi if last is None else max(last, hi)
+        return _day(first), _day(last), undated
 
     def locate(self, article_id: str) -> tuple[LoadedSegment, int] | None:
         """The live document with this id, if any."""
