@@ -43,7 +43,7 @@ from typing import Any, TextIO
 
 import orjson
 
-from searchkit import Article, Index, IndexLockedError, check
+from searchkit import Article, Index, check
 
 REPO = Path(__file__).resolve().parent.parent
 OUTLETS = [

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import html
 import re
-import unicodedata
 from collections.abc import Callable, Mapping
 import dataclasses
 import datetime as dt
