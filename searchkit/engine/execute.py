@@ -171,7 +171,7 @@ class Executor:
                 for loaded in self.snapshot.segments:
                     number = loaded.reader.term_id(stem)
                     if number >= 0:
-                        counts[stem] += sum(loaded.reader.doc_frequency(f, number) for f in FIELDS)
+                        counts[stem] += sum(loaded.reader.doc_frequencies(number))
             for loaded in self.snapshot.segments:
                 reader = loaded.reader
                 lo, hi = reader.term_range(prefix)
@@ -180,7 +180,7 @@ class Executor:
                         f"the prefix {query.prefix!r}* matches more than {50 * MAX_EXPANSIONS} terms; use a longer prefix"
                     )
                 for number in range(lo, hi):
-                    counts[reader.terms[number]] += sum(reader.doc_frequency(f, number) for f in FIELDS)
+                    counts[reader.terms[number]] += sum(reader.doc_frequencies(number))
         else:
             terms = analyze_query_word(query.word)
             if len(terms) != 1:
@@ -191,7 +191,7 @@ class Executor:
                 reader = loaded.reader
                 self.check_time()
                 for number in reader.close_terms(word, distance):
-                    counts[reader.terms[number]] += sum(reader.doc_frequency(f, number) for f in FIELDS)
+                    counts[reader.terms[number]] += sum(reader.doc_frequencies(number))
         if len(counts) > MAX_EXPANSIONS:
             self.notes.append(f"{query!r} matched {len(counts)} terms; searched the {MAX_EXPANSIONS} most frequent")
         return [term for term, _ in counts.most_common(MAX_EXPANSIONS)]

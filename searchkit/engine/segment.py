@@ -423,6 +423,10 @@ class SegmentReader:
         off = self._post_off[field]
         return int(off[term + 1]) - int(off[term])
 
+    def doc_frequencies(self, term: int) -> tuple[int, ...]:
+        """The term's document frequency in each field, in :data:`FIELDS` order."""
+        return tuple(self.doc_frequency(field, term) for field in FIELDS)
+
     def positions(self, field: str, term: int) -> tuple[np.ndarray[Any, Any], Int64Array]:
         """All positions of ``term`` in ``field`` and, per posting, where its run starts."""
         off = self._pos_off[field]

@@ -30,7 +30,7 @@ def _document_frequency(snapshot: Snapshot, term: str) -> int:
     for loaded in snapshot.segments:
         number = loaded.reader.term_id(term)
         if number >= 0:
-            total += max(loaded.reader.doc_frequency(f, number) for f in FIELDS)
+            total += max(loaded.reader.doc_frequencies(number))
     return total
 
 
@@ -42,7 +42,7 @@ def _candidates(snapshot: Snapshot, term: str) -> Counter[str]:
         for number in reader.close_terms(term, limit):
             candidate = reader.terms[number]
             if candidate != term:
-                found[candidate] += max(reader.doc_frequency(f, number) for f in FIELDS)
+                found[candidate] += max(reader.doc_frequencies(number))
     return found
 
 
