@@ -71,9 +71,10 @@ class SearchOutcome:
     highlight: HighlightSpec
 
 
-def _source_mask(snapshot: Snapshot, loaded: Any, names: Sequence[str]) -> Array:
-    ordinals = [snapshot.source_ordinals[k] for k in (source_key(n) for n in names) if k in snapshot.source_ordinals]
-    return np.isin(loaded.global_source, np.array(ordinals, dtype=np.int32))
+def _source_ordinals(snapshot: Snapshot, names: Sequence[str]) -> Array:
+    """The index-wide ordinals of the named sources (any case); unknown names match nothing."""
+    keys = (source_key(name) for name in names)
+    return np.array([snapshot.source_ordinals[k] for k in keys if k in snapshot.source_ordinals], dtype=np.int32)
 
 
 def run_search(snapshot: Snapshot, request: SearchRequest, ranking: Ranking) -> SearchOutcome:
@@ -86,12 +87,13 @@ def run_search(snapshot: Snapshot, request: SearchRequest, ranking: Ranking) -> 
         matches.append(found)
     if request.feedback:
         matches = rm3(executor, matches)
+    wanted_sources = _source_ordinals(snapshot, request.sources)
     hit_parts: list[Matches] = []
     for_source_facet: list[Array] = []
     for_date_facet: list[Array] = []
     for loaded, found in zip(snapshot.segments, matches):
         docs, scores = found.docs, found.scores
-        source_ok = _source_mask(snapshot, loaded, request.sources)[docs] if request.sources else None
+        source_ok = np.isin(loaded.global_source[docs], wanted_sources) if request.sources else None
         date_ok = (
             date_mask(loaded.reader.day[docs], request.since, request.until)
             if request.since is not None or request.until is not None
