@@ -88,6 +88,7 @@ class Executor:
         self.snapshot = snapshot
         self.ranking = ranking
         self.time_limit = time_limit
+        self._weights = dict(ranking.weights)
         self._deadline = None if time_limit is None else time.monotonic() + time_limit
         self.highlight_terms: set[str] = set()
         self.highlight_phrases: list[tuple[tuple[str, int], ...]] = []
@@ -196,6 +197,10 @@ class Executor:
             self.notes.append(f"{query!r} matched {len(counts)} terms; searched the {MAX_EXPANSIONS} most frequent")
         return [term for term, _ in counts.most_common(MAX_EXPANSIONS)]
 
+    def _field_weight(self, name: str, fields: tuple[str, ...]) -> float:
+        """A field's BM25F weight; a query scoped to one field weighs it 1."""
+        return self._weights[name] if len(fields) > 1 else 1.0
+
     def _norm(self, loaded: LoadedSegment, name: str) -> Array:
         key = ("norm", loaded.segment.segid, name, self.ranking.b, self._avg[name])
         cache = self.snapshot.cache
@@ -215,7 +220,7 @@ class Executor:
             numbers = [n for n in (reader.term_id(t) for t in terms) if n >= 0]
             parts_docs, parts_tf = [], []
             for name in fields:
-                weight = self.ranking.weight(name) if len(fields) > 1 else 1.0
+                weight = self._field_weight(name, fields)
                 norm = self._norm(loaded, name)
                 for number in numbers:
                     docs, tf = reader.postings(name, number)
@@ -247,7 +252,7 @@ class Executor:
                 for name in fields:
                     docs, freq = _phrase_matches(reader, name, numbers, [at for _, at in terms])
                     if docs.size:
-                        weight = self.ranking.weight(name) if len(fields) > 1 else 1.0
+                        weight = self._field_weight(name, fields)
                         parts_docs.append(docs)
                         parts_tf.append(weight * freq / self._norm(loaded, name)[docs])
             docs, tf = _sum_by_doc(parts_docs, parts_tf, reader.doc_count)
