@@ -54,14 +54,18 @@ def _one_line(value: str) -> str:
 def derive_id(*, url: str | None, source: str | None, day: dt.date | None, headline: str, body: str) -> str:
     """The stable id of an article that came without one.
 
-    From the canonical URL when there is one; else from source, date and headline (the
-    start of the body when there is no headline). 16 hex characters of SHA-256.
+    From the canonical URL when there is one; else from the source, the date, the headline
+    and the whole body, each with its whitespace runs folded to one space (so line ends,
+    re-wrapped lines and trailing spaces do not matter). So two different articles with
+    the same headline get different ids, and the same article read twice gets the same
+    one. 16 hex characters of SHA-256.
     """
     if url:
         key = "url\x1f" + canonical_url(url)
     else:
-        text = headline or body[:500]
-        key = "\x1f".join(("doc", (source or "").casefold(), day.isoformat() if day else "", _one_line(text)))
+        key = "\x1f".join(
+            ("doc2", (source or "").casefold(), day.isoformat() if day else "", _one_line(headline), _one_line(body))
+        )
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
 
 
@@ -69,9 +73,10 @@ class Article(BaseModel):
     """One news article.
 
     ``id`` is optional on input: when absent it is derived from the canonical ``url``,
-    else from ``source`` + ``date`` + ``headline`` (see :func:`derive_id`), so the same
-    article read twice gets the same id. ``date`` is a calendar date; when the input
-    carried a time, the full timestamp is kept in ``meta["published_at"]``. Extra
+    else from ``source`` + ``date`` + ``headline`` + ``body`` (see :func:`derive_id`), so
+    the same article read twice gets the same id and different articles never share one.
+    ``date`` is a calendar date; when the input carried a time, the full timestamp is kept
+    in ``meta["published_at"]``. Extra
     metadata (authors, tags, language, ...) lives in ``meta`` and is kept as given.
     """
 

@@ -12,6 +12,7 @@ import pytest
 from conftest import FIXTURES
 from news_fixtures import BY_ID, NEWS, ids, make_index
 
+import searchkit
 from searchkit import (
     AddReport,
     Article,
@@ -75,10 +76,30 @@ def test_open_refuses_another_schema_version_and_says_how_to_rebuild(tmp_path: P
         Index.open(tmp_path / "news")
     message = str(caught.value)
     assert message.startswith(f"{tmp_path / 'news'} has schema version 99 (")
-    assert "reads version 1" in message
-    assert message.endswith(
-        "rebuild it: export the articles with the searchkit version that wrote it "
-        "(`searchkit export`), then index them into a new folder"
+    assert "reads version 2" in message
+    assert message.endswith(REBUILD_HINT)
+
+
+REBUILD_HINT = (
+    "rebuild it: index the original article files into a new folder "
+    "(`searchkit index FILES... --index NEW_FOLDER`); without them, export the articles with the "
+    "searchkit version that wrote it (`searchkit export --output articles.jsonl`) and index that "
+    "file into a new folder (exported articles keep their ids)"
+)
+
+
+def test_open_refuses_a_version_1_index_and_says_why_and_how_to_rebuild(tmp_path: Path) -> None:
+    # Version 1 derived ids without a URL from the headline alone; version 2 adds the body.
+    make_index(tmp_path / "news")
+    meta_path = tmp_path / "news" / "searchkit.json"
+    meta = orjson.loads(meta_path.read_bytes())
+    meta_path.write_bytes(orjson.dumps({**meta, "schema_version": 1, "created_by": "searchkit 0.9"}))
+    with pytest.raises(IndexVersionError) as caught:
+        Index.open(tmp_path / "news")
+    assert str(caught.value) == (
+        f"{tmp_path / 'news'} has schema version 1 (searchkit 0.9); this searchkit {searchkit.__version__} "
+        "reads version 2. Version 1 derived the id of an article without a URL from its headline alone, "
+        f"so different articles with one headline replaced each other; {REBUILD_HINT}"
     )
 
 

@@ -58,21 +58,43 @@ def test_different_urls_give_different_ids(other: str) -> None:
     assert Article(headline="H", url=other).id != Article(headline="H", url=URL).id
 
 
-def test_id_without_url_hashes_source_date_and_headline() -> None:
+def test_id_without_url_hashes_source_date_headline_and_body() -> None:
     article = Article(headline="  Ferry   line opens ", source="Coastal Courier", date="11/30/2024", body="B")
-    assert article.id == sha16("doc\x1fcoastal courier\x1f2024-11-30\x1fFerry line opens")
-    assert Article(headline="Ferry line opens", source="COASTAL COURIER", date="2024-11-30").id == article.id
-    assert Article(headline="Ferry line opens", source="Coastal Courier").id != article.id
-    assert Article(body="Only a body.").id == sha16("doc\x1f\x1f\x1fOnly a body.")
+    assert article.id == sha16("doc2\x1fcoastal courier\x1f2024-11-30\x1fFerry line opens\x1fB")
+    assert Article(headline="Ferry line opens", source="COASTAL COURIER", date="2024-11-30", body="B").id == article.id
+    assert Article(headline="Ferry line opens", source="Coastal Courier", body="B").id != article.id
+    assert Article(body="Only a body.").id == sha16("doc2\x1f\x1f\x1f\x1fOnly a body.")
+
+
+def test_same_headline_with_a_different_body_gets_a_different_id() -> None:
+    # Before schema version 2 the body did not count: these two replaced each other.
+    first = Article(headline="Ferry line opens", body="The north harbour ferry began running on Tuesday.")
+    second = Article(headline="Ferry line opens", body="The south harbour ferry began running on Friday.")
+    late_change = Article(headline="Ferry line opens", body="The north harbour ferry began running on Tuesday!")
+    assert len({first.id, second.id, late_change.id}) == 3
+
+
+def test_a_change_past_the_first_500_characters_changes_the_id() -> None:
+    start = "word " * 200
+    assert Article(body=start + "end one").id != Article(body=start + "end two").id
 
 
 def test_same_article_read_twice_gets_the_same_id(tmp_path: Path) -> None:
-    (tmp_path / "a.txt").write_text("• 11/30/2024\n\nFerry line opens\n\nCoastal Courier\n\nBody.\n", "utf-8")
-    (tmp_path / "b.txt").write_bytes(
-        b"\xef\xbb\xbf\xe2\x80\xa2 11/30/2024\r\n\r\nFerry line opens \r\n\r\nCoastal Courier\r\n\r\nBody."
+    (tmp_path / "a.txt").write_text(
+        "• 11/30/2024\n\nFerry line opens\n\nCoastal Courier\n\nFirst line\nof the body.\n\nMore.\n", "utf-8"
     )
-    first, second = read_articles(tmp_path)
-    assert first.id == second.id == sha16("doc\x1fcoastal courier\x1f2024-11-30\x1fFerry line opens")
+    (tmp_path / "b.txt").write_bytes(  # BOM, CRLF, trailing spaces
+        b"\xef\xbb\xbf\xe2\x80\xa2 11/30/2024\r\n\r\nFerry line opens \r\n\r\nCoastal Courier\r\n\r\n"
+        b"First line  \r\nof the body. \r\n\r\nMore.  \r\n\r\n"
+    )
+    (tmp_path / "c.jsonl").write_text(  # the same article as JSON, with other whitespace in the body
+        '{"headline": "Ferry line opens", "source": "Coastal Courier", "date": "2024-11-30",'
+        ' "body": "First line \\r\\nof the body.\\r\\n\\r\\nMore.\\n"}\n',
+        "utf-8",
+    )
+    first, second, third = read_articles(tmp_path)
+    expected = sha16("doc2\x1fcoastal courier\x1f2024-11-30\x1fFerry line opens\x1fFirst line of the body. More.")
+    assert first.id == second.id == third.id == expected
     assert first == second
 
 

@@ -43,14 +43,21 @@ from .schema import whoosh_schema
 __all__ = ["INDEX_NAME", "SCHEMA_VERSION", "IndexStore", "SearchkitSegment"]
 
 INDEX_NAME = "MAIN"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""2: the id of an article without a URL is derived from its body too (1: headline only)."""
 META_FILE = "searchkit.json"
 SEGMENT_EXT = ".skseg"
 LOCK_NAME = f"{INDEX_NAME}_WRITELOCK"
 _REBUILD_HINT = (
-    "rebuild it: export the articles with the searchkit version that wrote it "
-    "(`searchkit export`), then index them into a new folder"
+    "rebuild it: index the original article files into a new folder "
+    "(`searchkit index FILES... --index NEW_FOLDER`); without them, export the articles with the "
+    "searchkit version that wrote it (`searchkit export --output articles.jsonl`) and index that "
+    "file into a new folder (exported articles keep their ids)"
 )
+_VERSION_NOTES = {
+    1: "Version 1 derived the id of an article without a URL from its headline alone, so "
+    "different articles with one headline replaced each other; ",
+}
 
 
 class SearchkitCodec(Codec):  # type: ignore[misc]
@@ -174,7 +181,8 @@ class IndexStore:
         if version != SCHEMA_VERSION:
             raise IndexVersionError(
                 f"{path} has schema version {version} ({meta.get('created_by', 'unknown')}); "
-                f"this searchkit {__version__} reads version {SCHEMA_VERSION}. {_REBUILD_HINT}"
+                f"this searchkit {__version__} reads version {SCHEMA_VERSION}. "
+                f"{_VERSION_NOTES.get(version, '')}{_REBUILD_HINT}"
             )
         store = cls(path)
         # A listing made while a writer swaps tables of contents may see neither (POSIX
