@@ -112,6 +112,8 @@ class SegmentFileReader:
             footer = orjson.loads(self._map[start : size - _TAIL.size])
         except orjson.JSONDecodeError as exc:
             raise IndexCorruptError(f"{path}: the segment footer is damaged: {exc}") from exc
+        if not isinstance(footer, dict) or not isinstance(footer.get("meta"), dict) or not isinstance(footer.get("arrays"), dict):
+            raise IndexCorruptError(f"{path}: the segment footer is damaged: it lacks its arrays or meta")
         self.meta: dict[str, Any] = footer["meta"]
         self._arrays: dict[str, list[Any]] = footer["arrays"]
         self._data_end = start
@@ -130,9 +132,16 @@ class SegmentFileReader:
             return cached
         try:
             offset, dtype, count = self._arrays[name]
-        except KeyError:
+        except (KeyError, TypeError, ValueError):
             raise IndexCorruptError(f"{self.path}: segment has no array {name!r}") from None
-        dt = np.dtype(dtype)
+        try:
+            if type(offset) is not int or type(count) is not int or offset < 0 or count < 0:
+                raise ValueError(f"offset {offset!r}, count {count!r}")
+            dt = np.dtype(dtype)
+        except (TypeError, ValueError) as exc:
+            raise IndexCorruptError(f"{self.path}: array {name!r} is described wrongly: {exc}") from exc
+        if dt.hasobject:  # object arrays would mean pickles: searchkit never writes them
+            raise IndexCorruptError(f"{self.path}: array {name!r} claims Python objects, which searchkit never writes")
         if offset + dt.itemsize * count > self._data_end:
             raise IndexCorruptError(f"{self.path}: array {name!r} runs past the end of the data")
         view: np.ndarray[Any, Any] = np.frombuffer(self._map, dtype=dt, count=count, offset=offset)

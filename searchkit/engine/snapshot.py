@@ -19,6 +19,7 @@ import numpy as np
 from ..errors import IndexCorruptError
 from .segment import FIELDS, MISSING_DAY, SegmentReader, source_key
 from .store import IndexStore, SearchkitSegment
+from .toc import TableOfContentsError
 
 __all__ = ["LoadedSegment", "Snapshot"]
 
@@ -62,6 +63,8 @@ class Snapshot:
         for attempt in range(20):
             try:
                 return cls._load(store, previous)
+            except TableOfContentsError:
+                raise  # a whole file that is not a table of contents searchkit wrote: no retry
             except (FileNotFoundError, IndexCorruptError):
                 if attempt == 19:
                     raise

@@ -6,9 +6,9 @@ a temporary name, fsyncs it and renames it into place, so readers always see a c
 generation: the last committed one. Segments are :class:`SearchkitSegment` objects whose
 data lives in one ``MAIN_<id>.skseg`` file each (see :mod:`.segfile`).
 
-Whoosh writes the table of contents with :mod:`pickle`, so **opening an index folder from
-an untrusted source can run code**: only open indexes you made. Index folders are created
-private to their owner (mode 0700).
+Whoosh writes the table of contents with :mod:`pickle`; searchkit reads it back with an
+unpickler that admits only the classes it writes there (:mod:`.toc`), so opening a folder
+never runs code from it. Index folders are created private to their owner (mode 0700).
 
 Writers take an exclusive ``flock`` on ``MAIN_WRITELOCK``. The kernel drops it when the
 holding process dies, so a killed writer never leaves a stale lock behind; the lock file
@@ -39,6 +39,7 @@ from whoosh.util.filelock import FileLock
 from .._version import __version__
 from ..errors import IndexCorruptError, IndexExistsError, IndexLockedError, IndexNotFoundError, IndexVersionError
 from .schema import whoosh_schema
+from .toc import read_toc
 
 __all__ = ["INDEX_NAME", "SCHEMA_VERSION", "IndexStore", "SearchkitSegment"]
 
@@ -201,17 +202,13 @@ class IndexStore:
 
     def read_segments(self, generation: int | None = None) -> tuple[int, list[SearchkitSegment]]:
         """The committed segments of ``generation`` (the latest by default)."""
-        try:
-            toc = TOC.read(self.storage, INDEX_NAME, gen=generation)
-        except FileNotFoundError:
-            raise
-        except Exception as exc:  # whoosh raises bare Exceptions and IndexErrors here
-            raise IndexCorruptError(f"{self.path}: cannot read the table of contents: {exc}") from exc
-        segments = list(toc.segments)
-        for segment in segments:
-            if not isinstance(segment, SearchkitSegment):
-                raise IndexVersionError(f"{self.path} holds a segment searchkit did not write; {_REBUILD_HINT}")
-        return toc.generation, segments
+        if generation is None:
+            generation = self.latest_generation()
+            if generation < 0:
+                raise FileNotFoundError(errno.ENOENT, "no table of contents", str(self.path))
+        # Never Whoosh's TOC.read: it unpickles whatever the file names (see .toc).
+        segments = read_toc(self.path / TOC._filename(INDEX_NAME, generation), generation, SearchkitSegment)
+        return generation, segments
 
     def write_generation(self, generation: int, segments: list[SearchkitSegment]) -> None:
         """Atomically publish a new generation (the commit point)."""
