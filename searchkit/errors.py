@@ -8,7 +8,8 @@
     │   └── UnsupportedFormatError      the file's format is not one searchkit reads
     ├── QueryError(ValueError)          a query cannot be run
     │   ├── QuerySyntaxError            strict parsing failed: says at which character
-    │   └── QueryTooComplexError        the query would cost more than the documented bounds
+    │   ├── QueryTooComplexError        the query would cost more than the documented bounds
+    │   └── QueryArgumentTypeError(TypeError)  a search argument has the wrong type
     ├── IndexNotFoundError(FileNotFoundError)   no index at that path
     ├── IndexExistsError(FileExistsError)       something is already at that path
     ├── IndexVersionError               the index was made by an incompatible searchkit
@@ -32,6 +33,7 @@ __all__ = [
     "IndexLockedError",
     "IndexNotFoundError",
     "IndexVersionError",
+    "QueryArgumentTypeError",
     "QueryError",
     "QuerySyntaxError",
     "QueryTooComplexError",
@@ -101,6 +103,10 @@ class QuerySyntaxError(QueryError):
 
 class QueryTooComplexError(QueryError):
     """The query exceeds a documented bound (terms, nesting, expansions, edit distance)."""
+
+
+class QueryArgumentTypeError(QueryError, TypeError):
+    """A search argument has the wrong type (``limit=1.5``); the message names it and what is accepted."""
 
 
 class IndexNotFoundError(SearchkitError, FileNotFoundError):

@@ -32,6 +32,7 @@ from .errors import (
     SearchkitError,
     UnsafePathError,
 )
+from .arguments import check_search_arguments
 from .engine.check import check_index
 from .engine.execute import Ranking
 from .engine.facets import DateInterval
@@ -45,7 +46,6 @@ from .query import QueryMode, parse_query
 
 __all__ = ["AddReport", "CheckReport", "Index", "IndexStats", "Progress", "Rejection", "check", "resolve_index_path"]
 
-MAX_LIMIT = 1000
 DEFAULT_HOME = Path("indexes")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 
@@ -250,8 +250,8 @@ class Index:
         query: str = "",
         *,
         sources: Sequence[str] | None = None,
-        since: date | None = None,
-        until: date | None = None,
+        since: date | str | None = None,
+        until: date | str | None = None,
         sort: SortOrder = "relevance",
         limit: int = 10,
         page: int = 1,
@@ -272,30 +272,21 @@ class Index:
         A query that runs longer than ``time_limit`` seconds (None: no limit) is stopped
         with :class:`QueryTooComplexError`, so one pathological query cannot hold a worker.
         ``feedback=True`` re-ranks the matches with RM3 pseudo-relevance feedback
-        (:mod:`searchkit.engine.feedback`).
+        (:mod:`searchkit.engine.feedback`). Every argument is checked first: a wrong type
+        or value raises :class:`QueryError` naming it (:mod:`searchkit.arguments`);
+        ``since``/``until`` also take ISO 8601 strings and datetimes.
         """
         started = time.perf_counter()
-        if not isinstance(query, str):
-            raise QueryError(f"the query must be a string, not {type(query).__name__}")
-        if sort not in ("relevance", "newest", "oldest"):
-            raise QueryError(f"unknown sort {sort!r}; use 'relevance', 'newest' or 'oldest'")
-        if date_interval not in ("auto", "day", "week", "month", "year"):
-            raise QueryError(f"unknown date_interval {date_interval!r}; use auto, day, week, month or year")
-        if snippet_chars < 20:
-            raise QueryError(f"snippet_chars must be at least 20, not {snippet_chars}")
-        if not 1 <= limit <= MAX_LIMIT:
-            raise QueryError(f"limit must be between 1 and {MAX_LIMIT}, not {limit}")
-        if page < 1:
-            raise QueryError(f"page must be 1 or more, not {page}")
-        if cursor is not None and page != 1:
-            raise QueryError("give either page or cursor: a cursor already says where the page starts")
-        if since is not None and until is not None and since > until:
-            raise QueryError(f"since ({since}) is after until ({until})")
-        if isinstance(sources, str):
-            sources = [sources]
+        checked = check_search_arguments(
+            query=query, sources=sources, since=since, until=until, sort=sort, limit=limit, page=page,
+            cursor=cursor, date_interval=date_interval, mode=mode, strict=strict, snippets=snippets,
+            facets=facets, source_facet_limit=source_facet_limit, snippet_chars=snippet_chars,
+            suggest_spelling=suggest_spelling, time_limit=time_limit, feedback=feedback,
+        )
+        sources, since, until, limit, page = checked.sources, checked.since, checked.until, checked.limit, checked.page
         parsed = parse_query(query, mode=mode, strict=strict)
         request = SearchRequest(
-            query=parsed.query, sources=tuple(sources or ()), since=since, until=until, sort=sort,
+            query=parsed.query, sources=tuple(sources), since=since, until=until, sort=sort,
             limit=limit, page=page, cursor=cursor, date_interval=date_interval,
             source_facet_limit=source_facet_limit, facets=facets, snippets=snippets,
             snippet_chars=snippet_chars, time_limit=time_limit, feedback=feedback,

@@ -46,7 +46,7 @@ from datetime import date
 from typing import Literal, Union
 
 from .analysis import analyze_query_word
-from .errors import QuerySyntaxError, QueryTooComplexError
+from .errors import QueryError, QuerySyntaxError, QueryTooComplexError
 
 __all__ = [
     "AUTO_ALL_MAX_WORDS",
@@ -524,7 +524,7 @@ def parse_query(text: str, *, mode: QueryMode = "auto", strict: bool = False) ->
     An empty query, or ``*``, matches every article.
     """
     if mode not in ("auto", "all", "any"):
-        raise ValueError(f"unknown query mode {mode!r}; use 'auto', 'all' or 'any'")
+        raise QueryError(f"unknown query mode {mode!r}; use 'auto', 'all' or 'any'")
     parser = _Parser(text, mode=mode, strict=strict)
     if parser.tokens:
         query = parser.parse()

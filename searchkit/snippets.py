@@ -6,9 +6,17 @@ highlights each occurrence of the whole phrase as one span and nothing else of i
 
 Per hit: the headline when it matches; the best body fragment (the sentence with the most
 distinct matched terms, grown with its neighbours up to ``max_chars``, or a window around
-the first match when the sentence alone is longer, cut at word boundaries); and each
-background bullet that matches. When nothing matches (a filter-only query), the start of
-the body stands in, without highlights.
+the first match when the sentence alone is longer, cut at word boundaries); and the first
+:data:`MAX_BACKGROUND_SNIPPETS` background bullets that match. When nothing matches (a
+filter-only query), the start of the body stands in, without highlights.
+
+Bounds, so that one huge article cannot hold a search: only the first :data:`SCAN_CHARS`
+characters of a field are read (for the background, of its bullets taken in order, and at
+most :data:`MAX_BACKGROUND_SCANNED` bullets); a field gives at most one fragment (the
+background at most :data:`MAX_BACKGROUND_SNIPPETS`); a headline longer than
+:data:`MAX_HEADLINE_SNIPPET_CHARS` is cut to a fragment around its first match. The
+``check_time`` callback passed by the search is called between fields and every
+:data:`_CHECK_EVERY` bullets, so snippet work counts against the search's ``time_limit``.
 """
 
 from __future__ import annotations
@@ -16,7 +24,7 @@ from __future__ import annotations
 import bisect
 import itertools
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from .analysis import TOKEN_PATTERN, Token, analyze, iter_tokens
 from .models import Snippet, SnippetField
@@ -27,6 +35,10 @@ _SENTENCE = re.compile(r"[^\s].*?(?:[.!?]+[\"”’')\]]*(?=\s)|\n|$)", re.DOTAL
 Span = tuple[int, int]
 _FOCUS_ABOVE_TOKENS = 400
 SCAN_CHARS = 100_000  # snippets come from the first 100,000 characters of a field
+MAX_BACKGROUND_SNIPPETS = 5  # matching bullets shown per hit, the first ones in order
+MAX_BACKGROUND_SCANNED = 2_000  # bullets read per hit, whatever their length
+MAX_HEADLINE_SNIPPET_CHARS = 1_000  # a longer headline's snippet is a fragment around its match
+_CHECK_EVERY = 200  # bullets between two looks at the time limit
 _WINDOW_TOKENS = 40
 
 
@@ -231,29 +243,55 @@ def make_snippets(
     spec: HighlightSpec,
     *,
     max_chars: int = 240,
+    check_time: Callable[[], None] | None = None,
 ) -> list[Snippet]:
-    """The snippets of one hit (see the module docstring)."""
+    """The snippets of one hit (see the module docstring for what and how much).
+
+    ``check_time`` is called now and then and may raise to stop (the search's time limit).
+    """
+    check = check_time or _no_check
+    check()
     snippets: list[Snippet] = []
     headline = headline[:SCAN_CHARS]
     headline_spans = match_spans(headline, spec)
-    if headline_spans:
+    if headline_spans and len(headline) <= MAX_HEADLINE_SNIPPET_CHARS:
         snippets.append(Snippet(field="headline", text=headline, highlights=headline_spans))
+    elif headline_spans:
+        fragment = _best_body_fragment(headline, headline_spans, max_chars)
+        snippets.append(fragment.model_copy(update={"field": "headline"}))
+    check()
     scanned = body[:SCAN_CHARS]
     lo, hi = _focus(scanned, spec, max_chars) if spec else (0, len(scanned))
     body_spans = [(a + lo, b + lo) for a, b in match_spans(scanned[lo:hi], spec)]
     if body_spans:
         snippets.append(_best_body_fragment(body, body_spans, max_chars, lo, hi))
-    joined = "\n".join(background)
-    background_spans = match_spans(joined[:SCAN_CHARS], spec)
-    at = 0
-    for bullet in background:
-        end = at + len(bullet)
-        mine = [(s, e) for s, e in background_spans if s >= at and e <= end]
-        if mine:
-            snippet = _best_body_fragment(bullet, [(s - at, e - at) for s, e in mine], max_chars)
-            snippets.append(snippet.model_copy(update={"field": "background", "offset": snippet.offset + at}))
-        at = end + 1
+    check()
+    if spec:
+        snippets.extend(_background_snippets(background, spec, max_chars, check))
     if not snippets and body:
         cut = len(body) if len(body) <= max_chars else _word_end(body, max_chars, len(body))
         snippets.append(_fragment("body", body, 0, cut, []))
+    return snippets
+
+
+def _no_check() -> None:
+    return None
+
+
+def _background_snippets(background: Sequence[str], spec: HighlightSpec, max_chars: int,
+                         check: Callable[[], None]) -> list[Snippet]:
+    """The first matching bullets, reading at most :data:`SCAN_CHARS` characters of at most
+    :data:`MAX_BACKGROUND_SCANNED` bullets; offsets point into the bullets joined by newlines."""
+    snippets: list[Snippet] = []
+    at = 0
+    for number, bullet in enumerate(background[:MAX_BACKGROUND_SCANNED]):
+        if at >= SCAN_CHARS or len(snippets) >= MAX_BACKGROUND_SNIPPETS:
+            break
+        if number % _CHECK_EVERY == _CHECK_EVERY - 1:
+            check()
+        mine = match_spans(bullet[: SCAN_CHARS - at], spec)
+        if mine:
+            snippet = _best_body_fragment(bullet, mine, max_chars)
+            snippets.append(snippet.model_copy(update={"field": "background", "offset": snippet.offset + at}))
+        at += len(bullet) + 1
     return snippets

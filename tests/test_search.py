@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import math
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import orjson
 import pytest
 from news_fixtures import NEWS, found, ids, make_index, story
 
-from searchkit import Article, Index, QueryError
+from searchkit import Article, Index, QueryArgumentTypeError, QueryError, SearchkitError
 
 
 @pytest.fixture(scope="module")
@@ -323,6 +323,56 @@ def test_the_last_page_has_no_cursor(index: Index) -> None:
 def test_bad_limit_or_page_is_refused(index: Index, limit: int, page: int) -> None:
     with pytest.raises(QueryError, match="must be"):
         index.search("*", limit=limit, page=page)
+
+
+@pytest.mark.parametrize(
+    ("options", "error", "message"),
+    [
+        (dict(mode="xyz"), QueryError, "unknown mode 'xyz'; use one of 'auto', 'all', 'any'"),
+        (dict(limit=1.5), QueryArgumentTypeError, "limit=1.5 (float) is not accepted; limit must be an integer from 1 to 1000"),
+        (dict(limit=True), QueryArgumentTypeError, "limit=True (bool) is not accepted; limit must be an integer from 1 to 1000"),
+        (dict(page="2"), QueryArgumentTypeError, "page='2' (str) is not accepted; page must be an integer of 1 or more"),
+        (dict(since="yesterday"), QueryError, "since='yesterday' is not a date; since must be a date, a datetime, an ISO 8601 date string such as '2014-01-01', or None"),
+        (dict(until=20240101), QueryArgumentTypeError, "until=20240101 (int) is not accepted; until must be a date, a datetime, an ISO 8601 date string such as '2014-01-01', or None"),
+        (dict(sources=[1]), QueryArgumentTypeError, "sources=[1] (list) is not accepted; sources must be a source name or a list of source names (strings)"),
+        (dict(sources=7), QueryArgumentTypeError, "sources=7 (int) is not accepted; sources must be a source name or a list of source names (strings)"),
+        (dict(sort=None), QueryArgumentTypeError, "sort=None (NoneType) is not accepted; sort must be one of 'relevance', 'newest', 'oldest'"),
+        (dict(cursor=5), QueryArgumentTypeError, "cursor=5 (int) is not accepted; cursor must be None or the next_cursor string of a previous page"),
+        (dict(date_interval=["month"]), QueryArgumentTypeError, "date_interval=['month'] (list) is not accepted; date_interval must be one of 'auto', 'day', 'week', 'month', 'year'"),
+        (dict(strict="yes"), QueryArgumentTypeError, "strict='yes' (str) is not accepted; strict must be True or False"),
+        (dict(snippets=1), QueryArgumentTypeError, "snippets=1 (int) is not accepted; snippets must be True or False"),
+        (dict(facets=None), QueryArgumentTypeError, "facets=None (NoneType) is not accepted; facets must be True or False"),
+        (dict(feedback=0), QueryArgumentTypeError, "feedback=0 (int) is not accepted; feedback must be True or False"),
+        (dict(suggest_spelling="no"), QueryArgumentTypeError, "suggest_spelling='no' (str) is not accepted; suggest_spelling must be True or False"),
+        (dict(snippet_chars=10), QueryError, "snippet_chars=10 is out of range; snippet_chars must be an integer from 20 to 10000"),
+        (dict(snippet_chars=10**9), QueryError, "snippet_chars=1000000000 is out of range; snippet_chars must be an integer from 20 to 10000"),
+        (dict(snippet_chars=240.0), QueryArgumentTypeError, "snippet_chars=240.0 (float) is not accepted; snippet_chars must be an integer from 20 to 10000"),
+        (dict(source_facet_limit=-1), QueryError, "source_facet_limit=-1 is out of range; source_facet_limit must be an integer of 0 or more"),
+        (dict(time_limit=0), QueryError, "time_limit=0 is out of range; time_limit must be a number of seconds above 0, or None for no limit"),
+        (dict(time_limit="1"), QueryArgumentTypeError, "time_limit='1' (str) is not accepted; time_limit must be a number of seconds above 0, or None for no limit"),
+        (dict(time_limit=float("nan")), QueryError, "time_limit=nan is out of range; time_limit must be a number of seconds above 0, or None for no limit"),
+    ],
+)
+def test_every_search_argument_is_checked(index: Index, options: dict[str, object], error: type[Exception], message: str) -> None:
+    with pytest.raises(error) as raised:
+        index.search("river", **options)  # type: ignore[arg-type]
+    assert str(raised.value) == message
+    assert isinstance(raised.value, SearchkitError)
+    assert isinstance(raised.value, TypeError if error is QueryArgumentTypeError else ValueError)
+
+
+def test_a_query_that_is_not_a_string_is_refused(index: Index) -> None:
+    with pytest.raises(QueryArgumentTypeError, match=r"query=b'river' \(bytes\) is not accepted; query must be a string"):
+        index.search(b"river")  # type: ignore[arg-type]
+
+
+def test_dates_may_be_iso_strings_or_datetimes(index: Index) -> None:
+    expected = ["river-footpath", "river-rises"]
+    assert found(index, "river", since=date(2024, 1, 1)) == expected
+    assert found(index, "river", since="2024-01-01") == expected
+    assert found(index, "river", since=datetime(2024, 1, 1, 23, 59)) == expected
+    assert found(index, "river", since="2024-01-01T09:30:00+02:00", until="2024-03-04") == expected
+    assert found(index, "river", until="2024-02-20") == ["bank-museum", "river-footpath"]
 
 
 def test_limit_up_to_a_thousand(many: Index) -> None:

@@ -7,7 +7,9 @@ from pathlib import Path
 import pytest
 from news_fixtures import NEWS, make_index, story
 
-from searchkit import Article, Hit, Index, Snippet
+from searchkit import Article, Hit, Index, QueryTooComplexError, Snippet
+from searchkit.engine.search import MAX_HIT_HEADLINE_CHARS
+from searchkit.snippets import MAX_BACKGROUND_SCANNED, MAX_BACKGROUND_SNIPPETS, HighlightSpec, make_snippets
 
 FILLER = " ".join(
     f"Paragraph {n} describes the harbour at length and mentions nothing else." for n in range(12)
@@ -170,3 +172,71 @@ def test_article_with_only_a_headline(tmp_path: Path) -> None:
     index = make_index(tmp_path / "index", [Article(id="brief", headline="Ferry back in service")])
     assert [marked(s) for s in index.search("ferry").hits[0].snippets] == [("headline", ["Ferry"])]
     assert index.search("*").hits[0].snippets == []
+
+
+# ---------------------------------------------------------------------------------------
+# Bounds: one huge article cannot hold a search or bloat a page (issue 10, item 3)
+
+BULLETS = [f"Bullet {n}: the harbour wall was repaired in section {n}." for n in range(3000)]
+
+
+def test_a_hit_shows_at_most_five_matching_bullets_the_first_ones(tmp_path: Path) -> None:
+    index = make_index(tmp_path / "index", [story("bullets", "A ferry crossed.", background=BULLETS)])
+    [found] = index.search("harbour").hits
+    assert [(s.field, s.text, s.highlights, s.offset) for s in found.snippets] == [
+        ("background", BULLETS[n], [(len(f"Bullet {n}: the "), len(f"Bullet {n}: the harbour"))],
+         sum(len(b) + 1 for b in BULLETS[:n]))
+        for n in range(MAX_BACKGROUND_SNIPPETS)
+    ]  # fmt: skip
+    assert MAX_BACKGROUND_SNIPPETS == 5
+
+
+def test_bullets_after_the_scanned_ones_are_not_read(tmp_path: Path) -> None:
+    # The one match sits after MAX_BACKGROUND_SCANNED short bullets: not read, so no snippet
+    # from it (the body's opening stands in); the article still matches and ranks.
+    quiet = ["Calm."] * MAX_BACKGROUND_SCANNED
+    index = make_index(tmp_path / "index", [story("late", "A ferry crossed.", background=[*quiet, "The harbour flooded."])])
+    [found] = index.search("harbour").hits
+    assert [(s.field, s.text, s.highlights) for s in found.snippets] == [("body", "A ferry crossed.", [])]
+
+
+def test_a_hit_carries_a_bounded_headline_and_get_returns_it_whole(tmp_path: Path) -> None:
+    headline = "Harbour " + "x" * 20_000
+    index = make_index(tmp_path / "index", [story("long-headline", "A harbour story.", headline=headline)])
+    [found] = index.search("harbour").hits
+    assert len(found.headline) == MAX_HIT_HEADLINE_CHARS == 1000
+    assert found.headline == headline[:999] + "…"
+    # The headline's snippet is a fragment of snippet_chars (240) around its match, cut mid-run.
+    assert [(s.field, s.text, s.highlights, s.truncated_start, s.truncated_end) for s in found.snippets] == [
+        ("headline", headline[:240], [(0, 7)], False, True),
+        ("body", "A harbour story.", [(2, 9)], False, False),
+    ]
+    stored = index.get("long-headline")
+    assert stored is not None and stored.headline == headline
+
+
+def test_snippet_work_checks_the_time_limit() -> None:
+    spec = HighlightSpec(["harbour"])
+    calls = []
+
+    def count() -> None:
+        calls.append(1)
+
+    make_snippets("Quiet", "Nothing.", ["Calm."] * 1000, spec, check_time=count)
+    assert len(calls) == 3 + 1000 // 200  # before each field, then every 200 bullets
+
+    def stop() -> None:
+        if len(calls) >= 2:
+            raise QueryTooComplexError("past the time limit")
+        calls.append(1)
+
+    calls.clear()
+    with pytest.raises(QueryTooComplexError, match="past the time limit"):
+        make_snippets("Quiet", "Nothing.", ["Calm."] * 1000, spec, check_time=stop)
+
+
+def test_a_tiny_time_limit_stops_a_search_of_a_large_article(tmp_path: Path) -> None:
+    index = make_index(tmp_path / "index", [story("bullets", "A harbour.", background=BULLETS * 20)])
+    with pytest.raises(QueryTooComplexError, match="ran longer than its time limit of 1e-09 s"):
+        index.search("harbour", time_limit=1e-9)
+    assert len(index.search("harbour", time_limit=10).hits[0].snippets) == 1 + MAX_BACKGROUND_SNIPPETS

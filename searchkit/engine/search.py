@@ -6,6 +6,9 @@ ignores the source filter, and the date histogram counts the query and the sourc
 but ignores the date filter, so a UI can show what each other choice would add. Clauses
 inside the query string (``source:``, ``date:``) narrow everything, facets included.
 
+A hit carries at most :data:`MAX_HIT_HEADLINE_CHARS` characters of headline and bounded
+snippets (:mod:`searchkit.snippets`); building them counts against ``time_limit``.
+
 Order: ``relevance`` is score, then newer date, then id; ``newest``/``oldest`` are date
 (undated articles last), then score, then id. A cursor continues after the last hit of a
 page in that order; it carries a fingerprint of the query, filters and sort it came from
@@ -16,7 +19,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
@@ -34,11 +37,12 @@ from .feedback import rm3
 from .segment import MISSING_DAY, source_key
 from .snapshot import Snapshot
 
-__all__ = ["SearchRequest", "SearchOutcome", "run_search"]
+__all__ = ["MAX_HIT_HEADLINE_CHARS", "SearchRequest", "SearchOutcome", "run_search"]
 
 SortOrder = Literal["relevance", "newest", "oldest"]
 Array = np.ndarray[Any, Any]
 _MAX_TIE_GROUP = 10_000
+MAX_HIT_HEADLINE_CHARS = 1_000  # a longer headline is cut to 999 characters and "…"; get() has it whole
 _FAR = float(2**40)
 
 
@@ -118,7 +122,7 @@ def run_search(snapshot: Snapshot, request: SearchRequest, ranking: Ranking) -> 
         )
     spec = HighlightSpec(executor.highlight_terms, executor.highlight_phrases)
     page, next_cursor = _page(snapshot, hit_parts, request)
-    hits = [_hit(snapshot, seg, doc, score, spec, request) for seg, doc, score in page]
+    hits = [_hit(snapshot, seg, doc, score, spec, request, executor.check_time) for seg, doc, score in page]
     return SearchOutcome(total, hits, facets, next_cursor, executor.notes, spec)
 
 
@@ -221,19 +225,24 @@ def _decode_cursor(cursor: str, request: SearchRequest) -> tuple[float, float, s
     return float(primary), float(secondary), article_id
 
 
-def _hit(snapshot: Snapshot, seg: int, doc: int, score: float, spec: HighlightSpec, request: SearchRequest) -> Hit:
+def _hit(snapshot: Snapshot, seg: int, doc: int, score: float, spec: HighlightSpec, request: SearchRequest,
+         check_time: Callable[[], None]) -> Hit:
+    check_time()
     stored = snapshot.segments[seg].reader.stored(doc)
     snippets = []
     if request.snippets:
         snippets = make_snippets(
             stored.get("headline", ""), stored.get("body", ""), stored.get("background", []),
-            spec, max_chars=request.snippet_chars,
+            spec, max_chars=request.snippet_chars, check_time=check_time,
         )
     day = stored.get("date")
+    headline = stored.get("headline", "")
+    if len(headline) > MAX_HIT_HEADLINE_CHARS:
+        headline = headline[: MAX_HIT_HEADLINE_CHARS - 1] + "…"
     return Hit(
         id=stored["id"],
         score=round(score, 6),
-        headline=stored.get("headline", ""),
+        headline=headline,
         source=stored.get("source"),
         date=date.fromisoformat(day) if day else None,
         url=stored.get("url"),
