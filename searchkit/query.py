@@ -27,8 +27,9 @@ operators must be written in capitals, and a query with no lower-case letter at 
 (``EFFECT OF FLOODS AND FIRES``) is read as words, operators included.
 
 **Lenient by default.** Any string runs: a stray quote, parenthesis or operator, an
-unknown field (``url:``, ``foo:``: read as plain words, so a query cannot reach fields
-that are not searchable) or a bad date is skipped and reported in the parse result's
+unknown field (``url:reuters``, ``topic:isis``: the name is dropped and the value searched
+as plain words in every field, ``reuters``, ``isis``, so a query cannot reach fields that
+are not searchable) or a bad date is skipped and reported in the parse result's
 ``errors`` (the first :data:`MAX_REPORTED_ERRORS`, then a count). ``strict=True`` raises :class:`~searchkit.errors.QuerySyntaxError` at the first
 problem instead, naming its character position.
 
@@ -77,6 +78,7 @@ FIELD_NAMES: dict[str, str] = {
     "headline": "headline", "title": "headline", "body": "body", "text": "body",
     "background": "background", "source": "source", "date": "date",
 }
+_FIELD_LIST = "headline (or title), body (or text), background, source, date"
 
 
 @dataclass(frozen=True)
@@ -220,7 +222,8 @@ class _Parser:
                 name, colon, rest = tok.text.partition(":")
                 if colon and FIELD_NAMES.get(name.lower()) in ("source", "date"):
                     continue
-                count += bool(analyze_query_word(rest if colon and name.lower() in FIELD_NAMES else tok.text))
+                known = name.lower() in FIELD_NAMES or (name.isidentifier() and rest)
+                count += bool(analyze_query_word(rest if colon and known else tok.text))
         return count
 
     def error(self, reason: str, at: int) -> None:
@@ -397,7 +400,12 @@ class _Parser:
                 return SourceIs(rest)
             return self.word(_Tok("word", rest, tok.at + len(name) + 1), depth, target)
         if colon and scope is None and name and name.isidentifier() and rest:
-            self.error(f"unknown field {name!r}: searchable fields are headline, body, background, source, date", tok.at)
+            # Not a field a query can reach: drop the name, search the value as plain words.
+            self.error(
+                f"unknown field {name!r}: searched {rest!r} as plain words in every field; "
+                f"fields are {_FIELD_LIST}", tok.at,
+            )
+            text = rest
         self.count_clause(tok.at)
         field = _text_field(scope)
         if text.endswith("*") and len(text) > 1 and not text[:-1].endswith("*"):

@@ -107,12 +107,14 @@ def test_unknown_mode_is_refused() -> None:
         (
             "url:harbordaily",
             0,
-            "unknown field 'url': searchable fields are headline, body, background, source, date",
+            "unknown field 'url': searched 'harbordaily' as plain words in every field; "
+            "fields are headline (or title), body (or text), background, source, date",
         ),
         (
             "flood id:river-rises",
             6,
-            "unknown field 'id': searchable fields are headline, body, background, source, date",
+            "unknown field 'id': searched 'river-rises' as plain words in every field; "
+            "fields are headline (or title), body (or text), background, source, date",
         ),
         ("date:2024-13", 5, "bad date '2024-13': month must be in 1..12"),
         ("flood date:2024-02-30", 11, "bad date '2024-02-30': day is out of range for month"),
@@ -338,6 +340,29 @@ def test_an_all_capitals_query_reads_operators_as_words(index: Index) -> None:
 def test_fields_that_are_not_searchable_cannot_be_read(index: Index, query: str) -> None:
     # river-rises has url https://harbordaily.example/...; neither its id nor its url is indexed.
     assert index.search(query).total == 0
+
+
+@pytest.mark.parametrize(
+    ("query", "plain", "expected"),
+    [
+        ("topic:leopard", "leopard", ["leopard-cubs"]),
+        ("url:flood mayor", "flood mayor", ["flood-evacuation"]),
+        ("category:river OR tag:budget", "river OR budget",
+         ["bank-museum", "budget-draft", "budget-vote", "river-footpath", "river-rises"]),
+        ("topic:flood*", "flood*", ["river-rises", "flood-evacuation", "flood-insurance"]),
+        ("about:leopadr~", "leopadr~", ["leopard-cubs"]),
+    ],
+)
+def test_an_unknown_field_is_dropped_and_its_value_searched_as_plain_words(
+    index: Index, query: str, plain: str, expected: list[str]
+) -> None:
+    assert found(index, query) == found(index, plain) == expected
+    warning = index.search(query).warnings[0]
+    name, _, value = query.split()[0].partition(":")
+    assert warning.startswith(
+        f"unknown field {name!r}: searched {value!r} as plain words in every field; "
+        "fields are headline (or title), body (or text), background, source, date at position 0"
+    )
 
 
 def test_empty_and_star_queries_match_everything(index: Index) -> None:

@@ -452,5 +452,8 @@ def test_to_json_shape(index: Index) -> None:
 def test_to_json_of_a_suggestion_and_warnings(index: Index) -> None:
     data = orjson.loads(index.search("flodding url:x", mode="any").to_json(indent=True))
     assert (data["total"], data["hits"], data["suggestion"]) == (0, [], "flooding url:x")
-    unknown = "unknown field 'url': searchable fields are headline, body, background, source, date"
+    unknown = (
+        "unknown field 'url': searched 'x' as plain words in every field; "
+        "fields are headline (or title), body (or text), background, source, date"
+    )
     assert data["warnings"] == [f"{unknown} at position 9\n  flodding url:x\n           ^"]
