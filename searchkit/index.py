@@ -105,7 +105,11 @@ class IndexStats(BaseModel):
 
 
 class CheckReport(BaseModel):
-    """What ``Index.check`` found: ``ok`` when ``problems`` is empty."""
+    """What ``Index.check`` found: ``ok`` when ``problems`` is empty.
+
+    ``notes`` names files an interrupted write left behind (a killed writer's segment
+    files, ``*.skseg.tmp``): harmless, not problems, and removed by the next write.
+    """
 
     model_config = ConfigDict(frozen=True)
 
@@ -114,6 +118,7 @@ class CheckReport(BaseModel):
     articles: int
     segments: int
     problems: list[str]
+    notes: list[str] = Field(default_factory=list)
 
 
 def check(path: str | os.PathLike[str]) -> CheckReport:
@@ -126,8 +131,9 @@ def check(path: str | os.PathLike[str]) -> CheckReport:
         raise
     except SearchkitError as exc:
         return CheckReport(path=str(path), ok=False, articles=0, segments=0, problems=[str(exc)])
-    articles, segments, problems = check_index(store)
-    return CheckReport(path=str(path), ok=not problems, articles=articles, segments=segments, problems=problems)
+    articles, segments, problems, notes = check_index(store)
+    return CheckReport(path=str(path), ok=not problems, articles=articles, segments=segments,
+                       problems=problems, notes=notes)
 
 
 def resolve_index_path(value: str | os.PathLike[str], *, home: Path = DEFAULT_HOME) -> Path:

@@ -205,4 +205,5 @@ def stats_text(stats: IndexStats) -> str:
 
 def check_text(report: CheckReport) -> str:
     head = f"{report.path}: {'ok' if report.ok else 'PROBLEMS FOUND'} ({report.articles:,} articles in {report.segments} segment{'' if report.segments == 1 else 's'} checked)"
-    return "\n".join([head, *(f"  {problem}" for problem in report.problems)]) + "\n"
+    notes = [f"  note: {note}" for note in report.notes]
+    return "\n".join([head, *(f"  {problem}" for problem in report.problems), *notes]) + "\n"

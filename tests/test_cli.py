@@ -557,6 +557,7 @@ def test_check(capsys: pytest.CaptureFixture[str], index_dir: Path) -> None:
         "articles": N_ARTICLES,
         "segments": 1,
         "problems": [],
+        "notes": [],
     }
     [segment] = index_dir.glob("*.skseg")
     segment.write_bytes(segment.read_bytes()[:-100])

@@ -1,7 +1,8 @@
-"""Verifying an index: every file readable, every count consistent, no orphans.
+"""Verifying an index: every file readable, every count consistent.
 
 :func:`check_index` reads the latest generation's segments in full (all arrays, every
-stored article) and lists what is wrong, in words that say which file and what.
+stored article) and lists what is wrong, in words that say which file and what, apart from
+what interrupted writes left behind (notes, not problems).
 """
 
 from __future__ import annotations
@@ -60,13 +61,18 @@ def _check_segment(reader: SegmentReader, expected_docs: int, problems: list[str
             problems.append(f"{name}: stored article {docnum} has id {article.id!r}, the id table says {ids[docnum]!r}")
 
 
-def check_index(store: IndexStore) -> tuple[int, int, list[str]]:
-    """(live articles, segments, problems) of the latest generation."""
+def check_index(store: IndexStore) -> tuple[int, int, list[str], list[str]]:
+    """(live articles, segments, problems, notes) of the latest generation.
+
+    Problems make the index wrong or unreadable. Notes are files an interrupted write left
+    behind (segment files, whole or ``.tmp``, that no generation uses; older or unfinished
+    tables of contents): harmless, and removed by the next write.
+    """
     problems: list[str] = []
     try:
         generation, segments = store.read_segments()
     except SearchkitError as exc:
-        return 0, 0, [str(exc)]
+        return 0, 0, [str(exc)], []
     live = 0
     seen: dict[str, str] = {}
     for segment in segments:
@@ -90,6 +96,9 @@ def check_index(store: IndexStore) -> tuple[int, int, list[str]]:
                 seen[article_id] = path.name
         finally:
             reader.close()
-    for name in store.unreferenced_files(segments):
-        problems.append(f"orphan file {name}: not part of generation {generation} (the next commit removes it)")
-    return live, len(segments), problems
+    notes = [
+        f"leftover {name}: from an interrupted write, not part of generation {generation}; "
+        "harmless, the next write to the index removes it"
+        for name in store.leftover_files(generation, segments)
+    ]
+    return live, len(segments), problems, notes

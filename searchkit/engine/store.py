@@ -244,13 +244,20 @@ class IndexStore:
                 removed.append(name)
         return removed
 
-    def unreferenced_files(self, segments: list[SearchkitSegment]) -> list[str]:
+    def leftover_files(self, generation: int, segments: list[SearchkitSegment]) -> list[str]:
+        """What :meth:`remove_unreferenced` would remove: files interrupted writes left."""
         keep = {segment.filename for segment in segments}
-        return sorted(
-            name
-            for name in os.listdir(self.path)
-            if name.startswith(f"{INDEX_NAME}_") and SEGMENT_EXT in name and name not in keep
-        )
+        toc_pattern = TOC._pattern(INDEX_NAME)
+        names = []
+        for name in os.listdir(self.path):
+            match = toc_pattern.match(name)
+            if (
+                (match is not None and int(match.group(1)) < generation)
+                or (name.startswith(f"{INDEX_NAME}_") and SEGMENT_EXT in name and name not in keep)
+                or re.match(rf"^_{INDEX_NAME}_\d+\.toc\.", name) is not None
+            ):
+                names.append(name)
+        return sorted(names)
 
     def size_on_disk(self) -> int:
         return sum(entry.stat().st_size for entry in os.scandir(self.path) if entry.is_file())
