@@ -72,7 +72,8 @@ def _index_path(args: argparse.Namespace) -> Path:
 
 def cmd_index(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     path = _index_path(args)
-    reader = read_articles(args.paths, format=args.format)  # bad paths fail before the index is made
+    # bad paths fail before the index is made
+    reader = read_articles(args.paths, format=args.format, exclude=args.exclude or ())
     index = Index.open_or_create(path, lock_timeout=args.lock_timeout)
     bar = output.ProgressLine(err, enabled=not args.quiet)
     report = index.add_many(reader, progress=bar.update)
@@ -83,9 +84,11 @@ def cmd_index(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         data = report.model_dump(mode="json")
         data["rejected_file"] = str(rejected_file) if rejected_file else None
         data["warnings"] = list(reader.warnings)
+        data["skipped"] = [{"path": str(s.path), "rule": s.rule, "pattern": s.pattern, "reason": s.reason}
+                           for s in reader.skipped]
         out.write(orjson.dumps(data).decode() + "\n")
     else:
-        out.write(output.index_summary(report, index.path, rejected_file))
+        out.write(output.index_summary(report, index.path, rejected_file, skipped=reader.skipped))
     return 0
 
 
@@ -188,6 +191,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="+", metavar="PATH")
     p.add_argument("--format", choices=("auto", "text", "json", "jsonl"), default="auto")
     p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.add_argument("--exclude", action="append", metavar="PATTERN",
+                   help="skip files and folders whose name or path below the folder matches this glob "
+                        "(repeatable; README*, LICENSE*, *.md... are skipped anyway unless named)")
     p.set_defaults(run=cmd_index)
 
     p = command("search", "Search; ranked hits with snippets, then facets by source and date.", "searchkit search '\"river olm\" flood' --since 2023-01-01 --source 'The Lantern Post'")

@@ -21,6 +21,7 @@ from .models import Article, FacetValue, SearchResults
 
 if TYPE_CHECKING:
     from .index import AddReport, CheckReport, IndexStats, Progress, Rejection
+    from .ingest import Skipped
 
 __all__ = [
     "ProgressLine",
@@ -87,7 +88,9 @@ def write_rejections(folder: Path, rejected: Sequence[Rejection]) -> Path:
     return path
 
 
-def index_summary(report: AddReport, folder: Path, rejected_file: Path | None) -> str:
+def index_summary(
+    report: AddReport, folder: Path, rejected_file: Path | None, *, skipped: Sequence[Skipped] = ()
+) -> str:
     lines = []
     if not report.changed and not report.rejected:
         lines.append(f"nothing changed: {report.unchanged:,} articles were already in {folder} as they are")
@@ -104,7 +107,24 @@ def index_summary(report: AddReport, folder: Path, rejected_file: Path | None) -
         lines.append(f"  ... and {len(report.rejected) - _SHOWN_REJECTIONS:,} more")
     if rejected_file is not None:
         lines.append(f"  full list: {rejected_file}")
+    lines.extend(_skipped_lines(skipped))
     return "\n".join(lines) + "\n"
+
+
+_SKIP_RULES = {"default": "not articles by name", "exclude": "by --exclude", "hidden": "hidden"}
+
+
+def _skipped_lines(skipped: Sequence[Skipped]) -> list[str]:
+    """How many files were skipped and why, then the first few of them."""
+    if not skipped:
+        return []
+    counts = {rule: sum(1 for item in skipped if item.rule == rule) for rule in _SKIP_RULES}
+    why = ", ".join(f"{count:,} {_SKIP_RULES[rule]}" for rule, count in counts.items() if count)
+    lines = [f"  skipped {len(skipped):,} {'path' if len(skipped) == 1 else 'paths'}: {why}"]
+    lines += [f"    {item.path}: {item.reason}" for item in skipped[:_SHOWN_REJECTIONS]]
+    if len(skipped) > _SHOWN_REJECTIONS:
+        lines.append(f"    ... and {len(skipped) - _SHOWN_REJECTIONS:,} more (`--json` lists them all)")
+    return lines
 
 
 def _bar(count: int, top: int, width: int = 24) -> str:

@@ -429,6 +429,7 @@ def test_index_twice_says_nothing_changed(
         "seconds": 0,
         "rejected_file": None,
         "warnings": [],
+        "skipped": [],
     }
 
 

@@ -246,11 +246,13 @@ def test_bbc_style_file_without_outlet(tmp_path: Path) -> None:
         ),
         (
             b"headline\n\nbody\x00\x01\x02\n",
-            "{path}:3: contains NUL bytes: a binary file, not a text article (UTF-16 text must be saved as UTF-8)",
+            "{path}:3: contains NUL bytes: a binary file, not a text article "
+            "(UTF-16 or UTF-32 text needs a byte order mark; or save it as UTF-8)",
         ),
         (
-            "Headline".encode("utf-16"),
-            "{path}:1: contains NUL bytes: a binary file, not a text article (UTF-16 text must be saved as UTF-8)",
+            "Headline".encode("utf-16-le"),  # no byte order mark
+            "{path}:1: contains NUL bytes: a binary file, not a text article "
+            "(UTF-16 or UTF-32 text needs a byte order mark; or save it as UTF-8)",
         ),
         (
             b"- 13/45/2023\n\nHeadline\n\nBody.\n",
@@ -271,7 +273,7 @@ def test_bbc_style_file_without_outlet(tmp_path: Path) -> None:
         "only-boilerplate",
         "only-date-and-url",
         "nul-bytes",
-        "utf-16",
+        "utf-16-without-bom",
         "bad-date",
         "bad-words-date",
         "bad-iso-date",

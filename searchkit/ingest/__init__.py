@@ -12,11 +12,22 @@ Formats (``format=``): ``"auto"`` picks by extension (``.txt`` → ``"text"``, `
 ``"json"``, ``.jsonl`` / ``.ndjson`` → ``"jsonl"``); any other value reads every file in
 that format. See :mod:`.text_format` and :mod:`.json_format` for the formats themselves.
 
-Files: a directory is walked recursively in sorted name order, skipping hidden files and
-folders (names starting with ``.``) and not following links to folders; a glob pattern
-(``data/**/*.jsonl``) is expanded in sorted order. A file named twice is read once.
+Files: a directory is walked recursively in sorted name order, not following links to
+folders; a glob pattern (``data/**/*.jsonl``) is expanded in sorted order. A file named
+twice is read once. A folder that cannot be listed or entered, like a file that cannot be
+read, is a problem in ``reader.errors``; the rest is read.
 
-Decoding: bytes are read as UTF-8 (a byte order mark is dropped). Bytes that are not
+Skipping: files found by walking a folder or expanding a glob are skipped when their name
+is hidden (starts with ``.``; hidden folders are not entered) or matches
+:data:`DEFAULT_SKIP` (``README*``, ``LICENSE*``, ``*.md``...: the notes that come with
+data sets, not articles). ``exclude=`` adds glob patterns (``fnmatch``, case-insensitive),
+matched against each file's and folder's name and its path below the folder given (and,
+for a file named explicitly, its path as given); an excluded folder is not entered.
+Files named explicitly are never skipped by the default set or as hidden. Each skip is
+in ``reader.skipped`` as a :class:`Skipped` (path, rule, reason).
+
+Decoding: a byte order mark picks the encoding: UTF-8, UTF-16 (LE or BE) or UTF-32 (LE or
+BE), as Windows tools write them. Without one, bytes are read as UTF-8; bytes that are not
 valid UTF-8 are decoded as Windows-1252 instead, the usual encoding of such news files,
 which maps ``0xA3`` to ``£`` and smart quotes to themselves; its five unassigned bytes
 become U+FFFD. Nothing is dropped, and ``reader.warnings`` names the file (and the first
@@ -25,9 +36,14 @@ bad line). JSON Lines files are decoded line by line.
 
 from __future__ import annotations
 
+import codecs
+import dataclasses
+import fnmatch
 import glob
+import io
 import os
 import re
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Literal, get_args
@@ -40,9 +56,11 @@ from .text_format import DEFAULT_BOILERPLATE, compile_boilerplate, parse_text
 __all__ = [
     "DEFAULT_BOILERPLATE",
     "DEFAULT_FIELD_MAP",
+    "DEFAULT_SKIP",
     "ArticleReader",
     "Format",
     "ReadProblem",
+    "Skipped",
     "read_articles",
 ]
 
@@ -59,14 +77,85 @@ EXTENSIONS: dict[str, Literal["text", "json", "jsonl"]] = {
 }
 _FALLBACK = "cp1252"
 _GLOB = re.compile(r"[*?[]")
+# Longest first: the UTF-32 LE mark starts with the UTF-16 LE one.
+_BOMS: tuple[tuple[bytes, str], ...] = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+_WIDE_NAMES = {"utf-32": "UTF-32", "utf-16": "UTF-16"}
+_REPLACE = "searchkit-replace"
+_bad_bytes = threading.local()
+
+
+def _replace_and_count(error: UnicodeError) -> tuple[str, int]:
+    """Like ``errors="replace"``, counting the replacements (per thread) so a reader can warn."""
+    if not isinstance(error, UnicodeDecodeError):
+        raise error
+    _bad_bytes.count = getattr(_bad_bytes, "count", 0) + 1
+    return "\ufffd", error.end
+
+
+codecs.register_error(_REPLACE, _replace_and_count)
+
+DEFAULT_SKIP: tuple[str, ...] = (
+    "README*",
+    "READ.ME",
+    "LICENSE*",
+    "LICENCE*",
+    "COPYING*",
+    "NOTICE*",
+    "AUTHORS*",
+    "CONTRIBUTING*",
+    "CHANGES*",
+    "CHANGELOG*",
+    "HISTORY*",
+    "PROVENANCE*",
+    "MANIFEST*",
+    "*.md",
+    "*.rst",
+)
+"""File names that come with data sets but are not articles (case-insensitive globs).
+Files found in folders or by glob patterns with these names are skipped (and listed in
+``reader.skipped``); a file named explicitly is always read."""
+
+SkipRule = Literal["hidden", "default", "exclude"]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Skipped:
+    """A file or folder the reader passed over on purpose, and why.
+
+    ``rule`` is ``"hidden"`` (a name starting with ``.``), ``"default"`` (a name in
+    :data:`DEFAULT_SKIP`) or ``"exclude"`` (a pattern given in ``exclude=``); ``pattern``
+    is the pattern that matched, if any.
+    """
+
+    path: Path
+    rule: SkipRule
+    pattern: str | None = None
+
+    @property
+    def reason(self) -> str:
+        if self.rule == "hidden":
+            return "hidden (the name starts with '.')"
+        if self.rule == "default":
+            return f"not an article by its name (default skip pattern {self.pattern!r}; name the file to read it)"
+        return f"matches the exclude pattern {self.pattern!r}"
+
+    def __str__(self) -> str:
+        return f"{self.path}: skipped, {self.reason}"
 
 
 class ArticleReader:
     """The articles of some files, read lazily, with the problems met along the way.
 
     Iterating reads the files; iterating again reads them again and starts ``errors``,
-    ``warnings`` and the counters afresh. ``files_read`` counts files opened and parsed
-    (even if every record in them was bad); ``articles_read`` counts articles yielded.
+    ``warnings``, ``skipped`` and the counters afresh. ``files_read`` counts files opened
+    and parsed (even if every record in them was bad); ``articles_read`` counts articles
+    yielded. ``explicit`` are the paths named as files (never skipped by the default set).
     """
 
     def __init__(
@@ -77,14 +166,19 @@ class ArticleReader:
         on_error: Callable[[ReadProblem], object] | None = None,
         boilerplate: Iterable[str | re.Pattern[str]] | None = None,
         field_map: FieldMap | None = None,
+        exclude: Iterable[str] = (),
+        explicit: Iterable[Path] = (),
     ) -> None:
         self.paths = list(paths)
         self.format = format
         self.on_error = on_error
+        self.exclude = _patterns(exclude)
+        self.explicit = frozenset(explicit)
         self._boilerplate = compile_boilerplate(DEFAULT_BOILERPLATE if boilerplate is None else boilerplate)
         self._field_map = resolve_field_map(field_map)
         self.errors: list[ReadProblem] = []
         self.warnings: list[str] = []
+        self.skipped: list[Skipped] = []
         self.files_read = 0
         self.articles_read = 0
 
@@ -95,10 +189,20 @@ class ArticleReader:
         )
 
     def __iter__(self) -> Iterator[Article]:
-        self.errors, self.warnings = [], []
+        self.errors, self.warnings, self.skipped = [], [], []
         self.files_read = self.articles_read = 0
         for path in self.paths:
-            files = self._walk(path) if path.is_dir() else iter([path])
+            try:
+                is_folder = path.is_dir()
+            except OSError as exc:  # a path inside a folder that cannot be entered
+                self._report(ReadError(f"cannot be read: {exc.strerror or exc}", path=path))
+                continue
+            if is_folder:
+                files = self._walk(path, path)
+            elif path in self.explicit:
+                files = iter([path]) if self._keep(path, (path.name, str(path)), default=False) else iter([])
+            else:
+                files = iter([path]) if self._keep(path, (path.name, str(path))) else iter([])
             for file in files:
                 for article in self._read_file(file):
                     self.articles_read += 1
@@ -109,19 +213,42 @@ class ArticleReader:
         if self.on_error is not None:
             self.on_error(error)
 
-    def _walk(self, folder: Path) -> Iterator[Path]:
-        """The files under ``folder``, recursively, sorted by name, hidden ones skipped."""
+    def _keep(self, path: Path, names: tuple[str, ...], *, default: bool = True, folder: bool = False) -> bool:
+        """False (and the skip recorded) when ``path`` is to be passed over."""
+        skip: Skipped | None = None
+        if default and path.name.startswith("."):
+            skip = Skipped(path, "hidden")
+        elif pattern := _first_match(self.exclude, names):
+            skip = Skipped(path, "exclude", pattern)
+        elif default and not folder and (pattern := _first_match(DEFAULT_SKIP, names[:1])):
+            skip = Skipped(path, "default", pattern)
+        if skip is None:
+            return True
+        self.skipped.append(skip)
+        return False
+
+    def _walk(self, folder: Path, root: Path) -> Iterator[Path]:
+        """The files under ``folder``, recursively, sorted by name, skips recorded."""
         try:
             entries = sorted(folder.iterdir(), key=lambda entry: entry.name)
         except OSError as exc:
             self._report(ReadError(f"cannot list the folder: {exc.strerror or exc}", path=folder))
             return
         for entry in entries:
-            if entry.name.startswith("."):
+            try:
+                is_folder = entry.is_dir() and not entry.is_symlink()
+                is_file = not is_folder and entry.is_file()
+            except OSError as exc:  # listed but not entered (read permission without execute)
+                self._report(ReadError(f"cannot enter the folder: {exc.strerror or exc}", path=folder))
+                return
+            if not (is_folder or is_file):
                 continue
-            if entry.is_dir() and not entry.is_symlink():
-                yield from self._walk(entry)
-            elif entry.is_file():
+            names = (entry.name, entry.relative_to(root).as_posix())
+            if not self._keep(entry, names, folder=is_folder):
+                continue
+            if is_folder:
+                yield from self._walk(entry, root)
+            else:
                 yield entry
 
     def _read_file(self, path: Path) -> Iterator[Article]:
@@ -145,6 +272,12 @@ class ArticleReader:
     def _read_lines(self, path: Path) -> Iterator[Article]:
         with path.open("rb") as lines:
             self.files_read += 1
+            encoding = _wide_encoding(lines.read(4))
+            lines.seek(0)
+            if encoding is not None:
+                with io.TextIOWrapper(lines, encoding=encoding, errors=_REPLACE, newline="\n") as text:
+                    yield from self._read_wide_lines(path, text)
+                return
             warned = False
             for number, raw in enumerate(lines, start=1):
                 if number == 1:
@@ -167,6 +300,34 @@ class ArticleReader:
                 if article is not None:
                     yield article
 
+    def _read_wide_lines(self, path: Path, text: io.TextIOWrapper) -> Iterator[Article]:
+        """JSON Lines in UTF-16 or UTF-32 (the byte order mark said which), line by line."""
+        warned = False
+        number = 0
+        while True:
+            # Decoding happens inside next(); other readers in this thread only run between calls.
+            before = getattr(_bad_bytes, "count", 0)
+            line = next(text, None)
+            if getattr(_bad_bytes, "count", 0) != before and not warned:
+                name = _WIDE_NAMES.get(text.encoding, text.encoding)
+                self.warnings.append(
+                    f"{path}: not valid {name} although it starts with a {name} byte order mark; "
+                    "undecodable bytes became U+FFFD"
+                )
+                warned = True
+            if line is None:
+                return
+            number += 1
+            try:
+                article = parse_json_line(
+                    line.removeprefix("\ufeff"), location=f"{path}:{number}", field_map=self._field_map
+                )
+            except ArticleError as exc:
+                self._report(exc)
+                continue
+            if article is not None:
+                yield article
+
     def _outcomes(self, outcomes: Iterable[Article | ReadProblem]) -> Iterator[Article]:
         for outcome in outcomes:
             if isinstance(outcome, Article):
@@ -175,6 +336,17 @@ class ArticleReader:
                 self._report(outcome)
 
     def _decode(self, data: bytes, path: Path) -> str:
+        encoding = _wide_encoding(data[:4])
+        if encoding is not None:
+            try:
+                return data.decode(encoding)
+            except UnicodeDecodeError as exc:
+                name = _WIDE_NAMES[encoding]
+                self.warnings.append(
+                    f"{path}: not valid {name} at byte {exc.start} ({exc.reason}) although it starts "
+                    f"with a {name} byte order mark; undecodable bytes became U+FFFD"
+                )
+                return data.decode(encoding, errors="replace")
         try:
             return data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
@@ -190,25 +362,36 @@ def read_articles(
     on_error: Callable[[ReadProblem], object] | None = None,
     boilerplate: Iterable[str | re.Pattern[str]] | None = None,
     field_map: Mapping[str, Sequence[str]] | None = None,
+    exclude: Iterable[str] = (),
 ) -> ArticleReader:
     """Read the articles in ``paths``: files, directories or glob patterns.
 
     ``on_error(error)`` is called for each problem as it is met (it may raise to stop);
     ``boilerplate`` replaces the text format's boilerplate patterns; ``field_map``
-    overrides the JSON key aliases per field. Raises :class:`ReadError` for a path that
-    does not exist or a glob that matches nothing, and :class:`UnsupportedFormatError`
-    for an unknown ``format`` or a named file whose format cannot be told.
+    overrides the JSON key aliases per field; ``exclude`` adds glob patterns of files and
+    folders to skip (see the module docstring; :data:`DEFAULT_SKIP` always applies to
+    files found in folders). Raises :class:`ReadError` for a path that does not exist or
+    a glob that matches nothing, and :class:`UnsupportedFormatError` for an unknown
+    ``format`` or a named file whose format cannot be told.
     """
     if format not in get_args(Format):
         raise UnsupportedFormatError(f"unknown format {format!r}; use one of {', '.join(get_args(Format))}")
+    if isinstance(exclude, str):
+        raise TypeError(f"exclude must be a list of glob patterns, not the string {exclude!r}")
     given = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
     found: dict[Path, None] = {}
+    explicit: set[Path] = set()
     for item in given:
         path = Path(item)
-        if path.exists():
-            if path.is_file() and _format_of(path, format) is None:
+        kind = _kind_of(path)
+        if kind == "file":
+            if _format_of(path, format) is None:
                 raise _unsupported(path, explicit=True)
             found[path] = None
+            explicit.add(path)
+        elif kind is not None:  # a folder, or a path that cannot be looked at (reported when read)
+            found[path] = None
+            explicit.add(path)
         elif _GLOB.search(str(item)):
             matches = sorted(glob.glob(str(item), recursive=True))
             if not matches:
@@ -218,8 +401,44 @@ def read_articles(
         else:
             raise ReadError("no such file or directory", path=path)
     return ArticleReader(
-        list(found), format=format, on_error=on_error, boilerplate=boilerplate, field_map=field_map
+        list(found), format=format, on_error=on_error, boilerplate=boilerplate, field_map=field_map,
+        exclude=exclude, explicit=explicit,
     )
+
+
+def _kind_of(path: Path) -> Literal["file", "folder", "unknown"] | None:
+    """What is at ``path``: None when nothing; "unknown" when it cannot be looked at."""
+    try:
+        return "folder" if path.is_dir() else "file" if path.exists() else None
+    except PermissionError:
+        return "unknown"
+
+
+def _patterns(patterns: Iterable[str]) -> tuple[str, ...]:
+    checked = tuple(patterns)
+    for pattern in checked:
+        if not isinstance(pattern, str) or not pattern.strip():
+            raise ValueError(f"exclude patterns must be non-empty strings; got {pattern!r}")
+    return checked
+
+
+def _first_match(patterns: Iterable[str], names: Sequence[str]) -> str | None:
+    """The first of ``patterns`` that matches one of ``names`` (case-insensitive)."""
+    folded = [name.casefold() for name in names]
+    for pattern in patterns:
+        wanted = pattern.casefold()
+        if any(fnmatch.fnmatchcase(name, wanted) for name in folded):
+            return pattern
+    return None
+
+
+def _wide_encoding(start: bytes) -> str | None:
+    """The codec named by a UTF-16 or UTF-32 byte order mark at ``start``; else None."""
+    for bom, encoding in _BOMS:
+        if start.startswith(bom):
+            return encoding if encoding in _WIDE_NAMES else None
+    return None
+
 
 
 def _format_of(path: Path, format: Format) -> Literal["text", "json", "jsonl"] | None:

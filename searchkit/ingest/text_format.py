@@ -17,8 +17,9 @@ The layout, top to bottom (blank lines separate the parts; extra blank lines are
 
 How it is read:
 
-* CRLF and CR line ends, a UTF-8 byte order mark, non-breaking spaces (U+00A0, U+202F,
-  read as plain spaces) are accepted; every line is stripped of surrounding whitespace.
+* CRLF and CR line ends, a UTF-8, UTF-16 or UTF-32 byte order mark, non-breaking spaces
+  (U+00A0, U+202F, read as plain spaces) are accepted; every line is stripped of surrounding
+  whitespace.
 * Bullets are any of ``• ◦ ▪ ‣ ● ○ ▸ ·``, or ``- * – —`` followed by a space, at any indent.
   A bulleted first line of digits (and month names) that is not a valid date is an error;
   any other first line that is not a date is the headline.
@@ -111,7 +112,8 @@ def parse_text(
     if "\x00" in text:
         nul_line = text.count("\n", 0, text.index("\x00")) + 1
         raise ArticleError(
-            "contains NUL bytes: a binary file, not a text article (UTF-16 text must be saved as UTF-8)",
+            "contains NUL bytes: a binary file, not a text article "
+            "(UTF-16 or UTF-32 text needs a byte order mark; or save it as UTF-8)",
             location=f"{location}:{nul_line}",
         )
     rows = _rows(text, boilerplate)
