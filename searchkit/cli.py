@@ -33,6 +33,7 @@ __all__ = ["main"]
 
 EXIT_ERROR, EXIT_USAGE, EXIT_EMPTY = 1, 2, 3
 DEFAULT_INDEX = "indexes/default"
+COMMIT_EVERY, COMMIT_INTERVAL = 10_000, 60.0  # `index` commits as it goes: a killed run keeps its work
 DEMO_QUERIES = ('flood damage', '"electric buses"', 'budget fares')
 
 
@@ -50,6 +51,16 @@ def _positive(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"{value} must be 1 or more")
+    return value
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} must be 0 or more")
     return value
 
 
@@ -76,7 +87,8 @@ def cmd_index(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     reader = read_articles(args.paths, format=args.format, exclude=args.exclude or ())
     index = Index.open_or_create(path, lock_timeout=args.lock_timeout)
     bar = output.ProgressLine(err, enabled=not args.quiet)
-    report = index.add_many(reader, progress=bar.update)
+    report = index.add_many(reader, progress=bar.update, commit_every=args.commit_every or None,
+                            commit_interval=args.commit_interval or None)
     bar.finish()
     err.writelines(f"searchkit index: warning: {warning}\n" for warning in reader.warnings)
     rejected_file = output.write_rejections(index.path, report.rejected) if report.rejected else None
@@ -194,6 +206,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--exclude", action="append", metavar="PATTERN",
                    help="skip files and folders whose name or path below the folder matches this glob "
                         "(repeatable; README*, LICENSE*, *.md... are skipped anyway unless named)")
+    p.add_argument("--commit-every", type=_count, default=COMMIT_EVERY, metavar="N",
+                   help=f"commit after every N articles read, so a killed run keeps them (default {COMMIT_EVERY:,}; 0: only at the end)")
+    p.add_argument("--commit-interval", type=_seconds, default=COMMIT_INTERVAL, metavar="SECONDS",
+                   help=f"also commit when SECONDS have passed since the last commit (default {COMMIT_INTERVAL:g}; 0: never)")
     p.set_defaults(run=cmd_index)
 
     p = command("search", "Search; ranked hits with snippets, then facets by source and date.", "searchkit search '\"river olm\" flood' --since 2023-01-01 --source 'The Lantern Post'")

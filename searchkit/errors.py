@@ -15,6 +15,10 @@
     ├── IndexVersionError               the index was made by an incompatible searchkit
     ├── IndexCorruptError               files are missing or damaged (see ``Index.check``)
     ├── IndexLockedError(TimeoutError)  another writer held the lock past the timeout
+    ├── IndexOptionError(ValueError)    a write option has a wrong value (``commit_every``...)
+    ├── IndexWriteError(OSError)        the file system refused a write; nothing more was committed
+    │   ├── IndexReadOnlyError(PermissionError)  the index folder cannot be written
+    │   └── IndexFullError              no space left on the device holding the index
     └── UnsafePathError(ValueError)     a path tries to reach outside the folder it names
 
 Each error mixes in the builtin a caller would naturally catch, so ``except ValueError``
@@ -31,8 +35,12 @@ __all__ = [
     "IndexCorruptError",
     "IndexExistsError",
     "IndexLockedError",
+    "IndexFullError",
     "IndexNotFoundError",
+    "IndexOptionError",
+    "IndexReadOnlyError",
     "IndexVersionError",
+    "IndexWriteError",
     "QueryArgumentTypeError",
     "QueryError",
     "QuerySyntaxError",
@@ -148,6 +156,34 @@ class IndexLockedError(SearchkitError, TimeoutError):
             f"index {path} is locked{by}; waited {timeout:g}s for the write lock. "
             "Retry later or raise lock_timeout"
         )
+
+
+class IndexOptionError(SearchkitError, ValueError):
+    """An option of a write (``add_many``'s ``commit_every``, ``commit_interval``) is wrong."""
+
+
+class IndexWriteError(SearchkitError, OSError):
+    """The file system refused a write to the index. ``path`` is the index folder,
+    ``filename`` the file being written and ``errno`` the system's error number. The
+    index keeps its last commit: what the write had not committed is dropped."""
+
+    def __init__(self, message: str, *, path: Path | str, filename: str | None, errno: int | None):
+        super().__init__(message)
+        self.message = message
+        self.path = Path(path)
+        self.filename = filename
+        self.errno = errno
+
+    def __str__(self) -> str:  # OSError's own would show only errno and filename
+        return self.message
+
+
+class IndexReadOnlyError(IndexWriteError, PermissionError):
+    """The index folder cannot be written: a read-only file system or no write permission."""
+
+
+class IndexFullError(IndexWriteError):
+    """No space (or quota) left on the device that holds the index."""
 
 
 class UnsafePathError(SearchkitError, ValueError):

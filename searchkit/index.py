@@ -27,6 +27,7 @@ from .errors import (
     ArticleError,
     IndexLockedError,
     IndexNotFoundError,
+    IndexOptionError,
     IndexVersionError,
     QueryError,
     SearchkitError,
@@ -348,6 +349,8 @@ class Index:
         articles: Iterable[Article | Mapping[str, Any]],
         *,
         progress: Callable[[Progress], object] | None = None,
+        commit_every: int | None = None,
+        commit_interval: float | None = None,
     ) -> AddReport:
         """Add articles, replacing any with the same id; durable when it returns.
 
@@ -355,7 +358,20 @@ class Index:
         reported in ``rejected`` with where they came from (records given as mappings are
         validated here; a reader from :func:`read_articles` reports its own errors, which
         are included too) and the rest are indexed.
+
+        By default the whole call is one commit: all or nothing. ``commit_every=N`` also
+        commits after every N articles read, and ``commit_interval=S`` when S seconds have
+        passed since the last commit (checked as each article is read), so a long run
+        that dies keeps what it committed: run it again and the committed articles come
+        back as ``unchanged``, so only the rest is written. The report counts every article
+        once, whatever the number of commits.
         """
+        if commit_every is not None and (isinstance(commit_every, bool) or not isinstance(commit_every, int)
+                                         or commit_every < 1):
+            raise IndexOptionError(f"commit_every must be a whole number of articles, 1 or more, not {commit_every!r}")
+        if commit_interval is not None and (isinstance(commit_interval, bool) or not isinstance(commit_interval, (int, float))
+                                            or not commit_interval > 0):
+            raise IndexOptionError(f"commit_interval must be a number of seconds above 0, not {commit_interval!r}")
         started = time.perf_counter()
         counts = {AddOutcome.ADDED: 0, AddOutcome.REPLACED: 0, AddOutcome.UNCHANGED: 0}
         rejected: list[Rejection] = []
@@ -371,7 +387,13 @@ class Index:
                                   time.perf_counter() - started, finished))
 
         with self._writing() as writer:
+            last_commit, committed_at = time.perf_counter(), 0
             for number, item in enumerate(articles, start=1):
+                if (commit_every is not None and done - committed_at >= commit_every) or (
+                    commit_interval is not None and time.perf_counter() - last_commit >= commit_interval
+                ):
+                    writer.commit()  # the articles read so far are durable from here on
+                    last_commit, committed_at = time.perf_counter(), done
                 done += 1
                 try:
                     article = item if isinstance(item, Article) else Article.from_dict(item, location=f"record {number}")

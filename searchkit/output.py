@@ -96,8 +96,9 @@ def index_summary(
         lines.append(f"nothing changed: {report.unchanged:,} articles were already in {folder} as they are")
     else:
         lines.append(
-            f"{folder}: added {report.added:,}, replaced {report.replaced:,}, unchanged {report.unchanged:,}, "
-            f"rejected {len(report.rejected):,} in {report.seconds:.2f}s"
+            f"{folder}: added {report.added:,}, replaced {report.replaced:,}, "
+            + (f"{report.unchanged:,} already indexed (unchanged), " if report.unchanged else "unchanged 0, ")
+            + f"rejected {len(report.rejected):,} in {report.seconds:.2f}s"
         )
     for item in report.rejected[:_SHOWN_REJECTIONS]:
         where = f"{item.location}: " if item.location else ""

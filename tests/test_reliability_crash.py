@@ -17,14 +17,18 @@ after. Then, each time:
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from searchkit import Article, Index, check, read_articles
+from searchkit import Article, Index, IndexOptionError, check, read_articles
 
 BASE = [
     Article(id=f"base-{n:02d}", headline=f"Harbour notice {n}", body="The harbour office posted a notice.")
@@ -204,3 +208,144 @@ def test_check_after_a_killed_writer_exits_0_and_names_the_leftovers(
     (index_path / committed).unlink()
     done = searchkit_check(index_path)
     assert done.returncode == 1 and "PROBLEMS FOUND" in done.stdout and committed in done.stdout
+
+
+# Long runs commit as they go (issue 10, item 11)
+
+LONG_CHILD = r"""
+import sys, time
+from pathlib import Path
+from searchkit import Article, Index
+
+path, marker = sys.argv[1], Path(sys.argv[2])
+
+
+def articles():
+    for n in range(150):
+        if n == 120:  # 120 read: commits after 50 and 100 are done; hang here until killed
+            marker.write_text("120 read")
+            time.sleep(600)
+        yield Article(id=f"long-{n:03d}", headline=f"Ferry timetable {n}", body=f"The ferry runs at {n} past.")
+
+
+Index.open(path).add_many(articles(), commit_every=50)
+sys.exit("the add finished: it was never killed")
+"""
+
+
+def long_articles() -> list[Article]:
+    return [
+        Article(id=f"long-{n:03d}", headline=f"Ferry timetable {n}", body=f"The ferry runs at {n} past.")
+        for n in range(150)
+    ]
+
+
+def wait_for(condition: Callable[[], bool], what: str, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.02)
+
+
+def test_a_killed_long_add_keeps_its_intermediate_commits(tmp_path: Path) -> None:
+    index_path, marker = tmp_path / "news", tmp_path / "marker"
+    Index.create(index_path)
+    child = subprocess.Popen([sys.executable, "-c", LONG_CHILD, str(index_path), str(marker)],
+                             stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for(lambda: marker.exists() or child.poll() is not None, "the child to read 120 articles")
+        assert child.poll() is None, child.communicate()[1]
+    finally:
+        child.kill()
+        child.communicate(timeout=30)  # also closes the pipes
+    assert child.returncode == -signal.SIGKILL
+
+    expected = [f"long-{n:03d}" for n in range(100)]
+    assert sorted(article.id for article in Index.open(index_path).articles()) == expected
+    report = check(index_path)
+    assert (report.ok, report.articles, report.problems) == (True, 100, [])
+
+    again = Index.open(index_path, lock_timeout=0.5).add_many(long_articles(), commit_every=50)
+    assert (again.added, again.replaced, again.unchanged, again.rejected) == (50, 0, 100, [])
+    assert sorted(article.id for article in Index.open(index_path).articles()) == [a.id for a in long_articles()]
+
+
+def test_the_report_counts_each_article_once_across_commits(tmp_path: Path) -> None:
+    base = long_articles()[:20]
+    stream: list[Article | dict[str, object]] = [
+        *long_articles()[10:40],  # 10 already there (unchanged), 20 new
+        {"headline": ""},  # rejected
+        long_articles()[35].model_copy(update={"body": "The ferry is cancelled."}),  # replaces one added above
+        *long_articles()[:5],  # unchanged again
+    ]
+    reports = []
+    for commit_every in (None, 1, 3, 7):
+        index = Index.create(tmp_path / f"every-{commit_every}")
+        index.add_many(base)
+        report = index.add_many(stream, commit_every=commit_every)
+        reports.append((report.added, report.replaced, report.unchanged, len(report.rejected)))
+        assert len(index) == 40
+        assert index.get("long-035") is not None and index.get("long-035").body == "The ferry is cancelled."
+        assert index.check().ok
+    assert reports == [(20, 1, 15, 1)] * 4
+
+
+def test_commit_interval_commits_as_time_passes(tmp_path: Path) -> None:
+    index = Index.create(tmp_path / "news")
+    generations = []
+
+    def articles() -> Iterator[Article]:
+        for article in long_articles()[:4]:
+            generations.append(Index.open(index.path).stats().generation)
+            time.sleep(0.05)
+            yield article
+
+    report = index.add_many(articles(), commit_interval=0.01)
+    assert report.added == 4
+    # Each article that arrives after the interval first commits those before it: article
+    # k+1 commits 1..k, so the generator (which looks just before it yields k+1) sees the
+    # commit of 1..k-1; the end commits the rest.
+    assert generations == [0, 0, 1, 2] and index.stats().generation == 4
+
+
+@pytest.mark.parametrize("options", [{"commit_every": 0}, {"commit_every": 2.5}, {"commit_every": True},
+                                     {"commit_interval": 0}, {"commit_interval": "60"}])
+def test_wrong_commit_options_are_refused_before_any_work(tmp_path: Path, options: dict[str, Any]) -> None:
+    index = Index.create(tmp_path / "news")
+    with pytest.raises(IndexOptionError, match=next(iter(options))):
+        index.add_many(long_articles()[:3], **options)
+    assert len(index) == 0
+
+
+def test_a_killed_searchkit_index_keeps_its_commits_and_the_rerun_says_so(tmp_path: Path) -> None:
+    """The command commits every N articles: kill it while it waits on a FIFO it was given
+    after the articles (opening a FIFO nobody writes blocks), then run it again."""
+    index_path, batch, fifo = tmp_path / "news", tmp_path / "batch.jsonl", tmp_path / "never.txt"
+    batch.write_bytes(b"".join(article.to_json() + b"\n" for article in long_articles()))
+    os.mkfifo(fifo)
+    Index.create(index_path)
+    child = subprocess.Popen(
+        [sys.executable, "-m", "searchkit", "index", str(batch), str(fifo), "--commit-every", "50",
+         "--index", str(index_path), "--quiet"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        # Two commits (50, 100); the last 50 read wait for a commit that needs the FIFO.
+        wait_for(lambda: Index.open(index_path).stats().generation == 2 or child.poll() is not None,
+                 "the second intermediate commit")
+        assert child.poll() is None, child.communicate()
+    finally:
+        child.kill()
+        child.communicate(timeout=30)  # also closes the pipes
+    assert sorted(article.id for article in Index.open(index_path).articles()) == [f"long-{n:03d}" for n in range(100)]
+    assert check(index_path).ok
+
+    done = subprocess.run(
+        [sys.executable, "-m", "searchkit", "index", str(batch), "--index", str(index_path), "--quiet"],
+        capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout.startswith(
+        f"{index_path}: added 50, replaced 0, 100 already indexed (unchanged), rejected 0 in "
+    ), done.stdout
+    assert len(Index.open(index_path)) == 150
