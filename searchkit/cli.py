@@ -13,8 +13,9 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from importlib import resources
 from pathlib import Path
@@ -78,6 +79,22 @@ def _index_path(args: argparse.Namespace) -> Path:
     return resolve_index_path(args.index or os.environ.get("SEARCHKIT_INDEX") or DEFAULT_INDEX)
 
 
+def cli_wording(message: str) -> str:
+    """A library error message with its hints in the command's terms: ``pass format='text'``
+    becomes ``pass --format text``, ``raise lock_timeout`` becomes ``raise --lock-timeout``."""
+    for pattern, replacement in _LIBRARY_HINTS:
+        message = pattern.sub(replacement, message)
+    return message
+
+
+_LIBRARY_HINTS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
+    (re.compile(r"\bpass format=((?:'\w+'(?:, | or )?)+)"),
+     lambda m: "pass --format " + m.group(1).replace("'", "")),
+    (re.compile(r"\braise lock_timeout\b"), lambda m: "raise --lock-timeout"),
+    (re.compile(r"\bcreate one with Index\.create or `searchkit index`"), lambda m: "create one with `searchkit index`"),
+]
+
+
 # Commands
 
 
@@ -115,7 +132,8 @@ def cmd_search(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         out.write(results.to_json() + "\n")
     else:
         color = output.use_color(out, args.color)
-        out.write(output.search_results(results, color=color, continued=args.cursor is not None))
+        filtered = bool(args.source or args.since or args.until)
+        out.write(output.search_results(results, color=color, continued=args.cursor is not None, filtered=filtered))
     return EXIT_EMPTY if args.fail_empty and results.total == 0 else 0
 
 
@@ -132,7 +150,11 @@ def cmd_delete(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     index = Index.open(_index_path(args), lock_timeout=args.lock_timeout)
     missing = [article_id for article_id in args.ids if article_id not in index]
     deleted = index.delete(args.ids)
-    out.write(f"deleted {deleted} of {len(set(args.ids))} articles" + (f"; not found: {', '.join(missing)}" if missing else "") + "\n")
+    if args.json:
+        data = {"deleted": deleted, "requested": len(set(args.ids)), "not_found": missing}
+        out.write(orjson.dumps(data).decode() + "\n")
+    else:
+        out.write(f"deleted {deleted} of {len(set(args.ids))} articles" + (f"; not found: {', '.join(missing)}" if missing else "") + "\n")
     return 0 if deleted else EXIT_ERROR
 
 
@@ -155,7 +177,10 @@ def cmd_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             sink.write(article.to_json() + b"\n")
             count += 1
         sink.flush()
-    err.write(f"exported {count} articles" + (f" to {args.output}" if args.output else "") + "\n")
+    if args.json and args.output:  # without --output, stdout already is the articles as JSON Lines
+        out.write(orjson.dumps({"exported": count, "output": str(args.output)}).decode() + "\n")
+    else:
+        err.write(f"exported {count} articles" + (f" to {args.output}" if args.output else "") + "\n")
     return 0
 
 
@@ -171,6 +196,11 @@ def cmd_demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     with resources.as_file(samples) as folder:
         index = Index.open_or_create(path)
         report = index.add_many(read_articles(folder))
+    if args.json:
+        searches = [{"query": query, "results": index.search(query, limit=3).model_dump(mode="json")} for query in DEMO_QUERIES]
+        data = {"index": str(index.path), "report": report.model_dump(mode="json"), "searches": searches}
+        out.write(orjson.dumps(data).decode() + "\n")
+        return 0
     color = output.use_color(out, args.color)
     out.write(output.index_summary(report, index.path, None))
     for query in DEMO_QUERIES:
@@ -275,5 +305,5 @@ def main(argv: Sequence[str] | None = None) -> int:
             message = f"{exc.reason} at position {exc.position} of the query {exc.query!r}"
         else:
             message = " ".join(line.strip() for line in str(exc).splitlines())
-        sys.stderr.write(f"searchkit {args.command}: {message}\n")
+        sys.stderr.write(f"searchkit {args.command}: {cli_wording(message)}\n")
         return EXIT_ERROR

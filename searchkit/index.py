@@ -40,6 +40,7 @@ from .engine.facets import DateInterval
 from .engine.search import SearchRequest, SortOrder, run_search
 from .engine.snapshot import Snapshot
 from .engine.store import SCHEMA_VERSION, IndexStore
+from .engine.notes import search_notes
 from .engine.suggest import suggest
 from .engine.writer import AddOutcome, SegmentWriter
 from .models import Article, SearchResults
@@ -79,7 +80,12 @@ class AddReport(BaseModel):
 
 @dataclass(frozen=True)
 class Progress:
-    """Passed to ``add_many``'s progress callback about every 0.2 s and at the end."""
+    """Passed to ``add_many``'s progress callback about every 0.2 s and at the end.
+
+    While another writer holds the index's lock, ``waiting_for`` names it (``pid N on HOST
+    since TIME``, or ``another thread of this process``) and ``elapsed`` is the time waited;
+    once the lock is taken ``waiting_for`` is None and ``elapsed`` counts from then.
+    """
 
     done: int
     added: int
@@ -88,6 +94,7 @@ class Progress:
     rejected: int
     elapsed: float
     finished: bool = False
+    waiting_for: str | None = None
 
 
 class IndexStats(BaseModel):
@@ -313,19 +320,24 @@ class Index:
             page=page,
             limit=limit,
             next_cursor=outcome.next_cursor,
-            warnings=[e.args[0] if e.args else str(e) for e in parsed.errors] + outcome.notes,
+            warnings=[e.args[0] if e.args else str(e) for e in parsed.errors] + outcome.notes
+            + search_notes(snapshot, parsed.query, request.sources),
         )
 
     # Writing
 
     @contextlib.contextmanager
-    def _writing(self) -> Iterator[SegmentWriter]:
+    def _writing(self, on_wait: Callable[[str | None, float], object] | None = None) -> Iterator[SegmentWriter]:
         """A writer under this process's and the folder's write locks; commits on a clean
-        exit, drops its files on an exception, and lets searches see the result at once."""
-        if not self._write_lock.acquire(timeout=self.lock_timeout):
-            raise IndexLockedError(self.path, self.lock_timeout, "another thread of this process")
+        exit, drops its files on an exception, and lets searches see the result at once.
+        ``on_wait(holder, seconds)`` is called while another writer holds a lock."""
+        if not self._write_lock.acquire(blocking=False):
+            if on_wait is not None:
+                on_wait("another thread of this process", 0.0)
+            if not self._write_lock.acquire(timeout=self.lock_timeout):
+                raise IndexLockedError(self.path, self.lock_timeout, "another thread of this process")
         try:
-            with self._store.write_lock(self.lock_timeout):
+            with self._store.write_lock(self.lock_timeout, on_wait=on_wait):
                 writer = SegmentWriter(self._store)
                 try:
                     yield writer
@@ -376,7 +388,7 @@ class Index:
         counts = {AddOutcome.ADDED: 0, AddOutcome.REPLACED: 0, AddOutcome.UNCHANGED: 0}
         rejected: list[Rejection] = []
         done = 0
-        last_report = started
+        last_report = writing_since = started
 
         def report(finished: bool = False) -> None:
             # Until the end, the reader's own errors are not in `rejected` yet.
@@ -384,9 +396,14 @@ class Index:
             if progress is not None:
                 progress(Progress(done, counts[AddOutcome.ADDED], counts[AddOutcome.REPLACED],
                                   counts[AddOutcome.UNCHANGED], len(rejected) + pending,
-                                  time.perf_counter() - started, finished))
+                                  time.perf_counter() - writing_since, finished))
 
-        with self._writing() as writer:
+        def waiting(holder: str | None, waited: float) -> None:
+            if progress is not None:
+                progress(Progress(0, 0, 0, 0, 0, waited, waiting_for=holder or "another writer"))
+
+        with self._writing(on_wait=waiting) as writer:
+            writing_since = last_report = time.perf_counter()  # the rate counts from the lock, not the wait
             last_commit, committed_at = time.perf_counter(), 0
             for number, item in enumerate(articles, start=1):
                 if (commit_every is not None and done - committed_at >= commit_every) or (

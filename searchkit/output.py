@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import itertools
 import os
+import shutil
 import time
+import unicodedata
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -27,6 +29,7 @@ __all__ = [
     "ProgressLine",
     "article_text",
     "check_text",
+    "display_width",
     "index_summary",
     "search_results",
     "stats_text",
@@ -36,6 +39,7 @@ __all__ = [
 
 _BOLD, _DIM, _CYAN, _RESET = "\x1b[1m", "\x1b[2m", "\x1b[36m", "\x1b[0m"
 _SHOWN_REJECTIONS = 5
+FACETS_IGNORE_OWN_FILTER = "(each facet counts as if its own filter were off)"
 
 
 def use_color(stream: TextIO, choice: str) -> bool:
@@ -49,6 +53,25 @@ def _paint(text: str, code: str, color: bool) -> str:
     return f"{code}{text}{_RESET}" if color else text
 
 
+def _char_width(char: str) -> int:
+    if unicodedata.combining(char) or unicodedata.category(char) in ("Mn", "Me", "Cf", "Cc"):
+        return 0  # combining marks, zero-width joiners and variation selectors
+    return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+
+
+def display_width(text: str) -> int:
+    """Columns ``text`` takes on a terminal: East Asian wide and fullwidth characters
+    (CJK, most emoji) take 2, combining marks and zero-width characters 0, others 1."""
+    if text.isascii():
+        return len(text)
+    return sum(_char_width(char) for char in text)
+
+
+def _ljust(text: str, width: int) -> str:
+    """``text`` padded with spaces to ``width`` display columns (``str.ljust`` counts characters)."""
+    return text + " " * max(0, width - display_width(text))
+
+
 class ProgressLine:
     """Progress of ``add_many``: a redrawn line on a terminal, plain lines every 2 s otherwise."""
 
@@ -57,24 +80,30 @@ class ProgressLine:
         self.enabled = enabled
         self.tty = stream.isatty()
         self._last_plain = 0.0
-        self._drawn = False
+        self._drawn = 0
+        self._waiting: bool | None = None
 
     def update(self, progress: Progress) -> None:
         if not self.enabled or progress.finished:
             return
-        rate = progress.done / progress.elapsed if progress.elapsed > 0 else 0.0
-        line = f"indexing: {progress.done:,} articles  {rate:,.0f}/s  rejected {progress.rejected:,}"
+        if progress.waiting_for is not None:
+            line = f"waiting for the write lock held by {progress.waiting_for}  ({progress.elapsed:,.0f}s so far)"
+        else:
+            rate = progress.done / progress.elapsed if progress.elapsed > 0 else 0.0
+            line = f"indexing: {progress.done:,} articles  {rate:,.0f}/s  rejected {progress.rejected:,}"
+        switched, self._waiting = self._waiting != (progress.waiting_for is not None), progress.waiting_for is not None
         if self.tty:
-            self.stream.write("\r" + line.ljust(70))
-            self._drawn = True
-        elif time.monotonic() - self._last_plain >= 2.0:
+            line = line[: shutil.get_terminal_size().columns - 1]  # a wrapped line cannot be redrawn
+            self.stream.write("\r" + line.ljust(self._drawn))
+            self._drawn = max(self._drawn, len(line))
+        elif switched or time.monotonic() - self._last_plain >= 2.0:
             self._last_plain = time.monotonic()
             self.stream.write(line + "\n")
         self.stream.flush()
 
     def finish(self) -> None:
         if self._drawn:
-            self.stream.write("\r" + " " * 70 + "\r")
+            self.stream.write("\r" + " " * self._drawn + "\r")
             self.stream.flush()
 
 
@@ -134,8 +163,9 @@ def _bar(count: int, top: int, width: int = 24) -> str:
     return "█" * max(1, round(width * count / top))
 
 
-def search_results(results: SearchResults, *, color: bool, continued: bool = False) -> str:
-    """Hits, then facets. ``continued``: the page came from a cursor, so its offset is unknown."""
+def search_results(results: SearchResults, *, color: bool, continued: bool = False, filtered: bool = False) -> str:
+    """Hits, then facets. ``continued``: the page came from a cursor, so its offset is unknown.
+    ``filtered``: a source or date filter was given, so say once that each facet ignores its own."""
     lines = []
     first = (results.page - 1) * results.limit + 1
     if not results.hits:
@@ -172,12 +202,14 @@ def search_results(results: SearchResults, *, color: bool, continued: bool = Fal
     if facets.source or facets.date:
         lines.append("")
         lines.append(_paint("Sources", _CYAN, color) + (f"  ({facets.missing_source} without)" if facets.missing_source else ""))
-        width = max((len(v.value or "") for v in facets.source), default=0)
+        width = max((display_width(v.value or "") for v in facets.source), default=0)
         for value in facets.source:
-            lines.append(f"  {(value.value or '').ljust(width)}  {value.count:>5,}")
+            lines.append(f"  {_ljust(value.value or '', width)}  {value.count:>5,}")
         top = max((v.count for v in facets.date), default=0)
         lines.append(_paint(f"Dates by {facets.date_interval}", _CYAN, color) + (f"  ({facets.missing_date} undated)" if facets.missing_date else ""))
         lines += _histogram(facets.date, facets.date_interval, top)
+        if filtered:
+            lines.append(_paint(FACETS_IGNORE_OWN_FILTER, _DIM, color))
     return "\n".join(lines) + "\n"
 
 

@@ -24,7 +24,7 @@ import random
 import re
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -265,14 +265,23 @@ class IndexStore:
     # The write lock
 
     @contextlib.contextmanager
-    def write_lock(self, timeout: float) -> Iterator[None]:
-        """Hold the index's write lock, waiting up to ``timeout`` seconds with backoff."""
+    def write_lock(
+        self, timeout: float, *, on_wait: Callable[[str | None, float], object] | None = None
+    ) -> Iterator[None]:
+        """Hold the index's write lock, waiting up to ``timeout`` seconds with backoff.
+
+        While another writer holds it, ``on_wait(holder, seconds_waited)`` is called before
+        each retry (retries back off from 5 ms to 0.25 s); ``holder`` is :meth:`lock_holder`'s text.
+        """
         lock = FileLock(str(self.path / LOCK_NAME))
-        deadline = time.monotonic() + timeout
+        started = time.monotonic()
+        deadline = started + timeout
         delay = 0.005
         while not lock.acquire(blocking=False):
             if time.monotonic() >= deadline:
                 raise IndexLockedError(self.path, timeout, self.lock_holder())
+            if on_wait is not None:
+                on_wait(self.lock_holder(), time.monotonic() - started)
             time.sleep(min(delay, max(0.0, deadline - time.monotonic())) * random.uniform(0.5, 1.0))
             delay = min(delay * 2, 0.25)
         try:
