@@ -101,6 +101,42 @@ def test_a_shorter_body_ranks_higher_for_the_same_count(tmp_path: Path) -> None:
     assert ids(index.search("ferry")) == ["short", "long"]
 
 
+def test_a_field_is_normalized_by_its_average_over_the_articles_that_have_it(tmp_path: Path) -> None:
+    # Every body and the one background hold three terms ("Weekend news" headlines do not
+    # match). N = 4, df(crane) = 2: idf = ln(1 + 2.5 / 2.5) = ln 2. The average background
+    # length is over the ONE article that has a background: 3 / 1 = 3, so its length is
+    # average, the norm 1 - b + b * 3 / 3 = 1, tf~ = 1 and the score is idf * 1 * (k1 + 1) /
+    # (k1 + 1) = ln 2, exactly as for the body match. Averaging over all four articles
+    # (3 / 4) gave norm 0.5 + 0.5 * 3 / 0.75 = 2.5, tf~ = 0.4, score ln 2 * 0.4 * 2.6 / 2.0
+    # = 0.360437: a background match scored about half as much as the same body match.
+    index = make_index(
+        tmp_path / "index",
+        [
+            story("background-crane", "Ships sail north.", background=["Crane repairs continue"]),
+            story("body-crane", "Crane lifts cargo."),
+            story("gulls", "Gulls circle harbour."),
+            story("tides", "Tides turn slowly."),
+        ],
+    )
+    assert [(hit.id, hit.score) for hit in index.search("crane").hits] == [
+        ("background-crane", round(math.log(2), 6)),  # equal scores: ordered by id
+        ("body-crane", 0.693147),
+    ]
+    # Add a background of two bullets, 3 + 3 = 6 terms: the background average becomes
+    # (3 + 6) / 2 = 4.5 over the two articles that have one (body average stays 3).
+    # N = 5, df = 3: idf = ln(1 + 2.5 / 3.5). tf~ = 1 / norm, score = idf * tf~ * 2.6 / (1.6 + tf~):
+    #   body-crane        norm 1                          tf~ 1    score idf
+    #   background-crane  norm 0.5 + 0.5 * 3 / 4.5 = 5/6  tf~ 6/5  score idf * 3.12 / 2.8
+    #   long-background   norm 0.5 + 0.5 * 6 / 4.5 = 7/6  tf~ 6/7  score idf * (15.6 / 7) / (17.2 / 7)
+    index.add(story("long-background", "Vans queue nightly.", background=["Dock workers strike", "Crane drivers join"]))
+    idf = math.log(1 + 2.5 / 3.5)
+    assert [(hit.id, hit.score) for hit in index.search("crane").hits] == [
+        ("background-crane", round(idf * 3.12 / 2.8, 6)),
+        ("body-crane", round(idf, 6)),
+        ("long-background", round(idf * 15.6 / 17.2, 6)),
+    ]
+
+
 def test_matching_more_words_ranks_higher_in_any_mode(index: Index) -> None:
     results = index.search("flood mayor evacuation", mode="any")
     assert ids(results)[:1] == ["flood-evacuation"]

@@ -7,9 +7,10 @@ field's frequency is length-normalized and weighted, the weighted sum is saturat
     tf~  = sum_f  w_f * tf_f / (1 - b + b * len_f / avglen_f)
     score = idf * tf~ * (k1 + 1) / (k1 + tf~),   idf = ln(1 + (N - df + 0.5) / (df + 0.5))
 
-with ``df`` the number of live documents holding the term in any searched field and
-``N`` the number of live documents: deleted and replaced copies never count, so scores
-do not drift between merges. A phrase is scored as one term whose frequency is the number of
+with ``avglen_f`` the average length of field ``f`` over the live documents that have it
+(at least one token there), as Lucene computes it, ``df`` the number of live documents
+holding the term in any searched field and ``N`` the number of live documents: deleted and
+replaced copies never count, so scores do not drift between merges. A phrase is scored as one term whose frequency is the number of
 times the phrase occurs; a prefix or fuzzy word as one term whose frequency sums its
 expansions (they are treated as synonyms). A prefix is matched against index terms,
 which are stems, so it also takes the stems of the prefix completed with common English
@@ -94,8 +95,10 @@ class Executor:
         self.highlight_phrases: list[tuple[tuple[str, int], ...]] = []
         self.notes: list[str] = []
         self._leaves: dict[Query, _Leaf | None] = {}
-        n = max(snapshot.doc_count, 1)
-        self._avg = {f: max(snapshot.total_lengths[f] / n, 1e-9) for f in FIELDS}
+        # A field's average length is over the documents that have the field (Lucene's
+        # sumTotalTermFreq / docCount): most articles have no background, and averaging their
+        # bullets over every article would make a background match look 10-50 times too long.
+        self._avg = {f: max(snapshot.total_lengths[f] / max(snapshot.field_docs[f], 1), 1e-9) for f in FIELDS}
 
     # Public
 

@@ -2,7 +2,9 @@
 
 A :class:`Snapshot` maps every segment of a generation, knows which documents are live,
 and holds what ranking and facets need index-wide: live document counts, total field
-lengths, and one table of sources across segments (with per-segment ordinal maps).
+lengths and how many live documents have each field (BM25F's average length of a field is
+over the documents that have it, as Lucene's), and one table of sources across segments
+(with per-segment ordinal maps).
 Snapshots are immutable; a newer generation gets a new snapshot that reuses the readers
 of segments it shares with the old one.
 """
@@ -52,6 +54,7 @@ class Snapshot:
     segments: tuple[LoadedSegment, ...]
     doc_count: int
     total_lengths: dict[str, int]
+    field_docs: dict[str, int]  # live documents whose field holds at least one token
     source_names: tuple[str, ...]
     source_ordinals: dict[str, int]
     loaded_at: float
@@ -89,6 +92,7 @@ class Snapshot:
         source_ordinals: dict[str, int] = {}
         loaded = []
         totals = dict.fromkeys(FIELDS, 0)
+        having = dict.fromkeys(FIELDS, 0)
         doc_count = 0
         for segment in segments:
             reader = reusable.get(segment.segid) or SegmentReader(store.segment_path(segment), name=segment.segid)
@@ -113,7 +117,9 @@ class Snapshot:
             global_source = source_map[reader.source.astype(np.int64) + 1]
             for name in FIELDS:
                 lengths = reader.lengths[name]
-                totals[name] += int(lengths.sum(dtype=np.int64) if live is None else lengths[live].sum(dtype=np.int64))
+                counted = lengths if live is None else lengths[live]
+                totals[name] += int(counted.sum(dtype=np.int64))
+                having[name] += int(np.count_nonzero(counted))
             live_count = reader.doc_count - len(deleted)
             doc_count += live_count
             loaded.append(LoadedSegment(reader, segment, live, live_count, source_map, global_source))
@@ -122,6 +128,7 @@ class Snapshot:
             segments=tuple(loaded),
             doc_count=doc_count,
             total_lengths=totals,
+            field_docs=having,
             source_names=tuple(source_names),
             source_ordinals=source_ordinals,
             loaded_at=time.monotonic(),
