@@ -214,6 +214,48 @@ def test_several_source_lines_are_joined(tmp_path: Path) -> None:
     assert (article.body, article.attribution, article.source) == ("Body.", "Agency A; Agency B", None)
 
 
+@pytest.mark.parametrize(
+    "second",
+    [
+        "Saturday 20 November",  # a weekday and a date
+        "Tuesday, 1 March",
+        "1945 GMT",  # a time
+        "Kick-off 19:45",
+        "11/30/2024",
+        "30 November",
+        "Oakfield Stadium, Port Calder",  # a dateline: place, town
+        "PORT CALDER, Nov 30",
+        "WASHINGTON",  # a dateline in capitals
+        "LOS ANGELES",
+        "Result: Rovers 2-1 United",  # a label
+        "Rovers win 4-2 on penalties",  # a sentence without its full stop
+        "Net users are getting the chance to fight back",
+        "The shape of the harbour budget In graphics",
+    ],
+)
+def test_dates_times_datelines_and_sentences_are_never_the_outlet(tmp_path: Path, second: str) -> None:
+    [article], reader = read_one(tmp_path, f"Rovers v United\n\n{second}\n\nThe home side won.\n\nMore.\n")
+    assert (article.headline, article.source, reader.errors) == ("Rovers v United", None, [])
+    assert article.body == f"{second}\n\nThe home side won.\n\nMore."
+
+
+def test_a_venue_above_a_fixture_date_is_not_the_outlet(tmp_path: Path) -> None:
+    text = "Rovers v United\n\nOakfield Park\n\nTuesday, 1 March\n\n1945 GMT\n\nThe home side won.\n"
+    [article], _ = read_one(tmp_path, text)
+    assert (article.source, article.body.split("\n\n")[0]) == (None, "Oakfield Park")
+
+
+@pytest.mark.parametrize(
+    "outlet",
+    ["Coastal Courier", "The Lantern Post", "USA TODAY", "CNN", "CNN (Web News)", "Yahoo! News",
+     "Chicago Sun-Times", "Guest Writer - Right", "Investor's Business Daily", "TheBlaze.com",
+     "Stars and Stripes", "Le Monde", "France 24"],
+)
+def test_outlet_names_are_still_recognised(tmp_path: Path, outlet: str) -> None:
+    [article], _ = read_one(tmp_path, f"• 01/02/2024\n\nHeadline\n\n{outlet}\n\nBody one.\n\nBody two.\n")
+    assert (article.source, article.body) == (outlet, "Body one.\n\nBody two.")
+
+
 def test_long_first_paragraph_is_body_not_headline(tmp_path: Path) -> None:
     long = "word " * 80
     [article], _ = read_one(tmp_path, f"{long}\n\nSecond paragraph.\n")

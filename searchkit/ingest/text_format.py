@@ -32,8 +32,12 @@ How it is read:
   item, an unbulleted line right under an item continues it, any other line starts an item.
 * A date in the URL path (``/2024/04/24/``) is kept as ``meta["url_date"]`` (ISO); it
   never replaces the date line.
-* The outlet line is recognised by shape, so a short unpunctuated first paragraph (a
-  dateline such as ``WASHINGTON``) is taken as the outlet when more text follows it.
+* The outlet line is recognised by shape, and only when it is surely one (see
+  :func:`_is_outlet`): a one-line paragraph under the headline, followed by more text,
+  written as a name (``The Lantern Post``, ``USA TODAY``, ``CNN (Web News)``). A date, a
+  time, a weekday, a label with a colon, a dateline (``Murrayfield, Edinburgh``,
+  ``WASHINGTON``), a sentence missing its full stop, or a line followed by a date or time
+  paragraph (a venue above a fixture's date) is left in the body and ``source`` stays empty.
 
 A file with NUL bytes, or with no headline and no body, is an :class:`ArticleError`.
 """
@@ -83,6 +87,22 @@ _DATE_WORDS = frozenset(
     "jan feb mar apr may jun jul aug sep oct nov dec mon tue wed thu fri sat sun st nd rd th t z gmt utc".split()
 )
 _NBSP = str.maketrans({"\u00a0": " ", "\u202f": " "})
+_DASHES = ("-", "–", "—")
+_TRAILING_NOTE = re.compile(r"\s+\([^()]*\)$")
+_WEEKDAY = re.compile(r"\b(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)day\b", re.IGNORECASE)
+_MONTH = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?"
+    r"|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+)
+_DAY_AND_MONTH = re.compile(rf"\b\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH}(?!\w)|\b{_MONTH}\s+\d{{1,2}}\b", re.IGNORECASE)
+_TIME = re.compile(
+    r"\b\d{1,2}[:.h]\d{2}\b|\b\d{1,2}\s*[ap]\.?m\b|\b\d{3,4}\s*(?:gmt|utc|bst|cet|cest|est|edt|pst|pdt|et|pt)\b",
+    re.IGNORECASE,
+)
+_JOINING_WORDS = frozenset(
+    "a an and at by da de del della der des di do dos du e el en et for in la le les los of on "
+    "the to und van von y".split()
+)
 
 Row = tuple[int, str]
 """A line of the file: its 1-based number and its stripped text ("" for a blank line)."""
@@ -142,7 +162,7 @@ def parse_text(
         fields["headline"] = first
         paragraphs.pop(0)
         more = len(paragraphs) > 1 or heading < len(rows)
-        if paragraphs and more and _is_outlet(paragraphs[0]):
+        if paragraphs and more and _is_outlet(paragraphs[0], paragraphs[1] if len(paragraphs) > 1 else None):
             fields["source"] = paragraphs.pop(0)[0]
     body, attributions = [], []
     for paragraph in paragraphs:
@@ -213,16 +233,67 @@ def _paragraphs(rows: Sequence[Row]) -> list[list[str]]:
     return paragraphs
 
 
-def _is_outlet(paragraph: list[str]) -> bool:
-    """True for a paragraph shaped like an outlet name: one short unpunctuated line."""
+def _is_outlet(paragraph: list[str], following: list[str] | None) -> bool:
+    """True for a paragraph that is surely an outlet name; when in doubt, False.
+
+    An outlet is one short line without end punctuation, written as a name (each word
+    capitalised, bar short joining words such as "of" and "de"). A date, a time, a
+    weekday, a label (``Result: ...``), a dateline (a comma, as in ``Murrayfield,
+    Edinburgh``, or a capitalised place such as ``WASHINGTON``) is never one, nor is a
+    line followed by a date or time paragraph (a venue above a fixture's date).
+    """
     line = paragraph[0]
+    named = _TRAILING_NOTE.sub("", line)  # "CNN (Web News)"
     return (
         len(paragraph) == 1
         and len(line) <= MAX_OUTLET
-        and not line.endswith(_END_PUNCTUATION)
+        and not named.endswith(_END_PUNCTUATION + _DASHES)
         and not _BULLET.match(line)
         and not _SOURCE.match(line)
+        and not any(mark in line for mark in ",:;|")
+        and not _is_dateish(line)
+        and not _is_capital_place(line)
+        and _is_name(line)
+        and not (following is not None and _is_date_line(" ".join(following)))
     )
+
+
+def _is_dateish(text: str) -> bool:
+    """True for a date, a time or a weekday, alone or inside other words."""
+    if len(text) > MAX_OUTLET:
+        return False
+    try:
+        parse_published(text)
+        return True
+    except ValueError:
+        pass
+    return bool(_looks_like_date(text) or _WEEKDAY.search(text) or _TIME.search(text) or _DAY_AND_MONTH.search(text))
+
+
+def _is_date_line(text: str) -> bool:
+    """True for a short paragraph of only a date or time (``Tuesday, 1 March``, ``1945 GMT``)."""
+    return len(text) <= 40 and _looks_like_date(text)
+
+
+def _is_capital_place(line: str) -> bool:
+    """True for a dateline in capitals (``WASHINGTON``, ``NEW YORK CITY``), which cannot be
+    told from an outlet in capitals unless it is short: ``CNN``, ``USA TODAY`` stay outlets."""
+    letters = [c for c in line if c.isalpha()]
+    return bool(letters) and all(c.isupper() for c in letters) and any(
+        len(word) >= 6 for word in re.findall(r"[^\W\d_]+", line)
+    )
+
+
+def _is_name(line: str) -> bool:
+    """True when every word is capitalised (or has a capital, or is a domain), bar joining words."""
+    for word in line.split():
+        core = word.strip("()[]\"'“”‘’!&-–—")
+        if not core or not any(c.isalpha() for c in core):
+            continue
+        if core[0].isupper() or any(c.isupper() for c in core) or "." in core or core.casefold() in _JOINING_WORDS:
+            continue
+        return False
+    return True
 
 
 def _items(rows: Sequence[Row]) -> list[str]:
