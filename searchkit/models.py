@@ -116,7 +116,8 @@ class Article(BaseModel):
     def _prepare(cls, data: Any) -> Any:
         if not isinstance(data, dict):
             return data
-        data = dict(data)
+        data = {key: value for key, value in data.items() if value is not None}  # None means absent
+        _check_types(data)
         raw_date = data.get("date")
         if isinstance(raw_date, str):
             if raw_date.strip():
@@ -133,7 +134,7 @@ class Article(BaseModel):
             if meta is None or isinstance(meta, Mapping):  # else the meta validator says why
                 data["meta"] = {**(meta or {}), "published_at": stamp.isoformat()}
             data["date"] = stamp.date()
-        if not data.get("id"):
+        if data.get("id") in (None, ""):
             headline = _one_line(str(data.get("headline") or ""))
             body = _clean_text(str(data.get("body") or ""))
             url = data.get("url") or None
@@ -229,6 +230,55 @@ class Article(BaseModel):
     def to_json(self) -> bytes:
         """The article as one line of JSON (orjson), readable back by the JSON reader."""
         return orjson.dumps(self.to_dict())
+
+
+_TEXT_FIELDS = ("headline", "body", "source", "url", "attribution")
+
+
+def _check_types(data: Mapping[str, Any]) -> None:
+    """Refuse a value of the wrong type with the field, what it must be and what it was.
+
+    Nothing is coerced: a number is not a date (``0`` is not 1970-01-01) nor a headline.
+    """
+    for field in _TEXT_FIELDS:
+        if field in data and not isinstance(data[field], str):
+            raise ArticleError(f"must be a string; found {_found(data[field])}", field=field)
+    if "date" in data and not isinstance(data["date"], (str, dt.date)):
+        raise ArticleError(
+            "must be a date written as a string, such as '2024-11-30' (numbers are not read as dates); "
+            f"found {_found(data['date'])}",
+            field="date",
+        )
+    background = data.get("background")
+    if background is not None and not isinstance(background, str):
+        if not isinstance(background, (list, tuple)):
+            raise ArticleError(f"must be a list of strings; found {_found(background)}", field="background")
+        for number, item in enumerate(background, start=1):
+            if not isinstance(item, str):
+                raise ArticleError(f"item {number} must be a string; found {_found(item)}", field="background")
+    if "meta" in data and not isinstance(data["meta"], Mapping):
+        raise ArticleError(f"must be an object (a mapping); found {_found(data['meta'])}", field="meta")
+    article_id = data.get("id")
+    if article_id is not None and (isinstance(article_id, bool) or not isinstance(article_id, (str, int))):
+        raise ArticleError(f"must be a string or a whole number; found {_found(article_id)}", field="id")
+
+
+def _found(value: Any) -> str:
+    """``value`` named by its JSON type, then shown (shortened): ``a number (0)``."""
+    if isinstance(value, bool):
+        kind = "a boolean"
+    elif isinstance(value, (int, float)):
+        kind = "a number"
+    elif isinstance(value, (list, tuple)):
+        kind = "an array"
+    elif isinstance(value, Mapping):
+        kind = "an object"
+    elif isinstance(value, str):
+        kind = "a string"
+    else:
+        kind = f"a {type(value).__name__}"
+    shown = repr(value)
+    return f"{kind} ({shown if len(shown) <= 60 else shown[:57] + '...'})"
 
 
 def _article_error(exc: ValidationError, *, location: str | None) -> ArticleError:

@@ -178,6 +178,31 @@ def test_records_with_a_bad_date_are_rejected_and_the_rest_indexed(tmp_path: Pat
     assert index.get("pier-1") == Article(id="pier-1", headline="Pier repairs begin", date=date(2024, 5, 1))
 
 
+def test_records_with_a_value_of_the_wrong_type_are_rejected_and_the_rest_indexed(tmp_path: Path) -> None:
+    index = Index.create(tmp_path / "news", refresh_interval=0)
+    report = index.add_many(
+        [
+            {"id": "pier-1", "headline": "Pier repairs begin", "date": 0},
+            {"id": "pier-2", "headline": "Pier reopens", "source": {"a": 1}},
+            {"id": 0, "headline": "Pier wins award"},
+        ]
+    )
+    assert (report.added, report.replaced, report.unchanged) == (1, 0, 0)
+    assert report.rejected == [
+        Rejection(
+            location="record 1",
+            reason="must be a date written as a string, such as '2024-11-30' (numbers are not read as dates); "
+            "found a number (0)",
+            field="date",
+        ),
+        Rejection(location="record 2", reason="must be a string; found an object ({'a': 1})", field="source"),
+    ]
+    assert [a.id for a in index.articles()] == ["0"]
+    single = index.add({"headline": "H", "date": 20240101})
+    assert (single.added, [(r.location, r.field) for r in single.rejected]) == (0, [("record 1", "date")])
+    assert single.rejected[0].reason.endswith("found a number (20240101)")
+
+
 def test_reader_errors_are_reported_with_their_file_locations(tmp_path: Path) -> None:
     index = Index.create(tmp_path / "news", refresh_interval=0)
     report = index.add_many(read_articles(NEWS_FOLDER))

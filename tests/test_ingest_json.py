@@ -372,3 +372,59 @@ def test_allsides_corpus() -> None:
         ("Fox Online News", 278),
         ("Washington Times", 257),
     ]
+
+
+# A value of the wrong type is an error naming the field and the record; nothing is coerced.
+WRONG_TYPES = [
+    ({"date": 0}, "field 'date': must be a date written as a string, such as '2024-11-30' (numbers are not read as dates); found a number (0)"),
+    ({"date": 20240101}, "field 'date': must be a date written as a string, such as '2024-11-30' (numbers are not read as dates); found a number (20240101)"),
+    ({"published": 1.7e9}, "field 'date': must be a date written as a string, such as '2024-11-30' (numbers are not read as dates); found a number (1700000000.0)"),
+    ({"date": True}, "field 'date': must be a date written as a string, such as '2024-11-30' (numbers are not read as dates); found a boolean (True)"),
+    ({"date": ["2024-11-30"]}, "field 'date': must be a date written as a string, such as '2024-11-30' (numbers are not read as dates); found an array (['2024-11-30'])"),
+    ({"source": {"a": 1}}, "field 'source': must be a string, or an object with a \"name\" string (as NewsAPI writes it); found {'a': 1}"),
+    ({"source": {"id": "cnn", "name": 7}}, "field 'source': must be a string, or an object with a \"name\" string (as NewsAPI writes it); found {'id': 'cnn', 'name': 7}"),
+    ({"source": 42}, "field 'source': must be a string; found a number (42)"),
+    ({"outlet": ["Wire"]}, "field 'source': must be a string; found an array (['Wire'])"),
+    ({"title": 12}, "field 'headline': must be a string; found a number (12)"),
+    ({"text": {"p": "x"}}, "field 'body': must be a string; found an object ({'p': 'x'})"),
+    ({"body": False}, "field 'body': must be a string; found a boolean (False)"),
+    ({"url": 1}, "field 'url': must be a string; found a number (1)"),
+    ({"attribution": ["AP"]}, "field 'attribution': must be a string; found an array (['AP'])"),
+    ({"bullets": 3}, "field 'background': must be a list of strings; found a number (3)"),
+    ({"background": ["ok", 2]}, "field 'background': item 2 must be a string; found a number (2)"),
+    ({"background": {"a": "b"}}, "field 'background': must be a list of strings; found an object ({'a': 'b'})"),
+    ({"meta": "x"}, "field 'meta': must be a JSON object; found a JSON string"),
+    ({"id": 1.5}, "field 'id': must be a string or a whole number; found a number (1.5)"),
+    ({"id": True}, "field 'id': must be a string or a whole number; found a boolean (True)"),
+    ({"id": ["a"]}, "field 'id': must be a string or a whole number; found an array (['a'])"),
+]
+
+
+@pytest.mark.parametrize(("extra", "message"), WRONG_TYPES)
+def test_a_value_of_the_wrong_type_is_an_error_naming_field_and_record(
+    tmp_path: Path, extra: dict[str, Any], message: str
+) -> None:
+    good = {"title": "Kept", "text": "Fine."}
+    bad = {"title": "Headline", "text": "Body.", **extra}
+    lines = b"".join(orjson.dumps(record) + b"\n" for record in (good, bad, good | {"title": "Also kept"}))
+    articles, reader = read_json(tmp_path, "feed.jsonl", lines)
+    assert [a.headline for a in articles] == ["Kept", "Also kept"]
+    assert [str(error) for error in reader.errors] == [f"{tmp_path / 'feed.jsonl'}:2: {message}"]
+    articles, reader = read_json(tmp_path, "dump.json", orjson.dumps([good, bad]))
+    assert [a.headline for a in articles] == ["Kept"]
+    assert [str(error) for error in reader.errors] == [f"{tmp_path / 'dump.json'} record 2: {message}"]
+    assert all(type(error) is ArticleError for error in reader.errors)
+
+
+@pytest.mark.parametrize(
+    ("record", "expected"),
+    [
+        ({"title": "T", "id": 0}, "0"),  # a numeric id is kept as written, 0 included
+        ({"title": "T", "id": 20240101}, "20240101"),
+        ({"title": "T", "source": {"id": None, "name": None}}, None),  # NewsAPI's "no source"
+    ],
+)
+def test_accepted_non_string_values(tmp_path: Path, record: dict[str, Any], expected: str | None) -> None:
+    [article], reader = read_json(tmp_path, "one.json", orjson.dumps(record))
+    assert reader.errors == []
+    assert (article.id if "id" in record else article.source) == expected

@@ -165,7 +165,7 @@ def test_blank_date_is_no_date() -> None:
         ),
         (
             {"headline": "H", "date": "2024-11-30T10:00:00", "meta": [1]},
-            "field 'meta': Input should be a valid dictionary",
+            "field 'meta': must be an object (a mapping); found an array ([1])",
         ),
     ],
 )
@@ -206,3 +206,34 @@ def test_to_json_omits_empty_fields_and_reads_back() -> None:
         "meta": {"tags": ["a"], "published_at": "2024-11-30T10:00:00+00:00"},
     }
     assert Article.from_dict(data) == article
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"date": 0}, "field 'date': must be a date written as a string, such as '2024-11-30' (numbers are not read as dates); found a number (0)"),
+        ({"date": 20240101}, "field 'date': must be a date written as a string, such as '2024-11-30' (numbers are not read as dates); found a number (20240101)"),
+        ({"source": {"a": 1}}, "field 'source': must be a string; found an object ({'a': 1})"),
+        ({"headline": 5}, "field 'headline': must be a string; found a number (5)"),
+        ({"body": b"bytes"}, "field 'body': must be a string; found a bytes (b'bytes')"),
+        ({"url": ["https://a.example/"]}, "field 'url': must be a string; found an array (['https://a.example/'])"),
+        ({"attribution": 1}, "field 'attribution': must be a string; found a number (1)"),
+        ({"background": ("a", None)}, "field 'background': item 2 must be a string; found a NoneType (None)"),
+        ({"meta": ["x"]}, "field 'meta': must be an object (a mapping); found an array (['x'])"),
+        ({"id": 2.0}, "field 'id': must be a string or a whole number; found a number (2.0)"),
+        ({"id": "x" * 80, "body": 1}, "field 'body': must be a string; found a number (1)"),
+    ],
+)
+def test_from_dict_refuses_wrong_types_by_field(fields: dict[str, Any], message: str) -> None:
+    with pytest.raises(ArticleError) as caught:
+        Article.from_dict({"headline": "H", "body": "B", **fields}, location="record 4")
+    assert str(caught.value) == f"record 4: {message}"
+    assert (caught.value.location, caught.value.field) == ("record 4", message.split("'")[1])
+
+
+def test_none_means_absent() -> None:
+    article = Article.from_dict(
+        {"headline": "H", "body": None, "background": None, "source": None, "date": None, "url": None,
+         "attribution": None, "meta": None, "id": None}
+    )
+    assert article == Article(headline="H")

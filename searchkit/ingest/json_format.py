@@ -92,7 +92,7 @@ def article_from_record(record: object, *, location: str, field_map: FieldMap = 
         for key in keys:
             value = record.get(key)
             if field == "source" and isinstance(value, dict):
-                value = value.get("name")
+                value = _source_name(value, location=location)
             if value is not None and not (isinstance(value, str) and not value.strip()):
                 fields[field] = value
                 break
@@ -107,6 +107,21 @@ def article_from_record(record: object, *, location: str, field_map: FieldMap = 
     if extra or meta:
         fields["meta"] = {**extra, **meta}
     return Article.from_dict(fields, location=location)
+
+
+def _source_name(value: dict[str, Any], *, location: str) -> str | None:
+    """The ``name`` of a NewsAPI-style source object (``{"id": ..., "name": ...}``)."""
+    name = value.get("name")
+    if name is None and value.get("id") is None and set(value) <= {"id", "name"}:
+        return None  # {"id": null, "name": null}: no source given
+    if not isinstance(name, str):
+        shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
+        raise ArticleError(
+            f'must be a string, or an object with a "name" string (as NewsAPI writes it); found {shown}',
+            location=location,
+            field="source",
+        )
+    return name
 
 
 def parse_json(
