@@ -193,3 +193,14 @@ def test_every_command_refuses_a_hostile_folder(index_path: Path, tmp_path: Path
     done = searchkit("check", "--index", str(index_path))
     assert done.returncode == 1 and str(toc) in done.stdout and "PROBLEMS FOUND" in done.stdout, done.stdout
     assert not marker.exists()
+
+
+def test_whoosh_still_reads_the_table_of_contents_searchkit_writes(index_path: Path) -> None:
+    """searchkit writes the table of contents itself, byte for byte in Whoosh's format."""
+    from whoosh.filedb.filestore import FileStorage
+    from whoosh.index import TOC
+
+    toc = TOC.read(FileStorage(str(index_path)), "MAIN")
+    assert toc.generation == generation_of(index_path) == 1
+    assert [segment.doc_count_all() for segment in toc.segments] == [3]
+    assert toc.schema.names() == whoosh_schema().names()

@@ -86,9 +86,14 @@ class SegmentFileWriter:
         return size
 
     def abort(self) -> None:
-        """Close and remove the unfinished file."""
-        self._file.close()
-        self._temp.unlink(missing_ok=True)
+        """Close and remove the unfinished file (even when closing fails: a full disk fails
+        the last flush too)."""
+        try:
+            self._file.close()
+        except OSError:
+            pass
+        finally:
+            self._temp.unlink(missing_ok=True)
 
 
 class SegmentFileReader:

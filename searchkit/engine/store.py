@@ -37,9 +37,19 @@ from whoosh.index import TOC
 from whoosh.util.filelock import FileLock
 
 from .._version import __version__
-from ..errors import IndexCorruptError, IndexExistsError, IndexLockedError, IndexNotFoundError, IndexVersionError
+from ..errors import (
+    IndexCorruptError,
+    IndexExistsError,
+    IndexFullError,
+    IndexLockedError,
+    IndexNotFoundError,
+    IndexReadOnlyError,
+    IndexVersionError,
+    IndexWriteError,
+    SearchkitError,
+)
 from .schema import whoosh_schema
-from .toc import read_toc
+from .toc import read_toc, toc_bytes
 
 __all__ = ["INDEX_NAME", "SCHEMA_VERSION", "IndexStore", "SearchkitSegment"]
 
@@ -49,6 +59,8 @@ SCHEMA_VERSION = 2
 META_FILE = "searchkit.json"
 SEGMENT_EXT = ".skseg"
 LOCK_NAME = f"{INDEX_NAME}_WRITELOCK"
+_READ_ONLY_ERRORS = {errno.EROFS, errno.EACCES, errno.EPERM}
+_FULL_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 _REBUILD_HINT = (
     "rebuild it: index the original article files into a new folder "
     "(`searchkit index FILES... --index NEW_FOLDER`); without them, export the articles with the "
@@ -150,19 +162,19 @@ class IndexStore:
     def create(cls, path: Path) -> IndexStore:
         if path.exists() and (not path.is_dir() or any(path.iterdir())):
             raise IndexExistsError(path)
-        path.mkdir(parents=True, exist_ok=True, mode=0o700)
-        os.chmod(path, 0o700)
         store = cls(path)
-        meta = {
-            "format": "searchkit-index",
-            "schema_version": SCHEMA_VERSION,
-            "created_by": f"searchkit {__version__}",
-            "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        }
-        (path / META_FILE).write_bytes(orjson.dumps(meta, option=orjson.OPT_INDENT_2))
-        os.chmod(path / META_FILE, 0o600)
-        TOC(whoosh_schema(), [], 0).write(store.storage, INDEX_NAME)
-        fsync_dir(path)
+        with store.write_errors("creating the index"):
+            path.mkdir(parents=True, exist_ok=True, mode=0o700)
+            os.chmod(path, 0o700)
+            meta = {
+                "format": "searchkit-index",
+                "schema_version": SCHEMA_VERSION,
+                "created_by": f"searchkit {__version__}",
+                "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            }
+            (path / META_FILE).write_bytes(orjson.dumps(meta, option=orjson.OPT_INDENT_2))
+            os.chmod(path / META_FILE, 0o600)
+            store.write_generation(0, [])
         return store
 
     @classmethod
@@ -211,9 +223,61 @@ class IndexStore:
         return generation, segments
 
     def write_generation(self, generation: int, segments: list[SearchkitSegment]) -> None:
-        """Atomically publish a new generation (the commit point)."""
-        TOC(whoosh_schema(), segments, generation).write(self.storage, INDEX_NAME)
+        """Atomically publish a new generation (the commit point): write the table of
+        contents under a temporary name, fsync it, rename it into place. A failure before
+        the rename removes the temporary file and publishes nothing."""
+        name = TOC._filename(INDEX_NAME, generation)
+        temp = f"{name}.{time.time()}"
+        data = toc_bytes(whoosh_schema(), segments, generation)
+        try:
+            fd = os.open(self.path / temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with open(fd, "wb") as file:
+                file.write(data)
+                file.flush()
+                os.fsync(file.fileno())
+            self.storage.rename_file(temp, name, safe=True)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.remove(self.path / temp)
+            raise
         fsync_dir(self.path)
+
+    def is_published(self, generation: int) -> bool:
+        return (self.path / str(TOC._filename(INDEX_NAME, generation))).exists()
+
+    # Write failures
+
+    @contextlib.contextmanager
+    def write_errors(self, doing: str) -> Iterator[None]:
+        """Turn the file system's refusals inside the block into :class:`IndexWriteError`
+        (read-only, full, other) that name the index, what was being done and what to do."""
+        try:
+            yield
+        except SearchkitError:
+            raise
+        except OSError as exc:
+            raise self._write_error(exc, doing) from exc
+
+    def _write_error(self, exc: OSError, doing: str) -> IndexWriteError:
+        what = exc.strerror or str(exc)
+        if exc.filename:
+            what += f": {exc.filename}"
+        kind: type[IndexWriteError]
+        if exc.errno in _READ_ONLY_ERRORS:
+            kind = IndexReadOnlyError
+            hint = ("make the folder writable (remount the file system read-write, or give your user "
+                    "write permission), or copy the index to a writable folder; searching it still works")
+        elif exc.errno in _FULL_ERRORS:
+            kind = IndexFullError
+            hint = "free space on that device (or move the index to a larger one), then run the write again"
+        else:
+            kind = IndexWriteError
+            hint = "check the device, then run the write again"
+        return kind(
+            f"cannot write to index {self.path} while {doing} ({what}); nothing more was committed: "
+            f"the index keeps its last commit. To fix: {hint}",
+            path=self.path, filename=exc.filename, errno=exc.errno,
+        )
 
     def segment_path(self, segment: SearchkitSegment) -> Path:
         return self.path / segment.filename
@@ -277,7 +341,7 @@ class IndexStore:
         started = time.monotonic()
         deadline = started + timeout
         delay = 0.005
-        while not lock.acquire(blocking=False):
+        while not self._try_lock(lock):
             if time.monotonic() >= deadline:
                 raise IndexLockedError(self.path, timeout, self.lock_holder())
             if on_wait is not None:
@@ -286,14 +350,19 @@ class IndexStore:
             delay = min(delay * 2, 0.25)
         try:
             holder = f"pid {os.getpid()} on {socket.gethostname()} since {datetime.now().isoformat(timespec='seconds')}"
-            os.fchmod(lock.fd, 0o600)
-            os.ftruncate(lock.fd, 0)
-            os.pwrite(lock.fd, holder.encode(), 0)
+            with contextlib.suppress(OSError):  # who holds it is for messages only (a full disk refuses it)
+                os.fchmod(lock.fd, 0o600)
+                os.ftruncate(lock.fd, 0)
+                os.pwrite(lock.fd, holder.encode(), 0)
             yield
         finally:
             with contextlib.suppress(OSError):
                 os.ftruncate(lock.fd, 0)
             lock.release()
+
+    def _try_lock(self, lock: FileLock) -> bool:
+        with self.write_errors("taking the write lock"):
+            return bool(lock.acquire(blocking=False))
 
     def lock_holder(self) -> str | None:
         try:

@@ -10,8 +10,8 @@ that names anything else, a file that is cut short, larger than :data:`MAX_TOC_B
 whose segments do not look like searchkit's, raises :class:`IndexCorruptError` naming the
 file, before anything it describes is used.
 
-searchkit still *writes* the table of contents with Whoosh's ``TOC.write``, so the folder
-stays a Whoosh index that Whoosh's own ``open_dir`` can read.
+:func:`toc_bytes` writes the table of contents byte for byte as Whoosh's ``TOC.write``
+does, so the folder stays a Whoosh index that Whoosh's own ``open_dir`` can read.
 """
 
 from __future__ import annotations
@@ -24,11 +24,12 @@ import struct
 from pathlib import Path
 from typing import Any
 
+from whoosh import __version__ as whoosh_version
 from whoosh.fields import Schema
 
 from ..errors import IndexCorruptError
 
-__all__ = ["ALLOWED_GLOBALS", "MAX_TOC_BYTES", "TableOfContentsError", "read_toc"]
+__all__ = ["ALLOWED_GLOBALS", "MAX_TOC_BYTES", "TableOfContentsError", "read_toc", "toc_bytes"]
 
 #: Every global a searchkit table of contents refers to: the schema's field, format,
 #: column and analyzer classes (``re._compile`` rebuilds a tokenizer's compiled pattern),
@@ -126,6 +127,28 @@ class _Cursor:
     def int(self) -> int:
         value: int = _INT.unpack(self.take(4))[0]
         return value
+
+
+def _varint(value: int) -> bytes:
+    out = bytearray()
+    while value >= 0x80:
+        out.append(value & 0x7F | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
+def toc_bytes(schema: Schema, segments: list[Any], generation: int) -> bytes:
+    """A table of contents exactly as Whoosh's ``TOC.write`` lays it out (so Whoosh's
+    ``open_dir`` reads it), built in memory so that the caller writes it in one piece."""
+    schema_pickle = pickle.dumps(schema, 2)
+    header = b"".join(_varint(size) for size in _HEADER_SIZES)
+    header += _INT.pack(_BYTE_ORDER_MARK) + _INT.pack(_TOC_VERSION)
+    header += b"".join(_varint(number) for number in whoosh_version[:3])
+    return b"".join([
+        header, _varint(len(schema_pickle)), schema_pickle, _INT.pack(generation), _INT.pack(0),
+        pickle.dumps(segments, -1),
+    ])
 
 
 def _unpickle(data: bytes, what: str) -> Any:

@@ -7,11 +7,14 @@ articles stream through. An article whose id is already in the index replaces it
 old copy is marked deleted); one identical to the indexed copy is left alone
 ("unchanged"). Nothing is visible to readers until :meth:`SegmentWriter.commit` publishes
 a new generation; a crash before that leaves the last committed generation untouched, and
-its orphaned files are removed by the next writer, even one that changes nothing.
+its orphaned files are removed by the next writer, even one that changes nothing. When the
+file system refuses a write (read-only, full), the writer raises
+:class:`~searchkit.errors.IndexWriteError` naming the index, and drops what it had written.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import zlib
 from collections.abc import Iterable
@@ -119,6 +122,10 @@ class SegmentWriter:
 
     def flush(self) -> None:
         """Write the buffered articles out as a new (uncommitted) segment."""
+        with self.store.write_errors("writing a segment file"):
+            self._flush()
+
+    def _flush(self) -> None:
         builder = self._builder
         if builder.doc_count == 0:
             return
@@ -140,7 +147,25 @@ class SegmentWriter:
         self._merge(optimize=False)  # merge as segments accumulate, a few at a time
 
     def commit(self, *, optimize: bool = False) -> bool:
-        """Publish the changes as a new generation. Returns False when there were none."""
+        """Publish the changes as a new generation. Returns False when there were none.
+
+        If it fails before the new table of contents is in place (a full disk, a read-only
+        folder: :class:`~searchkit.errors.IndexWriteError`), the files written for it are
+        removed and the index keeps its last commit.
+        """
+        committed = self.generation
+        try:
+            with self.store.write_errors("committing"):
+                return self._commit(optimize=optimize)
+        except BaseException:
+            if self.generation != committed and self.store.is_published(self.generation):
+                self._new_files = []  # published: those files belong to the index now
+            else:
+                self.generation = committed
+                self.abort()
+            raise
+
+    def _commit(self, *, optimize: bool) -> bool:
         self.flush()
         if not self.changed and not optimize:
             # Still clear what a writer killed after its commit point left behind (older
@@ -148,18 +173,21 @@ class SegmentWriter:
             self.store.remove_unreferenced(self.generation, self.segments)
             return False
         self.segments = [s for s in self.segments if s.doc_count() > 0]
-        self._merge(optimize=optimize)
+        with self.store.write_errors("merging segments"):
+            self._merge(optimize=optimize)
         self.generation += 1
-        self.store.write_generation(self.generation, self.segments)
+        with self.store.write_errors("writing the table of contents"):
+            self.store.write_generation(self.generation, self.segments)
+        self._new_files = []  # published: those files belong to the index now
         self.store.remove_unreferenced(self.generation, self.segments)
-        self._new_files = []
         self.changed = False
         return True
 
     def abort(self) -> None:
         """Drop uncommitted changes and the files written for them."""
         for name in self._new_files:
-            (self.store.path / name).unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                (self.store.path / name).unlink(missing_ok=True)
         self._new_files = []
 
     def close(self) -> None:
