@@ -11,6 +11,7 @@ Syntax (see the README for examples)::
     +flood fire                 flood is required, fire only adds to the score
     evacuat*                    words starting with "evacuat" (matched against index terms)
     ukrane~  ukrane~2           words within 1 (or 2, the most) edits, same first letter
+                                (a swap of two adjacent letters is one edit)
     date:2024-04  date:2024     a month, a year, or a day (date:2024-04-24)
     date:[2024-01-01 TO 2024-03-31]   an inclusive range; {..} excludes ends; * is open
     ( ... )                     grouping

@@ -1,4 +1,4 @@
-"""Bounded edit distance, and finding close terms fast, for fuzzy words and suggestions."""
+"""Bounded edit distance (adjacent swaps count one edit), and finding close terms fast, for fuzzy words and suggestions."""
 
 from __future__ import annotations
 
@@ -12,15 +12,19 @@ Array = np.ndarray[Any, Any]
 
 
 def edit_distance(a: str, b: str, limit: int) -> int:
-    """Levenshtein distance between ``a`` and ``b``, or ``limit + 1`` once it exceeds ``limit``.
+    """Optimal string alignment distance between ``a`` and ``b``, or ``limit + 1`` once it
+    exceeds ``limit``.
 
-    Only a band of width ``2 * limit + 1`` around the diagonal is computed.
+    Insertions, deletions, substitutions and swaps of two adjacent characters count one
+    edit each (``desertoin`` is one edit from ``desertion``), as Lucene's fuzzy queries
+    count them. Only a band of width ``2 * limit + 1`` around the diagonal is computed.
     """
     if abs(len(a) - len(b)) > limit:
         return limit + 1
     if len(a) > len(b):
         a, b = b, a
     big = limit + 1
+    before: list[int] = []
     previous = list(range(len(b) + 1))
     for i in range(1, len(a) + 1):
         low = max(1, i - limit)
@@ -34,12 +38,16 @@ def edit_distance(a: str, b: str, limit: int) -> int:
             insert = current[j - 1] + 1
             delete = previous[j] + 1
             value = min(cost, insert, delete)
+            if i > 1 and j > 1 and char == b[j - 2] and a[i - 2] == b[j - 1] and before[j - 2] + 1 < value:
+                value = before[j - 2] + 1
             current[j] = value
             if value < row_min:
                 row_min = value
         if row_min > limit:
+            # A row's minimum grows by at most one per row, and a swap reaches back two
+            # rows for one edit: nothing later can come back within the limit.
             return big
-        previous = current
+        before, previous = previous, current
     return min(previous[len(b)], big)
 
 

@@ -1,0 +1,85 @@
+"""Did you mean: adjacent swaps count one edit, and the respelling that makes the whole
+query match the most articles wins (issue 10, item 15).
+
+The fixture is written so each expectation can be read off it:
+
+* "korea" is in 4 articles, each with "north" and "missile";
+* "core" is in 8 articles, 3 of them with "north" and "missile" (so "core" is the more
+  frequent respelling of "corea" alone, but "north korea missile" matches 4 articles
+  where "north core missile" matches 3);
+* "desertion" (term "desert") is in 3 articles, "deserted" in none.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from news_fixtures import make_index
+
+from searchkit import Article, Index
+from searchkit.engine.fuzzy import edit_distance
+
+CORPUS = [
+    *(Article(id=f"korea-{n}", headline=f"North Korea fires missile {n}",
+              body="The missile flew north of the capital before it fell into the sea.") for n in range(4)),
+    *(Article(id=f"core-plant-{n}", headline=f"Missile plant {n} keeps its core staff",
+              body="The plant in the north builds missile parts with a small core team.") for n in range(3)),
+    *(Article(id=f"core-prices-{n}", headline=f"Core prices rise for month {n}",
+              body="Core inflation rose again, the statistics office said.") for n in range(5)),
+    *(Article(id=f"desertion-{n}", headline=f"Soldier {n} tried for desertion",
+              body="The court heard the charge of desertion on Tuesday.") for n in range(3)),
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory: pytest.TempPathFactory) -> Index:
+    return make_index(tmp_path_factory.mktemp("suggest") / "index", CORPUS)
+
+
+@pytest.mark.parametrize(
+    ("query", "total", "suggestion"),
+    [
+        ("desertoin", 0, "desertion"),  # a swap of "io": one edit
+        ("desretion", 0, "desertion"),
+        ("north corea missile", 0, "north korea missile"),  # 4 articles together, not core's 3
+        ("nroth korea missile", 0, "north korea missile"),
+        ("north korea missle", 0, "north korea missile"),
+        ("corea", 0, "core"),  # alone, the more frequent respelling wins: 8 articles to 4
+        ("korea missile", 4, None),  # correct
+        ("desertion", 3, None),
+    ],
+)
+def test_did_you_mean(index: Index, query: str, total: int, suggestion: str | None) -> None:
+    results = index.search(query)
+    assert (results.total, results.suggestion) == (total, suggestion)
+    if suggestion is not None:
+        assert index.search(suggestion).total >= 3
+
+
+def test_a_suggestion_is_checked_in_the_mode_of_the_query(index: Index) -> None:
+    # "any" mode matches "north" and "missile" anyway: 7 articles, no suggestion needed.
+    assert (index.search("north corea missile", mode="any").total, index.search("north corea missile", mode="any").suggestion) == (7, None)
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "limit", "distance"),
+    [
+        ("desertoin", "desertion", 2, 1),
+        ("ab", "ba", 1, 1),
+        ("ca", "abc", 3, 3),  # optimal string alignment never edits a swapped pair again (full Damerau: 2)
+        ("flod", "flood", 1, 1),
+        ("corea", "korea", 1, 1),
+        ("wildfrie", "wildfire", 1, 1),
+        ("kitten", "sitting", 2, 3),  # over the limit: limit + 1
+        ("", "abc", 3, 3),
+    ],
+)
+def test_edit_distance_counts_an_adjacent_swap_as_one_edit(a: str, b: str, limit: int, distance: int) -> None:
+    assert edit_distance(a, b, limit) == edit_distance(b, a, limit) == distance
+
+
+def test_fuzzy_words_reach_a_swapped_spelling(tmp_path: Path) -> None:
+    index = make_index(tmp_path / "index", [Article(id="fire", headline="Wildfire spreads", body="Crews fight the blaze.")])
+    # "wildfri" (the term of "wildfrie") and "wildfir" differ by one swap: distance 1.
+    assert [hit.id for hit in index.search("wildfrie~1").hits] == ["fire"]
