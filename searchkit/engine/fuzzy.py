@@ -1,4 +1,7 @@
-"""Bounded edit distance (adjacent swaps count one edit), and finding close terms fast, for fuzzy words and suggestions."""
+"""Bounded edit distance (an adjacent swap is one edit), and finding close terms fast.
+
+Used by fuzzy words (``ukrane~``) and by "did you mean".
+"""
 
 from __future__ import annotations
 
