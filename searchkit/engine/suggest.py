@@ -1,7 +1,8 @@
 """\"Did you mean\": a respelling of the query's words that finds many more articles.
 
 When a search finds fewer than :data:`SUGGEST_BELOW` articles, each plain word of the query
-gets respellings: the index terms of the words one edit from it (an edit is an inserted,
+gets respellings: the index terms of the words one edit from it (for words of up to
+:data:`_MAX_RESPELLED_LETTERS` letters; an edit is an inserted,
 deleted or changed letter, or two adjacent letters swapped: ``desertoin`` -> ``desertion``,
 ``corea`` -> ``korea``), and the index terms that share its term's first letter and lie
 within one edit of that term (two for terms of seven letters or more). A respelling must be
@@ -39,6 +40,7 @@ SUGGEST_BELOW = 3
 _MAX_WORDS = 8
 _PER_WORD = 5  # respellings kept per word, the most frequent
 _BEAM = 32  # partial respelled queries kept while combining words
+_MAX_RESPELLED_LETTERS = 24  # longer words get no one-edit respellings (54 per letter to stem)
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
 Array = np.ndarray[Any, Any]
 
@@ -81,7 +83,7 @@ def _candidate_terms(snapshot: Snapshot, word: str, term: str) -> dict[str, int]
     """Index terms one edit from the typed ``word``, and those close to its ``term`` (same
     first letter), each with its distance in edits."""
     found: set[str] = set()
-    for variant in _one_edit(word):
+    for variant in _one_edit(word) if len(word) <= _MAX_RESPELLED_LETTERS else ():
         terms = analyze_query_word(variant)
         if len(terms) == 1 and terms[0] != term:
             found.add(terms[0])
