@@ -2,9 +2,9 @@
 
 When a search finds fewer than :data:`SUGGEST_BELOW` articles, each plain word of the query
 gets respellings: the index terms of the words one edit from it (for words of up to
-:data:`_MAX_RESPELLED_LETTERS` letters; an edit is an inserted,
-deleted or changed letter, or two adjacent letters swapped: ``desertoin`` -> ``desertion``,
-``corea`` -> ``korea``), and the index terms that share its term's first letter and lie
+:data:`_MAX_RESPELLED_LETTERS` letters; an edit is an inserted, deleted or changed letter,
+or two adjacent letters swapped: ``desertoin`` -> ``desertion``, ``corea`` -> ``korea``),
+and the index terms that share its term's first letter and lie
 within one edit of that term (two for terms of seven letters or more). A respelling must be
 in more than twice as many articles as the word itself; of those, only the closest are kept
 (one edit beats two), at most the :data:`_PER_WORD` most frequent.
