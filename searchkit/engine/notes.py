@@ -33,13 +33,11 @@ def search_notes(snapshot: Snapshot, query: Query, sources: Sequence[str]) -> li
             if normalize(word) in STOP_WORDS:
                 first_seen.setdefault(normalize(word), word)
         stop = list(first_seen.values())
-        if stop:
+        if stop:  # a query of only symbols ("-", "\\") is left alone: there is no word to name
             notes.append(
                 "the query has only common words, which are not indexed, so it matches nothing "
                 f"(skipped: {', '.join(stop)}); add a word that says what you are looking for"
             )
-        else:
-            notes.append("the query has no words that can be searched (only punctuation or symbols)")
     return notes
 
 
