@@ -309,7 +309,8 @@ class Index:
         outcome = run_search(snapshot, request, self.ranking)
         suggestion = None
         if suggest_spelling and cursor is None and page == 1:
-            suggestion = suggest(snapshot, query, outcome.total, mode=mode, ranking=self.ranking)
+            deadline = None if time_limit is None else started + time_limit
+            suggestion = suggest(snapshot, query, outcome.total, mode=mode, ranking=self.ranking, deadline=deadline)
         return SearchResults(
             query=query,
             total=outcome.total,

@@ -12,13 +12,15 @@ The fixture is written so each expectation can be read off it:
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
 from news_fixtures import make_index
 
 from searchkit import Article, Index
-from searchkit.engine.fuzzy import edit_distance
+from searchkit.engine.fuzzy import COUNTED_LETTERS, edit_distance
+from searchkit.engine.suggest import suggest
 
 CORPUS = [
     *(Article(id=f"korea-{n}", headline=f"North Korea fires missile {n}",
@@ -83,3 +85,19 @@ def test_fuzzy_words_reach_a_swapped_spelling(tmp_path: Path) -> None:
     index = make_index(tmp_path / "index", [Article(id="fire", headline="Wildfire spreads", body="Crews fight the blaze.")])
     # "wildfri" (the term of "wildfrie") and "wildfir" differ by one swap: distance 1.
     assert [hit.id for hit in index.search("wildfrie~1").hits] == ["fire"]
+
+
+def test_terms_too_long_to_count_letters_are_still_compared_exactly(tmp_path: Path) -> None:
+    # Terms over COUNTED_LETTERS letters skip the letter-count filter (so an 8 MB term costs
+    # nothing there) but are still compared exactly: a one-letter change still finds them.
+    long_word = "b" * (COUNTED_LETTERS + 45)
+    index = make_index(tmp_path / "index", [Article(id="long", headline="Odd", body=f"A {long_word} here.")])
+    assert [hit.id for hit in index.search(long_word[:-1] + "c~1").hits] == ["long"]
+    assert index.search(long_word[:-2] + "cc~1").hits == []
+
+
+def test_no_suggestion_once_the_time_limit_has_passed(index: Index) -> None:
+    snapshot = index._current()
+    arguments = dict(mode="auto", ranking=index.ranking)
+    assert suggest(snapshot, "desertoin", 0, **arguments) == "desertion"  # type: ignore[arg-type]
+    assert suggest(snapshot, "desertoin", 0, deadline=time.perf_counter() - 1, **arguments) is None  # type: ignore[arg-type]

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["close_terms", "edit_distance", "letter_counts", "within_distance"]
+__all__ = ["COUNTED_LETTERS", "close_terms", "edit_distance", "letter_counts", "within_distance"]
 
 Array = np.ndarray[Any, Any]
 
@@ -59,19 +59,31 @@ def within_distance(a: str, b: str, limit: int) -> bool:
 
 
 _ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
+COUNTED_LETTERS = 255  # longer terms get no letter counts (see letter_counts)
 _COLUMN = np.full(256, -1, dtype=np.int64)
 _COLUMN[np.frombuffer(_ALPHABET.encode(), dtype=np.uint8)] = np.arange(len(_ALPHABET))
 
 
 def letter_counts(offsets: Array, data: Array) -> Array:
-    """How often each of a-z and 0-9 occurs in each term of a blob: a (terms x 36) matrix."""
+    """How often each of a-z and 0-9 occurs in each term of a blob: a (terms x 36) matrix.
+
+    Terms longer than :data:`COUNTED_LETTERS` (junk such as an 8 MB run of one letter) are
+    not counted: their row is -1, which :func:`close_terms` reads as "check exactly", so
+    building the matrix costs the size of the ordinary vocabulary only.
+    """
     terms = offsets.size - 1
+    starts = offsets[:-1].astype(np.int64)
     lengths: Array = np.diff(offsets.astype(np.int64))
-    owner = np.repeat(np.arange(terms, dtype=np.int64), lengths)
-    column = _COLUMN[np.asarray(data, dtype=np.uint8)]
+    counted = lengths <= COUNTED_LETTERS
+    kept = lengths[counted]
+    owner = np.repeat(np.flatnonzero(counted), kept)
+    first = np.repeat(starts[counted], kept)
+    within = np.arange(int(kept.sum()), dtype=np.int64) - np.repeat(np.cumsum(kept) - kept, kept)
+    column = _COLUMN[np.asarray(data, dtype=np.uint8)[first + within]]
     known = column >= 0
     flat = np.bincount(owner[known] * len(_ALPHABET) + column[known], minlength=terms * len(_ALPHABET))
     counts: Array = flat.reshape(terms, len(_ALPHABET)).astype(np.int32)
+    counts[~counted] = -1
     return counts
 
 
@@ -89,8 +101,9 @@ def close_terms(word: str, limit: int, lo: int, hi: int, vocabulary: list[str], 
         column = _ALPHABET.find(char)
         if column >= 0:
             wanted[column] += 1
-    distance = np.abs(counts[lo:hi] - wanted).sum(axis=1)
-    survivors = np.flatnonzero(distance <= 2 * limit) + lo
+    rows = counts[lo:hi]
+    distance = np.abs(rows - wanted).sum(axis=1)
+    survivors = np.flatnonzero((distance <= 2 * limit) | (rows[:, 0] < 0)) + lo
     return [
         number
         for number in survivors.tolist()

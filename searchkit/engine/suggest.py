@@ -15,12 +15,14 @@ missile`` rather than ``north core missile`` when "core" is the more frequent wo
 ties go to the more frequent respellings. Each chosen term is written as the word appears
 in an article that holds it, closest to what was typed. The respelled query is suggested
 when it finds at least twice as many articles as the query (and at least
-:data:`SUGGEST_BELOW`), run in the same mode.
+:data:`SUGGEST_BELOW`), run in the same mode. Suggesting counts against the search's
+``time_limit``: when it runs out, the results come without a suggestion.
 """
 
 from __future__ import annotations
 
 import bisect
+import time
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
@@ -28,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from ..analysis import analyze_query_word, iter_tokens, normalize
+from ..errors import QueryTooComplexError
 from ..query import QueryMode, _lex, parse_query
 from .execute import Ranking
 from .fuzzy import edit_distance
@@ -165,8 +168,18 @@ def _surface(snapshot: Snapshot, term: str, typed: str) -> str:
     return min(forms, key=lambda form: (edit_distance(normalize(typed), form, 99), -forms[form]))
 
 
-def suggest(snapshot: Snapshot, query: str, total: int, *, mode: QueryMode, ranking: Ranking) -> str | None:
-    if total >= SUGGEST_BELOW or not snapshot.doc_count:
+def suggest(snapshot: Snapshot, query: str, total: int, *, mode: QueryMode, ranking: Ranking,
+            deadline: float | None = None) -> str | None:
+    """The respelled query to suggest, or None (see the module docstring).
+
+    ``deadline`` (a :func:`time.perf_counter` value: the search's time limit) is checked as
+    the work goes; past it there is no suggestion rather than a late one.
+    """
+
+    def late() -> bool:
+        return deadline is not None and time.perf_counter() > deadline
+
+    if total >= SUGGEST_BELOW or not snapshot.doc_count or late():
         return None
     tokens = [t for t in _lex(query) if t.kind == "word"]
     if not tokens or len(tokens) > _MAX_WORDS:
@@ -180,6 +193,8 @@ def suggest(snapshot: Snapshot, query: str, total: int, *, mode: QueryMode, rank
         if len(terms) != 1 or not terms[0][:1].isalpha():
             continue
         words.append((token, word, _options(snapshot, normalize(word), terms[0])))
+        if late():
+            return None
     if not any(len(options) > 1 for _, _, options in words):
         return None
     chosen = _best_combination([options for _, _, options in words])
@@ -195,8 +210,15 @@ def suggest(snapshot: Snapshot, query: str, total: int, *, mode: QueryMode, rank
         return None
     from .search import SearchRequest, run_search
 
-    request = SearchRequest(query=parse_query(replaced, mode=mode).query, facets=False, snippets=False, limit=1)
-    better = run_search(snapshot, request, ranking).total
+    remaining = None if deadline is None else deadline - time.perf_counter()
+    if remaining is not None and remaining <= 0:
+        return None
+    request = SearchRequest(query=parse_query(replaced, mode=mode).query, facets=False, snippets=False, limit=1,
+                            time_limit=remaining)
+    try:
+        better = run_search(snapshot, request, ranking).total
+    except QueryTooComplexError:
+        return None
     if better >= max(2 * total, SUGGEST_BELOW):
         return replaced
     return None
