@@ -303,7 +303,8 @@ def test_a_twenty_megabyte_body_indexes_and_searches_with_short_snippets(tmp_pat
         ({"id": "a", "headline": "h", "url": "javascript:alert(1)"}, "url",
          "'javascript:alert(1)' is not an absolute http(s) URL"),
         ({"id": "a", "headline": "h", "date": "2024-02-30"}, "date", None),
-        ({"id": "a", "headline": None}, "headline", "Input should be a valid string"),
+        ({"id": "a", "headline": None}, None, "an article needs a headline or a body; both are empty"),  # None is absent
+        ({"id": "a", "headline": 7}, "headline", "must be a string; found a number (7)"),
     ],
 )
 def test_empty_and_invalid_fields_are_rejected_naming_the_field(

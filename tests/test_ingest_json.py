@@ -375,14 +375,20 @@ def test_allsides_corpus() -> None:
 
 
 # A value of the wrong type is an error naming the field and the record; nothing is coerced.
+DATE_RULE = (
+    "field 'date': must be a date written as a string, such as '2024-11-30' (numbers are not read as dates); found "
+)
+SOURCE_RULE = (
+    "field 'source': must be a string, or an object with a \"name\" string (as NewsAPI writes it); found "
+)
 WRONG_TYPES = [
-    ({"date": 0}, "field 'date': must be a date written as a string, such as '2024-11-30' (numbers are not read as dates); found a number (0)"),
-    ({"date": 20240101}, "field 'date': must be a date written as a string, such as '2024-11-30' (numbers are not read as dates); found a number (20240101)"),
-    ({"published": 1.7e9}, "field 'date': must be a date written as a string, such as '2024-11-30' (numbers are not read as dates); found a number (1700000000.0)"),
-    ({"date": True}, "field 'date': must be a date written as a string, such as '2024-11-30' (numbers are not read as dates); found a boolean (True)"),
-    ({"date": ["2024-11-30"]}, "field 'date': must be a date written as a string, such as '2024-11-30' (numbers are not read as dates); found an array (['2024-11-30'])"),
-    ({"source": {"a": 1}}, "field 'source': must be a string, or an object with a \"name\" string (as NewsAPI writes it); found {'a': 1}"),
-    ({"source": {"id": "cnn", "name": 7}}, "field 'source': must be a string, or an object with a \"name\" string (as NewsAPI writes it); found {'id': 'cnn', 'name': 7}"),
+    ({"date": 0}, DATE_RULE + "a number (0)"),
+    ({"date": 20240101}, DATE_RULE + "a number (20240101)"),
+    ({"published": 1.7e9}, DATE_RULE + "a number (1700000000.0)"),
+    ({"date": True}, DATE_RULE + "a boolean (True)"),
+    ({"date": ["2024-11-30"]}, DATE_RULE + "an array (['2024-11-30'])"),
+    ({"source": {"a": 1}}, SOURCE_RULE + "{'a': 1}"),
+    ({"source": {"id": "cnn", "name": 7}}, SOURCE_RULE + "{'id': 'cnn', 'name': 7}"),
     ({"source": 42}, "field 'source': must be a string; found a number (42)"),
     ({"outlet": ["Wire"]}, "field 'source': must be a string; found an array (['Wire'])"),
     ({"title": 12}, "field 'headline': must be a string; found a number (12)"),
