@@ -7,7 +7,9 @@ of searchkit speaks :mod:`searchkit.models`. Modules:
 * :mod:`.segfile`  the segment file format (named numpy arrays behind one mmap)
 * :mod:`.segment`  building a segment from articles; reading terms, postings, columns
 * :mod:`.merge`    merging segments in bounded memory
-* :mod:`.store`    the index folder: Whoosh TOC generations, the write lock
+* :mod:`.store`    the index folder: Whoosh TOC generations, the write lock, write errors
+* :mod:`.toc`      reading the table of contents without running code; writing it
+* :mod:`.check`    verifying an index: problems, and notes of harmless leftovers
 * :mod:`.writer`   adding, replacing and deleting articles; commits
 * :mod:`.snapshot` a consistent, refreshable view of the committed segments
 """

@@ -6,9 +6,11 @@ a temporary name, fsyncs it and renames it into place, so readers always see a c
 generation: the last committed one. Segments are :class:`SearchkitSegment` objects whose
 data lives in one ``MAIN_<id>.skseg`` file each (see :mod:`.segfile`).
 
-Whoosh writes the table of contents with :mod:`pickle`; searchkit reads it back with an
-unpickler that admits only the classes it writes there (:mod:`.toc`), so opening a folder
-never runs code from it. Index folders are created private to their owner (mode 0700).
+The table of contents is in Whoosh's format, which holds pickles; searchkit writes it
+itself and reads it back with an unpickler that admits only the classes it writes there
+(:mod:`.toc`), so opening a folder never runs code from it. A write the file system
+refuses raises :class:`~searchkit.errors.IndexWriteError` (:meth:`IndexStore.write_errors`).
+Index folders are created private to their owner (mode 0700).
 
 Writers take an exclusive ``flock`` on ``MAIN_WRITELOCK``. The kernel drops it when the
 holding process dies, so a killed writer never leaves a stale lock behind; the lock file
