@@ -102,6 +102,16 @@ def _candidate_terms(snapshot: Snapshot, word: str, term: str) -> dict[str, int]
     return present
 
 
+def _at_most(snapshot: Snapshot, term: str) -> int:
+    """An upper bound of the articles holding ``term``: its per-field frequencies summed."""
+    total = 0
+    for loaded in snapshot.segments:
+        number = loaded.reader.term_id(term)
+        if number >= 0:
+            total += sum(loaded.reader.doc_frequencies(number))
+    return total
+
+
 def _holds(vocabulary: list[str], term: str) -> bool:
     at = bisect.bisect_left(vocabulary, term)
     return at < len(vocabulary) and vocabulary[at] == term
@@ -113,6 +123,8 @@ def _options(snapshot: Snapshot, word: str, term: str) -> list[_Option]:
     own = _Option(term, int(own.docs.size), own.docs)
     better = []
     for candidate, distance in _candidate_terms(snapshot, word, term).items():
+        if _at_most(snapshot, candidate) <= max(2 * own.frequency, own.frequency + 1):
+            continue  # cannot pass: skip gathering its articles
         docs = _documents(snapshot, candidate)
         if docs.size > max(2 * own.frequency, own.frequency + 1):
             better.append((distance, _Option(candidate, int(docs.size), docs)))
