@@ -19,7 +19,11 @@
     ├── IndexWriteError(OSError)        the file system refused a write; nothing more was committed
     │   ├── IndexReadOnlyError(PermissionError)  the index folder cannot be written
     │   └── IndexFullError              no space left on the device holding the index
-    └── UnsafePathError(ValueError)     a path tries to reach outside the folder it names
+    ├── UnsafePathError(ValueError)     a path tries to reach outside the folder it names
+    ├── IndexURLError(ValueError)       an OpenSearch index URL or its settings are malformed
+    ├── ClusterError(ConnectionError)   an OpenSearch cluster refused, timed out or failed a request
+    │   └── ClusterAuthError            the cluster refused the credentials (401/403)
+    └── MissingExtraError(ImportError)  an optional extra (opensearch-py) is not installed
 
 Each error mixes in the builtin a caller would naturally catch, so ``except ValueError``
 around a call that validates input keeps working. Messages say what was wrong, where
@@ -32,6 +36,8 @@ from pathlib import Path
 
 __all__ = [
     "ArticleError",
+    "ClusterAuthError",
+    "ClusterError",
     "IndexCorruptError",
     "IndexExistsError",
     "IndexLockedError",
@@ -39,8 +45,10 @@ __all__ = [
     "IndexNotFoundError",
     "IndexOptionError",
     "IndexReadOnlyError",
+    "IndexURLError",
     "IndexVersionError",
     "IndexWriteError",
+    "MissingExtraError",
     "QueryArgumentTypeError",
     "QueryError",
     "QuerySyntaxError",
@@ -188,3 +196,23 @@ class IndexFullError(IndexWriteError):
 
 class UnsafePathError(SearchkitError, ValueError):
     """A user-supplied path or name tries to reach outside the folder it names."""
+
+
+class IndexURLError(SearchkitError, ValueError):
+    """An OpenSearch index URL (``http://host:9200/name``) or a connection setting is malformed."""
+
+
+class ClusterError(SearchkitError, ConnectionError):
+    """An OpenSearch cluster could not serve a request: refused, timed out, red or failed.
+
+    The message names the cluster and index (never credentials), what was being done, and
+    what to try.
+    """
+
+
+class ClusterAuthError(ClusterError):
+    """The OpenSearch cluster refused the credentials (HTTP 401) or the permission (403)."""
+
+
+class MissingExtraError(SearchkitError, ImportError):
+    """An optional dependency is not installed; the message says which extra to install."""

@@ -1,0 +1,664 @@
+""":class:`OpenSearchIndex`: searchkit's index API on an OpenSearch cluster.
+
+The same :class:`~searchkit.models.Article` in, the same :class:`~searchkit.models.SearchResults`,
+:class:`~searchkit.index.AddReport` and :class:`~searchkit.index.IndexStats` out, as
+:class:`~searchkit.index.Index`; only the target is a URL (``http://host:9200/news``).
+
+Writes go in bulk requests of :data:`BULK_CHUNK` articles. An article already in the
+index with the same content (the SHA-256 of its JSON form, kept in ``content_hash``) is
+left alone and counted ``unchanged``; one with the same id and other content is
+``replaced``; an id written earlier in the same call counts ``replaced`` again, as in the
+embedded index. An article the cluster refuses is reported in ``rejected`` with the
+cluster's reason and the rest of the batch lands; items refused with 429 (busy) are
+retried with backoff. Bulk requests return once the primary and the in-sync replicas have
+indexed and written the articles to their translogs (OpenSearch's default
+``index.translog.durability: request``), so a call is durable when it returns; the index is
+refreshed once at the end of every call, so what it added is searchable when it returns.
+
+Searches are translated by :mod:`searchkit.opensearch.translate`; facets use a
+``post_filter`` with filtered aggregations (the multi-select rule of the embedded index);
+snippets are made by searchkit's own :func:`searchkit.snippets.make_snippets` from the
+stored text, so they are the embedded index's, offsets included.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+import orjson
+
+from ..analysis import field_terms
+from ..arguments import check_search_arguments
+from ..engine.execute import Ranking
+from ..engine.facets import DateInterval, _all_starts, _bucket_starts, choose_interval
+from ..engine.fuzzy import within_distance
+from ..engine.search import MAX_HIT_HEADLINE_CHARS, SortOrder
+from ..engine.segment import FIELDS, source_key
+from ..errors import (
+    ArticleError,
+    IndexExistsError,
+    IndexNotFoundError,
+    IndexURLError,
+    IndexVersionError,
+    QueryError,
+    QueryTooComplexError,
+    SearchkitError,
+)
+from ..index import AddReport, CheckReport, IndexStats, Progress, Rejection
+from ..models import Article, FacetValue, Facets, Hit, SearchResults
+from ..query import QueryMode, parse_query
+from ..snippets import HighlightSpec, make_snippets
+from .connection import DEFAULT_TIMEOUT, ClusterTarget, make_client, parse_index_url, translated_errors
+from .mapping import MAPPING_VERSION, article_from_source, content_hash, document, field_repeats, index_body
+from .translate import Translation, date_filter, translate
+
+if TYPE_CHECKING:
+    from opensearchpy import OpenSearch
+
+__all__ = ["BULK_CHUNK", "MAX_RESULT_WINDOW", "OpenSearchIndex"]
+
+BULK_CHUNK = 500
+MAX_ID_BYTES = 512  # OpenSearch's limit on _id
+MAX_RESULT_WINDOW = 10_000  # OpenSearch's index.max_result_window: deeper pages need a cursor
+SOURCE_SHARD_SIZE = 10_000  # source facet counts are exact while an index has fewer sources
+_BULK_RETRIES = 5
+_EPOCH = date(1970, 1, 1)
+_DAY_MS = 86_400_000
+_UNDATED_LAST = "_last"
+
+
+def _sort_spec(sort: SortOrder) -> list[dict[str, Any]]:
+    """The embedded index's order: relevance is score, newer, id; newest/oldest are date
+    (undated last), score, id."""
+    by_id = {"id": {"order": "asc"}}
+    if sort == "relevance":
+        return [{"_score": {"order": "desc"}}, {"date": {"order": "desc", "missing": _UNDATED_LAST}}, by_id]
+    order = "desc" if sort == "newest" else "asc"
+    return [{"date": {"order": order, "missing": _UNDATED_LAST}}, {"_score": {"order": "desc"}}, by_id]
+
+
+class OpenSearchIndex:
+    """A searchkit index on an OpenSearch cluster. Use :meth:`create` or :meth:`open`."""
+
+    def __init__(self, target: ClusterTarget, client: OpenSearch, *, ranking: Ranking,
+                 repeats: tuple[tuple[str, int], ...]):
+        self._target = target
+        self._client = client
+        self.ranking = ranking
+        self._repeats = repeats
+        self._source_names: dict[str, str] = {}
+
+    # Opening
+
+    @classmethod
+    def create(cls, url: str, *, shards: int = 3, replicas: int = 1, ranking: Ranking | None = None,
+               username: str | None = None, password: str | None = None, api_key: str | None = None,
+               verify_certs: bool = True, ca_file: str | None = None, timeout: float = DEFAULT_TIMEOUT) -> OpenSearchIndex:
+        """Create an empty index at ``url``; :class:`IndexExistsError` if the cluster has one by that name."""
+        for name, value, low in (("shards", shards, 1), ("replicas", replicas, 0)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise IndexURLError(f"{name}={value!r} must be a whole number of at least {low}")
+        target = parse_index_url(url, username=username, password=password, api_key=api_key,
+                                 verify_certs=verify_certs, ca_file=ca_file, timeout=timeout)
+        client = make_client(target)
+        ranking = ranking or Ranking()
+        index = cls(target, client, ranking=ranking, repeats=field_repeats(ranking))
+        opensearchpy = _opensearchpy()
+        with translated_errors(target, "creating the index"):
+            try:
+                client.indices.create(index=target.index, body=index_body(shards=shards, replicas=replicas,
+                                                                          ranking=index.ranking))
+            except opensearchpy.RequestError as exc:
+                if exc.error == "resource_already_exists_exception":
+                    raise IndexExistsError(target.display) from None
+                raise
+        return index
+
+    @classmethod
+    def open(cls, url: str, *, ranking: Ranking | None = None, username: str | None = None,
+             password: str | None = None, api_key: str | None = None, verify_certs: bool = True,
+             ca_file: str | None = None, timeout: float = DEFAULT_TIMEOUT) -> OpenSearchIndex:
+        """Open the index at ``url``: :class:`IndexNotFoundError` if the cluster has none by that name,
+        :class:`IndexVersionError` if another searchkit version made it.
+
+        BM25's ``k1`` and ``b`` and the field weights are fixed when the index is created
+        (its similarity settings and ``_meta.field_repeats``); ``ranking`` here changes nothing
+        that the cluster scores."""
+        target = parse_index_url(url, username=username, password=password, api_key=api_key,
+                                 verify_certs=verify_certs, ca_file=ca_file, timeout=timeout)
+        client = make_client(target)
+        with translated_errors(target, "opening the index"):
+            found = client.indices.get_mapping(index=target.index)
+        metas = [(name, (body.get("mappings") or {}).get("_meta") or {}) for name, body in found.items()]
+        for name, meta in metas:
+            version = meta.get("searchkit_mapping_version")
+            if version != MAPPING_VERSION:
+                made_by = f"searchkit mapping version {version}" if version is not None else "something other than searchkit"
+                raise IndexVersionError(
+                    f"{target.display} (index {name}) was made by {made_by}; this searchkit reads version "
+                    f"{MAPPING_VERSION}. Rebuild it: create a new index with this searchkit, copy the articles "
+                    "into it, then point an alias at it"
+                )
+        repeats = metas[0][1].get("field_repeats") if metas else None
+        if not isinstance(repeats, dict) or set(repeats) != set(FIELDS):
+            raise IndexVersionError(f"{target.display} has no valid field_repeats in its mapping's _meta; rebuild it")
+        return cls(target, client, ranking=ranking or Ranking(),
+                   repeats=tuple((name, int(repeats[name])) for name in FIELDS))
+
+    @property
+    def url(self) -> str:
+        """The index URL, without credentials."""
+        return self._target.display
+
+    def __repr__(self) -> str:
+        return f"OpenSearchIndex({self.url!r})"
+
+    def __enter__(self) -> OpenSearchIndex:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the connections to the cluster (the index stays)."""
+        with translated_errors(self._target, "closing the connection"):
+            self._client.close()
+
+    def drop(self) -> None:
+        """Delete the whole index from the cluster, articles and all. There is no undo."""
+        self._call("deleting the index", self._client.indices.delete)
+
+    def _call(self, action: str, method: Callable[..., Any], **kwargs: Any) -> Any:
+        with translated_errors(self._target, action):
+            return method(index=self._target.index, **kwargs)
+
+    # Reading
+
+    def refresh(self) -> None:
+        """Make everything written so far searchable now."""
+        self._call("refreshing", self._client.indices.refresh)
+
+    def __len__(self) -> int:
+        return int(self._call("counting articles", self._client.count)["count"])
+
+    def get(self, article_id: str) -> Article | None:
+        """The stored article with this id, or None."""
+        opensearchpy = _opensearchpy()
+        if not isinstance(article_id, str) or not article_id or len(article_id.encode("utf-8")) > MAX_ID_BYTES:
+            return None
+        with translated_errors(self._target, f"getting article {article_id[:80]!r}"):
+            try:
+                found = self._client.get(index=self._target.index, id=article_id)
+            except opensearchpy.NotFoundError as exc:
+                if exc.error == "index_not_found_exception":
+                    raise
+                return None
+        return article_from_source(found["_source"]) if found.get("found") else None
+
+    def __contains__(self, article_id: object) -> bool:
+        if not isinstance(article_id, str) or not article_id or len(article_id.encode("utf-8")) > MAX_ID_BYTES:
+            return False
+        with translated_errors(self._target, "looking up an article"):
+            return bool(self._client.exists(index=self._target.index, id=article_id))
+
+    def articles(self) -> Iterator[Article]:
+        """Every article in the index, in id order (for export and rebuilds)."""
+        batch = 1000
+        after: list[Any] | None = None
+        while True:
+            body: dict[str, Any] = {"query": {"match_all": {}}, "sort": [{"id": "asc"}], "size": batch}
+            if after is not None:
+                body["search_after"] = after
+            hits = self._call("reading articles", self._client.search, body=body)["hits"]["hits"]
+            for hit in hits:
+                yield article_from_source(hit["_source"])
+            if len(hits) < batch:
+                return
+            after = hits[-1]["sort"]
+
+    # Searching
+
+    def search(
+        self,
+        query: str = "",
+        *,
+        sources: Sequence[str] | None = None,
+        since: date | str | None = None,
+        until: date | str | None = None,
+        sort: SortOrder = "relevance",
+        limit: int = 10,
+        page: int = 1,
+        cursor: str | None = None,
+        date_interval: DateInterval | Literal["auto"] = "auto",
+        mode: QueryMode = "auto",
+        strict: bool = False,
+        snippets: bool = True,
+        facets: bool = True,
+        source_facet_limit: int | None = 20,
+        snippet_chars: int = 240,
+        suggest_spelling: bool = True,
+        time_limit: float | None = 10.0,
+        feedback: bool = False,
+    ) -> SearchResults:
+        """Search the index, with the options and results of :meth:`searchkit.Index.search`.
+
+        Not available here yet: ``feedback=True`` (raises :class:`QueryError`) and spelling
+        suggestions (``suggestion`` is always None). Pages deeper than
+        :data:`MAX_RESULT_WINDOW` results need a cursor.
+        """
+        started = time.perf_counter()
+        checked = check_search_arguments(
+            query=query, sources=sources, since=since, until=until, sort=sort, limit=limit, page=page,
+            cursor=cursor, date_interval=date_interval, mode=mode, strict=strict, snippets=snippets,
+            facets=facets, source_facet_limit=source_facet_limit, snippet_chars=snippet_chars,
+            suggest_spelling=suggest_spelling, time_limit=time_limit, feedback=feedback,
+        )
+        if feedback:
+            raise QueryError("feedback=True (RM3 re-ranking) is not available on OpenSearch indexes yet; "
+                             "search without it")
+        wanted_sources, since, until, limit, page = checked.sources, checked.since, checked.until, checked.limit, checked.page
+        offset = (page - 1) * limit if cursor is None else 0
+        if offset + limit + 1 > MAX_RESULT_WINDOW:
+            raise QueryError(f"page={page} with limit={limit} reaches past result {MAX_RESULT_WINDOW:,}, the deepest "
+                             "an OpenSearch index pages to; follow next_cursor instead")
+        parsed = parse_query(query, mode=mode, strict=strict)
+        dsl, translation = translate(parsed.query, self.ranking)
+        source_keys = sorted({source_key(name) for name in wanted_sources})
+        fingerprint = _fingerprint(parsed.query, source_keys, since, until, sort)
+        source_filter = {"terms": {"source_key": source_keys}} if wanted_sources else None
+        day_filter = date_filter(since, until) if since is not None or until is not None else None
+        body: dict[str, Any] = {
+            "query": dsl,
+            "sort": _sort_spec(sort),
+            "track_scores": True,
+            "track_total_hits": True,
+            "size": limit + 1,
+            "from": offset,
+            "_source": {"excludes": ["content_hash", "meta"]},
+        }
+        post = [f for f in (source_filter, day_filter) if f is not None]
+        if post:
+            body["post_filter"] = {"bool": {"filter": post}}
+        if cursor is not None:
+            body["search_after"] = _decode_cursor(cursor, fingerprint)
+        if facets:
+            body["aggs"] = {
+                "for_sources": {
+                    "filter": day_filter or {"match_all": {}},
+                    "aggs": {
+                        "keys": {"terms": {"field": "source_key", "size": source_facet_limit or SOURCE_SHARD_SIZE,
+                                           "shard_size": SOURCE_SHARD_SIZE,
+                                           "order": [{"_count": "desc"}, {"_key": "asc"}]},
+                                 "aggs": {"display": {"terms": {"field": "source_display", "size": 1}}}},
+                        "missing": {"missing": {"field": "source_key"}},
+                    },
+                },
+                "for_dates": {
+                    "filter": source_filter or {"match_all": {}},
+                    "aggs": {
+                        "days": {"date_histogram": {"field": "date", "calendar_interval": "day", "min_doc_count": 1}},
+                        "missing": {"missing": {"field": "date"}},
+                    },
+                },
+            }
+        # Term statistics from all shards, as one index has them: without this each of the
+        # shards scores with its own document frequencies and lengths.
+        params: dict[str, Any] = {"search_type": "dfs_query_then_fetch"}
+        if time_limit is not None:
+            body["timeout"] = f"{max(int(time_limit * 1000), 1)}ms"
+            params["request_timeout"] = time_limit + self._target.timeout
+        response = self._call("searching", self._client.search, body=body, params=params)
+        if response.get("timed_out"):
+            raise QueryTooComplexError(
+                f"the query ran longer than its time limit of {time_limit:g} s; make it more specific "
+                "(fewer words, longer prefixes) or raise time_limit"
+            )
+        hits_found = response["hits"]["hits"]
+        next_cursor = None
+        if len(hits_found) > limit:
+            hits_found = hits_found[:limit]
+            next_cursor = _encode_cursor(fingerprint, hits_found[-1]["sort"])
+        hits = [self._hit(found, translation, snippets, snippet_chars) for found in hits_found]
+        return SearchResults(
+            query=query,
+            total=int(response["hits"]["total"]["value"]),
+            hits=hits,
+            facets=self._facets(response.get("aggregations") or {}, date_interval, source_facet_limit) if facets else Facets(),
+            took_ms=round((time.perf_counter() - started) * 1000, 3),
+            suggestion=None,
+            page=page,
+            limit=limit,
+            next_cursor=next_cursor,
+            warnings=[e.args[0] if e.args else str(e) for e in parsed.errors],
+        )
+
+    def _hit(self, found: dict[str, Any], translation: Translation, snippets: bool, snippet_chars: int) -> Hit:
+        stored = found["_source"]
+        headline = stored.get("headline", "")
+        body = stored.get("body", "")
+        background = stored.get("background", [])
+        made = []
+        if snippets:
+            made = make_snippets(headline, body, background, _hit_spec(translation, headline, body, background),
+                                 max_chars=snippet_chars)
+        if len(headline) > MAX_HIT_HEADLINE_CHARS:
+            headline = headline[: MAX_HIT_HEADLINE_CHARS - 1] + "…"
+        day = stored.get("date")
+        return Hit(
+            id=stored["id"],
+            score=round(float(found.get("_score") or 0.0), 6),
+            headline=headline,
+            source=stored.get("source"),
+            date=date.fromisoformat(day) if day else None,
+            url=stored.get("url"),
+            snippets=made,
+        )
+
+    def _facets(self, aggs: dict[str, Any], interval: DateInterval | Literal["auto"], limit: int | None) -> Facets:
+        buckets = aggs["for_sources"]["keys"]["buckets"]
+        pairs = [(_display(b), int(b["doc_count"])) for b in buckets]
+        pairs.sort(key=lambda pair: (-pair[1], pair[0].casefold()))
+        days_buckets = aggs["for_dates"]["days"]["buckets"]
+        days = np.array([int(b["key"]) // _DAY_MS for b in days_buckets], dtype=np.int64)
+        counts = np.array([int(b["doc_count"]) for b in days_buckets], dtype=np.int64)
+        histogram: list[FacetValue] = []
+        if days.size:
+            chosen: DateInterval = choose_interval(int(days.min()), int(days.max())) if interval == "auto" else interval
+            starts_of = _bucket_starts(days, chosen)
+            starts = _all_starts(int(starts_of.min()), int(starts_of.max()), chosen)
+            totals = np.bincount(np.searchsorted(starts, starts_of), weights=counts, minlength=starts.size)
+            histogram = [FacetValue((_EPOCH + timedelta(days=int(s))).isoformat(), int(c))
+                         for s, c in zip(starts.tolist(), totals.tolist())]
+        else:
+            chosen = "month" if interval == "auto" else interval
+        return Facets(
+            source=[FacetValue(name, count) for name, count in (pairs if limit is None else pairs[:limit])],
+            date=histogram,
+            date_interval=chosen,
+            missing_source=int(aggs["for_sources"]["missing"]["doc_count"]),
+            missing_date=int(aggs["for_dates"]["missing"]["doc_count"]),
+        )
+
+    # Writing
+
+    def add(self, article: Article | Mapping[str, Any]) -> AddReport:
+        """Add (or replace) one article; durable and searchable when it returns."""
+        return self.add_many([article])
+
+    def add_many(
+        self,
+        articles: Iterable[Article | Mapping[str, Any]],
+        *,
+        progress: Callable[[Progress], object] | None = None,
+    ) -> AddReport:
+        """Add articles, replacing any with the same id; durable and searchable when it returns.
+
+        The report counts exactly as :meth:`searchkit.Index.add_many` does; articles the
+        cluster refuses are in ``rejected`` with its reason, and the rest land.
+        """
+        started = time.perf_counter()
+        counts = {"added": 0, "replaced": 0, "unchanged": 0}
+        rejected: list[Rejection] = []
+        written: set[str] = set()
+        done = 0
+        last_report = started
+
+        def report(finished: bool = False) -> None:
+            pending = 0 if finished else len(getattr(articles, "errors", ()))
+            if progress is not None:
+                progress(Progress(done, counts["added"], counts["replaced"], counts["unchanged"],
+                                  len(rejected) + pending, time.perf_counter() - started, finished))
+
+        chunk: list[tuple[int, Article]] = []
+        for number, item in enumerate(articles, start=1):
+            done += 1
+            try:
+                article = item if isinstance(item, Article) else Article.from_dict(item, location=f"record {number}")
+            except ArticleError as exc:
+                rejected.append(Rejection(location=exc.location, reason=exc.reason, field=exc.field))
+                continue
+            except (TypeError, ValueError) as exc:
+                rejected.append(Rejection(location=f"record {number}", reason=f"not an article: {exc}"))
+                continue
+            chunk.append((number, article))
+            if len(chunk) >= BULK_CHUNK:
+                self._write_chunk(chunk, written, counts, rejected)
+                chunk = []
+                if progress is not None and time.perf_counter() - last_report >= 0.2:
+                    last_report = time.perf_counter()
+                    report()
+        if chunk:
+            self._write_chunk(chunk, written, counts, rejected)
+        if counts["added"] or counts["replaced"]:
+            self.refresh()
+        for error in getattr(articles, "errors", ()):
+            if isinstance(error, SearchkitError):
+                location = getattr(error, "location", None)
+                path = getattr(error, "path", None)
+                if location is None and path is not None:
+                    line = getattr(error, "line", None)
+                    location = f"{path}:{line}" if line else str(path)
+                rejected.append(Rejection(location=location, reason=getattr(error, "reason", str(error)),
+                                          field=getattr(error, "field", None)))
+        report(finished=True)
+        return AddReport(added=counts["added"], replaced=counts["replaced"], unchanged=counts["unchanged"],
+                         rejected=rejected, seconds=round(time.perf_counter() - started, 3))
+
+    def _write_chunk(self, chunk: list[tuple[int, Article]], written: set[str], counts: dict[str, int],
+                     rejected: list[Rejection]) -> None:
+        """Classify and bulk-index one chunk."""
+        fitting = []
+        for number, article in chunk:
+            size = len(article.id.encode("utf-8"))
+            if size > MAX_ID_BYTES:  # the cluster would refuse the whole bulk request
+                rejected.append(Rejection(location=f"record {number}", field="id",
+                                          reason=f"is {size} bytes long in UTF-8; an OpenSearch index takes ids of "
+                                                 f"up to {MAX_ID_BYTES} bytes"))
+            else:
+                fitting.append((number, article))
+        chunk = fitting
+        self._learn_display_names(article for _, article in chunk)
+        ids = sorted({article.id for _, article in chunk})
+        existing: dict[str, str | None] = {}
+        if ids:
+            with translated_errors(self._target, "looking up existing articles"):
+                found = self._client.mget(index=self._target.index, body={"ids": ids},
+                                          params={"_source_includes": "content_hash"})
+            existing = {doc["_id"]: doc["_source"].get("content_hash") for doc in found["docs"] if doc.get("found")}
+        actions: list[tuple[int, Article, str]] = []
+        for number, article in chunk:
+            digest = content_hash(article)
+            if article.id in written:
+                outcome = "replaced"
+            elif article.id in existing:
+                if existing[article.id] == digest:
+                    counts["unchanged"] += 1
+                    continue
+                outcome = "replaced"
+            else:
+                outcome = "added"
+            written.add(article.id)
+            existing[article.id] = digest
+            actions.append((number, article, outcome))
+        pending = list(range(len(actions)))
+        for attempt in range(_BULK_RETRIES + 1):
+            if not pending:
+                break
+            lines: list[dict[str, Any]] = []
+            for at in pending:
+                number, article, _ = actions[at]
+                lines.append({"index": {"_index": self._target.index, "_id": article.id}})
+                display = self._source_names[source_key(article.source)] if article.source else None
+                lines.append(document(article, display=display, repeats=self._repeats))
+            with translated_errors(self._target, f"adding {len(pending)} articles"):
+                answer = self._client.bulk(body=lines)
+            busy: list[int] = []
+            for at, item in zip(pending, answer["items"]):
+                result = item.get("index") or {}
+                number, article, outcome = actions[at]
+                status = int(result.get("status", 500))
+                if status < 300:
+                    counts[outcome] += 1
+                elif status == 429 and attempt < _BULK_RETRIES:
+                    busy.append(at)
+                else:
+                    error = result.get("error") or {}
+                    reason = error.get("reason", "refused") if isinstance(error, dict) else str(error)
+                    kind = error.get("type", "error") if isinstance(error, dict) else "error"
+                    written.discard(article.id)
+                    rejected.append(Rejection(location=f"record {number}",
+                                              reason=f"the cluster refused article {article.id[:80]!r}: {kind}: "
+                                                     f"{str(reason)[:300]}"))
+            if not busy:
+                break
+            pending = busy
+            time.sleep(min(0.5 * 2**attempt, 8.0))
+
+    def _learn_display_names(self, articles: Iterable[Article]) -> None:
+        """The display name of each source of ``articles``: the one its articles in the index
+        carry, or else the spelling of the first of ``articles`` that has it."""
+        spellings: dict[str, str] = {}
+        for article in articles:
+            if article.source:
+                spellings.setdefault(source_key(article.source), article.source)
+        unknown = sorted(key for key in spellings if key not in self._source_names)
+        if unknown:
+            body = {
+                "size": 0,
+                "query": {"terms": {"source_key": unknown}},
+                "aggs": {"keys": {"terms": {"field": "source_key", "size": len(unknown)},
+                                  "aggs": {"display": {"terms": {"field": "source_display", "size": 1}}}}},
+            }
+            answer = self._call("looking up source names", self._client.search, body=body)
+            for bucket in answer["aggregations"]["keys"]["buckets"]:
+                self._source_names[str(bucket["key"])] = _display(bucket)
+        for key, spelling in spellings.items():
+            self._source_names.setdefault(key, spelling)
+
+    def delete(self, article_ids: Iterable[str]) -> int:
+        """Delete articles by id; returns how many were in the index. Durable when it returns."""
+        if isinstance(article_ids, str):
+            article_ids = [article_ids]
+        deleted = 0
+        batch: list[str] = []
+
+        def flush() -> int:
+            lines = [{"delete": {"_index": self._target.index, "_id": article_id}} for article_id in batch]
+            with translated_errors(self._target, f"deleting {len(batch)} articles"):
+                answer = self._client.bulk(body=lines)
+            return sum(1 for item in answer["items"] if (item.get("delete") or {}).get("result") == "deleted")
+
+        for article_id in article_ids:
+            if isinstance(article_id, str) and article_id and len(article_id.encode("utf-8")) <= MAX_ID_BYTES:
+                batch.append(article_id)
+            if len(batch) >= BULK_CHUNK:
+                deleted += flush()
+                batch = []
+        if batch:
+            deleted += flush()
+        if deleted:
+            self.refresh()
+        return deleted
+
+    # Information
+
+    def stats(self) -> IndexStats:
+        """Counts, sources, dates and size. ``segments`` counts Lucene segments of the
+        primaries; ``generation`` is always 0 (OpenSearch has no generations)."""
+        body = {
+            "size": 0,
+            "track_total_hits": True,
+            "aggs": {
+                "sources": {"cardinality": {"field": "source_key", "precision_threshold": 40000}},
+                "first": {"min": {"field": "date", "format": "strict_date"}},
+                "last": {"max": {"field": "date", "format": "strict_date"}},
+                "undated": {"missing": {"field": "date"}},
+            },
+        }
+        answer = self._call("reading statistics", self._client.search, body=body)
+        aggs = answer["aggregations"]
+        with translated_errors(self._target, "reading index statistics"):
+            numbers = self._client.indices.stats(index=self._target.index, metric="segments,store")
+        totals = numbers["_all"]
+        first = aggs["first"].get("value_as_string")
+        last = aggs["last"].get("value_as_string")
+        return IndexStats(
+            path=self.url,
+            articles=int(answer["hits"]["total"]["value"]),
+            sources=int(aggs["sources"]["value"]),
+            first_date=date.fromisoformat(first) if first else None,
+            last_date=date.fromisoformat(last) if last else None,
+            undated=int(aggs["undated"]["doc_count"]),
+            segments=int(totals["primaries"]["segments"]["count"]),
+            size_bytes=int(totals["total"]["store"]["size_in_bytes"]),
+            generation=0,
+            schema_version=MAPPING_VERSION,
+        )
+
+    def check(self) -> CheckReport:
+        """The index's health on the cluster: red or missing shards are problems."""
+        with translated_errors(self._target, "checking the index's health"):
+            health = self._client.cluster.health(index=self._target.index)
+        problems = []
+        if health.get("status") == "red":
+            problems.append(f"{self.url}: the index is red: {health.get('unassigned_shards')} shards are unassigned")
+        return CheckReport(path=self.url, ok=not problems, articles=len(self),
+                           segments=self.stats().segments, problems=problems)
+
+
+def _display(bucket: dict[str, Any]) -> str:
+    """A source facet bucket's display name (every article of a source carries the same one)."""
+    names = bucket.get("display", {}).get("buckets") or []
+    return str(names[0]["key"]) if names else str(bucket["key"])
+
+
+def _opensearchpy() -> Any:
+    from .connection import import_client
+
+    return import_client()
+
+
+def _hit_spec(translation: Translation, headline: str, body: str, background: Sequence[str]) -> HighlightSpec:
+    """What to highlight in one hit: the query's terms and phrases, plus this hit's own
+    words that a prefix or fuzzy word matched (the embedded index highlights the expansions
+    it searched; these are the ones present in the hit)."""
+    terms = set(translation.highlight_terms)
+    if translation.prefixes or translation.fuzzy:
+        present: set[str] = set()
+        for text in (headline, body, "\n".join(background)):
+            present.update(field_terms(text)[0])
+        for prefix, stems in translation.prefixes:
+            terms.update(t for t in present if t.startswith(prefix) or t in stems)
+        for word, distance in translation.fuzzy:
+            terms.update(t for t in present if t[:1] == word[:1] and within_distance(t, word, distance))
+    return HighlightSpec(terms, translation.highlight_phrases)
+
+
+def _fingerprint(query: object, source_keys: list[str], since: date | None, until: date | None, sort: str) -> str:
+    key = repr((query, source_keys, since, until, sort))
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:12]
+
+
+def _encode_cursor(fingerprint: str, sort_values: list[Any]) -> str:
+    raw = orjson.dumps(["os", fingerprint, sort_values])
+    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+
+
+def _decode_cursor(cursor: str, fingerprint: str) -> list[Any]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        marker, found, values = orjson.loads(raw)
+        valid = marker == "os" and isinstance(values, list) and len(values) == 3
+    except (ValueError, TypeError, orjson.JSONDecodeError):
+        valid = False
+    if not valid:
+        raise QueryError(f"invalid cursor {cursor[:40]!r}; pass the next_cursor of a previous page")
+    if found != fingerprint:
+        raise QueryError("the cursor belongs to another query, filter or sort; pass the same ones as for its page")
+    return list(values)

@@ -1,0 +1,93 @@
+"""The one typed interface of a searchkit index, whichever backend holds it.
+
+:class:`~searchkit.index.Index` (a folder) and
+:class:`~searchkit.opensearch.OpenSearchIndex` (a cluster) both implement
+:class:`SearchIndex`, so application code written against it runs on either::
+
+    def latest(index: searchkit.SearchIndex) -> list[str]:
+        return [hit.id for hit in index.search("*", sort="newest").hits]
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from datetime import date
+from typing import Any, Literal, Protocol, runtime_checkable
+
+from .engine.facets import DateInterval
+from .engine.search import SortOrder
+from .index import AddReport, CheckReport, Index, IndexStats, Progress, resolve_index_path
+from .models import Article, SearchResults
+from .query import QueryMode
+
+__all__ = ["SearchIndex", "open_index"]
+
+
+@runtime_checkable
+class SearchIndex(Protocol):
+    """What every searchkit index offers: add, read, delete, search, describe."""
+
+    def search(
+        self,
+        query: str = "",
+        *,
+        sources: Sequence[str] | None = None,
+        since: date | str | None = None,
+        until: date | str | None = None,
+        sort: SortOrder = "relevance",
+        limit: int = 10,
+        page: int = 1,
+        cursor: str | None = None,
+        date_interval: DateInterval | Literal["auto"] = "auto",
+        mode: QueryMode = "auto",
+        strict: bool = False,
+        snippets: bool = True,
+        facets: bool = True,
+        source_facet_limit: int | None = 20,
+        snippet_chars: int = 240,
+        suggest_spelling: bool = True,
+        time_limit: float | None = 10.0,
+        feedback: bool = False,
+    ) -> SearchResults: ...
+
+    def add(self, article: Article | Mapping[str, Any]) -> AddReport: ...
+
+    def add_many(
+        self,
+        articles: Iterable[Article | Mapping[str, Any]],
+        *,
+        progress: Callable[[Progress], object] | None = None,
+    ) -> AddReport: ...
+
+    def get(self, article_id: str) -> Article | None: ...
+
+    def delete(self, article_ids: Iterable[str]) -> int: ...
+
+    def __len__(self) -> int: ...
+
+    def __contains__(self, article_id: object) -> bool: ...
+
+    def articles(self) -> Iterator[Article]: ...
+
+    def stats(self) -> IndexStats: ...
+
+    def check(self) -> CheckReport: ...
+
+    def refresh(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def open_index(target: str | os.PathLike[str], **options: Any) -> SearchIndex:
+    """Open an existing index: an ``http(s)://`` URL is an OpenSearch index
+    (:meth:`OpenSearchIndex.open <searchkit.opensearch.OpenSearchIndex.open>`), anything else
+    a folder path or a bare name under ``indexes/`` (:meth:`Index.open`, after
+    :func:`~searchkit.index.resolve_index_path`). ``options`` go to that ``open``."""
+    from .opensearch.connection import is_index_url
+
+    if is_index_url(target):
+        from .opensearch import OpenSearchIndex
+
+        return OpenSearchIndex.open(str(target), **options)
+    return Index.open(resolve_index_path(target), **options)
