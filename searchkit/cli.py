@@ -75,6 +75,20 @@ def _seconds(text: str) -> float:
     return value
 
 
+def _port(text: str) -> int:
+    value = _count(text)
+    if value > 65535:
+        raise argparse.ArgumentTypeError(f"{value} is not a port; use 0 to 65535")
+    return value
+
+
+def _above_zero(text: str) -> float:
+    value = _seconds(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text} must be above 0")
+    return value
+
+
 def _index_path(args: argparse.Namespace) -> Path:
     return resolve_index_path(args.index or os.environ.get("SEARCHKIT_INDEX") or DEFAULT_INDEX)
 
@@ -210,6 +224,28 @@ def cmd_demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from .server import ServerSettings, read_token  # the server extra is optional
+    from .server.run import serve
+    from .server.settings import READ_TOKEN_ENV
+
+    settings = ServerSettings(
+        token=read_token(args.token_file), read_token=read_token(args.read_token_file, env=READ_TOKEN_ENV),
+        cors_origins=tuple(args.cors_origin or ()), max_body_bytes=int(args.max_body_mb * 1024 * 1024),
+        time_limit=args.time_limit, lock_timeout=args.lock_timeout,
+    )
+    target = args.index or os.environ.get("SEARCHKIT_INDEX") or DEFAULT_INDEX
+    if "://" in target:
+        from .protocol import open_index
+
+        index = open_index(target)
+    else:
+        index = Index.open(resolve_index_path(target), lock_timeout=args.lock_timeout)
+    serve(index, settings, host=args.host, port=args.port, err=err, out=out if args.json else None,
+          access_log=args.access_log)
+    return 0
+
+
 # Parser
 
 
@@ -279,6 +315,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("demo", "Index the bundled sample articles into indexes/demo and run a few searches.", "searchkit demo")
     p.set_defaults(run=cmd_demo)
+
+    p = command("serve", "Serve the index over HTTP: a JSON API under /api and a search page at /.",
+                "searchkit serve --index news --token-file ~/.searchkit-token")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
+    p.add_argument("--port", type=_port, default=8000, help="port (default 8000)")
+    p.add_argument("--token-file", metavar="FILE", help="the bearer token writes need (default: $SEARCHKIT_TOKEN; none: writes are off)")
+    p.add_argument("--read-token-file", metavar="FILE", help="a bearer token reads need too (default: $SEARCHKIT_READ_TOKEN; none: reads are open)")
+    p.add_argument("--cors-origin", action="append", metavar="ORIGIN", help="let pages from this origin call the API (repeatable; default: none)")
+    p.add_argument("--max-body-mb", type=_above_zero, default=10.0, metavar="MB", help="largest request body (default 10)")
+    p.add_argument("--time-limit", type=_above_zero, default=5.0, metavar="SECONDS", help="longest a search may run (default 5)")
+    p.add_argument("--access-log", action="store_true", help="log every request on stderr")
+    p.set_defaults(run=cmd_serve, lock_timeout=2.0)
     return parser
 
 
