@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from datetime import date
 from importlib import resources
 from pathlib import Path
-from typing import BinaryIO, TextIO
+from typing import BinaryIO, TextIO, get_args
 
 import orjson
 
@@ -28,7 +28,8 @@ from ._version import __version__
 from .dates import parse_date
 from .errors import QuerySyntaxError, SearchkitError
 from .index import Index, check, resolve_index_path
-from .ingest import read_articles
+from .ingest import DEFAULT_FIELD_MAP, read_articles
+from .ingest import Format as _Format
 
 __all__ = ["main"]
 
@@ -89,6 +90,27 @@ def _above_zero(text: str) -> float:
     return value
 
 
+def _mapping(text: str) -> tuple[str, str]:
+    field, sep, key = text.partition("=")
+    field, key = field.strip(), key.strip()
+    if not sep or not key or field not in DEFAULT_FIELD_MAP:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not FIELD=COLUMN with FIELD one of {', '.join(DEFAULT_FIELD_MAP)} (e.g. headline=Title)"
+        )
+    return field, key
+
+
+def _field_map(pairs: Sequence[tuple[str, str]]) -> dict[str, tuple[str, ...]]:
+    """``--map`` pairs as a field map: each named field reads exactly the columns (JSON keys)
+    given for it, in order; a column mapped here is dropped from the other fields' aliases."""
+    chosen: dict[str, tuple[str, ...]] = {}
+    for field, key in pairs:
+        chosen[field] = (*chosen.get(field, ()), key)
+    taken = {key for keys in chosen.values() for key in keys}
+    return {field: chosen.get(field, tuple(key for key in keys if key not in taken))
+            for field, keys in DEFAULT_FIELD_MAP.items()}
+
+
 def _index_path(args: argparse.Namespace) -> Path:
     return resolve_index_path(args.index or os.environ.get("SEARCHKIT_INDEX") or DEFAULT_INDEX)
 
@@ -115,7 +137,8 @@ _LIBRARY_HINTS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
 def cmd_index(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     path = _index_path(args)
     # bad paths fail before the index is made
-    reader = read_articles(args.paths, format=args.format, exclude=args.exclude or ())
+    reader = read_articles(args.paths, format=args.format, exclude=args.exclude or (),
+                           field_map=_field_map(args.map or []))
     index = Index.open_or_create(path, lock_timeout=args.lock_timeout)
     bar = output.ProgressLine(err, enabled=not args.quiet)
     report = index.add_many(reader, progress=bar.update, commit_every=args.commit_every or None,
@@ -267,7 +290,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("index", "Add articles from files, folders or globs (re-adding changes nothing).", "searchkit index articles/ feed.jsonl --index news")
     p.add_argument("paths", nargs="+", metavar="PATH")
-    p.add_argument("--format", choices=("auto", "text", "json", "jsonl"), default="auto")
+    p.add_argument("--format", choices=get_args(_Format), default="auto",
+                   help="read every file in this format (default auto: by extension, and .xml by content)")
+    p.add_argument("--map", action="append", type=_mapping, metavar="FIELD=COLUMN",
+                   help="read FIELD from this CSV column or JSON key instead of its usual names "
+                        "(repeatable; e.g. --map headline=Title --map body=Story)")
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.add_argument("--exclude", action="append", metavar="PATTERN",
                    help="skip files and folders whose name or path below the folder matches this glob "

@@ -141,7 +141,8 @@ def index_summary(
     return "\n".join(lines) + "\n"
 
 
-_SKIP_RULES = {"default": "not articles by name", "exclude": "by --exclude", "hidden": "hidden"}
+_SKIP_RULES = {"default": "not articles by name", "exclude": "by --exclude", "hidden": "hidden",
+               "corpus": "notes and data beside .sgm files"}
 
 
 def _skipped_lines(skipped: Sequence[Skipped]) -> list[str]:

@@ -104,9 +104,9 @@ def test_unsupported_file_in_a_folder_is_reported_and_skipped(tmp_path: Path) ->
     assert [a.headline for a in reader] == ["Headline"]
     assert [str(e) for e in reader.errors] == [
         f"{tmp_path / 'INDEX'}: cannot tell the format from a name without an extension "
-        "(known: .txt, .json, .jsonl, .ndjson); skipped",
+        "(known: .txt, .json, .jsonl, .ndjson, .csv, .tsv, .html, .htm, .html.gz, .htm.gz, .rss, .atom, .xml, .sgm, .sgml); skipped",
         f"{tmp_path / 'notes.rtf'}: cannot tell the format from the extension '.rtf' "
-        "(known: .txt, .json, .jsonl, .ndjson); skipped",
+        "(known: .txt, .json, .jsonl, .ndjson, .csv, .tsv, .html, .htm, .html.gz, .htm.gz, .rss, .atom, .xml, .sgm, .sgml); skipped",
     ]
     assert all(type(e) is UnsupportedFormatError for e in reader.errors)
     assert (reader.files_read, reader.articles_read) == (1, 1)
@@ -118,7 +118,7 @@ def test_explicit_file_with_unknown_format_raises_with_a_hint(tmp_path: Path) ->
         read_articles(tmp_path / "story.md")
     assert str(caught.value) == (
         f"{tmp_path / 'story.md'}: cannot tell the format from the extension '.md' "
-        "(known: .txt, .json, .jsonl, .ndjson); pass format='text', 'json' or 'jsonl' to read it"
+        "(known: .txt, .json, .jsonl, .ndjson, .csv, .tsv, .html, .htm, .html.gz, .htm.gz, .rss, .atom, .xml, .sgm, .sgml); pass format='text', 'json', 'jsonl', 'csv', 'tsv', 'html', 'feed' or 'sgml' to read it"
     )
     [article] = read_articles(tmp_path / "story.md", format="text")
     assert (article.headline, article.body) == ("Headline", "Body.")
@@ -148,7 +148,7 @@ def test_usage_errors_raise_at_once(tmp_path: Path, paths: str | list[str], mess
 
 def test_unknown_format_name_raises() -> None:
     with pytest.raises(
-        UnsupportedFormatError, match=r"^unknown format 'xml'; use one of auto, text, json, jsonl$"
+        UnsupportedFormatError, match=r"^unknown format 'xml'; use one of auto, text, json, jsonl, csv, tsv, html, feed, sgml$"
     ):
         read_articles(ARTICLES, format="xml")  # type: ignore[arg-type]
 
@@ -159,7 +159,7 @@ def test_bad_boilerplate_pattern_raises() -> None:
 
 
 def test_on_error_sees_each_problem_as_it_happens(tmp_path: Path) -> None:
-    write(tmp_path, {"a.jsonl": '{"title": "one"}\n[]\n{"title": "two"}\n', "b.txt": "", "c.csv": "x"})
+    write(tmp_path, {"a.jsonl": '{"title": "one"}\n[]\n{"title": "two"}\n', "b.txt": "", "c.rtf": "x"})
     seen: list[tuple[str, int]] = []
     reader: ArticleReader
 
@@ -171,7 +171,7 @@ def test_on_error_sees_each_problem_as_it_happens(tmp_path: Path) -> None:
     assert seen == [
         (f"{tmp_path / 'a.jsonl'}:2", 1),
         (str(tmp_path / "b.txt"), 2),
-        (str(tmp_path / "c.csv"), 2),
+        (str(tmp_path / "c.rtf"), 2),
     ]
     assert [type(e) for e in reader.errors] == [ArticleError, ArticleError, UnsupportedFormatError]
 

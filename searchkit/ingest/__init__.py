@@ -1,4 +1,5 @@
-"""Reading articles from files: plain text, JSON and JSON Lines.
+"""Reading articles from files: plain text, JSON, JSON Lines, CSV/TSV, web pages, RSS/Atom
+feeds and Reuters-21578 SGML.
 
 :func:`read_articles` takes files, directories and glob patterns and returns an
 :class:`ArticleReader`: iterate it for :class:`~searchkit.models.Article` objects, one file
@@ -8,9 +9,15 @@ to ``on_error``) and reading goes on with the next record. Only usage errors rai
 once: a path that does not exist, a glob that matches nothing, a file named explicitly
 whose format cannot be told from its extension.
 
-Formats (``format=``): ``"auto"`` picks by extension (``.txt`` → ``"text"``, ``.json`` →
-``"json"``, ``.jsonl`` / ``.ndjson`` → ``"jsonl"``); any other value reads every file in
-that format. See :mod:`.text_format` and :mod:`.json_format` for the formats themselves.
+Formats (``format=``): ``"auto"`` picks by extension (:data:`EXTENSIONS`: ``.txt`` →
+``"text"``, ``.json`` → ``"json"``, ``.jsonl`` / ``.ndjson`` → ``"jsonl"``, ``.csv`` →
+``"csv"``, ``.tsv`` → ``"tsv"``, ``.html`` / ``.htm`` and the same gzipped → ``"html"``,
+``.rss`` / ``.atom`` → ``"feed"``, ``.sgm`` / ``.sgml`` → ``"sgml"``) and, for ``.xml``
+files, by content (an ``<rss>``, ``<feed>`` or ``<rdf:RDF>`` document is a feed); any other
+value reads every file in that format. Web pages need the ``searchkit[html]`` extra and
+feeds the ``searchkit[feeds]`` extra: without it, reading such a file raises
+:class:`~searchkit.errors.MissingExtraError` with the ``pip install`` line. See the
+``*_format`` modules for the formats themselves.
 
 Files: a directory is walked recursively in sorted name order, not following links to
 folders; a glob pattern (``data/**/*.jsonl``) is expanded in sorted order. A file named
@@ -23,8 +30,11 @@ is hidden (starts with ``.``; hidden folders are not entered) or matches
 data sets, not articles). ``exclude=`` adds glob patterns (``fnmatch``, case-insensitive),
 matched against each file's and folder's name and its path below the folder given (and,
 for a file named explicitly, its path as given); an excluded folder is not entered.
-Files named explicitly are never skipped by the default set or as hidden. Each skip is
-in ``reader.skipped`` as a :class:`Skipped` (path, rule, reason).
+Files named explicitly are never skipped by the default set or as hidden. A folder that
+holds ``.sgm`` files is an SGML corpus (Reuters-21578 ships its README, category lists,
+DTD and a CIA factbook beside them): with ``format="auto"`` only its ``.sgm`` files are
+read, the others are skipped by the ``"corpus"`` rule (its subfolders are walked as
+usual). Each skip is in ``reader.skipped`` as a :class:`Skipped` (path, rule, reason).
 
 Decoding: a byte order mark picks the encoding: UTF-8, UTF-16 (LE or BE) or UTF-32 (LE or
 BE), as Windows tools write them. Without one, bytes are read as UTF-8; bytes that are not
@@ -50,13 +60,18 @@ from typing import Literal, get_args
 
 from ..errors import ArticleError, ReadError, UnsupportedFormatError
 from ..models import Article
+from .csv_format import parse_csv
+from .feed_format import looks_like_feed, parse_feed
+from .html_format import parse_html
 from .json_format import DEFAULT_FIELD_MAP, FieldMap, parse_json, parse_json_line, resolve_field_map
+from .sgml_format import parse_sgml
 from .text_format import DEFAULT_BOILERPLATE, compile_boilerplate, parse_text
 
 __all__ = [
     "DEFAULT_BOILERPLATE",
     "DEFAULT_FIELD_MAP",
     "DEFAULT_SKIP",
+    "EXTENSIONS",
     "ArticleReader",
     "Format",
     "ReadProblem",
@@ -64,17 +79,31 @@ __all__ = [
     "read_articles",
 ]
 
-Format = Literal["auto", "text", "json", "jsonl"]
+Format = Literal["auto", "text", "json", "jsonl", "csv", "tsv", "html", "feed", "sgml"]
+FileFormat = Literal["text", "json", "jsonl", "csv", "tsv", "html", "feed", "sgml"]
 ReadProblem = ArticleError | ReadError
 """What ``ArticleReader.errors`` holds: a bad record, or a file that cannot be read."""
 PathArg = str | os.PathLike[str]
 
-EXTENSIONS: dict[str, Literal["text", "json", "jsonl"]] = {
+EXTENSIONS: dict[str, FileFormat] = {
     ".txt": "text",
     ".json": "json",
     ".jsonl": "jsonl",
     ".ndjson": "jsonl",
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".html": "html",
+    ".htm": "html",
+    ".html.gz": "html",
+    ".htm.gz": "html",
+    ".rss": "feed",
+    ".atom": "feed",
+    ".xml": "feed",
+    ".sgm": "sgml",
+    ".sgml": "sgml",
 }
+"""Extensions ``format="auto"`` knows; an ``.xml`` file is read only when it holds a feed."""
+_CORPUS = (".sgm", ".sgml")
 _FALLBACK = "cp1252"
 _GLOB = re.compile(r"[*?[]")
 # Longest first: the UTF-32 LE mark starts with the UTF-16 LE one.
@@ -121,7 +150,7 @@ DEFAULT_SKIP: tuple[str, ...] = (
 Files found in folders or by glob patterns with these names are skipped (and listed in
 ``reader.skipped``); a file named explicitly is always read."""
 
-SkipRule = Literal["hidden", "default", "exclude"]
+SkipRule = Literal["hidden", "default", "exclude", "corpus"]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -129,8 +158,9 @@ class Skipped:
     """A file or folder the reader passed over on purpose, and why.
 
     ``rule`` is ``"hidden"`` (a name starting with ``.``), ``"default"`` (a name in
-    :data:`DEFAULT_SKIP`) or ``"exclude"`` (a pattern given in ``exclude=``); ``pattern``
-    is the pattern that matched, if any.
+    :data:`DEFAULT_SKIP`), ``"exclude"`` (a pattern given in ``exclude=``) or ``"corpus"``
+    (not an ``.sgm`` file, in a folder of ``.sgm`` files); ``pattern`` is the pattern that
+    matched, if any.
     """
 
     path: Path
@@ -143,6 +173,8 @@ class Skipped:
             return "hidden (the name starts with '.')"
         if self.rule == "default":
             return f"not an article by its name (default skip pattern {self.pattern!r}; name the file to read it)"
+        if self.rule == "corpus":
+            return "notes or data of the .sgm corpus in its folder, not articles (name the file to read it)"
         return f"matches the exclude pattern {self.pattern!r}"
 
     def __str__(self) -> str:
@@ -213,7 +245,9 @@ class ArticleReader:
         if self.on_error is not None:
             self.on_error(error)
 
-    def _keep(self, path: Path, names: tuple[str, ...], *, default: bool = True, folder: bool = False) -> bool:
+    def _keep(
+        self, path: Path, names: tuple[str, ...], *, default: bool = True, folder: bool = False, corpus: bool = False
+    ) -> bool:
         """False (and the skip recorded) when ``path`` is to be passed over."""
         skip: Skipped | None = None
         if default and path.name.startswith("."):
@@ -222,6 +256,8 @@ class ArticleReader:
             skip = Skipped(path, "exclude", pattern)
         elif default and not folder and (pattern := _first_match(DEFAULT_SKIP, names[:1])):
             skip = Skipped(path, "default", pattern)
+        elif corpus and not folder and path.suffix.lower() not in _CORPUS:
+            skip = Skipped(path, "corpus")
         if skip is None:
             return True
         self.skipped.append(skip)
@@ -234,6 +270,7 @@ class ArticleReader:
         except OSError as exc:
             self._report(ReadError(f"cannot list the folder: {exc.strerror or exc}", path=folder))
             return
+        corpus = self.format == "auto" and any(entry.suffix.lower() in _CORPUS for entry in entries)
         for entry in entries:
             try:
                 is_folder = entry.is_dir() and not entry.is_symlink()
@@ -244,7 +281,7 @@ class ArticleReader:
             if not (is_folder or is_file):
                 continue
             names = (entry.name, entry.relative_to(root).as_posix())
-            if not self._keep(entry, names, folder=is_folder):
+            if not self._keep(entry, names, folder=is_folder, corpus=corpus):
                 continue
             if is_folder:
                 yield from self._walk(entry, root)
@@ -259,11 +296,26 @@ class ArticleReader:
         try:
             if kind == "jsonl":
                 yield from self._read_lines(path)
+            elif kind == "csv" or kind == "tsv":
+                with path.open("rb") as lines:
+                    self.files_read += 1
+                    rows = parse_csv(self._decoded_lines(path, lines), path=str(path), kind=kind,
+                                     field_map=self._field_map)
+                    yield from self._outcomes(rows)
+            elif kind == "html" or kind == "feed":
+                data = path.read_bytes()
+                self.files_read += 1
+                if kind == "html":
+                    yield from self._outcomes([parse_html(data, path=str(path), gzipped=data[:2] == b"\x1f\x8b")])
+                else:
+                    yield from self._outcomes(parse_feed(data, path=str(path), warn=self.warnings.append))
             else:
                 text = self._decode(path.read_bytes(), path)
                 self.files_read += 1
                 if kind == "text":
                     yield from self._outcomes([_parse_text_outcome(text, str(path), self._boilerplate)])
+                elif kind == "sgml":
+                    yield from self._outcomes(parse_sgml(text, path=str(path), warn=self.warnings.append))
                 else:
                     yield from self._outcomes(parse_json(text, path=str(path), field_map=self._field_map))
         except OSError as exc:
@@ -299,6 +351,31 @@ class ArticleReader:
                     continue
                 if article is not None:
                     yield article
+
+    def _decoded_lines(self, path: Path, lines: io.BufferedReader) -> Iterator[str]:
+        """The lines of a binary file as text, line ends kept: decoded as :meth:`_decode` does,
+        but line by line (UTF-8, or Windows-1252 for a line that is not; a UTF-16/32 byte
+        order mark decodes the whole stream), so a large file is never all in memory."""
+        encoding = _wide_encoding(lines.read(4))
+        lines.seek(0)
+        if encoding is not None:
+            with io.TextIOWrapper(lines, encoding=encoding, errors="replace", newline="") as text:
+                for line in text:
+                    yield line.removeprefix("\ufeff")
+            return
+        warned = False
+        for number, raw in enumerate(lines, start=1):
+            if number == 1:
+                raw = raw.removeprefix(codecs.BOM_UTF8)
+            try:
+                yield raw.decode("utf-8")
+            except UnicodeDecodeError:
+                if not warned:
+                    self.warnings.append(
+                        f"{path}:{number}: not valid UTF-8; decoded as {_FALLBACK} (and any later such lines)"
+                    )
+                    warned = True
+                yield raw.decode(_FALLBACK, errors="replace")
 
     def _read_wide_lines(self, path: Path, text: io.TextIOWrapper) -> Iterator[Article]:
         """JSON Lines in UTF-16 or UTF-32 (the byte order mark said which), line by line."""
@@ -368,7 +445,7 @@ def read_articles(
 
     ``on_error(error)`` is called for each problem as it is met (it may raise to stop);
     ``boilerplate`` replaces the text format's boilerplate patterns; ``field_map``
-    overrides the JSON key aliases per field; ``exclude`` adds glob patterns of files and
+    overrides the JSON key and CSV column aliases per field; ``exclude`` adds glob patterns of files and
     folders to skip (see the module docstring; :data:`DEFAULT_SKIP` always applies to
     files found in folders). Raises :class:`ReadError` for a path that does not exist or
     a glob that matches nothing, and :class:`UnsupportedFormatError` for an unknown
@@ -441,17 +518,32 @@ def _wide_encoding(start: bytes) -> str | None:
 
 
 
-def _format_of(path: Path, format: Format) -> Literal["text", "json", "jsonl"] | None:
+def _format_of(path: Path, format: Format) -> FileFormat | None:
     if format != "auto":
         return format
-    return EXTENSIONS.get(path.suffix.lower())
+    suffix = path.suffix.lower()
+    if suffix == ".gz":
+        suffix = "".join(path.suffixes[-2:]).lower()
+    kind = EXTENSIONS.get(suffix)
+    if suffix == ".xml":
+        try:
+            with path.open("rb") as file:
+                return kind if looks_like_feed(file.read(4096)) else None
+        except OSError:
+            return kind  # the read error is reported when the file is read
+    return kind
 
 
 def _unsupported(path: Path, *, explicit: bool) -> UnsupportedFormatError:
-    suffix = f"the extension {path.suffix!r}" if path.suffix else "a name without an extension"
-    hint = "pass format='text', 'json' or 'jsonl' to read it" if explicit else "skipped"
+    suffix = "".join(path.suffixes[-2:]) if path.suffix.lower() == ".gz" else path.suffix
+    if path.suffix.lower() == ".xml":
+        what = "an .xml file that holds no RSS or Atom feed"
+    else:
+        what = f"the extension {suffix!r}" if suffix else "a name without an extension"
+    formats = [name for name in get_args(Format) if name != "auto"]
+    hint = f"pass format={', '.join(repr(f) for f in formats[:-1])} or {formats[-1]!r} to read it" if explicit else "skipped"
     return UnsupportedFormatError(
-        f"cannot tell the format from {suffix} (known: {', '.join(EXTENSIONS)}); {hint}", path=path
+        f"cannot tell the format from {what} (known: {', '.join(EXTENSIONS)}); {hint}", path=path
     )
 
 

@@ -48,7 +48,7 @@ DEFAULT_FIELD_MAP: dict[str, tuple[str, ...]] = {
     "headline": ("headline", "title"),
     "body": ("body", "content_original", "maintext", "article", "text", "content"),
     "background": ("background", "bullets", "key_points"),
-    "source": ("source", "outlet", "publisher", "site_name", "source_domain"),
+    "source": ("source", "outlet", "publisher", "publication", "site_name", "source_domain"),
     "date": ("date", "published", "published_at", "publishedAt", "date_publish", "pubDate"),
     "url": ("url", "link"),
     "attribution": ("attribution",),
