@@ -63,13 +63,13 @@ def parse_csv(
     """The articles of one CSV/TSV file given as lines (with their line ends), row by row."""
     counted = _Lines(lines)
     rows = csv.reader(counted, delimiter=DELIMITERS[kind], strict=False)
-    try:
-        header = next(rows, None)
-    except csv.Error as exc:
-        yield ReadError(f"the header row is not valid {kind.upper()}: {exc}", path=path, line=1)
-        return
-    while header is not None and not any(cell.strip() for cell in header):
-        header = next(rows, None)  # leading blank lines
+    header: list[str] | None = []
+    while header is not None and not any(cell.strip() for cell in header):  # skip leading blank lines
+        try:
+            header = next(rows, None)
+        except csv.Error as exc:
+            yield ReadError(f"the header row is not valid {kind.upper()}: {exc}", path=path, line=counted.count)
+            return
     if header is None:
         yield ReadError(f"is empty; a {kind.upper()} file needs a header row naming its columns", path=path)
         return
