@@ -52,6 +52,7 @@ def looks_like_feed(start: bytes) -> bool:
 
 _BLOCKS = frozenset({"p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6",
                      "blockquote", "pre", "table", "tr", "section", "article", "figure", "hr"})
+_WHITESPACE = re.compile(r"[ \t\r\n\f]+")
 _HIDDEN = frozenset({"script", "style", "template", "noscript"})
 
 
@@ -70,23 +71,25 @@ class _Text(HTMLParser):
     def handle_endtag(self, tag: str) -> None:
         if tag in _HIDDEN:
             self.hidden = max(0, self.hidden - 1)
-        elif tag in _BLOCKS:
+        elif tag in _BLOCKS and tag != "br":
             self.parts.append("\n\n")
 
     def handle_data(self, data: str) -> None:
         if not self.hidden:
-            self.parts.append(data)
+            self.parts.append(_WHITESPACE.sub(" ", data))
 
 
 def html_to_text(markup: str) -> str:
-    """Text of an HTML fragment: blocks become paragraphs, whitespace inside them folded."""
+    """Text of an HTML fragment: blocks become paragraphs, ``<br>`` a line break, other
+    whitespace folded to single spaces."""
     if "<" not in markup:
         return html.unescape(markup).strip()
     parser = _Text()
     parser.feed(markup)
     parser.close()
     text = "".join(parser.parts)
-    paragraphs = (" ".join(chunk.split()) for chunk in re.split(r"\n\s*\n", text))
+    paragraphs = ("\n".join(" ".join(line.split()) for line in chunk.split("\n") if line.strip())
+                  for chunk in re.split(r"\n[ ]*\n", text))
     return "\n\n".join(p for p in paragraphs if p)
 
 
