@@ -15,6 +15,7 @@
     ├── IndexVersionError               the index was made by an incompatible searchkit
     ├── IndexCorruptError               files are missing or damaged (see ``Index.check``)
     ├── IndexLockedError(TimeoutError)  another writer held the lock past the timeout
+    ├── ForeignWriterError(PermissionError)  Whoosh's own writer was pointed at a searchkit index
     ├── IndexOptionError(ValueError)    a write option has a wrong value (``commit_every``...)
     ├── IndexWriteError(OSError)        the file system refused a write; nothing more was committed
     │   ├── IndexReadOnlyError(PermissionError)  the index folder cannot be written
@@ -38,6 +39,7 @@ __all__ = [
     "ArticleError",
     "ClusterAuthError",
     "ClusterError",
+    "ForeignWriterError",
     "IndexCorruptError",
     "IndexExistsError",
     "IndexLockedError",
@@ -164,6 +166,11 @@ class IndexLockedError(SearchkitError, TimeoutError):
             f"index {path} is locked{by}; waited {timeout:g}s for the write lock. "
             "Retry later or raise lock_timeout"
         )
+
+
+class ForeignWriterError(SearchkitError, PermissionError):
+    """A writer other than searchkit's (Whoosh's ``ix.writer()``) tried to write a searchkit
+    index. It is refused before it writes anything; searchkit's ``Index.add`` writes."""
 
 
 class IndexOptionError(SearchkitError, ValueError):

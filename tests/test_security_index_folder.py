@@ -202,5 +202,5 @@ def test_whoosh_still_reads_the_table_of_contents_searchkit_writes(index_path: P
 
     toc = TOC.read(FileStorage(str(index_path)), "MAIN")
     assert toc.generation == generation_of(index_path) == 1
-    assert [segment.doc_count_all() for segment in toc.segments] == [3]
+    assert [segment.document_count() for segment in toc.segments] == [3]
     assert toc.schema.names() == whoosh_schema().names()

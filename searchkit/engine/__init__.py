@@ -12,4 +12,14 @@ of searchkit speaks :mod:`searchkit.models`. Modules:
 * :mod:`.check`    verifying an index: problems, and notes of harmless leftovers
 * :mod:`.writer`   adding, replacing and deleting articles; commits
 * :mod:`.snapshot` a consistent, refreshable view of the committed segments
+* :mod:`.execute`  running a query tree: matching documents and BM25F scores, in numpy
+* :mod:`.search`   one search: match, filter, count facets, sort, page, build the hits
+* :mod:`.facets`   source counts and the date histogram
+* :mod:`.fuzzy`    close terms for fuzzy words (edit distance, letter counts)
+* :mod:`.suggest`  did-you-mean respellings of a query that found little
+* :mod:`.feedback` pseudo-relevance feedback (RM3) for ``search(feedback=True)``
+* :mod:`.notes`    notes that explain an empty result (unknown sources, stop words)
+* :mod:`.codec`    Whoosh's read side over searchkit segments, so Whoosh's own ``open_dir``,
+  searcher and parsers read a searchkit index (one module per codec role: ``terms``,
+  ``postings``, ``documents``); Whoosh's writers are refused
 """

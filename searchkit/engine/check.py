@@ -83,7 +83,7 @@ def check_index(store: IndexStore) -> tuple[int, int, list[str], list[str]]:
             problems.append(f"{path.name}: {exc}")
             continue
         try:
-            _check_segment(reader, segment.doc_count_all(), problems)
+            _check_segment(reader, segment.document_count(), problems)
             deleted = segment.deleted_docs()
             if any(d >= reader.doc_count for d in deleted):
                 problems.append(f"{path.name}: a deleted document number is past the end")

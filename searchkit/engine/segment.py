@@ -423,6 +423,10 @@ class SegmentReader:
         off = self._post_off[field]
         return int(off[term + 1]) - int(off[term])
 
+    def document_frequencies(self, field: str) -> np.ndarray[Any, Any]:
+        """Every term's document frequency in ``field`` (0 where the field lacks the term)."""
+        return np.diff(self._post_off[field].astype(np.int64))
+
     def doc_frequencies(self, term: int) -> tuple[int, ...]:
         """The term's document frequency in each field, in :data:`FIELDS` order."""
         return tuple(self.doc_frequency(field, term) for field in FIELDS)

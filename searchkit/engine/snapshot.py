@@ -96,10 +96,10 @@ class Snapshot:
         doc_count = 0
         for segment in segments:
             reader = reusable.get(segment.segid) or SegmentReader(store.segment_path(segment), name=segment.segid)
-            if reader.doc_count != segment.doc_count_all():
+            if reader.doc_count != segment.document_count():
                 raise IndexCorruptError(
                     f"{store.segment_path(segment)} holds {reader.doc_count} documents; "
-                    f"the table of contents says {segment.doc_count_all()}"
+                    f"the table of contents says {segment.document_count()}"
                 )
             deleted = segment.deleted_docs()
             live = None

@@ -40,6 +40,7 @@ from whoosh.util.filelock import FileLock
 
 from .._version import __version__
 from ..errors import (
+    ForeignWriterError,
     IndexCorruptError,
     IndexExistsError,
     IndexFullError,
@@ -75,15 +76,67 @@ _VERSION_NOTES = {
 }
 
 
+_WRITE_WITH_SEARCHKIT = (
+    "add articles with searchkit instead: searchkit.Index.add / add_many, or "
+    "`searchkit index FILES... --index FOLDER`; Whoosh's open_dir(folder, indexname=\"MAIN\") "
+    "can still read and search the index"
+)
+
+
 class SearchkitCodec(Codec):  # type: ignore[misc]
-    """The Whoosh codec of searchkit segments (data in ``.skseg`` files)."""
+    """The Whoosh codec of searchkit segments (data in ``.skseg`` files).
+
+    Whoosh's ``SegmentReader`` asks it for one reader per role (:mod:`.codec`), which is
+    how Whoosh's own searcher reads a searchkit index. The readers' modules are imported
+    on first use, so searchkit's own search path never loads them. Every writing role
+    raises :class:`~searchkit.errors.ForeignWriterError`: only searchkit writes segments.
+    """
 
     def new_segment(self, storage: Any, indexname: str) -> SearchkitSegment:
         return SearchkitSegment(indexname)
 
+    def terms_reader(self, storage: Any, segment: SearchkitSegment) -> Any:
+        from .codec.terms import SegmentTermsReader
+
+        return SegmentTermsReader(_segment_reader(storage, segment))
+
+    def per_document_reader(self, storage: Any, segment: SearchkitSegment) -> Any:
+        from .codec.documents import SegmentDocumentReader
+
+        return SegmentDocumentReader(_segment_reader(storage, segment), segment)
+
+    def per_document_writer(self, storage: Any, segment: Any) -> Any:
+        raise ForeignWriterError(f"Whoosh's codec writers cannot write searchkit segments; {_WRITE_WITH_SEARCHKIT}")
+
+    def field_writer(self, storage: Any, segment: Any) -> Any:
+        raise ForeignWriterError(f"Whoosh's codec writers cannot write searchkit segments; {_WRITE_WITH_SEARCHKIT}")
+
+    def postings_writer(self, dbfile: Any, byteids: bool = False) -> Any:
+        raise ForeignWriterError(f"Whoosh's codec writers cannot write searchkit segments; {_WRITE_WITH_SEARCHKIT}")
+
+
+def _segment_reader(storage: Any, segment: SearchkitSegment) -> Any:
+    """A searchkit reader of ``segment``'s file in the folder of Whoosh's ``storage``."""
+    from .segment import SegmentReader
+
+    folder = getattr(storage, "folder", None)
+    if not isinstance(folder, str):
+        raise IndexNotFoundError(
+            Path(str(storage)), "a searchkit segment is read from an index folder (a Whoosh FileStorage)"
+        )
+    return SegmentReader(Path(folder) / segment.filename, name=segment.segid)
+
 
 class SearchkitSegment(Segment):  # type: ignore[misc]
-    """A segment as recorded in Whoosh's table of contents: id, size, deleted documents."""
+    """A segment as recorded in Whoosh's table of contents: id, size, deleted documents.
+
+    searchkit reads its size with :meth:`document_count`. :meth:`doc_count_all` is the
+    size as Whoosh's writers ask for it (``SegmentWriter`` sizes every segment right after
+    taking the lock and before it creates any file), and refuses: a Whoosh writer on a
+    searchkit index raises :class:`~searchkit.errors.ForeignWriterError` having written
+    nothing, and its lock is released as the failed writer is dropped. Whoosh's readers
+    never call it (they ask :mod:`.codec`'s document reader).
+    """
 
     def __init__(self, indexname: str, doc_count: int = 0):
         super().__init__(indexname)
@@ -94,8 +147,19 @@ class SearchkitSegment(Segment):  # type: ignore[misc]
     def codec(self, **kwargs: Any) -> SearchkitCodec:
         return SearchkitCodec()
 
-    def doc_count_all(self) -> int:
+    def document_count(self) -> int:
+        """How many documents the segment holds, deleted ones included."""
         return self._doccount
+
+    def doc_count(self) -> int:
+        """How many of its documents are not deleted."""
+        return self._doccount - self.deleted_count()
+
+    def doc_count_all(self) -> int:
+        raise ForeignWriterError(
+            f"Whoosh's writers cannot write a searchkit index (segment {self.segment_id()}); "
+            f"nothing was written. {_WRITE_WITH_SEARCHKIT[0].upper()}{_WRITE_WITH_SEARCHKIT[1:]}"
+        )
 
     def set_doc_count(self, doc_count: int) -> None:
         self._doccount = doc_count

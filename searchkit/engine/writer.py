@@ -215,7 +215,7 @@ class SegmentWriter:
             if len(tiers[tier]) >= MERGE_FACTOR:
                 return tiers[tier]
         for segment in self.segments:
-            if segment.deleted_count() > MAX_DELETED_RATIO * segment.doc_count_all():
+            if segment.deleted_count() > MAX_DELETED_RATIO * segment.document_count():
                 return [segment]
         return []
 
