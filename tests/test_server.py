@@ -286,6 +286,25 @@ def test_cors_is_off_unless_origins_are_named(index: Index) -> None:
     assert "access-control-allow-origin" not in other.headers
 
 
+class Failing:
+    """An index whose reads fail with an error nobody planned for, naming a server path."""
+
+    def __len__(self) -> int:
+        return 0
+
+    def get(self, article_id: str) -> None:
+        raise RuntimeError("disk error reading /srv/private/news/segment-7.skseg")
+
+
+def test_an_unexpected_error_is_a_bare_500_without_details() -> None:
+    api = Api(Failing())  # type: ignore[arg-type]
+    response = api.get("/api/articles/x")
+    assert response.status_code == 500
+    assert error(response) == {"type": "InternalError", "status": 500,
+                               "message": "the server failed to answer; the error is in its log"}
+    assert "/srv" not in response.text
+
+
 # The write lock
 
 HOLDER = r"""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from importlib import resources
-from typing import Any
 
 from fastapi import FastAPI, Request
 from starlette.middleware.cors import CORSMiddleware
@@ -11,6 +10,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .._version import __version__
+from ..protocol import SearchIndex
 from .errors import error_response, install_error_handlers
 from .routes import router
 from .settings import ServerSettings
@@ -53,9 +53,10 @@ def _static(name: str) -> Response:
     return Response(data, media_type=_TYPES[suffix], headers={**_PAGE_HEADERS, "Cache-Control": "no-cache"})
 
 
-def create_app(index: Any, settings: ServerSettings | None = None) -> FastAPI:
-    """An ASGI app serving ``index`` (a :class:`~searchkit.Index`, or any index with its
-    ``search``, ``add_many``, ``get``, ``delete``, ``stats`` and ``len()``).
+def create_app(index: SearchIndex, settings: ServerSettings | None = None) -> FastAPI:
+    """An ASGI app serving ``index``: a :class:`~searchkit.Index` or any other
+    :class:`~searchkit.protocol.SearchIndex` (it calls ``search``, ``add_many``, ``get``,
+    ``delete``, ``stats`` and ``len()``).
 
     Open a folder index with a short ``lock_timeout`` (``ServerSettings.lock_timeout``, 2 s
     by default, is what ``searchkit serve`` uses): a write that cannot get the lock in that

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import ipaddress
-from typing import Any, TextIO
+from typing import TextIO
 
 import orjson
 import uvicorn
 
+from ..protocol import SearchIndex
 from .app import create_app
 from .settings import READ_TOKEN_ENV, TOKEN_ENV, ServerSettings
 
@@ -23,7 +24,7 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def serve(index: Any, settings: ServerSettings, *, host: str = "127.0.0.1", port: int = 8000,
+def serve(index: SearchIndex, settings: ServerSettings, *, host: str = "127.0.0.1", port: int = 8000,
           err: TextIO, out: TextIO | None = None, access_log: bool = False) -> None:
     """Serve ``index`` until interrupted, telling ``err`` where and with which defaults (and
     ``out``, if given, the same as one JSON line: ``url``, ``articles``, ``writes``, ``reads``)."""
