@@ -202,6 +202,13 @@ def test_add_json_lines_names_the_bad_lines(api: Api, index: Index) -> None:
     assert "a1" in index and "a2" not in index
 
 
+def test_add_one_pretty_printed_article(api: Api, index: Index) -> None:
+    body = orjson.dumps({"id": "pretty", "headline": "Tram line opens"}, option=orjson.OPT_INDENT_2)
+    report = api.request("POST", "/api/articles", content=body, headers=WRITE).json()
+    assert (report["added"], report["rejected"]) == (1, [])
+    assert index.get("pretty").headline == "Tram line opens"  # type: ignore[union-attr]
+
+
 def test_a_body_past_the_limit_is_413_and_adds_nothing(index: Index) -> None:
     api = Api(index, ServerSettings(token=TOKEN, max_body_bytes=1000))
     body = orjson.dumps([{"id": f"big-{n}", "headline": "Long story", "body": "word " * 50} for n in range(10)])

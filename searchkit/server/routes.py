@@ -127,7 +127,8 @@ async def _read_body(request: Request, limit: int) -> bytes:
 
 
 def _records(body: bytes) -> list[tuple[str, Any]]:
-    """(location, record) pairs: a JSON array's items are ``record N``, JSON Lines' ``line N``."""
+    """(location, record) pairs: a JSON array's items are ``record N``, JSON Lines' ``line N``;
+    a single (even pretty-printed) JSON object is ``record 1``."""
     text = body.lstrip()
     if not text:
         raise ApiError(400, "InvalidBody", "the body is empty; send a JSON array of articles or JSON Lines")
@@ -139,6 +140,13 @@ def _records(body: bytes) -> list[tuple[str, Any]]:
         if not isinstance(data, list):
             raise ApiError(400, "InvalidBody", "the body must be a JSON array of articles or JSON Lines")
         return [(f"record {number}", item) for number, item in enumerate(data, start=1)]
+    if text.startswith(b"{") and b"\n" in text.strip():
+        try:  # one pretty-printed article rather than JSON Lines
+            whole = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            pass
+        else:
+            return [("record 1", whole)]
     records: list[tuple[str, Any]] = []
     for number, line in enumerate(body.split(b"\n"), start=1):
         if not line.strip():
