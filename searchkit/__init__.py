@@ -13,6 +13,9 @@ Read articles from files, add them to an index, search with filters and facets::
 
 from .errors import (
     ArticleError,
+    ClusterAuthError,
+    ClusterError,
+    ForeignWriterError,
     IndexCorruptError,
     IndexExistsError,
     IndexFullError,
@@ -20,8 +23,10 @@ from .errors import (
     IndexNotFoundError,
     IndexOptionError,
     IndexReadOnlyError,
+    IndexURLError,
     IndexVersionError,
     IndexWriteError,
+    MissingExtraError,
     QueryArgumentTypeError,
     QueryError,
     QuerySyntaxError,
@@ -33,8 +38,10 @@ from .errors import (
 )
 from .engine.execute import Ranking
 from .index import AddReport, CheckReport, Index, IndexStats, Progress, Rejection, check
-from .ingest import ArticleReader, read_articles
+from .ingest import ArticleReader, WhooshReader, read_articles, read_whoosh
 from .models import Article, FacetValue, Facets, Hit, SearchResults, Snippet
+from .opensearch import OpenSearchIndex
+from .protocol import SearchIndex, open_index
 from .query import parse_query
 
 from ._version import __version__
@@ -45,8 +52,11 @@ __all__ = [
     "CheckReport",
     "ArticleError",
     "ArticleReader",
+    "ClusterAuthError",
+    "ClusterError",
     "FacetValue",
     "Facets",
+    "ForeignWriterError",
     "Hit",
     "Index",
     "IndexCorruptError",
@@ -57,8 +67,11 @@ __all__ = [
     "IndexOptionError",
     "IndexReadOnlyError",
     "IndexStats",
+    "IndexURLError",
     "IndexVersionError",
     "IndexWriteError",
+    "MissingExtraError",
+    "OpenSearchIndex",
     "Progress",
     "QueryArgumentTypeError",
     "QueryError",
@@ -67,13 +80,17 @@ __all__ = [
     "Ranking",
     "ReadError",
     "Rejection",
+    "SearchIndex",
     "SearchResults",
     "SearchkitError",
     "Snippet",
+    "WhooshReader",
     "UnsafePathError",
     "UnsupportedFormatError",
     "__version__",
     "check",
+    "open_index",
     "parse_query",
     "read_articles",
+    "read_whoosh",
 ]

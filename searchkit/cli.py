@@ -28,7 +28,7 @@ from ._version import __version__
 from .dates import parse_date
 from .errors import QuerySyntaxError, SearchkitError
 from .index import Index, check, resolve_index_path
-from .ingest import DEFAULT_FIELD_MAP, read_articles
+from .ingest import DEFAULT_FIELD_MAP, ArticleReader, WhooshReader, read_articles, read_whoosh
 from .ingest import Format as _Format
 
 __all__ = ["main"]
@@ -137,8 +137,12 @@ _LIBRARY_HINTS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
 def cmd_index(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     path = _index_path(args)
     # bad paths fail before the index is made
-    reader = read_articles(args.paths, format=args.format, exclude=args.exclude or (),
-                           field_map=_field_map(args.map or []))
+    reader: ArticleReader | WhooshReader
+    if args.from_whoosh is not None:
+        reader = read_whoosh(args.from_whoosh, field_map=_field_map(args.map or []), indexname=args.whoosh_index)
+    else:
+        reader = read_articles(args.paths, format=args.format, exclude=args.exclude or (),
+                               field_map=_field_map(args.map or []))
     index = Index.open_or_create(path, lock_timeout=args.lock_timeout)
     bar = output.ProgressLine(err, enabled=not args.quiet)
     report = index.add_many(reader, progress=bar.update, commit_every=args.commit_every or None,
@@ -289,7 +293,12 @@ def build_parser() -> argparse.ArgumentParser:
                                    epilog=f"example:\n  {example}", formatter_class=argparse.RawDescriptionHelpFormatter)
 
     p = command("index", "Add articles from files, folders or globs (re-adding changes nothing).", "searchkit index articles/ feed.jsonl --index news")
-    p.add_argument("paths", nargs="+", metavar="PATH")
+    read = p.add_mutually_exclusive_group(required=True)
+    read.add_argument("paths", nargs="*", default=[], metavar="PATH")
+    read.add_argument("--from-whoosh", type=Path, metavar="FOLDER",
+                      help="read the stored documents of the Whoosh index in FOLDER instead of files "
+                           "(--map headline=title maps its fields; only stored fields can be read)")
+    p.add_argument("--whoosh-index", metavar="NAME", help="the Whoosh index name in that folder (default MAIN)")
     p.add_argument("--format", choices=get_args(_Format), default="auto",
                    help="read every file in this format (default auto: by extension, and .xml by content)")
     p.add_argument("--map", action="append", type=_mapping, metavar="FIELD=COLUMN",

@@ -66,6 +66,7 @@ from .html_format import parse_html
 from .json_format import DEFAULT_FIELD_MAP, FieldMap, parse_json, parse_json_line, resolve_field_map
 from .sgml_format import parse_sgml
 from .text_format import DEFAULT_BOILERPLATE, compile_boilerplate, parse_text
+from .whoosh_format import WhooshReader, read_whoosh
 
 __all__ = [
     "DEFAULT_BOILERPLATE",
@@ -76,7 +77,9 @@ __all__ = [
     "Format",
     "ReadProblem",
     "Skipped",
+    "WhooshReader",
     "read_articles",
+    "read_whoosh",
 ]
 
 Format = Literal["auto", "text", "json", "jsonl", "csv", "tsv", "html", "feed", "sgml"]
@@ -221,8 +224,16 @@ class ArticleReader:
         )
 
     def __iter__(self) -> Iterator[Article]:
-        self.errors, self.warnings, self.skipped = [], [], []
         self.files_read = self.articles_read = 0
+        for file in self.files():
+            for article in self._read_file(file):
+                self.articles_read += 1
+                yield article
+
+    def files(self) -> Iterator[Path]:
+        """The files that iterating reads, in order, without reading them (starts ``errors``,
+        ``warnings`` and ``skipped`` afresh and records the skips and unlistable folders)."""
+        self.errors, self.warnings, self.skipped = [], [], []
         for path in self.paths:
             try:
                 is_folder = path.is_dir()
@@ -230,15 +241,9 @@ class ArticleReader:
                 self._report(ReadError(f"cannot be read: {exc.strerror or exc}", path=path))
                 continue
             if is_folder:
-                files = self._walk(path, path)
-            elif path in self.explicit:
-                files = iter([path]) if self._keep(path, (path.name, str(path)), default=False) else iter([])
-            else:
-                files = iter([path]) if self._keep(path, (path.name, str(path))) else iter([])
-            for file in files:
-                for article in self._read_file(file):
-                    self.articles_read += 1
-                    yield article
+                yield from self._walk(path, path)
+            elif self._keep(path, (path.name, str(path)), default=path not in self.explicit):
+                yield path
 
     def _report(self, error: ReadProblem) -> None:
         self.errors.append(error)
