@@ -79,9 +79,9 @@ class ProgressLine:
         self.stream = stream
         self.enabled = enabled
         self.tty = stream.isatty()
-        self._last_plain = 0.0
+        self._last_plain = time.monotonic()  # piped: the first line after 2 s of work, none for short runs
         self._drawn = 0
-        self._waiting: bool | None = None
+        self._waiting = False
 
     def update(self, progress: Progress) -> None:
         if not self.enabled or progress.finished:

@@ -7,6 +7,7 @@ width when outlet names hold wide characters.
 
 from __future__ import annotations
 
+import io
 import re
 import socket
 import subprocess
@@ -17,8 +18,8 @@ import orjson
 import pytest
 from test_cli import N_ARTICLES, clean_env, cli, command_names, console_script, write_articles
 
-from searchkit import Index
-from searchkit.output import display_width
+from searchkit import Index, Progress
+from searchkit.output import ProgressLine, display_width
 
 NOTE_FACETS = "(each facet counts as if its own filter were off)"
 
@@ -263,3 +264,19 @@ def test_the_source_facet_aligns_wide_outlet_names(tmp_path: Path) -> None:
 )
 def test_display_width(text: str, columns: int) -> None:
     assert display_width(text) == columns
+
+
+def _progress(done: int, *, waiting_for: str | None = None) -> Progress:
+    return Progress(done, done, 0, 0, 0, 0.3, waiting_for=waiting_for)
+
+
+def test_piped_progress_prints_nothing_for_a_short_run_but_says_at_once_that_it_waits() -> None:
+    # Piped output gets a plain line every 2 s of work: a run shorter than that prints none
+    # (the README's session depends on it on a loaded machine), but waiting for the lock is
+    # said at once.
+    stream = io.StringIO()
+    line = ProgressLine(stream)
+    line.update(_progress(26))
+    assert stream.getvalue() == ""
+    line.update(_progress(0, waiting_for="pid 42 on host"))
+    assert stream.getvalue() == "waiting for the write lock held by pid 42 on host  (0s so far)\n"
