@@ -21,5 +21,6 @@ of searchkit speaks :mod:`searchkit.models`. Modules:
 * :mod:`.notes`    notes that explain an empty result (unknown sources, stop words)
 * :mod:`.codec`    Whoosh's read side over searchkit segments, so Whoosh's own ``open_dir``,
   searcher and parsers read a searchkit index (one module per codec role: ``terms``,
-  ``postings``, ``documents``); Whoosh's writers are refused
+  ``postings``, ``documents``, and ``weighting``: searchkit's BM25F for Whoosh's searcher);
+  Whoosh's writers are refused
 """

@@ -14,6 +14,8 @@ highlighting work through them. One module per codec role, as in ``whoosh.codec`
 * :mod:`.documents` :class:`SegmentDocumentReader` (document counts, deletions, field
   lengths, stored fields under Whoosh's field names) and :class:`DayColumnReader`
   (the ``date`` column for ``sortedby="date"``)
+* :mod:`.weighting` :class:`SearchkitBM25F`, searchkit's BM25F as a Whoosh weighting model
+  (``ix.searcher(weighting=SearchkitBM25F())`` ranks as searchkit does)
 
 Nothing here is imported by searchkit's own search path: the codec imports these modules
 only when Whoosh asks for a reader, so searchkit's speed does not change. Whoosh's writers
@@ -26,10 +28,12 @@ from __future__ import annotations
 from .documents import DayColumnReader, SegmentDocumentReader
 from .postings import PostingsMatcher
 from .terms import SegmentFieldCursor, SegmentTermsReader
+from .weighting import SearchkitBM25F
 
 __all__ = [
     "DayColumnReader",
     "PostingsMatcher",
+    "SearchkitBM25F",
     "SegmentDocumentReader",
     "SegmentFieldCursor",
     "SegmentTermsReader",
