@@ -437,3 +437,15 @@ def test_serve_refuses_a_short_token_in_one_line(tmp_path: Path) -> None:
         "e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))'\n"
     )
 
+
+
+@pytest.mark.parametrize(("missing", "message"), [
+    ("fastapi", "searchkit serve needs FastAPI and uvicorn; install them with: pip install 'searchkit[server]'"),
+    ("uvicorn", "searchkit serve needs uvicorn; install it with: pip install 'searchkit[server]'"),
+])
+def test_serve_without_the_extra_says_which_to_install(tmp_path: Path, missing: str, message: str) -> None:
+    make_index(tmp_path / "news")
+    program = (f"import sys; sys.modules[{missing!r}] = None; from searchkit.cli import main; "
+               f"sys.exit(main(['serve', '--index', {str(tmp_path / 'news')!r}]))")
+    result = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, env=server_env(), timeout=60)
+    assert (result.returncode, result.stderr) == (1, f"searchkit serve: {message}\n")

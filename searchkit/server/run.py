@@ -6,7 +6,15 @@ import ipaddress
 from typing import TextIO
 
 import orjson
-import uvicorn
+
+from ..errors import MissingExtraError
+
+try:
+    import uvicorn
+except ImportError as exc:  # pragma: no cover - depends on the install
+    raise MissingExtraError(
+        "searchkit serve needs uvicorn; install it with: pip install 'searchkit[server]'"
+    ) from exc
 
 from ..protocol import SearchIndex
 from .app import create_app
