@@ -19,9 +19,9 @@ from pathlib import Path
 
 import orjson
 import pytest
-from whoosh.index import TOC
 
 from searchkit import Article, Index, SearchResults, check
+from searchkit.engine import store
 
 REFRESH = 0.2
 SLACK = 1.0  # a search in flight and the thread's turn; generous for a loaded CI machine
@@ -149,12 +149,12 @@ def test_a_shared_index_with_refresh_interval_zero_sees_each_commit_at_once(tmp_
 
 def miss_listings(monkeypatch: pytest.MonkeyPatch, misses: list[int]) -> None:
     """Make the next directory listings report these generations (then the truth)."""
-    real = TOC._latest_generation.__func__  # type: ignore[attr-defined]
+    real = store.latest_generation
 
-    def listing(cls: type, storage: object, indexname: str) -> int:
-        return misses.pop() if misses else real(cls, storage, indexname)
+    def listing(folder: Path, index_name: str) -> int:
+        return misses.pop() if misses else real(folder, index_name)
 
-    monkeypatch.setattr(TOC, "_latest_generation", classmethod(listing))
+    monkeypatch.setattr(store, "latest_generation", listing)
 
 
 def test_a_listing_that_misses_the_newest_table_of_contents_does_not_take_readers_back(

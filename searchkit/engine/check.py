@@ -31,9 +31,10 @@ def _check_segment(reader: SegmentReader, expected_docs: int, problems: list[str
     if len(set(terms)) != len(terms):
         problems.append(f"{name}: the vocabulary repeats terms")
     for field in FIELDS:
-        post_off = reader._post_off[field].astype(np.int64)
-        pos_off = reader._pos_off[field].astype(np.int64)
-        docs, tf, pos = reader._docs[field], reader._tf[field], reader._pos[field]
+        arrays = reader.field_postings(field)
+        post_off = arrays.post_off.astype(np.int64)
+        pos_off = arrays.pos_off.astype(np.int64)
+        docs, tf, pos = arrays.docs, arrays.tf, arrays.pos
         if post_off.size != len(terms) + 1 or pos_off.size != len(terms) + 1:
             problems.append(f"{name}: {field} offsets do not cover the vocabulary")
             continue

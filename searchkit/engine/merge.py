@@ -114,9 +114,8 @@ def _merge_sources(writer: SegmentFileWriter, inputs: Sequence[MergeInput]) -> l
 
 
 def _slices(item: MergeInput, field: str, lo: int, hi: int) -> tuple[int, int, int, int]:
-    reader = item.reader
-    post_off = reader._post_off[field]
-    pos_off = reader._pos_off[field]
+    arrays = item.reader.field_postings(field)
+    post_off, pos_off = arrays.post_off, arrays.pos_off
     return int(post_off[lo]), int(post_off[hi]), int(pos_off[lo]), int(pos_off[hi])
 
 
@@ -125,8 +124,8 @@ def _merge_field(writer: SegmentFileWriter, field: str, inputs: Sequence[MergeIn
     total_postings = total_positions = 0
     wide_positions = wide_tf = False
     for item in inputs:
-        reader = item.reader
-        docs, tf, pos = reader._docs[field], reader._tf[field], reader._pos[field]
+        arrays = item.reader.field_postings(field)
+        docs, tf, pos = arrays.docs, arrays.tf, arrays.pos
         wide_positions |= pos.dtype.itemsize > 2
         wide_tf |= tf.dtype.itemsize > 2
         if not item.has_deletions:
@@ -155,11 +154,12 @@ def _merge_field(writer: SegmentFileWriter, field: str, inputs: Sequence[MergeIn
             p0, p1, q0, q1 = _slices(item, field, in_lo, in_hi)
             if p0 == p1:
                 continue
-            counts: Array = np.diff(reader._post_off[field][in_lo : in_hi + 1].astype(np.int64))
+            arrays = reader.field_postings(field)
+            counts: Array = np.diff(arrays.post_off[in_lo : in_hi + 1].astype(np.int64))
             posting_terms = np.repeat(item.term_map[in_lo:in_hi], counts)
-            docs = item.new_docs[reader._docs[field][p0:p1]]
-            tf = reader._tf[field][p0:p1]
-            pos = reader._pos[field][q0:q1]
+            docs = item.new_docs[arrays.docs[p0:p1]]
+            tf = arrays.tf[p0:p1]
+            pos = arrays.pos[q0:q1]
             if item.has_deletions:
                 live = docs >= 0
                 pos = pos[np.repeat(live, tf)]
@@ -208,7 +208,7 @@ def _term_chunks(inputs: Sequence[MergeInput], field: str, term_count: int) -> l
     """Ranges of merged term numbers holding about CHUNK_POSTINGS postings each."""
     per_term = np.zeros(term_count, dtype=np.int64)
     for item in inputs:
-        counts = np.diff(item.reader._post_off[field].astype(np.int64))
+        counts = np.diff(item.reader.field_postings(field).post_off.astype(np.int64))
         np.add.at(per_term, item.term_map, counts)
     cumulative = np.cumsum(per_term)
     chunks = []
@@ -224,7 +224,7 @@ def _term_chunks(inputs: Sequence[MergeInput], field: str, term_count: int) -> l
 def _merge_stored(writer: SegmentFileWriter, inputs: Sequence[MergeInput], doc_count: int) -> None:
     lengths = []
     for item in inputs:
-        offsets = item.reader._stored._offsets.astype(np.int64)
+        offsets = item.reader.stored_table.offsets.astype(np.int64)
         lengths.append(np.diff(offsets)[item.live])
     all_lengths = np.concatenate(lengths) if lengths else np.zeros(0, dtype=np.int64)
     offsets = np.zeros(doc_count + 1, dtype=np.int64)
@@ -233,8 +233,8 @@ def _merge_stored(writer: SegmentFileWriter, inputs: Sequence[MergeInput], doc_c
     writer.reserve("stored.data", np.uint8, int(offsets[-1]))
     at = 0
     for item in inputs:
-        data = item.reader._stored._data
-        source_offsets = item.reader._stored._offsets.astype(np.int64)
+        data = item.reader.stored_table.data
+        source_offsets = item.reader.stored_table.offsets.astype(np.int64)
         if not item.has_deletions:
             for start in range(0, data.size, _STORED_CHUNK_BYTES):
                 piece = data[start : start + _STORED_CHUNK_BYTES]

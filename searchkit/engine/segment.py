@@ -25,7 +25,7 @@ from array import array
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any, Union
+from typing import Any, NamedTuple, Union
 
 import numpy as np
 import orjson
@@ -37,6 +37,7 @@ from .segfile import SegmentFileReader, SegmentFileWriter
 
 __all__ = [
     "FIELDS",
+    "FieldPostings",
     "MISSING_DAY",
     "SegmentBuilder",
     "SegmentReader",
@@ -325,6 +326,16 @@ def write_blobs(writer: SegmentFileWriter, name: str, blobs: Sequence[bytes]) ->
     writer.add_bytes(f"{name}.data", b"".join(blobs))
 
 
+class FieldPostings(NamedTuple):
+    """One text field's inverted index as a segment stores it (see the module docstring)."""
+
+    post_off: Array
+    docs: Array
+    tf: Array
+    pos_off: Array
+    pos: Array
+
+
 class StringTable(Sequence[str]):
     """A read-only sequence of strings over a blob and its offsets (sorted for terms)."""
 
@@ -335,6 +346,16 @@ class StringTable(Sequence[str]):
 
     def __len__(self) -> int:
         return int(self._offsets.size) - 1
+
+    @property
+    def offsets(self) -> Array:
+        """Where each string starts in :attr:`data` (one more than there are strings)."""
+        return self._offsets
+
+    @property
+    def data(self) -> Array:
+        """The strings' UTF-8 bytes, one after another."""
+        return self._data
 
     def __getitem__(self, index: int) -> str:  # type: ignore[override]
         if self._list is not None:
@@ -390,7 +411,7 @@ class SegmentReader:
     def letter_counts(self) -> np.ndarray[Any, Any]:
         """Per term, its a-z and 0-9 counts (computed once, for finding close terms)."""
         if self._letter_counts is None:
-            self._letter_counts = letter_counts(self.terms._offsets, self.terms._data)
+            self._letter_counts = letter_counts(self.terms.offsets, self.terms.data)
         return self._letter_counts
 
     def close_terms(self, word: str, limit: int) -> list[int]:
@@ -412,6 +433,17 @@ class SegmentReader:
         lo = bisect.bisect_left(terms, prefix)
         hi = bisect.bisect_left(terms, prefix + "\U0010ffff", lo)
         return lo, hi
+
+    def field_postings(self, field: str) -> FieldPostings:
+        """The whole inverted index of ``field`` (for checking and merging segments)."""
+        return FieldPostings(
+            self._post_off[field], self._docs[field], self._tf[field], self._pos_off[field], self._pos[field]
+        )
+
+    @property
+    def stored_table(self) -> StringTable:
+        """The stored articles: zlib-compressed JSON, one blob per document."""
+        return self._stored
 
     def postings(self, field: str, term: int) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
         """Doc numbers and term frequencies of ``term`` in ``field``."""

@@ -35,7 +35,6 @@ import orjson
 from whoosh.codec.base import Codec, Segment
 from whoosh.filedb.filestore import FileStorage
 from whoosh.filedb.structfile import StructFile
-from whoosh.index import TOC
 from whoosh.util.filelock import FileLock
 
 from .._version import __version__
@@ -52,7 +51,7 @@ from ..errors import (
     SearchkitError,
 )
 from .schema import whoosh_schema
-from .toc import read_toc, toc_bytes
+from .toc import latest_generation, read_toc, toc_bytes, toc_name, toc_pattern
 
 __all__ = ["INDEX_NAME", "SCHEMA_VERSION", "IndexStore", "SearchkitSegment"]
 
@@ -249,7 +248,7 @@ class IndexStore:
             raise IndexNotFoundError(path, "create one with Index.create or `searchkit index`")
         meta_path = path / META_FILE
         if not meta_path.exists():
-            if any(TOC._pattern(INDEX_NAME).match(name) for name in os.listdir(path)):
+            if any(toc_pattern(INDEX_NAME).match(name) for name in os.listdir(path)):
                 raise IndexVersionError(f"{path} is a Whoosh index not made by searchkit; {_REBUILD_HINT}")
             raise IndexNotFoundError(path, "the folder exists but holds no searchkit index")
         try:
@@ -275,8 +274,7 @@ class IndexStore:
     # Generations
 
     def latest_generation(self) -> int:
-        generation: int = TOC._latest_generation(self.storage, INDEX_NAME)
-        return generation
+        return latest_generation(self.path, INDEX_NAME)
 
     def read_segments(self, generation: int | None = None) -> tuple[int, list[SearchkitSegment]]:
         """The committed segments of ``generation`` (the latest by default)."""
@@ -285,14 +283,14 @@ class IndexStore:
             if generation < 0:
                 raise FileNotFoundError(errno.ENOENT, "no table of contents", str(self.path))
         # Never Whoosh's TOC.read: it unpickles whatever the file names (see .toc).
-        segments = read_toc(self.path / TOC._filename(INDEX_NAME, generation), generation, SearchkitSegment)
+        segments = read_toc(self.path / toc_name(INDEX_NAME, generation), generation, SearchkitSegment)
         return generation, segments
 
     def write_generation(self, generation: int, segments: list[SearchkitSegment]) -> None:
         """Atomically publish a new generation (the commit point): write the table of
         contents under a temporary name, fsync it, rename it into place. A failure before
         the rename removes the temporary file and publishes nothing."""
-        name = TOC._filename(INDEX_NAME, generation)
+        name = toc_name(INDEX_NAME, generation)
         temp = f"{name}.{time.time()}"
         data = toc_bytes(whoosh_schema(), segments, generation)
         try:
@@ -309,7 +307,7 @@ class IndexStore:
         fsync_dir(self.path)
 
     def is_published(self, generation: int) -> bool:
-        return (self.path / str(TOC._filename(INDEX_NAME, generation))).exists()
+        return (self.path / toc_name(INDEX_NAME, generation)).exists()
 
     # Write failures
 
@@ -359,10 +357,10 @@ class IndexStore:
         Runs under the write lock. Readers that still map a removed file keep reading it.
         """
         keep = {segment.filename for segment in segments}
-        toc_pattern = TOC._pattern(INDEX_NAME)
+        tocs = toc_pattern(INDEX_NAME)
         removed = []
         for name in os.listdir(self.path):
-            match = toc_pattern.match(name)
+            match = tocs.match(name)
             stale_toc = match is not None and int(match.group(1)) < generation
             stale_segment = name.startswith(f"{INDEX_NAME}_") and (
                 name.endswith(SEGMENT_EXT) or name.endswith(SEGMENT_EXT + ".tmp")
@@ -377,10 +375,10 @@ class IndexStore:
     def leftover_files(self, generation: int, segments: list[SearchkitSegment]) -> list[str]:
         """What :meth:`remove_unreferenced` would remove: files interrupted writes left."""
         keep = {segment.filename for segment in segments}
-        toc_pattern = TOC._pattern(INDEX_NAME)
+        tocs = toc_pattern(INDEX_NAME)
         names = []
         for name in os.listdir(self.path):
-            match = toc_pattern.match(name)
+            match = tocs.match(name)
             if (
                 (match is not None and int(match.group(1)) < generation)
                 or (name.startswith(f"{INDEX_NAME}_") and SEGMENT_EXT in name and name not in keep)

@@ -29,7 +29,16 @@ from whoosh.fields import Schema
 
 from ..errors import IndexCorruptError
 
-__all__ = ["ALLOWED_GLOBALS", "MAX_TOC_BYTES", "TableOfContentsError", "read_toc", "toc_bytes"]
+__all__ = [
+    "ALLOWED_GLOBALS",
+    "MAX_TOC_BYTES",
+    "TableOfContentsError",
+    "latest_generation",
+    "read_toc",
+    "toc_bytes",
+    "toc_name",
+    "toc_pattern",
+]
 
 #: Every global a searchkit table of contents refers to: the schema's field, format,
 #: column and analyzer classes (``re._compile`` rebuilds a tokenizer's compiled pattern),
@@ -135,6 +144,27 @@ class _Cursor:
     def int(self) -> int:
         value: int = _INT.unpack(self.take(4))[0]
         return value
+
+
+def toc_name(index_name: str, generation: int) -> str:
+    """The file name of a generation's table of contents, as Whoosh names it (``_MAIN_3.toc``)."""
+    return f"_{index_name}_{generation}.toc"
+
+
+def toc_pattern(index_name: str) -> re.Pattern[str]:
+    """Matches the names of ``index_name``'s tables of contents; group 1 is the generation."""
+    return re.compile(rf"^_{re.escape(index_name)}_([0-9]+)\.toc$")
+
+
+def latest_generation(folder: Path, index_name: str) -> int:
+    """The newest generation whose table of contents is in ``folder``, or -1 when there is
+    none (or the folder cannot be listed), as Whoosh finds it."""
+    pattern = toc_pattern(index_name)
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return -1
+    return max((int(m.group(1)) for name in names if (m := pattern.match(name))), default=-1)
 
 
 def _varint(value: int) -> bytes:
