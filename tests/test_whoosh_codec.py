@@ -135,6 +135,8 @@ def test_sorted_by_date(searcher: Searcher) -> None:
         "river-rises", "flood-evacuation", "flood-insurance",
     ]
     assert oldest[8:] == ["library-quiz"]  # undated last, as in a plain Whoosh index
+    # ... and first when reversed: Whoosh reverses its "no value" key along with the dates.
+    assert found(searcher, query.Every(), sortedby="date", reverse=True)[0] == "library-quiz"
     newest = found(searcher, query.Term("source", "harbor daily"), sortedby="date", reverse=True)
     assert newest == ["flood-evacuation", "river-rises", "river-footpath"]
 
