@@ -94,6 +94,16 @@ def free_base_port(start: int = 9200, *, nodes: int = NODES) -> int:
     raise ClusterError(f"no free ports for {nodes} nodes between {start + 1} and {MAX_HTTP_PORT}")
 
 
+def _die_with_parent() -> None:
+    """In the child before exec: on Linux, SIGTERM the JVM when the process that started it
+    dies, so a killed test run (a CI timeout) leaves no cluster behind."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 def _runner_resource(classpath: str, name: str) -> bytes | None:
     """A file from the runner's jar (its default configuration)."""
     for entry in classpath.split(os.pathsep):
@@ -182,7 +192,7 @@ class LocalCluster:
         ]
         log = open(self.home / "runner.log", "wb")  # noqa: SIM115 (closed by the child's exit)
         self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                        start_new_session=True)
+                                        start_new_session=True, preexec_fn=_die_with_parent)
         log.close()
         try:
             self._wait_green(started + timeout)
@@ -277,6 +287,13 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     print(f"green with {cluster.nodes} nodes after {cluster.startup_seconds:.1f} s: {', '.join(cluster.urls)}")
     print(f"runner pid {cluster.process.pid if cluster.process else '?'}; Ctrl-C stops it", flush=True)
+
+    def interrupted(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    # Ctrl-C, or SIGTERM from a supervisor, stops the JVM too (it runs in a session of its own).
+    signal.signal(signal.SIGINT, interrupted)
+    signal.signal(signal.SIGTERM, interrupted)
     try:
         while cluster.process is not None and cluster.process.poll() is None:
             time.sleep(1)

@@ -224,6 +224,15 @@ def test_lenient_parsing_warns_and_strict_parsing_refuses(index: SearchIndex) ->
         index.search('river "bank', strict=True)
 
 
+def test_notes_for_unknown_sources_and_stop_words_only(index: SearchIndex) -> None:
+    assert index.search("the of").warnings == [
+        "the query has only common words, which are not indexed, so it matches nothing (skipped: the, of); "
+        "add a word that says what you are looking for"]
+    assert index.search("river", sources=["harbour daly", "Harbor Daily"], facets=False).warnings == [
+        'there is no source named "harbour daly" in this index, so the filter matches nothing; '
+        'did you mean "Harbor Daily"?']
+
+
 def test_snippets_and_their_offsets(index: SearchIndex) -> None:
     [hit] = index.search('"river bank"').hits
     [snippet] = hit.snippets

@@ -28,7 +28,8 @@ import hashlib
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, Any, Literal
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import numpy as np
 import orjson
@@ -38,8 +39,10 @@ from ..arguments import check_search_arguments
 from ..engine.execute import Ranking
 from ..engine.facets import DateInterval, _all_starts, _bucket_starts, choose_interval
 from ..engine.fuzzy import within_distance
+from ..engine.notes import search_notes
 from ..engine.search import MAX_HIT_HEADLINE_CHARS, SortOrder
 from ..engine.segment import FIELDS, source_key
+from ..engine.snapshot import Snapshot
 from ..errors import (
     ArticleError,
     IndexExistsError,
@@ -52,7 +55,7 @@ from ..errors import (
 )
 from ..index import AddReport, CheckReport, IndexStats, Progress, Rejection
 from ..models import Article, FacetValue, Facets, Hit, SearchResults
-from ..query import QueryMode, parse_query
+from ..query import Query, QueryMode, parse_query
 from ..snippets import HighlightSpec, make_snippets
 from .connection import DEFAULT_TIMEOUT, ClusterTarget, make_client, parse_index_url, translated_errors
 from .mapping import MAPPING_VERSION, article_from_source, content_hash, document, field_repeats, index_body
@@ -309,6 +312,12 @@ class OpenSearchIndex:
             }
         # Term statistics from all shards, as one index has them: without this each of the
         # shards scores with its own document frequencies and lengths.
+        if wanted_sources:  # every source of the index, for the note on a source it does not have
+            body.setdefault("aggs", {})["all_sources"] = {
+                "global": {},
+                "aggs": {"keys": {"terms": {"field": "source_key", "size": SOURCE_SHARD_SIZE},
+                                  "aggs": {"display": {"terms": {"field": "source_display", "size": 1}}}}},
+            }
         params: dict[str, Any] = {"search_type": "dfs_query_then_fetch"}
         if time_limit is not None:
             body["timeout"] = f"{max(int(time_limit * 1000), 1)}ms"
@@ -335,7 +344,8 @@ class OpenSearchIndex:
             page=page,
             limit=limit,
             next_cursor=next_cursor,
-            warnings=[e.args[0] if e.args else str(e) for e in parsed.errors],
+            warnings=[e.args[0] if e.args else str(e) for e in parsed.errors]
+            + _notes(parsed.query, wanted_sources, response.get("aggregations") or {}),
         )
 
     def _hit(self, found: dict[str, Any], translation: Translation, snippets: bool, snippet_chars: int) -> Hit:
@@ -616,6 +626,15 @@ def _display(bucket: dict[str, Any]) -> str:
     """A source facet bucket's display name (every article of a source carries the same one)."""
     names = bucket.get("display", {}).get("buckets") or []
     return str(names[0]["key"]) if names else str(bucket["key"])
+
+
+def _notes(query: Query, sources: Sequence[str], aggs: dict[str, Any]) -> list[str]:
+    """The embedded index's notes (:mod:`searchkit.engine.notes`): a source the index does not
+    have, a query of stop words only. They read only the index's source names."""
+    buckets = (aggs.get("all_sources") or {}).get("keys", {}).get("buckets", [])
+    names = sorted((_display(b) for b in buckets), key=str.casefold)
+    view = SimpleNamespace(source_names=names, source_ordinals={source_key(n): i for i, n in enumerate(names)})
+    return search_notes(cast(Snapshot, view), query, sources)
 
 
 def _opensearchpy() -> Any:
