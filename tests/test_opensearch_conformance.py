@@ -83,6 +83,19 @@ def test_get_contains_len_articles(index: SearchIndex) -> None:
     assert {a.id: a for a in index.articles()} == BY_ID
 
 
+def test_every_field_round_trips(make: Factory) -> None:
+    full = Article(
+        id="full", headline="Harbour fees rise", body="The port raised its fees.\n\nShips pay more.",
+        background=["Fees last rose in 2019.", "The port is run by the city."], source="Harbor Daily",
+        date="2024-05-06T07:30:00+02:00", url="https://harbordaily.example/fees", attribution="Staff reporter",
+        meta={"tags": ["port", "fees"], "words": 9, "nested": {"ok": True}},
+    )
+    index = make([full])
+    assert index.get("full") == full and list(index.articles()) == [full]
+    assert index.search("city").hits[0].snippets[0].field == "background"
+    assert index.add(full).unchanged == 1
+
+
 def test_delete(make: Factory) -> None:
     index = make(NEWS)
     assert index.delete(["river-rises", "no-such-id", "leopard-cubs"]) == 2

@@ -96,6 +96,15 @@ def test_open_index_takes_a_url_or_a_folder(index: OpenSearchIndex, tmp_path: Pa
         open_index(str(tmp_path / "nothing"))
 
 
+def test_an_index_dropped_under_an_open_handle(opensearch_url: str) -> None:
+    index = new_opensearch_index(opensearch_url, NEWS[:2], name="dropped")
+    index.drop()
+    for call in (lambda: index.search("flood"), lambda: len(index), lambda: index.add(NEWS[3]), lambda: index.get("x")):
+        with pytest.raises(IndexNotFoundError, match=f"^no searchkit index at {index.url}; create it"):
+            call()
+    index.close()
+
+
 def test_an_index_searchkit_did_not_make_is_refused(opensearch_url: str) -> None:
     from opensearchpy import OpenSearch
 
