@@ -24,9 +24,12 @@ from dataclasses import dataclass
 from .collections import NAMES, Collection, CountMismatch, load
 from .metrics import METRICS, evaluate, mean, randomization_test, t_test
 from .peers import PEERS, Engine
+from .opensearch_engine import OpenSearchEngine
+from .opensearch_engine import available as opensearch_available
 from .searchkit_engine import SearchkitEngine, available
 
-ENGINES: dict[str, Callable[[], Engine]] = {**PEERS, SearchkitEngine.name: SearchkitEngine}
+ENGINES: dict[str, Callable[[], Engine]] = {**PEERS, SearchkitEngine.name: SearchkitEngine,
+                                            OpenSearchEngine.name: OpenSearchEngine}
 
 
 @dataclass
@@ -143,9 +146,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--engines", type=lambda v: _names(v, list(ENGINES)), default=None)
     args = parser.parse_args(argv)
     missing = available()
-    engines: list[str] = args.engines or [e for e in ENGINES if e != "searchkit" or missing is None]
+    no_cluster = opensearch_available()
+    engines: list[str] = args.engines or [
+        e for e in ENGINES if (e != "searchkit" or missing is None) and (e != "opensearch" or no_cluster is None)
+    ]
     if "searchkit" in engines and missing:
         parser.error(f"--engines names searchkit, but {missing}")
+    if "opensearch" in engines and no_cluster:
+        parser.error(f"--engines names opensearch, but {no_cluster}")
 
     print("# searchkit relevance benchmark\n")
     print(f"- machine: {platform.platform()}, {platform.machine()}, {os.cpu_count()} CPUs")
