@@ -88,6 +88,23 @@ def test_field_map_and_index_name(archive_index: Path) -> None:
     assert reader.errors == []
 
 
+def test_field_map_values_may_be_single_names(tmp_path: Path) -> None:
+    """The form of Whoosh's tutorial: key, title, content, published."""
+    folder = tmp_path / "tutorial"
+    folder.mkdir()
+    schema = Schema(key=ID(stored=True, unique=True), title=TEXT(stored=True), content=TEXT(stored=True),
+                    published=DATETIME(stored=True))
+    ix = whoosh.index.create_in(str(folder), schema)
+    with ix.writer() as writer:
+        writer.add_document(key="k-7", title="Tram line extended", content="Four new stops open on Monday.",
+                            published=datetime(2024, 6, 1))
+    reader = read_whoosh(folder, field_map={"headline": "title", "body": "content", "date": "published", "id": "key"})
+    assert [(a.id, a.headline, a.body, a.date) for a in reader] == [
+        ("k-7", "Tram line extended", "Four new stops open on Monday.", date(2024, 6, 1))
+    ]
+    assert reader.errors == []
+
+
 def test_without_the_map_the_unknown_names_are_errors(archive_index: Path) -> None:
     reader = read_whoosh(archive_index, indexname="articles")
     assert list(reader) == []

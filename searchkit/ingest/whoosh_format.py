@@ -7,8 +7,8 @@ order, skipping deleted documents. Only stored fields can be read back: a field 
 indexed without storing it is gone, so it cannot become part of an article.
 
 Each document's stored fields are mapped to an article as a JSON record is (see
-:mod:`.json_format`): ``field_map`` names, per article field, the Whoosh fields that hold
-it (``{"headline": ("title",)}``); the defaults already take ``title``, ``content``,
+:mod:`.json_format`): ``field_map`` names, per article field, the Whoosh field that holds
+it, or several to try in order (``{"headline": "title", "body": ("content", "text")}``); the defaults already take ``title``, ``content``,
 ``text``, ``url``/``link``, ``date``/``published``... Stored fields that map to no
 article field are kept in ``meta``. A Whoosh ``DATETIME`` value becomes the date (its full
 timestamp in ``meta["published_at"]``).
@@ -59,13 +59,15 @@ class WhooshReader:
         path: Path,
         *,
         indexname: str | None = None,
-        field_map: Mapping[str, Sequence[str]] | None = None,
+        field_map: Mapping[str, str | Sequence[str]] | None = None,
         on_error: Callable[[ArticleError | ReadError], object] | None = None,
     ) -> None:
         self.path = path
         self.indexname = indexname
         self.on_error = on_error
-        self._field_map = resolve_field_map(field_map)
+        self._field_map = resolve_field_map(
+            {field: (names,) if isinstance(names, str) else names for field, names in (field_map or {}).items()}
+        )
         self.errors: list[ArticleError | ReadError] = []
         self.warnings: list[str] = []
         self.skipped: list[Any] = []
@@ -107,14 +109,15 @@ class WhooshReader:
 def read_whoosh(
     path: str | os.PathLike[str],
     *,
-    field_map: Mapping[str, Sequence[str]] | None = None,
+    field_map: Mapping[str, str | Sequence[str]] | None = None,
     indexname: str | None = None,
     on_error: Callable[[ArticleError | ReadError], object] | None = None,
 ) -> WhooshReader:
     """Read the stored documents of the Whoosh index in folder ``path`` as articles.
 
     ``indexname`` is the Whoosh index name (Whoosh's default, ``MAIN``, when not given);
-    ``field_map`` maps article fields to Whoosh field names (see the module docstring);
+    ``field_map`` maps each article field to the Whoosh field that holds it (or a list of
+    them to try in order; see the module docstring);
     ``on_error(error)`` is called for each bad document as it is met. Raises
     :class:`ReadError` at once when ``path`` holds no Whoosh index of that name, naming
     the index names it does hold.
