@@ -18,7 +18,7 @@ import orjson
 import pytest
 
 from news_fixtures import make_index
-from searchkit import Index
+from searchkit import Index, __version__
 from searchkit.server import ServerSettings, create_app
 from searchkit.server.settings import TokenError, read_token
 from test_cli import clean_env, console_script
@@ -123,7 +123,7 @@ def test_stats_and_health_never_show_a_path_of_the_server(api: Api, index: Index
     del expected["path"]
     assert stats.json() == expected
     assert str(index.path) not in stats.text
-    assert api.get("/api/health").json() == {"status": "ok", "articles": 10, "version": "0.1.0", "writes": True}
+    assert api.get("/api/health").json() == {"status": "ok", "articles": 10, "version": __version__, "writes": True}
 
 
 def test_openapi_and_docs_are_served(api: Api) -> None:
