@@ -5,13 +5,16 @@ of searchkit speaks :mod:`searchkit.models`. Modules:
 
 * :mod:`.schema`   the fields, and the same fields in Whoosh's terms
 * :mod:`.segfile`  the segment file format (named numpy arrays behind one mmap)
-* :mod:`.segment`  building a segment from articles; reading terms, postings, columns
+* :mod:`.segment`  building a segment file from articles (``SegmentBuilder``); reading one
+  (``SegmentReader``: terms, postings, columns)
 * :mod:`.merge`    merging segments in bounded memory
-* :mod:`.store`    the index folder: Whoosh TOC generations, the write lock, write errors
+* :mod:`.store`    the index folder: Whoosh TOC generations, the write lock, write errors;
+  ``SearchkitSegment``, a segment's record in the table of contents, and ``SearchkitCodec``
 * :mod:`.toc`      reading the table of contents without running code; writing it
 * :mod:`.check`    verifying an index: problems, and notes of harmless leftovers
-* :mod:`.writer`   adding, replacing and deleting articles; commits
-* :mod:`.snapshot` a consistent, refreshable view of the committed segments
+* :mod:`.writer`   adding, replacing and deleting articles; commits (:class:`~.writer.ArticleWriter`)
+* :mod:`.snapshot` a consistent, refreshable view of the committed segments (one
+  :class:`~.snapshot.LoadedSegment` per segment: its reader, its record, its live documents)
 * :mod:`.execute`  running a query tree: matching documents and BM25F scores, in numpy
 * :mod:`.search`   one search: match, filter, count facets, sort, page, build the hits
 * :mod:`.facets`   source counts and the date histogram

@@ -130,8 +130,8 @@ class SearchkitSegment(Segment):  # type: ignore[misc]
     """A segment as recorded in Whoosh's table of contents: id, size, deleted documents.
 
     searchkit reads its size with :meth:`document_count`. :meth:`doc_count_all` is the
-    size as Whoosh's writers ask for it (``SegmentWriter`` sizes every segment right after
-    taking the lock and before it creates any file), and refuses: a Whoosh writer on a
+    size as Whoosh's writers ask for it (``whoosh.writing.SegmentWriter`` sizes every
+    segment right after taking the lock and before it creates any file), and refuses: a Whoosh writer on a
     searchkit index raises :class:`~searchkit.errors.ForeignWriterError` having written
     nothing, and its lock is released as the failed writer is dropped. Whoosh's readers
     never call it (they ask :mod:`.codec`'s document reader).

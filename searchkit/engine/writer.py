@@ -1,11 +1,11 @@
 """Adding, replacing and deleting articles, made durable by one commit.
 
-A :class:`SegmentWriter` works under the index's write lock. New articles are analyzed
+A :class:`ArticleWriter` works under the index's write lock. New articles are analyzed
 into an in-memory :class:`~.segment.SegmentBuilder`, which is written out as a segment
 file whenever it holds :data:`FLUSH_TOKENS` terms, so memory stays flat however many
 articles stream through. An article whose id is already in the index replaces it (the
 old copy is marked deleted); one identical to the indexed copy is left alone
-("unchanged"). Nothing is visible to readers until :meth:`SegmentWriter.commit` publishes
+("unchanged"). Nothing is visible to readers until :meth:`ArticleWriter.commit` publishes
 a new generation; a crash before that leaves the last committed generation untouched, and
 its orphaned files are removed by the next writer, even one that changes nothing. When the
 file system refuses a write (read-only, full), the writer raises
@@ -25,7 +25,7 @@ from .merge import MergeInput, merge_segments
 from .segment import SegmentBuilder, SegmentReader
 from .store import IndexStore, SearchkitSegment
 
-__all__ = ["AddOutcome", "SegmentWriter"]
+__all__ = ["AddOutcome", "ArticleWriter"]
 
 FLUSH_TOKENS = 3_000_000
 FLUSH_STORED_BYTES = 32 << 20
@@ -39,8 +39,11 @@ class AddOutcome(Enum):
     UNCHANGED = "unchanged"
 
 
-class SegmentWriter:
-    """Changes to one index, published by :meth:`commit` or dropped by :meth:`abort`."""
+class ArticleWriter:
+    """Changes to one index, published by :meth:`commit` or dropped by :meth:`abort`.
+
+    (searchkit's writer; Whoosh's own ``whoosh.writing.SegmentWriter`` is refused on a
+    searchkit index, see :class:`~.store.SearchkitSegment`.)"""
 
     def __init__(self, store: IndexStore, *, flush_tokens: int | None = None):
         self.store = store
@@ -191,6 +194,10 @@ class SegmentWriter:
         self._new_files = []
 
     def close(self) -> None:
+        """Unmap the segments this writer read (their files stay open otherwise until the
+        garbage collector runs)."""
+        for reader in self._readers.values():
+            reader.close()
         self._readers.clear()
 
     # Merging
