@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import os
 import re
+import signal
 import sys
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date
 from importlib import resources
 from pathlib import Path
@@ -26,7 +29,8 @@ import orjson
 from . import output
 from ._version import __version__
 from .dates import parse_date
-from .errors import QuerySyntaxError, SearchkitError
+from .errors import QuerySyntaxError, ReadError, SearchkitError
+from .follow import Round, follow, watch
 from .index import Index, check, resolve_index_path
 from .ingest import DEFAULT_FIELD_MAP, ArticleReader, WhooshReader, read_articles, read_whoosh
 from .ingest import Format as _Format
@@ -111,6 +115,19 @@ def _field_map(pairs: Sequence[tuple[str, str]]) -> dict[str, tuple[str, ...]]:
             for field, keys in DEFAULT_FIELD_MAP.items()}
 
 
+def _duration(text: str) -> float:
+    """Seconds from ``90``, ``30s``, ``10m``, ``1h`` or ``1.5h``."""
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    number, unit = (text[:-1], text[-1].lower()) if text[-1:].lower() in units else (text, "s")
+    try:
+        value = float(number) * units[unit]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a duration; write it like 90, 30s, 10m or 1h") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text} must be above 0")
+    return value
+
+
 def _index_path(args: argparse.Namespace) -> Path:
     return resolve_index_path(args.index or os.environ.get("SEARCHKIT_INDEX") or DEFAULT_INDEX)
 
@@ -144,6 +161,7 @@ def cmd_index(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         reader = read_articles(args.paths, format=args.format, exclude=args.exclude or (),
                                field_map=_field_map(args.map or []))
     index = Index.open_or_create(path, lock_timeout=args.lock_timeout)
+    watchers = _watchers(args, index) if args.watch else []  # before reading: later changes are seen
     bar = output.ProgressLine(err, enabled=not args.quiet)
     report = index.add_many(reader, progress=bar.update, commit_every=args.commit_every or None,
                             commit_interval=args.commit_interval or None)
@@ -159,6 +177,72 @@ def cmd_index(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         out.write(orjson.dumps(data).decode() + "\n")
     else:
         out.write(output.index_summary(report, index.path, rejected_file, skipped=reader.skipped))
+    if args.watch:
+        return _watch(args, watchers, out)
+    return 0
+
+
+def _watchers(args: argparse.Namespace, index: Index) -> list[tuple[threading.Event, Iterator[Round]]]:
+    folders = [Path(p) for p in args.paths if Path(p).is_dir()]
+    if not args.paths or len(folders) != len(args.paths):
+        raise ReadError("--watch needs folders to watch; a file or glob given with it cannot be watched")
+    stop = threading.Event()
+    return [(stop, watch(index, folder, every=args.every, stop=stop, format=args.format,
+                         exclude=args.exclude or ())) for folder in folders]
+
+
+def _watch(args: argparse.Namespace, watchers: list[tuple[threading.Event, Iterator[Round]]], out: TextIO) -> int:
+    """``index --watch``: index what appears or changes in the folders until Ctrl-C."""
+    out.write(f"watching {', '.join(args.paths)} every {args.every:g}s; Ctrl-C stops\n")
+    out.flush()
+    with _stop_on_interrupt(watchers[0][0]) as stop:
+        while not stop.is_set():
+            for _, rounds in watchers:
+                done = next(rounds, None)
+                if done is None:
+                    stop.set()
+                elif done.sources:
+                    _print_round(done, out, as_json=args.json)
+    out.write("stopped watching\n")
+    return 0
+
+
+@contextlib.contextmanager
+def _stop_on_interrupt(stop: threading.Event | None = None) -> Iterator[threading.Event]:
+    """An event set by the first Ctrl-C (SIGINT); a second one interrupts at once."""
+    stop = stop or threading.Event()
+
+    def first(signum: int, frame: object) -> None:
+        stop.set()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    previous = signal.signal(signal.SIGINT, first)
+    try:
+        yield stop
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _print_round(done: Round, out: TextIO, *, as_json: bool) -> None:
+    if as_json:
+        data = {"round": done.number, "started": done.started.isoformat(timespec="seconds"), "added": done.added,
+                "sources": [dataclasses.asdict(report) for report in done.sources]}
+        out.write(orjson.dumps(data).decode() + "\n")
+    else:
+        out.write(f"{done}\n")
+    out.flush()
+
+
+def cmd_follow(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    index = Index.open_or_create(_index_path(args), lock_timeout=args.lock_timeout)
+    total = rounds = 0
+    with _stop_on_interrupt() as stop:
+        for done in follow(index, args.sources, every=args.every, rounds=args.rounds, stop=stop, timeout=args.timeout):
+            _print_round(done, out, as_json=args.json)
+            total += done.added
+            rounds += 1
+    if not args.json:
+        out.write(f"stopped after {rounds} round(s); added {total} in all to {index.path}\n")
     return 0
 
 
@@ -312,7 +396,21 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"commit after every N articles read, so a killed run keeps them (default {COMMIT_EVERY:,}; 0: only at the end)")
     p.add_argument("--commit-interval", type=_seconds, default=COMMIT_INTERVAL, metavar="SECONDS",
                    help=f"also commit when SECONDS have passed since the last commit (default {COMMIT_INTERVAL:g}; 0: never)")
+    p.add_argument("--watch", action="store_true",
+                   help="then keep indexing files that appear or change in the folders, until Ctrl-C")
+    p.add_argument("--every", type=_duration, default=2.0, metavar="DURATION",
+                   help="with --watch: how often to look (default 2s; e.g. 30s, 5m)")
     p.set_defaults(run=cmd_index)
+
+    p = command("follow", "Poll feeds, pages or files and add what is new, every DURATION, until Ctrl-C.",
+                "searchkit follow https://example.com/news.rss --every 10m --index news")
+    p.add_argument("sources", nargs="+", metavar="URL_OR_FILE")
+    p.add_argument("--every", type=_duration, default=600.0, metavar="DURATION",
+                   help="time between rounds (default 10m; e.g. 90, 30s, 10m, 1h)")
+    p.add_argument("--rounds", type=_positive, metavar="N", help="stop after N rounds (default: until Ctrl-C)")
+    p.add_argument("--timeout", type=_above_zero, default=30.0, metavar="SECONDS",
+                   help="how long to wait for a server (default 30)")
+    p.set_defaults(run=cmd_follow)
 
     p = command("search", "Search; ranked hits with snippets, then facets by source and date.", "searchkit search '\"river olm\" flood' --since 2023-01-01 --source 'The Lantern Post'")
     p.add_argument("query", help="the query (see README: Query syntax)")
