@@ -13,9 +13,11 @@ Read articles from files, add them to an index, search with filters and facets::
 
 from .errors import (
     ArticleError,
+    BatchError,
     ClusterAuthError,
     ClusterError,
     ForeignWriterError,
+    IndexClosedError,
     IndexCorruptError,
     IndexExistsError,
     IndexFullError,
@@ -39,7 +41,7 @@ from .errors import (
 from .engine.execute import Ranking
 from .index import AddReport, CheckReport, Index, IndexStats, Progress, Rejection, check
 from .ingest import ArticleReader, WhooshReader, read_articles, read_whoosh
-from .models import Article, FacetValue, Facets, Hit, SearchResults, Snippet
+from .models import Article, Explanation, FacetValue, Facets, Hit, Recency, SearchResults, Snippet
 from .opensearch import OpenSearchIndex
 from .protocol import SearchIndex, open_index
 from .query import parse_query
@@ -51,7 +53,9 @@ __all__ = [
     "Article",
     "CheckReport",
     "ArticleError",
+    "Explanation",
     "ArticleReader",
+    "BatchError",
     "ClusterAuthError",
     "ClusterError",
     "FacetValue",
@@ -59,6 +63,7 @@ __all__ = [
     "ForeignWriterError",
     "Hit",
     "Index",
+    "IndexClosedError",
     "IndexCorruptError",
     "IndexExistsError",
     "IndexFullError",
@@ -79,6 +84,7 @@ __all__ = [
     "QueryTooComplexError",
     "Ranking",
     "ReadError",
+    "Recency",
     "Rejection",
     "SearchIndex",
     "SearchResults",

@@ -17,6 +17,7 @@ from numbers import Integral, Real
 from typing import Any
 
 from .errors import QueryArgumentTypeError, QueryError
+from .models import Recency
 
 __all__ = ["MAX_LIMIT", "MAX_SNIPPET_CHARS", "MIN_SNIPPET_CHARS", "SearchArguments", "check_search_arguments"]
 
@@ -37,6 +38,7 @@ class SearchArguments:
     until: date | None
     limit: int
     page: int
+    recency: Recency | None = None  # the origin still None when it is today
 
 
 def _shown(value: object) -> str:
@@ -112,6 +114,9 @@ def check_search_arguments(
     suggest_spelling: object,
     time_limit: object,
     feedback: object,
+    recency: object = None,
+    diversify: object = None,
+    explain: object = False,
 ) -> SearchArguments:
     """Check every argument of a search; return the normalized ones (see the module docstring)."""
     if not isinstance(query, str):
@@ -152,4 +157,32 @@ def check_search_arguments(
             raise _type_error("time_limit", time_limit, accepted)
         if math.isnan(float(time_limit)) or float(time_limit) <= 0:
             raise QueryError(f"time_limit={time_limit!r} is out of range; time_limit must be {accepted}")
-    return SearchArguments(names, first, last, number, page_number)
+    return SearchArguments(names, first, last, number, page_number,
+                           _news_options(recency, diversify, explain, sort=sort, cursor=cursor, feedback=feedback))
+
+
+def _news_options(recency: object, diversify: object, explain: object, *, sort: object, cursor: object,
+                  feedback: object) -> Recency | None:
+    """Check ``recency``, ``diversify`` and ``explain``; return the recency as a :class:`Recency`."""
+    if diversify is not None:
+        _choice("diversify", diversify, ("source",))
+        if sort != "relevance":
+            raise QueryError(f"diversify={diversify!r} re-orders the relevance order; it cannot be used with "
+                             f"sort={sort!r} (use sort='relevance' or leave diversify out)")
+        if cursor is not None:
+            raise QueryError(f"diversify={diversify!r} pages by number: pass page=N, not a cursor")
+    _flag("explain", explain)
+    if explain and feedback:
+        raise QueryError("explain=True cannot explain feedback=True (RM3 re-scoring) yet; drop one of them")
+    if recency is None:
+        return None
+    if isinstance(recency, str):
+        parsed = Recency.parse(recency)
+    elif isinstance(recency, Recency):
+        parsed = recency
+    else:
+        raise _type_error("recency", recency, "None, a half-life such as '30d', or a searchkit.Recency")
+    if sort != "relevance":
+        raise QueryError(f"recency={recency!r} weighs relevance by age; with sort={sort!r} the results are already "
+                         "in date order (use sort='relevance' or leave recency out)")
+    return parsed

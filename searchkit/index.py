@@ -11,6 +11,7 @@ are durable when they return.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import re
 import threading
@@ -25,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .errors import (
     ArticleError,
+    IndexClosedError,
     IndexLockedError,
     IndexNotFoundError,
     IndexOptionError,
@@ -43,7 +45,7 @@ from .engine.store import SCHEMA_VERSION, IndexStore
 from .engine.notes import search_notes
 from .engine.suggest import suggest
 from .engine.writer import AddOutcome, ArticleWriter
-from .models import Article, SearchResults
+from .models import Article, Recency, SearchResults
 from .query import QueryMode, parse_query
 
 __all__ = ["AddReport", "CheckReport", "Index", "IndexStats", "Progress", "Rejection", "check", "resolve_index_path"]
@@ -175,6 +177,7 @@ class Index:
         self._snapshot: Snapshot | None = None
         self._snapshot_lock = threading.Lock()
         self._write_lock = threading.Lock()
+        self._closed = False
 
     # Opening
 
@@ -208,22 +211,48 @@ class Index:
         return f"Index({str(self.path)!r})"
 
     def __enter__(self) -> Index:
+        self._check_open()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
 
     def close(self) -> None:
-        self._snapshot = None
+        """Release the index now: its segment files are unmapped and their descriptors
+        closed when this returns, not when the garbage collector runs. Closing twice is
+        fine; any other use afterwards raises :class:`IndexClosedError`, as does a search
+        or an ``articles()`` iteration another thread still runs on it. A ``with`` block
+        closes the index at its end::
+
+            with Index.open("news") as index:
+                index.search("flood")
+        """
+        with self._snapshot_lock:
+            self._closed = True
+            snapshot, self._snapshot = self._snapshot, None
+        if snapshot is not None:
+            for loaded in snapshot.segments:
+                loaded.reader.close()
+
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`close` was called."""
+        return self._closed
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise IndexClosedError(self.path)
 
     # Reading
 
     def _current(self, *, force: bool = False) -> Snapshot:
+        self._check_open()
         snapshot = self._snapshot
         now = time.monotonic()
         if snapshot is not None and not force and now - snapshot.loaded_at < self.refresh_interval:
             return snapshot
         with self._snapshot_lock:
+            self._check_open()  # closed while this thread waited for the lock
             snapshot = self._snapshot
             if snapshot is None or force or now - snapshot.loaded_at >= self.refresh_interval:
                 fresh = Snapshot.load(self._store, snapshot)
@@ -280,8 +309,16 @@ class Index:
         suggest_spelling: bool = True,
         time_limit: float | None = 10.0,
         feedback: bool = False,
+        recency: str | Recency | None = None,
+        diversify: Literal["source"] | None = None,
+        explain: bool = False,
     ) -> SearchResults:
         """Search the index. See the README for the query syntax and every option.
+
+        News options, all off by default (:mod:`searchkit.engine.rerank`): ``recency``
+        (a half-life such as ``"30d"`` or a :class:`Recency`) multiplies scores by a decay
+        of the age; ``diversify="source"`` re-orders the top so outlets take turns and
+        fills ``more_from``; ``explain=True`` gives each hit an :class:`Explanation`.
 
         A query that runs longer than ``time_limit`` seconds (None: no limit) is stopped
         with :class:`QueryTooComplexError`, so one pathological query cannot hold a worker.
@@ -296,14 +333,19 @@ class Index:
             cursor=cursor, date_interval=date_interval, mode=mode, strict=strict, snippets=snippets,
             facets=facets, source_facet_limit=source_facet_limit, snippet_chars=snippet_chars,
             suggest_spelling=suggest_spelling, time_limit=time_limit, feedback=feedback,
+            recency=recency, diversify=diversify, explain=explain,
         )
         sources, since, until, limit, page = checked.sources, checked.since, checked.until, checked.limit, checked.page
+        decay = checked.recency
+        if decay is not None and decay.origin is None:
+            decay = dataclasses.replace(decay, origin=date.today())
         parsed = parse_query(query, mode=mode, strict=strict)
         request = SearchRequest(
             query=parsed.query, sources=tuple(sources), since=since, until=until, sort=sort,
             limit=limit, page=page, cursor=cursor, date_interval=date_interval,
             source_facet_limit=source_facet_limit, facets=facets, snippets=snippets,
             snippet_chars=snippet_chars, time_limit=time_limit, feedback=feedback,
+            recency=decay, diversify=diversify, explain=explain,
         )
         snapshot = self._current()
         outcome = run_search(snapshot, request, self.ranking)
@@ -323,6 +365,7 @@ class Index:
             next_cursor=outcome.next_cursor,
             warnings=[e.args[0] if e.args else str(e) for e in parsed.errors] + outcome.notes
             + search_notes(snapshot, parsed.query, request.sources),
+            more_from=outcome.more_from,
         )
 
     # Writing
@@ -332,6 +375,7 @@ class Index:
         """A writer under this process's and the folder's write locks; commits on a clean
         exit, drops its files on an exception, and lets searches see the result at once.
         ``on_wait(holder, seconds)`` is called while another writer holds a lock."""
+        self._check_open()
         if not self._write_lock.acquire(blocking=False):
             if on_wait is not None:
                 on_wait("another thread of this process", 0.0)
@@ -351,7 +395,8 @@ class Index:
                     writer.close()
         finally:
             self._write_lock.release()
-            self._current(force=True)
+            if not self._closed:
+                self._current(force=True)
 
     def add(self, article: Article | Mapping[str, Any]) -> AddReport:
         """Add (or replace) one article; durable when it returns."""
@@ -458,6 +503,7 @@ class Index:
 
     def check(self) -> CheckReport:
         """Verify the index: files readable, counts consistent, every stored article valid."""
+        self._check_open()
         return check(self.path)
 
     def stats(self) -> IndexStats:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import math
 import re
 from collections.abc import Callable, Mapping
 import dataclasses
@@ -17,17 +18,28 @@ import datetime as dt
 from typing import Any, Literal
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    ValidationError,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 from .dates import parse_published
-from .errors import ArticleError
+from .errors import ArticleError, QueryError
 from .urls import canonical_url, is_web_url
 
 __all__ = [
     "Article",
+    "Explanation",
     "FacetValue",
     "Facets",
     "Hit",
+    "Recency",
     "RenderFormat",
     "SearchResults",
     "Snippet",
@@ -349,8 +361,108 @@ def _identity(text: str) -> str:
     return text
 
 
+DecayShape = Literal["exp", "gauss", "linear"]
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([dwy])\s*$")
+_DAYS_PER = {"d": 1.0, "w": 7.0, "y": 365.25}
+
+
+@dataclasses.dataclass(frozen=True)
+class Recency:
+    """Freshness for ``search(recency=...)``: the score is multiplied by a decay of the age.
+
+    The age is the number of days between the article's date and ``origin`` (today when
+    None), either way. Past ``offset_days`` it decays as Elasticsearch's decay functions do
+    with ``decay=0.5`` and ``scale=half_life_days``: the factor is 0.5 at
+    ``offset_days + half_life_days``. ``exp``: ``0.5 ** (d / h)``; ``gauss``:
+    ``0.5 ** ((d / h) ** 2)``; ``linear``: ``max(0, 1 - d / (2 h))``, with ``d`` the age
+    past the offset and ``h`` the half-life. Undated articles get the factor ``undated``
+    (0.5 by default: as if one half-life old). ``Recency.parse("30d")`` is
+    ``Recency(half_life_days=30)``; ``w`` counts weeks and ``y`` years of 365.25 days.
+    """
+
+    half_life_days: float
+    origin: dt.date | None = None
+    undated: float = 0.5
+    shape: DecayShape = "exp"
+    offset_days: float = 0.0
+
+    def __post_init__(self) -> None:
+        for name in ("half_life_days", "undated", "offset_days"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
+                raise QueryError(f"Recency({name}={value!r}) must be a number")
+        if not 0 < self.half_life_days < math.inf:
+            raise QueryError(f"Recency(half_life_days={self.half_life_days!r}) must be a number of days above 0")
+        if not 0 <= self.undated <= 1:
+            raise QueryError(f"Recency(undated={self.undated!r}) must be a factor from 0 to 1")
+        if not 0 <= self.offset_days < math.inf:
+            raise QueryError(f"Recency(offset_days={self.offset_days!r}) must be 0 or more days")
+        if self.shape not in ("exp", "gauss", "linear"):
+            raise QueryError(f"Recency(shape={self.shape!r}) is unknown; use 'exp', 'gauss' or 'linear'")
+        if self.origin is not None and (isinstance(self.origin, dt.datetime) or not isinstance(self.origin, dt.date)):
+            raise QueryError(f"Recency(origin={self.origin!r}) must be a date or None (today)")
+
+    @classmethod
+    def parse(cls, text: str) -> Recency:
+        """``"30d"``, ``"2w"``, ``"1y"``, ``"0.5d"``: a half-life; the other settings default."""
+        found = _DURATION.match(text)
+        if not found:
+            raise QueryError(f"recency={text!r} is not a half-life; write a number and d, w or y, such as '30d' or '2w'")
+        return cls(half_life_days=float(found.group(1)) * _DAYS_PER[found.group(2)])
+
+    def factor(self, age_days: float | None) -> float:
+        """The decay of one age in days (None: undated)."""
+        if age_days is None:
+            return self.undated
+        past = max(0.0, abs(age_days) - self.offset_days) / self.half_life_days
+        if self.shape == "exp":
+            return float(0.5 ** past)
+        if self.shape == "gauss":
+            return float(0.5 ** (past * past))
+        return max(0.0, 1.0 - past / 2.0)
+
+    def describe(self) -> str:
+        origin = self.origin.isoformat() if self.origin else "today"
+        offset = f", offset {self.offset_days:g} d" if self.offset_days else ""
+        return f"{self.shape} decay, half-life {self.half_life_days:g} d from {origin}{offset}"
+
+
+class Explanation(BaseModel):
+    """Why a hit has its score (``search(explain=True)``): a tree like Elasticsearch's explain.
+
+    ``value`` is what this node contributes, ``description`` says how it was computed from
+    its ``children``; the root's value is the hit's score (within 1e-6: the score is rounded).
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    value: float
+    description: str
+    children: list[Explanation] = Field(default_factory=list)
+
+    def lines(self, indent: str = "  ") -> list[str]:
+        """The tree as text, one node a line, children indented under their parent."""
+        out: list[str] = []
+        stack: list[tuple[Explanation, int]] = [(self, 0)]
+        while stack:
+            node, depth = stack.pop()
+            out.append(f"{indent * depth}{node.value:.6g} = {node.description}")
+            stack.extend((child, depth + 1) for child in reversed(node.children))
+        return out
+
+
+def _drop_when_none(data: dict[str, Any], *names: str) -> dict[str, Any]:
+    for name in names:
+        if data.get(name, 0) is None:
+            del data[name]
+    return data
+
+
 class Hit(BaseModel):
-    """One ranked article on a page of results."""
+    """One ranked article on a page of results.
+
+    ``explanation`` is there only with ``search(explain=True)``; left out of dumps otherwise.
+    """
 
     model_config = ConfigDict(frozen=True)
 
@@ -361,6 +473,11 @@ class Hit(BaseModel):
     date: dt.date | None
     url: str | None
     snippets: list[Snippet] = Field(default_factory=list)
+    explanation: Explanation | None = None
+
+    @model_serializer(mode="wrap")
+    def _serialize(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        return _drop_when_none(handler(self), "explanation")
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -393,7 +510,11 @@ class Facets(BaseModel):
 
 
 class SearchResults(BaseModel):
-    """One page of results with the total, the facets and timing."""
+    """One page of results with the total, the facets and timing.
+
+    ``more_from`` is there only with ``search(diversify="source")``: for each outlet on the
+    page, how many more of its matching articles come after this page ("N more from X").
+    """
 
     model_config = ConfigDict(frozen=True)
 
@@ -407,6 +528,11 @@ class SearchResults(BaseModel):
     limit: int = 10
     next_cursor: str | None = None
     warnings: list[str] = Field(default_factory=list)
+    more_from: dict[str, int] | None = None
+
+    @model_serializer(mode="wrap")
+    def _serialize(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        return _drop_when_none(handler(self), "more_from")
 
     def to_json(self, *, indent: bool = False) -> str:
         """The results as JSON (orjson): the form the CLI prints with ``--json``."""

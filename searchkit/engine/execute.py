@@ -38,7 +38,7 @@ from ..query import And, DateRange, Fuzzy, MatchAll, Not, Or, Phrase, Prefix, Qu
 from .segment import FIELDS, MISSING_DAY, day_number, source_key
 from .snapshot import LoadedSegment, Snapshot
 
-__all__ = ["Matches", "Ranking", "Executor", "MAX_EXPANSIONS"]
+__all__ = ["Matches", "Ranking", "Executor", "Leaf", "MAX_EXPANSIONS"]
 
 MAX_EXPANSIONS = 1024
 Array = np.ndarray[Any, Any]
@@ -74,27 +74,32 @@ class Matches:
 
 
 @dataclass
-class _Leaf:
+class Leaf:
     """One scored unit (a term, a phrase, an expansion set) with per-segment frequencies."""
 
     fields: tuple[str, ...]
     per_segment: list[tuple[Array, Array]] = field(default_factory=list)  # (docs, weighted tf~)
     idf: float = 0.0
+    df: int = 0
+    # Kept only when explaining: per segment, (field, term or phrase, docs, raw frequency).
+    parts: list[list[tuple[str, str, Array, Array]]] = field(default_factory=list)
 
 
 class Executor:
     """Runs query trees over one snapshot with one ranking."""
 
-    def __init__(self, snapshot: Snapshot, ranking: Ranking, *, time_limit: float | None = None):
+    def __init__(self, snapshot: Snapshot, ranking: Ranking, *, time_limit: float | None = None,
+                 explain: bool = False):
         self.snapshot = snapshot
         self.ranking = ranking
         self.time_limit = time_limit
+        self.explain = explain  # keep each leaf's per-field parts for searchkit.engine.explain
         self._weights = dict(ranking.weights)
         self._deadline = None if time_limit is None else time.monotonic() + time_limit
         self.highlight_terms: set[str] = set()
         self.highlight_phrases: list[tuple[tuple[str, int], ...]] = []
         self.notes: list[str] = []
-        self._leaves: dict[Query, _Leaf | None] = {}
+        self._leaves: dict[Query, Leaf | None] = {}
         # A field's average length is over the documents that have the field (Lucene's
         # sumTotalTermFreq / docCount): most articles have no background, and averaging their
         # bullets over every article would make a background match look 10-50 times too long.
@@ -111,9 +116,21 @@ class Executor:
             results.append(self._eval(query, number, loaded) or Matches.empty())
         return results
 
-    def leaves(self) -> list[_Leaf | None]:
+    def leaves(self) -> list[Leaf | None]:
         """The resolved leaves of the last query (None for leaves that stand for nothing)."""
         return list(self._leaves.values())
+
+    def leaf_of(self, query: Query) -> Leaf | None:
+        """The resolved leaf of a term, phrase, prefix or fuzzy node of the last query."""
+        return self._leaves.get(query)
+
+    def average_length(self, name: str) -> float:
+        """The average length of a field over the live documents that have it."""
+        return self._avg[name]
+
+    def length_norm(self, loaded: LoadedSegment, name: str) -> Array:
+        """Per document of the segment: ``1 - b + b * length / average length`` of the field."""
+        return self._norm(loaded, name)
 
     def term_scores(self, term: str) -> list[tuple[Array, Array]]:
         """Per segment, the documents holding ``term`` in any field and their BM25F scores."""
@@ -144,7 +161,7 @@ class Executor:
     def _fields(self, scope: str | None) -> tuple[str, ...]:
         return (scope,) if scope else FIELDS
 
-    def _leaf(self, query: Term | Phrase | Prefix | Fuzzy, negated: bool) -> _Leaf | None:
+    def _leaf(self, query: Term | Phrase | Prefix | Fuzzy, negated: bool) -> Leaf | None:
         fields = self._fields(query.field)
         if isinstance(query, Term):
             terms = analyze_query_word(query.word)
@@ -159,7 +176,7 @@ class Executor:
             return self._phrase_leaf(phrase_terms(query.words), fields, negated)
         expansions = self._expand(query)
         if not expansions:
-            return _Leaf(fields, [(_EMPTY_DOCS, _EMPTY_SCORES)] * len(self.snapshot.segments))
+            return Leaf(fields, [(_EMPTY_DOCS, _EMPTY_SCORES)] * len(self.snapshot.segments))
         if not negated:
             self.highlight_terms.update(expansions)
         return self._synonym_leaf(expansions, fields)
@@ -215,13 +232,14 @@ class Executor:
         result: Array = norm
         return result
 
-    def _synonym_leaf(self, terms: list[str], fields: tuple[str, ...]) -> _Leaf:
-        leaf = _Leaf(fields)
+    def _synonym_leaf(self, terms: list[str], fields: tuple[str, ...]) -> Leaf:
+        leaf = Leaf(fields)
         df = 0
         for loaded in self.snapshot.segments:
             reader = loaded.reader
             numbers = [n for n in (reader.term_id(t) for t in terms) if n >= 0]
             parts_docs, parts_tf = [], []
+            explained: list[tuple[str, str, Array, Array]] = []
             for name in fields:
                 weight = self._field_weight(name, fields)
                 norm = self._norm(loaded, name)
@@ -230,13 +248,17 @@ class Executor:
                     if docs.size:
                         parts_docs.append(docs)
                         parts_tf.append(weight * tf / norm[docs])
+                        if self.explain:
+                            explained.append((name, reader.terms[number], docs, tf))
             docs, tf = _sum_by_doc(parts_docs, parts_tf, reader.doc_count)
             leaf.per_segment.append((docs, tf))
+            leaf.parts.append(explained)
             df += _live_count(loaded, docs)
         leaf.idf = self._idf(df)
+        leaf.df = df
         return leaf
 
-    def _phrase_leaf(self, terms: list[tuple[str, int]], fields: tuple[str, ...], negated: bool) -> _Leaf | None:
+    def _phrase_leaf(self, terms: list[tuple[str, int]], fields: tuple[str, ...], negated: bool) -> Leaf | None:
         if not terms:
             return None
         if len(terms) == 1:
@@ -245,12 +267,13 @@ class Executor:
             return self._synonym_leaf([terms[0][0]], fields)
         if not negated:
             self.highlight_phrases.append(tuple(terms))
-        leaf = _Leaf(fields)
+        leaf = Leaf(fields)
         df = 0
         for loaded in self.snapshot.segments:
             reader = loaded.reader
             numbers = [reader.term_id(t) for t, _ in terms]
             parts_docs, parts_tf = [], []
+            explained: list[tuple[str, str, Array, Array]] = []
             if min(numbers) >= 0:
                 for name in fields:
                     docs, freq = _phrase_matches(reader, name, numbers, [at for _, at in terms])
@@ -258,10 +281,14 @@ class Executor:
                         weight = self._field_weight(name, fields)
                         parts_docs.append(docs)
                         parts_tf.append(weight * freq / self._norm(loaded, name)[docs])
+                        if self.explain:
+                            explained.append((name, '"' + " ".join(t for t, _ in terms) + '"', docs, freq))
             docs, tf = _sum_by_doc(parts_docs, parts_tf, reader.doc_count)
             leaf.per_segment.append((docs, tf))
+            leaf.parts.append(explained)
             df += _live_count(loaded, docs)
         leaf.idf = self._idf(df)
+        leaf.df = df
         return leaf
 
     def _idf(self, df: int) -> float:

@@ -13,6 +13,12 @@ Order: ``relevance`` is score, then newer date, then id; ``newest``/``oldest`` a
 (undated articles last), then score, then id. A cursor continues after the last hit of a
 page in that order; it carries a fingerprint of the query, filters and sort it came from
 and is refused with any others.
+
+Options applied after BM25F (:mod:`searchkit.engine.rerank`): ``recency`` multiplies the
+scores by a decay of the age before the order is made; ``diversify`` re-orders the top of
+the relevance order so outlets take turns, keeping the scores (pages by number only; the
+counts of what each outlet has after the page are in ``more_from``); ``explain`` gives
+each hit the tree of :mod:`searchkit.engine.explain`, times those factors.
 """
 
 from __future__ import annotations
@@ -28,12 +34,14 @@ import numpy as np
 import orjson
 
 from ..errors import QueryError
-from ..models import FacetValue, Facets, Hit
+from ..models import Explanation, FacetValue, Facets, Hit, Recency
 from ..query import Query
 from ..snippets import HighlightSpec, make_snippets
 from .execute import Executor, Matches, Ranking, date_mask
+from .explain import explain_match
 from .facets import DateInterval, date_histogram, source_counts
 from .feedback import rm3
+from .rerank import decay, diversify_order, diversity_window
 from .segment import MISSING_DAY, source_key
 from .snapshot import Snapshot
 
@@ -44,6 +52,7 @@ Array = np.ndarray[Any, Any]
 _MAX_TIE_GROUP = 10_000
 MAX_HIT_HEADLINE_CHARS = 1_000  # a longer headline is cut to 999 characters and "…"; get() has it whole
 _FAR = float(2**40)
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 
 
 @dataclass(frozen=True)
@@ -63,6 +72,9 @@ class SearchRequest:
     snippet_chars: int = 240
     time_limit: float | None = None
     feedback: bool = False
+    recency: Recency | None = None  # its origin resolved (today when it was None)
+    diversify: Literal["source"] | None = None
+    explain: bool = False
 
 
 @dataclass
@@ -73,6 +85,17 @@ class SearchOutcome:
     next_cursor: str | None
     notes: list[str]
     highlight: HighlightSpec
+    more_from: dict[str, int] | None = None
+
+
+@dataclass
+class _Placed:
+    """A hit of the page: where it is, its score, and its rank by relevance alone."""
+
+    seg: int
+    doc: int
+    score: float
+    rank: int
 
 
 def _source_ordinals(snapshot: Snapshot, names: Sequence[str]) -> Array:
@@ -82,7 +105,7 @@ def _source_ordinals(snapshot: Snapshot, names: Sequence[str]) -> Array:
 
 
 def run_search(snapshot: Snapshot, request: SearchRequest, ranking: Ranking) -> SearchOutcome:
-    executor = Executor(snapshot, ranking, time_limit=request.time_limit)
+    executor = Executor(snapshot, ranking, time_limit=request.time_limit, explain=request.explain)
     matches = []
     for loaded, found in zip(snapshot.segments, executor.run(request.query)):
         if loaded.live is not None and found.docs.size:
@@ -91,6 +114,10 @@ def run_search(snapshot: Snapshot, request: SearchRequest, ranking: Ranking) -> 
         matches.append(found)
     if request.feedback:
         matches = rm3(executor, matches)
+    recency = request.recency
+    if recency is not None and recency.origin is not None:
+        matches = [Matches(found.docs, found.scores * decay(recency, recency.origin, loaded.reader.day[found.docs]))
+                   for loaded, found in zip(snapshot.segments, matches)]
     wanted_sources = _source_ordinals(snapshot, request.sources)
     hit_parts: list[Matches] = []
     for_source_facet: list[Array] = []
@@ -121,13 +148,20 @@ def run_search(snapshot: Snapshot, request: SearchRequest, ranking: Ranking) -> 
             missing_date=missing_date,
         )
     spec = HighlightSpec(executor.highlight_terms, executor.highlight_phrases)
-    page, next_cursor = _page(snapshot, hit_parts, request)
-    hits = [_hit(snapshot, seg, doc, score, spec, request, executor.check_time) for seg, doc, score in page]
-    return SearchOutcome(total, hits, facets, next_cursor, executor.notes, spec)
+    page, next_cursor, before = _page(snapshot, hit_parts, request)
+    more_from = None
+    if request.diversify is not None:
+        more_from = _more_from(snapshot, hit_parts, before, page)
+    hits = []
+    first_rank = (request.page - 1) * request.limit + 1
+    for rank, placed in enumerate(page, start=first_rank):
+        explanation = _explain(executor, request, snapshot, placed, rank) if request.explain else None
+        hits.append(_hit(snapshot, placed, spec, request, executor.check_time, explanation))
+    return SearchOutcome(total, hits, facets, next_cursor, executor.notes, spec, more_from)
 
 
-def _page(snapshot: Snapshot, parts: list[Matches], request: SearchRequest) -> tuple[list[tuple[int, int, float]], str | None]:
-    """The (segment, doc, score) of the requested page, and the cursor after it."""
+def _page(snapshot: Snapshot, parts: list[Matches], request: SearchRequest) -> tuple[list[_Placed], str | None, list[_Placed]]:
+    """The hits of the requested page, the cursor after it, and the hits of the pages before."""
     segs = np.concatenate([np.full(p.docs.size, i, dtype=np.int64) for i, p in enumerate(parts)]) if parts else np.zeros(0, np.int64)
     docs = np.concatenate([p.docs for p in parts]) if parts else np.zeros(0, np.int64)
     scores = np.concatenate([p.scores for p in parts]) if parts else np.zeros(0)
@@ -157,6 +191,8 @@ def _page(snapshot: Snapshot, parts: list[Matches], request: SearchRequest) -> t
     else:
         offset = (request.page - 1) * request.limit
     wanted = offset + request.limit
+    window = diversity_window(request.limit) if request.diversify is not None else 0
+    wanted = max(wanted, window)
     more_than_wanted = candidates.size > wanted
     if more_than_wanted:
         cut = np.argpartition(primary[candidates], wanted - 1)[:wanted]
@@ -164,14 +200,59 @@ def _page(snapshot: Snapshot, parts: list[Matches], request: SearchRequest) -> t
         candidates = candidates[primary[candidates] <= threshold]
     order = candidates[np.lexsort((secondary[candidates], primary[candidates]))]
     order = _break_ties(snapshot, order, primary, secondary, segs, docs, wanted)
+    if request.diversify is not None:
+        top = order[:wanted].tolist()
+        outlets = [int(snapshot.segments[int(segs[i])].global_source[docs[i]]) for i in top[:window]]
+        ranks = diversify_order([float(scores[i]) for i in top[:window]], outlets) + list(range(window, len(top)))
+        placed = [_Placed(int(segs[top[r]]), int(docs[top[r]]), float(scores[top[r]]), r + 1) for r in ranks]
+        return placed[offset:offset + request.limit], None, placed[:offset]
     chosen = order[offset:wanted]
-    page = [(int(segs[i]), int(docs[i]), float(scores[i])) for i in chosen]
+    page = [_Placed(int(segs[i]), int(docs[i]), float(scores[i]), offset + n + 1) for n, i in enumerate(chosen.tolist())]
     next_cursor = None
     if chosen.size and more_than_wanted:
         last = int(chosen[-1])
         next_cursor = _encode_cursor(request, float(primary[last]), float(secondary[last]),
                                      _doc_id(snapshot, segs[last], docs[last]))
-    return page, next_cursor
+    return page, next_cursor, []
+
+
+def _more_from(snapshot: Snapshot, parts: list[Matches], before: list[_Placed], page: list[_Placed]) -> dict[str, int]:
+    """For each outlet on the page: its matches that come after the page."""
+    slots = len(snapshot.source_names) + 1
+    totals = np.zeros(slots, dtype=np.int64)
+    for loaded, part in zip(snapshot.segments, parts):
+        if part.docs.size:
+            totals += np.bincount(loaded.global_source[part.docs].astype(np.int64) + 1, minlength=slots)
+    outlets = [int(snapshot.segments[p.seg].global_source[p.doc]) for p in before + page]
+    for outlet in outlets:
+        totals[outlet + 1] -= 1
+    shown = dict.fromkeys(int(snapshot.segments[p.seg].global_source[p.doc]) for p in page)
+    return {snapshot.source_names[o]: int(totals[o + 1]) for o in shown if o >= 0}
+
+
+def _explain(executor: Executor, request: SearchRequest, snapshot: Snapshot, placed: _Placed, rank: int) -> Explanation:
+    """The hit's score as a tree: BM25F, then the factors applied after it."""
+    loaded = snapshot.segments[placed.seg]
+    relevance = explain_match(executor, request.query, placed.seg, loaded, placed.doc)
+    factors = []
+    if request.recency is not None and request.recency.origin is not None:
+        day = loaded.reader.day[placed.doc:placed.doc + 1]
+        factor = float(decay(request.recency, request.recency.origin, day)[0])
+        stored_day = None if day[0] == MISSING_DAY else date.fromordinal(int(day[0]) + _EPOCH_ORDINAL)
+        age = "undated: the undated factor" if stored_day is None else \
+            f"dated {stored_day}, {abs((request.recency.origin - stored_day).days)} d old"
+        factors.append(Explanation(value=factor, description=f"recency: {request.recency.describe()}; {age}"))
+    if request.diversify is not None:
+        moved = "not moved" if rank == placed.rank else f"moved from rank {placed.rank} by relevance alone"
+        factors.append(Explanation(value=1.0, description=f"diversify={request.diversify!r}: rank {rank}, {moved} "
+                                   "(outlets take turns; the score is unchanged)"))
+    if not factors:
+        return relevance
+    value = relevance.value
+    for part in factors:
+        value *= part.value
+    return Explanation(value=value, description="score = relevance × " + " × ".join(
+        f.description.split(":")[0] for f in factors), children=[relevance, *factors])
 
 
 def _break_ties(snapshot: Snapshot, order: Array, primary: Array, secondary: Array, segs: Array, docs: Array, wanted: int) -> Array:
@@ -202,7 +283,10 @@ def _doc_id(snapshot: Snapshot, seg: Any, doc: Any) -> str:
 def _fingerprint(request: SearchRequest) -> str:
     """What a cursor must belong to: the query, its filters and the order."""
     sources = sorted(source_key(name) for name in request.sources)
-    key = repr((request.query, sources, request.since, request.until, request.sort))
+    options: tuple[Any, ...] = ()
+    if request.recency is not None:
+        options = (request.recency,)  # only when set: cursors of plain searches stay as they were
+    key = repr((request.query, sources, request.since, request.until, request.sort) + options)
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:12]
 
 
@@ -225,9 +309,10 @@ def _decode_cursor(cursor: str, request: SearchRequest) -> tuple[float, float, s
     return float(primary), float(secondary), article_id
 
 
-def _hit(snapshot: Snapshot, seg: int, doc: int, score: float, spec: HighlightSpec, request: SearchRequest,
-         check_time: Callable[[], None]) -> Hit:
+def _hit(snapshot: Snapshot, placed: _Placed, spec: HighlightSpec, request: SearchRequest,
+         check_time: Callable[[], None], explanation: Explanation | None) -> Hit:
     check_time()
+    seg, doc, score = placed.seg, placed.doc, placed.score
     stored = snapshot.segments[seg].reader.stored(doc)
     snippets = []
     if request.snippets:
@@ -247,4 +332,5 @@ def _hit(snapshot: Snapshot, seg: int, doc: int, score: float, spec: HighlightSp
         date=date.fromisoformat(day) if day else None,
         url=stored.get("url"),
         snippets=snippets,
+        explanation=explanation,
     )
