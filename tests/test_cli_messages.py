@@ -177,6 +177,7 @@ def test_every_command_prints_json_with_json(tmp_path: Path) -> None:
     printed["export"] = json_of("export", "--index", str(path), "--output", str(tmp_path / "news.jsonl"))
     printed["check"] = json_of("check", "--index", str(path))
     printed["demo"] = json_of("demo", "--index", str(tmp_path / "demo"))
+    printed["follow"] = json_of("follow", str(articles), "--rounds", "1", "--index", str(path))
     # `serve` runs until stopped: its --json line is checked in test_server.py
     assert sorted(printed) == sorted(set(command_names()) - {"serve"})
 
@@ -187,6 +188,9 @@ def test_every_command_prints_json_with_json(tmp_path: Path) -> None:
     assert isinstance(printed["stats"], dict) and printed["stats"]["articles"] == N_ARTICLES - 1
     assert printed["export"] == {"exported": N_ARTICLES - 1, "output": str(tmp_path / "news.jsonl")}
     assert isinstance(printed["check"], dict) and printed["check"]["ok"] is True
+    follow = printed["follow"]  # the article deleted above comes back; the others are skipped
+    assert isinstance(follow, dict) and (follow["round"], follow["added"]) == (1, 1)
+    assert follow["sources"][0]["already_indexed"] == N_ARTICLES - 1
     demo = printed["demo"]
     assert isinstance(demo, dict) and demo["index"] == str(tmp_path / "demo") and demo["report"]["added"] == 30
     assert [search["query"] for search in demo["searches"]] == ["flood damage", '"electric buses"', "budget fares"]
