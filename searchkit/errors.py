@@ -15,6 +15,8 @@
     ├── IndexVersionError               the index was made by an incompatible searchkit
     ├── IndexCorruptError               files are missing or damaged (see ``Index.check``)
     ├── IndexLockedError(TimeoutError)  another writer held the lock past the timeout
+    ├── IndexClosedError(ValueError)    the Index was closed; open it again to use it
+    ├── BatchError(RuntimeError)        a batch used wrongly: nested, shared, or after its end
     ├── ForeignWriterError(PermissionError)  Whoosh's own writer was pointed at a searchkit index
     ├── IndexOptionError(ValueError)    a write option has a wrong value (``commit_every``...)
     ├── IndexWriteError(OSError)        the file system refused a write; nothing more was committed
@@ -37,9 +39,11 @@ from pathlib import Path
 
 __all__ = [
     "ArticleError",
+    "BatchError",
     "ClusterAuthError",
     "ClusterError",
     "ForeignWriterError",
+    "IndexClosedError",
     "IndexCorruptError",
     "IndexExistsError",
     "IndexLockedError",
@@ -166,6 +170,19 @@ class IndexLockedError(SearchkitError, TimeoutError):
             f"index {path} is locked{by}; waited {timeout:g}s for the write lock. "
             "Retry later or raise lock_timeout"
         )
+
+
+class IndexClosedError(SearchkitError, ValueError):
+    """The :class:`~searchkit.Index` was closed (``close()`` or the end of its ``with``
+    block); like a closed file, it cannot be used again: open the index anew."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        super().__init__(f"the index {path} is closed; open it again with Index.open({str(path)!r})")
+
+
+class BatchError(SearchkitError, RuntimeError):
+    """A batch was used wrongly: one inside another on the same index, or after it ended."""
 
 
 class ForeignWriterError(SearchkitError, PermissionError):

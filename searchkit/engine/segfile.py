@@ -166,6 +166,8 @@ class SegmentFileReader:
             self._map.madvise(mmap.MADV_DONTNEED)
 
     def close(self) -> None:
+        """Unmap the file (and close the descriptor the map holds) unless arrays handed out
+        are still alive; then it closes when the last of them is gone."""
         self._cache.clear()
         try:
             self._map.close()

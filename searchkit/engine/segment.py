@@ -25,12 +25,13 @@ from array import array
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any, NamedTuple, Union
+from typing import TYPE_CHECKING, Any, NamedTuple, Union
 
 import numpy as np
 import orjson
 
 from ..analysis import TOKEN_PATTERN, analyze
+from ..errors import IndexClosedError
 from ..models import Article
 from .fuzzy import close_terms, letter_counts
 from .segfile import SegmentFileReader, SegmentFileWriter
@@ -487,4 +488,22 @@ class SegmentReader:
         return self._stored.blob(docnum)
 
     def close(self) -> None:
-        self.file.close()
+        """Unmap the segment file now; the reader cannot be used afterwards.
+
+        Every array this reader holds is a view into the map, and a map with views alive
+        cannot be closed: drop them all first, so the pages and the file descriptor are
+        released at once instead of when the garbage collector gets to them.
+        """
+        file, name = self.file, self.name
+        self.__dict__.clear()
+        self.name, self.file, self._closed = name, file, True
+        file.close()
+
+    if not TYPE_CHECKING:  # hidden from mypy, which would otherwise type every misspelt attribute as Any
+
+        def __getattr__(self, attribute: str) -> Any:
+            # Reached for the attributes :meth:`close` dropped: a search or an iteration
+            # still running on a closed index gets a clear error.
+            if attribute.startswith("__") or not self.__dict__.get("_closed"):
+                raise AttributeError(attribute)
+            raise IndexClosedError(self.file.path.parent)

@@ -194,6 +194,10 @@ class ArticleWriter:
         self._new_files = []
 
     def close(self) -> None:
+        """Unmap the segments this writer read (their files stay open otherwise until the
+        garbage collector runs)."""
+        for reader in self._readers.values():
+            reader.close()
         self._readers.clear()
 
     # Merging
