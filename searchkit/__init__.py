@@ -13,11 +13,9 @@ Read articles from files, add them to an index, search with filters and facets::
 
 from .errors import (
     ArticleError,
-    BatchError,
     ClusterAuthError,
     ClusterError,
     ForeignWriterError,
-    IndexClosedError,
     IndexCorruptError,
     IndexExistsError,
     IndexFullError,
@@ -55,7 +53,6 @@ __all__ = [
     "ArticleError",
     "Explanation",
     "ArticleReader",
-    "BatchError",
     "ClusterAuthError",
     "ClusterError",
     "FacetValue",
@@ -63,7 +60,6 @@ __all__ = [
     "ForeignWriterError",
     "Hit",
     "Index",
-    "IndexClosedError",
     "IndexCorruptError",
     "IndexExistsError",
     "IndexFullError",
