@@ -13,9 +13,11 @@ Read articles from files, add them to an index, search with filters and facets::
 
 from .errors import (
     ArticleError,
+    BatchError,
     ClusterAuthError,
     ClusterError,
     ForeignWriterError,
+    IndexClosedError,
     IndexCorruptError,
     IndexExistsError,
     IndexFullError,
@@ -53,6 +55,7 @@ __all__ = [
     "ArticleError",
     "Explanation",
     "ArticleReader",
+    "BatchError",
     "ClusterAuthError",
     "ClusterError",
     "FacetValue",
@@ -60,6 +63,7 @@ __all__ = [
     "ForeignWriterError",
     "Hit",
     "Index",
+    "IndexClosedError",
     "IndexCorruptError",
     "IndexExistsError",
     "IndexFullError",

@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .errors import (
     ArticleError,
+    IndexClosedError,
     IndexLockedError,
     IndexNotFoundError,
     IndexOptionError,
@@ -176,6 +177,7 @@ class Index:
         self._snapshot: Snapshot | None = None
         self._snapshot_lock = threading.Lock()
         self._write_lock = threading.Lock()
+        self._closed = False
 
     # Opening
 
@@ -209,22 +211,48 @@ class Index:
         return f"Index({str(self.path)!r})"
 
     def __enter__(self) -> Index:
+        self._check_open()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
 
     def close(self) -> None:
-        self._snapshot = None
+        """Release the index now: its segment files are unmapped and their descriptors
+        closed when this returns, not when the garbage collector runs. Closing twice is
+        fine; any other use afterwards raises :class:`IndexClosedError`, as does a search
+        or an ``articles()`` iteration another thread still runs on it. A ``with`` block
+        closes the index at its end::
+
+            with Index.open("news") as index:
+                index.search("flood")
+        """
+        with self._snapshot_lock:
+            self._closed = True
+            snapshot, self._snapshot = self._snapshot, None
+        if snapshot is not None:
+            for loaded in snapshot.segments:
+                loaded.reader.close()
+
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`close` was called."""
+        return self._closed
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise IndexClosedError(self.path)
 
     # Reading
 
     def _current(self, *, force: bool = False) -> Snapshot:
+        self._check_open()
         snapshot = self._snapshot
         now = time.monotonic()
         if snapshot is not None and not force and now - snapshot.loaded_at < self.refresh_interval:
             return snapshot
         with self._snapshot_lock:
+            self._check_open()  # closed while this thread waited for the lock
             snapshot = self._snapshot
             if snapshot is None or force or now - snapshot.loaded_at >= self.refresh_interval:
                 fresh = Snapshot.load(self._store, snapshot)
@@ -347,6 +375,7 @@ class Index:
         """A writer under this process's and the folder's write locks; commits on a clean
         exit, drops its files on an exception, and lets searches see the result at once.
         ``on_wait(holder, seconds)`` is called while another writer holds a lock."""
+        self._check_open()
         if not self._write_lock.acquire(blocking=False):
             if on_wait is not None:
                 on_wait("another thread of this process", 0.0)
@@ -366,7 +395,8 @@ class Index:
                     writer.close()
         finally:
             self._write_lock.release()
-            self._current(force=True)
+            if not self._closed:
+                self._current(force=True)
 
     def add(self, article: Article | Mapping[str, Any]) -> AddReport:
         """Add (or replace) one article; durable when it returns."""
@@ -473,6 +503,7 @@ class Index:
 
     def check(self) -> CheckReport:
         """Verify the index: files readable, counts consistent, every stored article valid."""
+        self._check_open()
         return check(self.path)
 
     def stats(self) -> IndexStats:
