@@ -18,7 +18,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 from .engine.facets import DateInterval
 from .engine.search import SortOrder
 from .index import AddReport, CheckReport, Index, IndexStats, Progress, resolve_index_path
-from .models import Article, SearchResults
+from .models import Article, Recency, SearchResults
 from .query import QueryMode
 
 __all__ = ["SearchIndex", "open_index"]
@@ -49,6 +49,9 @@ class SearchIndex(Protocol):
         suggest_spelling: bool = True,
         time_limit: float | None = 10.0,
         feedback: bool = False,
+        recency: str | Recency | None = None,
+        diversify: Literal["source"] | None = None,
+        explain: bool = False,
     ) -> SearchResults: ...
 
     def add(self, article: Article | Mapping[str, Any]) -> AddReport: ...

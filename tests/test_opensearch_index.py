@@ -280,8 +280,13 @@ def test_many_articles_in_several_bulk_requests(opensearch_url: str) -> None:
 
 
 def test_options_opensearch_does_not_have_are_refused_by_name(index: OpenSearchIndex) -> None:
-    with pytest.raises(QueryError, match=r"^feedback=True \(RM3 re-ranking\) is not available on OpenSearch indexes"):
-        index.search("flood", feedback=True)
+    for option in (dict(feedback=True), dict(recency="30d"), dict(diversify="source"), dict(explain=True)):
+        [(name, value)] = option.items()
+        with pytest.raises(QueryError) as raised:
+            index.search("flood", **option)  # type: ignore[arg-type]
+        assert str(raised.value) == f"{name}={value!r} is not available on OpenSearch indexes yet; search without it"
+    with pytest.raises(QueryError, match="^unknown diversify 'sources'; use one of 'source'$"):  # checked first, as embedded
+        index.search("flood", diversify="sources")  # type: ignore[arg-type]
     with pytest.raises(QueryError, match=r"^page=11 with limit=1000 reaches past result 10,000"):
         index.search("flood", page=11, limit=1000)
     assert isinstance(QueryError("x"), SearchkitError)

@@ -54,7 +54,7 @@ from ..errors import (
     SearchkitError,
 )
 from ..index import AddReport, CheckReport, IndexStats, Progress, Rejection
-from ..models import Article, FacetValue, Facets, Hit, SearchResults
+from ..models import Article, FacetValue, Facets, Hit, Recency, SearchResults
 from ..query import Query, QueryMode, parse_query
 from ..snippets import HighlightSpec, make_snippets
 from .connection import DEFAULT_TIMEOUT, ClusterTarget, make_client, parse_index_url, translated_errors
@@ -248,11 +248,15 @@ class OpenSearchIndex:
         suggest_spelling: bool = True,
         time_limit: float | None = 10.0,
         feedback: bool = False,
+        recency: str | Recency | None = None,
+        diversify: Literal["source"] | None = None,
+        explain: bool = False,
     ) -> SearchResults:
         """Search the index, with the options and results of :meth:`searchkit.Index.search`.
 
-        Not available here yet: ``feedback=True`` (raises :class:`QueryError`) and spelling
-        suggestions (``suggestion`` is always None). Pages deeper than
+        Not available here yet, each refused with a :class:`QueryError` naming it:
+        ``feedback=True``, ``recency``, ``diversify`` and ``explain=True``; spelling
+        suggestions are not made (``suggestion`` is always None). Pages deeper than
         :data:`MAX_RESULT_WINDOW` results need a cursor.
         """
         started = time.perf_counter()
@@ -261,10 +265,12 @@ class OpenSearchIndex:
             cursor=cursor, date_interval=date_interval, mode=mode, strict=strict, snippets=snippets,
             facets=facets, source_facet_limit=source_facet_limit, snippet_chars=snippet_chars,
             suggest_spelling=suggest_spelling, time_limit=time_limit, feedback=feedback,
+            recency=recency, diversify=diversify, explain=explain,
         )
-        if feedback:
-            raise QueryError("feedback=True (RM3 re-ranking) is not available on OpenSearch indexes yet; "
-                             "search without it")
+        for name, value, given in (("feedback", feedback, feedback), ("recency", recency, recency is not None),
+                                   ("diversify", diversify, diversify is not None), ("explain", explain, explain)):
+            if given:
+                raise QueryError(f"{name}={value!r} is not available on OpenSearch indexes yet; search without it")
         wanted_sources, since, until, limit, page = checked.sources, checked.since, checked.until, checked.limit, checked.page
         offset = (page - 1) * limit if cursor is None else 0
         if offset + limit + 1 > MAX_RESULT_WINDOW:
