@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import logging
 import os
 import re
 import threading
@@ -35,6 +36,7 @@ from .errors import (
     SearchkitError,
     UnsafePathError,
 )
+from ._log import log, log_skipped, logs_slow_searches
 from .arguments import check_search_arguments
 from .engine.check import check_index
 from .engine.execute import Ranking
@@ -169,11 +171,16 @@ def resolve_index_path(value: str | os.PathLike[str], *, home: Path = DEFAULT_HO
 class Index:
     """A searchkit index folder. Use :meth:`create` or :meth:`open`."""
 
-    def __init__(self, store: IndexStore, *, lock_timeout: float, refresh_interval: float, ranking: Ranking):
+    def __init__(self, store: IndexStore, *, lock_timeout: float, refresh_interval: float, ranking: Ranking,
+                 slow_search: float | None = 1.0):
+        if slow_search is not None and (isinstance(slow_search, bool) or not isinstance(slow_search, (int, float))
+                                        or not slow_search >= 0):
+            raise IndexOptionError(f"slow_search must be a number of seconds, 0 or more, or None, not {slow_search!r}")
         self._store = store
         self.lock_timeout = lock_timeout
         self.refresh_interval = refresh_interval
         self.ranking = ranking
+        self.slow_search = slow_search
         self._snapshot: Snapshot | None = None
         self._snapshot_lock = threading.Lock()
         self._write_lock = threading.Lock()
@@ -183,17 +190,28 @@ class Index:
 
     @classmethod
     def create(cls, path: str | os.PathLike[str], *, lock_timeout: float = 30.0,
-               refresh_interval: float = 1.0, ranking: Ranking | None = None) -> Index:
-        """Create an empty index at ``path``; :class:`IndexExistsError` if something is there."""
+               refresh_interval: float = 1.0, ranking: Ranking | None = None,
+               slow_search: float | None = 1.0) -> Index:
+        """Create an empty index at ``path``; :class:`IndexExistsError` if something is there.
+
+        ``slow_search``: searches slower than this many seconds are logged at INFO on the
+        ``searchkit`` logger (None: never); see :mod:`searchkit._log`.
+        """
         store = IndexStore.create(Path(path))
-        return cls(store, lock_timeout=lock_timeout, refresh_interval=refresh_interval, ranking=ranking or Ranking())
+        return cls(store, lock_timeout=lock_timeout, refresh_interval=refresh_interval, ranking=ranking or Ranking(),
+                   slow_search=slow_search)
 
     @classmethod
     def open(cls, path: str | os.PathLike[str], *, lock_timeout: float = 30.0,
-             refresh_interval: float = 1.0, ranking: Ranking | None = None) -> Index:
-        """Open the index at ``path``; :class:`IndexNotFoundError` (with the path) if there is none."""
+             refresh_interval: float = 1.0, ranking: Ranking | None = None,
+             slow_search: float | None = 1.0) -> Index:
+        """Open the index at ``path``; :class:`IndexNotFoundError` (with the path) if there is none.
+
+        The options are :meth:`create`'s.
+        """
         store = IndexStore.open(Path(path))
-        index = cls(store, lock_timeout=lock_timeout, refresh_interval=refresh_interval, ranking=ranking or Ranking())
+        index = cls(store, lock_timeout=lock_timeout, refresh_interval=refresh_interval, ranking=ranking or Ranking(),
+                    slow_search=slow_search)
         index._current()
         return index
 
@@ -288,6 +306,7 @@ class Index:
                 if loaded.is_live(docnum):
                     yield Article.model_validate(loaded.reader.stored(docnum))
 
+    @logs_slow_searches
     def search(
         self,
         query: str = "",
@@ -377,9 +396,13 @@ class Index:
         ``on_wait(holder, seconds)`` is called while another writer holds a lock."""
         self._check_open()
         if not self._write_lock.acquire(blocking=False):
+            log(logging.INFO, self.path, "waiting for the write lock of %s, held by another thread of this process",
+                self.path)
             if on_wait is not None:
                 on_wait("another thread of this process", 0.0)
             if not self._write_lock.acquire(timeout=self.lock_timeout):
+                log(logging.WARNING, self.path, "gave up waiting for the write lock of %s after %.1f s",
+                    self.path, self.lock_timeout)
                 raise IndexLockedError(self.path, self.lock_timeout, "another thread of this process")
         try:
             with self._store.write_lock(self.lock_timeout, on_wait=on_wait):
@@ -479,6 +502,8 @@ class Index:
                     location = f"{path}:{line}" if line else str(path)
                 rejected.append(Rejection(location=location, reason=getattr(error, "reason", str(error)),
                                           field=getattr(error, "field", None)))
+        for rejection in rejected:
+            log_skipped(self.path, rejection)
         report(finished=True)
         return AddReport(
             added=counts[AddOutcome.ADDED], replaced=counts[AddOutcome.REPLACED],

@@ -11,6 +11,7 @@ of segments it shares with the old one.
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, field
 from datetime import date
@@ -18,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from .._log import log
 from ..errors import IndexCorruptError
 from .segment import FIELDS, MISSING_DAY, SegmentReader, source_key
 from .store import IndexStore, SearchkitSegment
@@ -68,9 +70,11 @@ class Snapshot:
                 return cls._load(store, previous)
             except TableOfContentsError:
                 raise  # a whole file that is not a table of contents searchkit wrote: no retry
-            except (FileNotFoundError, IndexCorruptError):
+            except (FileNotFoundError, IndexCorruptError) as exc:
                 if attempt == 19:
                     raise
+                log(logging.INFO, store.path, "re-reading %s (retry %d): a writer replaced its files meanwhile (%s)",
+                    store.path, attempt + 1, type(exc).__name__)
                 time.sleep(0.01 * (attempt + 1))
         raise AssertionError("unreachable")
 

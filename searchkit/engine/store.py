@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import logging
 import os
 import random
 import re
@@ -37,6 +38,7 @@ from whoosh.filedb.filestore import FileStorage
 from whoosh.filedb.structfile import StructFile
 from whoosh.util.filelock import FileLock
 
+from .._log import log
 from .._version import __version__
 from ..errors import (
     ForeignWriterError,
@@ -405,13 +407,23 @@ class IndexStore:
         started = time.monotonic()
         deadline = started + timeout
         delay = 0.005
+        waited = False
         while not self._try_lock(lock):
             if time.monotonic() >= deadline:
+                log(logging.WARNING, self.path, "gave up waiting for the write lock of %s after %.1f s (held by %s)",
+                    self.path, timeout, self.lock_holder() or "another writer")
                 raise IndexLockedError(self.path, timeout, self.lock_holder())
+            if not waited:
+                waited = True
+                log(logging.INFO, self.path, "waiting for the write lock of %s, held by %s",
+                    self.path, self.lock_holder() or "another writer")
             if on_wait is not None:
                 on_wait(self.lock_holder(), time.monotonic() - started)
             time.sleep(min(delay, max(0.0, deadline - time.monotonic())) * random.uniform(0.5, 1.0))
             delay = min(delay * 2, 0.25)
+        if waited:
+            log(logging.INFO, self.path, "took the write lock of %s after waiting %.3f s",
+                self.path, time.monotonic() - started)
         try:
             holder = f"pid {os.getpid()} on {socket.gethostname()} since {datetime.now().isoformat(timespec='seconds')}"
             with contextlib.suppress(OSError):  # who holds it is for messages only (a full disk refuses it)

@@ -15,11 +15,14 @@ file system refuses a write (read-only, full), the writer raises
 from __future__ import annotations
 
 import contextlib
+import logging
 import math
+import time
 import zlib
 from collections.abc import Iterable
 from enum import Enum
 
+from .._log import log
 from ..models import Article
 from .merge import MergeInput, merge_segments
 from .segment import SegmentBuilder, SegmentReader
@@ -184,6 +187,8 @@ class ArticleWriter:
         self._new_files = []  # published: those files belong to the index now
         self.store.remove_unreferenced(self.generation, self.segments)
         self.changed = False
+        log(logging.INFO, self.store.path, "committed generation %d of %s: %d articles in %d segments",
+            self.generation, self.store.path, sum(s.doc_count() for s in self.segments), len(self.segments))
         return True
 
     def abort(self) -> None:
@@ -227,6 +232,7 @@ class ArticleWriter:
         return []
 
     def _merge_group(self, group: list[SearchkitSegment]) -> None:
+        started = time.perf_counter()
         merged = self.store.new_segment()
         path = self.store.segment_path(merged)
         self._new_files.append(path.name)
@@ -242,3 +248,5 @@ class ArticleWriter:
             reader = self._readers.pop(segment.segid, None)
             if reader is not None:
                 reader.close()
+        log(logging.INFO, self.store.path, "merged %d segments of %s into one of %d articles in %.3f s",
+            len(group), self.store.path, merged.doc_count(), time.perf_counter() - started)
