@@ -39,6 +39,7 @@ from .errors import (
     UnsupportedFormatError,
 )
 from .engine.execute import Ranking
+from .engine.writer import WriterOptions
 from .index import AddReport, CheckReport, Index, IndexStats, Progress, Rejection, check
 from .ingest import ArticleReader, WhooshReader, read_articles, read_whoosh
 from .models import Article, Explanation, FacetValue, Facets, Hit, Recency, SearchResults, Snippet
@@ -91,6 +92,7 @@ __all__ = [
     "SearchkitError",
     "Snippet",
     "WhooshReader",
+    "WriterOptions",
     "UnsafePathError",
     "UnsupportedFormatError",
     "__version__",

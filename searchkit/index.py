@@ -46,7 +46,15 @@ from .engine.snapshot import Snapshot
 from .engine.store import SCHEMA_VERSION, IndexStore
 from .engine.notes import search_notes
 from .engine.suggest import suggest
-from .engine.writer import AddOutcome, ArticleWriter
+from .engine.writer import (
+    FLUSH_STORED_BYTES,
+    FLUSH_TOKENS,
+    MAX_DELETED_RATIO,
+    MERGE_FACTOR,
+    AddOutcome,
+    ArticleWriter,
+    WriterOptions,
+)
 from .models import Article, Recency, SearchResults
 from .query import QueryMode, parse_query
 
@@ -148,6 +156,11 @@ def check(path: str | os.PathLike[str]) -> CheckReport:
                        problems=problems, notes=notes)
 
 
+def _check_slow_search(value: object) -> None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0):
+        raise IndexOptionError(f"slow_search must be a number of seconds, 0 or more, or None, not {value!r}")
+
+
 def resolve_index_path(value: str | os.PathLike[str], *, home: Path = DEFAULT_HOME) -> Path:
     """A path as given, or a bare name (``news``) as a folder under ``home``.
 
@@ -172,15 +185,14 @@ class Index:
     """A searchkit index folder. Use :meth:`create` or :meth:`open`."""
 
     def __init__(self, store: IndexStore, *, lock_timeout: float, refresh_interval: float, ranking: Ranking,
-                 slow_search: float | None = 1.0):
-        if slow_search is not None and (isinstance(slow_search, bool) or not isinstance(slow_search, (int, float))
-                                        or not slow_search >= 0):
-            raise IndexOptionError(f"slow_search must be a number of seconds, 0 or more, or None, not {slow_search!r}")
+                 slow_search: float | None = 1.0, writer_options: WriterOptions | None = None):
+        _check_slow_search(slow_search)
         self._store = store
         self.lock_timeout = lock_timeout
         self.refresh_interval = refresh_interval
         self.ranking = ranking
         self.slow_search = slow_search
+        self.writer_options = writer_options or WriterOptions()
         self._snapshot: Snapshot | None = None
         self._snapshot_lock = threading.Lock()
         self._write_lock = threading.Lock()
@@ -191,27 +203,39 @@ class Index:
     @classmethod
     def create(cls, path: str | os.PathLike[str], *, lock_timeout: float = 30.0,
                refresh_interval: float = 1.0, ranking: Ranking | None = None,
-               slow_search: float | None = 1.0) -> Index:
+               slow_search: float | None = 1.0, flush_tokens: int = FLUSH_TOKENS,
+               flush_bytes: int = FLUSH_STORED_BYTES, merge_factor: int = MERGE_FACTOR,
+               max_deleted_ratio: float = MAX_DELETED_RATIO, max_merged_articles: int | None = None) -> Index:
         """Create an empty index at ``path``; :class:`IndexExistsError` if something is there.
 
         ``slow_search``: searches slower than this many seconds are logged at INFO on the
         ``searchkit`` logger (None: never); see :mod:`searchkit._log`.
+        ``flush_tokens``, ``flush_bytes``, ``merge_factor``, ``max_deleted_ratio`` and
+        ``max_merged_articles`` size this object's writes: memory per flush, segment size
+        and merge policy, as :class:`~searchkit.engine.writer.WriterOptions` explains
+        (they are not stored in the index). A wrong value raises :class:`IndexOptionError`
+        before anything is created.
         """
+        options = WriterOptions(flush_tokens, flush_bytes, merge_factor, max_deleted_ratio, max_merged_articles)
+        _check_slow_search(slow_search)
         store = IndexStore.create(Path(path))
         return cls(store, lock_timeout=lock_timeout, refresh_interval=refresh_interval, ranking=ranking or Ranking(),
-                   slow_search=slow_search)
+                   slow_search=slow_search, writer_options=options)
 
     @classmethod
     def open(cls, path: str | os.PathLike[str], *, lock_timeout: float = 30.0,
              refresh_interval: float = 1.0, ranking: Ranking | None = None,
-             slow_search: float | None = 1.0) -> Index:
+             slow_search: float | None = 1.0, flush_tokens: int = FLUSH_TOKENS,
+             flush_bytes: int = FLUSH_STORED_BYTES, merge_factor: int = MERGE_FACTOR,
+             max_deleted_ratio: float = MAX_DELETED_RATIO, max_merged_articles: int | None = None) -> Index:
         """Open the index at ``path``; :class:`IndexNotFoundError` (with the path) if there is none.
 
         The options are :meth:`create`'s.
         """
+        options = WriterOptions(flush_tokens, flush_bytes, merge_factor, max_deleted_ratio, max_merged_articles)
         store = IndexStore.open(Path(path))
         index = cls(store, lock_timeout=lock_timeout, refresh_interval=refresh_interval, ranking=ranking or Ranking(),
-                    slow_search=slow_search)
+                    slow_search=slow_search, writer_options=options)
         index._current()
         return index
 
@@ -406,7 +430,7 @@ class Index:
                 raise IndexLockedError(self.path, self.lock_timeout, "another thread of this process")
         try:
             with self._store.write_lock(self.lock_timeout, on_wait=on_wait):
-                writer = ArticleWriter(self._store)
+                writer = ArticleWriter(self._store, options=self.writer_options)
                 try:
                     yield writer
                 except BaseException:

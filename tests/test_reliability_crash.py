@@ -46,7 +46,6 @@ from searchkit import Index, read_articles
 from searchkit.engine import segfile, segment, store
 
 path, point, batch = sys.argv[1], sys.argv[2], sys.argv[3]
-writer_module.FLUSH_TOKENS = 2_000  # about 30 articles a segment: ~13 flushes, merged at commit
 calls = {}
 
 
@@ -84,7 +83,8 @@ elif point == "toc-after-rename":  # the new generation published, nothing clean
 else:
     sys.exit(f"unknown kill point {point}")
 
-Index.open(path, lock_timeout=10).add_many(read_articles(batch))
+# flush_tokens: about 30 articles a segment, so ~13 flushes, merged at commit
+Index.open(path, lock_timeout=10, flush_tokens=2_000).add_many(read_articles(batch))
 sys.exit("the add finished: the kill point was never reached")
 """
 

@@ -22,7 +22,7 @@ from searchkit.engine.segment import (
     source_key,
 )
 from searchkit.engine.store import IndexStore
-from searchkit.engine.writer import ArticleWriter
+from searchkit.engine.writer import ArticleWriter, WriterOptions
 
 # One article long enough that its positions and term frequency need 32 bits.
 HUGE = story("huge", "tide " * 66_000 + "quay", headline="Tide tables for the year")
@@ -188,7 +188,7 @@ def answers(index: Index) -> list[Any]:
 
 def test_small_flushes_give_the_same_answers_as_one_segment(tmp_path: Path) -> None:
     store = IndexStore.create(tmp_path / "flushed")
-    writer = ArticleWriter(store, flush_tokens=50)  # about two articles a segment, too few to merge
+    writer = ArticleWriter(store, options=WriterOptions(flush_tokens=50))  # about two articles a segment, too few to merge
     outcomes = [writer.add(article).value for article in NEWS]
     assert outcomes == ["added"] * 10
     writer.commit()
@@ -201,7 +201,7 @@ def test_small_flushes_give_the_same_answers_as_one_segment(tmp_path: Path) -> N
 
 def test_replacing_an_already_flushed_article_in_the_same_session(tmp_path: Path) -> None:
     store = IndexStore.create(tmp_path / "index")
-    writer = ArticleWriter(store, flush_tokens=25)
+    writer = ArticleWriter(store, options=WriterOptions(flush_tokens=25))
     for article in NEWS:
         writer.add(article)
     changed = BY_ID["river-rises"].model_copy(update={"body": "The river fell back overnight."})

@@ -2,7 +2,7 @@
 
 A :class:`ArticleWriter` works under the index's write lock. New articles are analyzed
 into an in-memory :class:`~.segment.SegmentBuilder`, which is written out as a segment
-file whenever it holds :data:`FLUSH_TOKENS` terms, so memory stays flat however many
+file whenever it holds :attr:`WriterOptions.flush_tokens` terms, so memory stays flat however many
 articles stream through. An article whose id is already in the index replaces it (the
 old copy is marked deleted); one identical to the indexed copy is left alone
 ("unchanged"). Nothing is visible to readers until :meth:`ArticleWriter.commit` publishes
@@ -20,20 +20,63 @@ import math
 import time
 import zlib
 from collections.abc import Iterable
+from dataclasses import dataclass
 from enum import Enum
 
 from .._log import log
+from ..errors import IndexOptionError
 from ..models import Article
 from .merge import MergeInput, merge_segments
 from .segment import SegmentBuilder, SegmentReader
 from .store import IndexStore, SearchkitSegment
 
-__all__ = ["AddOutcome", "ArticleWriter"]
+__all__ = ["AddOutcome", "ArticleWriter", "WriterOptions"]
 
 FLUSH_TOKENS = 3_000_000
 FLUSH_STORED_BYTES = 32 << 20
 MERGE_FACTOR = 6
 MAX_DELETED_RATIO = 0.3
+
+
+def _whole(name: str, value: object, minimum: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise IndexOptionError(f"{name} must be a whole number, {minimum} or more, not {value!r}")
+
+
+@dataclass(frozen=True)
+class WriterOptions:
+    """How a writer sizes segments and merges them; ``Index.create``/``open`` take each
+    field as a keyword option. The defaults suit indexes of a few to a few million articles.
+
+    ``flush_tokens``: terms buffered in memory before they are written out as a segment;
+    the memory a write holds grows with it (lower it for small machines).
+    ``flush_bytes``: compressed stored articles buffered before a flush (32 MiB).
+    A flush happens at whichever limit comes first; each flush writes one new segment.
+    ``merge_factor``: when this many segments of about the same size (the same power of
+    ``merge_factor`` articles) exist, they are merged into one; larger means fewer merges
+    during writes and more segments for searches to visit.
+    ``max_deleted_ratio``: a segment whose share of deleted articles passes this is rewritten.
+    ``max_merged_articles``: segments already holding this many articles are left out of
+    size merges (None: no limit), so a big index is not rewritten whole as it grows;
+    ``Index.optimize`` still merges everything.
+    Invalid values raise :class:`~searchkit.errors.IndexOptionError`.
+    """
+
+    flush_tokens: int = FLUSH_TOKENS
+    flush_bytes: int = FLUSH_STORED_BYTES
+    merge_factor: int = MERGE_FACTOR
+    max_deleted_ratio: float = MAX_DELETED_RATIO
+    max_merged_articles: int | None = None
+
+    def __post_init__(self) -> None:
+        _whole("flush_tokens", self.flush_tokens, 1)
+        _whole("flush_bytes", self.flush_bytes, 1)
+        _whole("merge_factor", self.merge_factor, 2)
+        ratio = self.max_deleted_ratio
+        if isinstance(ratio, bool) or not isinstance(ratio, (int, float)) or not 0 < ratio <= 1:
+            raise IndexOptionError(f"max_deleted_ratio must be a number above 0 and at most 1, not {ratio!r}")
+        if self.max_merged_articles is not None:
+            _whole("max_merged_articles", self.max_merged_articles, 1)
 
 
 class AddOutcome(Enum):
@@ -48,13 +91,11 @@ class ArticleWriter:
     (searchkit's writer; Whoosh's own ``whoosh.writing.SegmentWriter`` is refused on a
     searchkit index, see :class:`~.store.SearchkitSegment`.)"""
 
-    def __init__(self, store: IndexStore, *, flush_tokens: int | None = None):
+    def __init__(self, store: IndexStore, *, options: WriterOptions | None = None):
         self.store = store
         self.generation, committed = store.read_segments()
         self.segments = [segment.copy() for segment in committed]
-        # Read when the writer is made (not when this module was imported), so FLUSH_TOKENS
-        # can be tuned for the whole process.
-        self._flush_tokens = FLUSH_TOKENS if flush_tokens is None else flush_tokens
+        self.options = options or WriterOptions()
         self._readers: dict[str, SegmentReader] = {}
         self._ids: dict[str, int] | None = None  # id -> segment number << 32 | document number
         self._builder = SegmentBuilder()
@@ -104,7 +145,8 @@ class ArticleWriter:
                 outcome = AddOutcome.REPLACED
         self._buffered[article.id] = self._builder.add(article)
         self.changed = True
-        if self._builder.token_count >= self._flush_tokens or self._builder.stored_bytes >= FLUSH_STORED_BYTES:
+        options = self.options
+        if self._builder.token_count >= options.flush_tokens or self._builder.stored_bytes >= options.flush_bytes:
             self.flush()
         return outcome
 
@@ -219,15 +261,18 @@ class ArticleWriter:
                 return
 
     def _merge_candidates(self) -> list[SearchkitSegment]:
+        factor, largest = self.options.merge_factor, self.options.max_merged_articles
         tiers: dict[int, list[SearchkitSegment]] = {}
         for segment in self.segments:
-            tier = int(math.log(max(segment.doc_count(), 1), MERGE_FACTOR))
+            if largest is not None and segment.doc_count() >= largest:
+                continue
+            tier = int(math.log(max(segment.doc_count(), 1), factor))
             tiers.setdefault(tier, []).append(segment)
         for tier in sorted(tiers):
-            if len(tiers[tier]) >= MERGE_FACTOR:
+            if len(tiers[tier]) >= factor:
                 return tiers[tier]
         for segment in self.segments:
-            if segment.deleted_count() > MAX_DELETED_RATIO * segment.document_count():
+            if segment.deleted_count() > self.options.max_deleted_ratio * segment.document_count():
                 return [segment]
         return []
 

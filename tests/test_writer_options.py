@@ -1,0 +1,111 @@
+"""Writer options on ``Index.create``/``open``: memory per flush, segment size and merge
+policy, validated, with the former module constants as defaults."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from news_fixtures import NEWS, found
+from searchkit import Index, IndexOptionError, WriterOptions
+from searchkit.engine.store import IndexStore
+
+
+def segment_sizes(path: Path) -> list[tuple[int, int]]:
+    """(documents, deleted) of each committed segment, in order."""
+    return [(s.document_count(), s.deleted_count()) for s in IndexStore.open(path).read_segments()[1]]
+
+
+def test_the_defaults_are_the_former_constants(tmp_path: Path) -> None:
+    index = Index.create(tmp_path / "news")
+    assert index.writer_options == WriterOptions() == WriterOptions(
+        flush_tokens=3_000_000, flush_bytes=32 << 20, merge_factor=6, max_deleted_ratio=0.3, max_merged_articles=None
+    )
+
+
+def test_flush_bytes_of_one_writes_a_segment_per_article(tmp_path: Path) -> None:
+    path = tmp_path / "news"
+    index = Index.create(path, flush_bytes=1, merge_factor=100, refresh_interval=0)
+    index.add_many(NEWS)
+    assert segment_sizes(path) == [(1, 0)] * 10
+    plain = Index.create(tmp_path / "plain")
+    plain.add_many(NEWS)
+    assert segment_sizes(tmp_path / "plain") == [(10, 0)]
+    for query in ("river", "council budget", "flood OR harbour", '"night ferry"'):
+        assert found(index, query) == found(plain, query), query
+
+
+def test_flush_tokens_bounds_the_terms_held_in_memory(tmp_path: Path) -> None:
+    path = tmp_path / "news"
+    Index.create(path, flush_tokens=1, merge_factor=100).add_many(NEWS)
+    assert segment_sizes(path) == [(1, 0)] * 10
+
+
+def test_merge_factor(tmp_path: Path) -> None:
+    for factor, expected in ((6, [(6, 0), (1, 0), (1, 0)]), (2, [(8, 0)]), (3, [(3, 0), (3, 0), (1, 0), (1, 0)])):
+        path = tmp_path / f"factor-{factor}"
+        index = Index.create(path, merge_factor=factor)
+        for article in NEWS[:8]:
+            index.add(article)  # one commit, so one segment, each
+        assert segment_sizes(path) == expected, factor
+
+
+def test_max_merged_articles_leaves_big_segments_alone(tmp_path: Path) -> None:
+    path = tmp_path / "news"
+    index = Index.create(path, merge_factor=2, max_merged_articles=2, refresh_interval=0)
+    for article in NEWS[:8]:
+        index.add(article)
+    assert segment_sizes(path) == [(2, 0)] * 4
+    index.optimize()
+    assert segment_sizes(path) == [(8, 0)]
+    assert len(index) == 8
+
+
+def test_max_deleted_ratio(tmp_path: Path) -> None:
+    for ratio, expected in ((0.3, [(10, 2)]), (0.1, [(8, 0)])):
+        path = tmp_path / f"ratio-{ratio}"
+        index = Index.create(path, max_deleted_ratio=ratio, refresh_interval=0)
+        index.add_many(NEWS)
+        index.delete(["river-rises", "budget-vote"])
+        assert segment_sizes(path) == expected, ratio
+        assert len(index) == 8 and "river-rises" not in index
+
+
+def test_open_takes_the_same_options(tmp_path: Path) -> None:
+    path = tmp_path / "news"
+    Index.create(path).close()
+    index = Index.open(path, flush_bytes=1, merge_factor=50)
+    assert index.writer_options == WriterOptions(flush_bytes=1, merge_factor=50)
+    index.add_many(NEWS[:3])
+    assert segment_sizes(path) == [(1, 0)] * 3
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("flush_tokens", 0, "flush_tokens must be a whole number, 1 or more, not 0"),
+        ("flush_tokens", 2.5, "flush_tokens must be a whole number, 1 or more, not 2.5"),
+        ("flush_bytes", -1, "flush_bytes must be a whole number, 1 or more, not -1"),
+        ("flush_bytes", True, "flush_bytes must be a whole number, 1 or more, not True"),
+        ("merge_factor", 1, "merge_factor must be a whole number, 2 or more, not 1"),
+        ("merge_factor", "6", "merge_factor must be a whole number, 2 or more, not '6'"),
+        ("max_deleted_ratio", 0, "max_deleted_ratio must be a number above 0 and at most 1, not 0"),
+        ("max_deleted_ratio", 1.5, "max_deleted_ratio must be a number above 0 and at most 1, not 1.5"),
+        ("max_merged_articles", 0, "max_merged_articles must be a whole number, 1 or more, not 0"),
+    ],
+)
+def test_wrong_values_are_refused_before_anything_is_created(
+    tmp_path: Path, option: str, value: Any, message: str
+) -> None:
+    with pytest.raises(IndexOptionError) as caught:
+        Index.create(tmp_path / "news", **{option: value})
+    assert str(caught.value) == message
+    assert isinstance(caught.value, ValueError)
+    assert not (tmp_path / "news").exists()
+    Index.create(tmp_path / "news").close()
+    with pytest.raises(IndexOptionError, match=f"^{message}$"):
+        Index.open(tmp_path / "news", **{option: value})
+    with pytest.raises(IndexOptionError, match=f"^{message}$"):
+        WriterOptions(**{option: value})
