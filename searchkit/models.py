@@ -427,18 +427,19 @@ class Recency:
         return f"{self.shape} decay, half-life {self.half_life_days:g} d from {origin}{offset}"
 
 
-class Explanation(BaseModel):
+@dataclasses.dataclass(frozen=True, slots=True)
+class Explanation:
     """Why a hit has its score (``search(explain=True)``): a tree like Elasticsearch's explain.
 
     ``value`` is what this node contributes, ``description`` says how it was computed from
     its ``children``; the root's value is the hit's score (within 1e-6: the score is rounded).
+    A plain frozen dataclass rather than a model, as :class:`FacetValue`: a page of hits
+    has hundreds of nodes, all made from trusted values.
     """
-
-    model_config = ConfigDict(frozen=True)
 
     value: float
     description: str
-    children: list[Explanation] = Field(default_factory=list)
+    children: list[Explanation] = dataclasses.field(default_factory=list)
 
     def lines(self, indent: str = "  ") -> list[str]:
         """The tree as text, one node a line, children indented under their parent."""

@@ -94,6 +94,7 @@ class Executor:
         self.ranking = ranking
         self.time_limit = time_limit
         self.explain = explain  # keep each leaf's per-field parts for searchkit.engine.explain
+        self.explain_cache: dict[Any, Any] = {}  # searchkit.engine.explain's nodes shared by all hits
         self._weights = dict(ranking.weights)
         self._deadline = None if time_limit is None else time.monotonic() + time_limit
         self.highlight_terms: set[str] = set()

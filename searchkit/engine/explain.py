@@ -56,12 +56,14 @@ def explain_match(executor: Executor, query: Query, number: int, loaded: LoadedS
     found = _Walk(executor, number, loaded, doc).node(query)
     if isinstance(found, Explanation):
         return found
-    return Explanation(value=0.0, description="no scored words in the query (filters and match-all score 0)")
+    return _node(value=0.0, description="no scored words in the query (filters and match-all score 0)")
 
 
 class _Walk:
     def __init__(self, executor: Executor, number: int, loaded: LoadedSegment, doc: int):
         self.executor, self.number, self.loaded, self.doc = executor, number, loaded, doc
+        self.shared = executor.explain_cache  # nodes that are the same for every hit (idf, weights)
+        self.norms: dict[str, Explanation] = {}  # this document's length norm per field
 
     def node(self, query: Query) -> _Result:
         if isinstance(query, (Term, Phrase, Prefix, Fuzzy)):
@@ -128,56 +130,72 @@ class _Walk:
 
     def leaf(self, query: Query, leaf: Leaf) -> Explanation | None:
         docs, weighted = leaf.per_segment[self.number]
-        at = int(np.searchsorted(docs, self.doc))
+        at = int(docs.searchsorted(self.doc))
         if at >= docs.size or docs[at] != self.doc:
             return None
         tf = float(weighted[at])
         k1 = self.executor.ranking.k1
         saturated = tf * (k1 + 1.0) / (k1 + tf)
-        n = self.executor.snapshot.doc_count
-        idf = Explanation(value=leaf.idf, description=f"idf = ln(1 + (N - df + 0.5) / (df + 0.5)) with N = {n} "
-                                                      f"live articles, df = {leaf.df} holding it")
-        fields = self.fields(leaf)
-        saturation = Explanation(
-            value=saturated, description=f"saturated frequency = tf~ × (k1 + 1) / (k1 + tf~), k1 = {k1:g}",
-            children=[Explanation(value=tf, description="tf~ = sum over fields of weight × frequency / length norm",
-                                  children=fields)],
-        )
-        return Explanation(value=leaf.idf * saturated, description=f"{label(query)}: BM25F = idf × saturated frequency",
-                           children=[idf, saturation])
+        idf, description = self.shared.get(id(leaf)) or self.leaf_nodes(query, leaf)
+        saturation = _node(saturated, self.shared["saturation"], [_node(tf, _TF, self.fields(leaf))])
+        return _node(leaf.idf * saturated, description, [idf, saturation])
 
-    def fields(self, leaf: Leaf) -> list[Explanation]:
-        parts = leaf.parts[self.number] if self.number < len(leaf.parts) else []
-        b = self.executor.ranking.b
-        out = []
-        for name, term, docs, freqs in parts:
-            at = int(np.searchsorted(docs, self.doc))
-            if at >= docs.size or docs[at] != self.doc:
-                continue
-            weight = self.executor.ranking.weight(name) if len(leaf.fields) > 1 else 1.0
-            freq = float(freqs[at])
+    def leaf_nodes(self, query: Query, leaf: Leaf) -> tuple[Explanation, str]:
+        n = self.executor.snapshot.doc_count
+        idf = _node(leaf.idf, f"idf = ln(1 + (N - df + 0.5) / (df + 0.5)) with N = {n} live articles, "
+                              f"df = {leaf.df} holding it")
+        found = self.shared[id(leaf)] = (idf, f"{label(query)}: BM25F = idf × saturated frequency")
+        if "saturation" not in self.shared:
+            k1 = self.executor.ranking.k1
+            self.shared["saturation"] = f"saturated frequency = tf~ × (k1 + 1) / (k1 + tf~), k1 = {k1:g}"
+        return found
+
+    def norm(self, name: str) -> Explanation:
+        node = self.norms.get(name)
+        if node is None:
             norm = float(self.executor.length_norm(self.loaded, name)[self.doc])
             length = int(self.loaded.reader.lengths[name][self.doc])
             average = self.executor.average_length(name)
-            out.append(Explanation(
-                value=weight * freq / norm,
-                description=f"{name}: {term} = weight × frequency / length norm",
-                children=[
-                    Explanation(value=weight, description=f"weight of {name}" + ("" if len(leaf.fields) > 1
-                                                                                  else " (query scoped to it)")),
-                    Explanation(value=freq, description=f"frequency of {term} in {name}"),
-                    Explanation(value=norm, description=f"length norm = 1 - b + b × length / average, "
-                                                               f"b = {b:g}, length = {length}, average = {average:.4g}"),
-                ],
-            ))
+            node = self.norms[name] = _node(norm, f"length norm = 1 - b + b × length / average, "
+                                                  f"b = {self.executor.ranking.b:g}, length = {length}, average = {average:.4g}")
+        return node
+
+    def weight(self, name: str, scoped: bool) -> Explanation:
+        key = ("weight", name, scoped)
+        node: Explanation | None = self.shared.get(key)
+        if node is None:
+            value = 1.0 if scoped else self.executor.ranking.weight(name)
+            node = self.shared[key] = _node(value, f"weight of {name}" + (" (query scoped to it)" if scoped else ""))
+        return node
+
+    def fields(self, leaf: Leaf) -> list[Explanation]:
+        parts = leaf.parts[self.number] if self.number < len(leaf.parts) else []
+        scoped = len(leaf.fields) == 1
+        out = []
+        for name, term, docs, freqs in parts:
+            at = int(docs.searchsorted(self.doc))
+            if at >= docs.size or docs[at] != self.doc:
+                continue
+            weight, norm = self.weight(name, scoped), self.norm(name)
+            freq = float(freqs[at])
+            out.append(_node(weight.value * freq / norm.value, f"{name}: {term} = weight × frequency / length norm",
+                             [weight, _node(freq, f"frequency of {term} in {name}"), norm]))
         return out
 
 
+_TF = "tf~ = sum over fields of weight × frequency / length norm"
+
+
+def _node(value: float, description: str, children: list[Explanation] | None = None) -> Explanation:
+    """One node of the tree."""
+    return Explanation(value, description, children or [])
+
+
 def _zero(description: str) -> Explanation:
-    return Explanation(value=0.0, description=description + " (scores 0)")
+    return _node(value=0.0, description=description + " (scores 0)")
 
 
 def _sum(parts: list[Explanation], description: str) -> Explanation:
     if len(parts) == 1:
         return parts[0]
-    return Explanation(value=float(sum(part.value for part in parts)), description=description, children=parts)
+    return _node(value=float(sum(part.value for part in parts)), description=description, children=parts)
