@@ -40,7 +40,7 @@ from .errors import (
 )
 from .engine.execute import Ranking
 from .engine.writer import WriterOptions
-from .index import AddReport, CheckReport, Index, IndexStats, Progress, Rejection, check
+from .index import AddReport, Batch, CheckReport, Index, IndexStats, Progress, Rejection, check
 from .ingest import ArticleReader, WhooshReader, read_articles, read_whoosh
 from .models import Article, Explanation, FacetValue, Facets, Hit, Recency, SearchResults, Snippet
 from .opensearch import OpenSearchIndex
@@ -56,6 +56,7 @@ __all__ = [
     "ArticleError",
     "Explanation",
     "ArticleReader",
+    "Batch",
     "BatchError",
     "ClusterAuthError",
     "ClusterError",

@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .errors import (
     ArticleError,
+    BatchError,
     IndexClosedError,
     IndexLockedError,
     IndexNotFoundError,
@@ -58,7 +59,7 @@ from .engine.writer import (
 from .models import Article, Recency, SearchResults
 from .query import QueryMode, parse_query
 
-__all__ = ["AddReport", "CheckReport", "Index", "IndexStats", "Progress", "Rejection", "check", "resolve_index_path"]
+__all__ = ["AddReport", "Batch", "CheckReport", "Index", "IndexStats", "Progress", "Rejection", "check", "resolve_index_path"]
 
 DEFAULT_HOME = Path("indexes")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
@@ -197,6 +198,7 @@ class Index:
         self._snapshot_lock = threading.Lock()
         self._write_lock = threading.Lock()
         self._closed = False
+        self._batch_thread: int | None = None  # the thread with a batch open, if any
 
     # Opening
 
@@ -419,6 +421,9 @@ class Index:
         exit, drops its files on an exception, and lets searches see the result at once.
         ``on_wait(holder, seconds)`` is called while another writer holds a lock."""
         self._check_open()
+        if self._batch_thread == threading.get_ident():
+            raise BatchError(f"a batch is open on the index {self.path} in this thread: write through the batch "
+                             "(batch.add, batch.add_many, batch.delete) or end its with block first")
         if not self._write_lock.acquire(blocking=False):
             log(logging.INFO, self.path, "waiting for the write lock of %s, held by another thread of this process",
                 self.path)
@@ -505,27 +510,15 @@ class Index:
                     writer.commit()  # the articles read so far are durable from here on
                     last_commit, committed_at = time.perf_counter(), done
                 done += 1
-                try:
-                    article = item if isinstance(item, Article) else Article.from_dict(item, location=f"record {number}")
-                except ArticleError as exc:
-                    rejected.append(Rejection(location=exc.location, reason=exc.reason, field=exc.field))
-                    continue
-                except (TypeError, ValueError) as exc:
-                    rejected.append(Rejection(location=f"record {number}", reason=f"not an article: {exc}"))
+                article = _article(item, number)
+                if isinstance(article, Rejection):
+                    rejected.append(article)
                     continue
                 counts[writer.add(article)] += 1
                 if progress is not None and time.perf_counter() - last_report >= 0.2:
                     last_report = time.perf_counter()
                     report()
-        for error in getattr(articles, "errors", ()):
-            if isinstance(error, SearchkitError):
-                location = getattr(error, "location", None)
-                path = getattr(error, "path", None)
-                if location is None and path is not None:
-                    line = getattr(error, "line", None)
-                    location = f"{path}:{line}" if line else str(path)
-                rejected.append(Rejection(location=location, reason=getattr(error, "reason", str(error)),
-                                          field=getattr(error, "field", None)))
+        rejected.extend(_reader_rejections(articles))
         for rejection in rejected:
             log_skipped(self.path, rejection)
         report(finished=True)
@@ -542,6 +535,24 @@ class Index:
         with self._writing() as writer:
             deleted: int = writer.delete(article_ids)
         return deleted
+
+    def batch(self) -> Batch:
+        """Several writes published by one commit: all of them on a clean exit from the
+        ``with`` block, none of them if it ends with an exception::
+
+            with index.batch() as batch:
+                batch.add(article)
+                batch.add_many(more_articles)
+                batch.delete(["old-id"])
+
+        The batch holds the index's write lock from the start of the block to its end, so
+        other writers (threads, processes) wait for it as they wait for any writer; searches
+        keep seeing the last commit until the block ends. In the thread that has a batch
+        open, writing to the index other than through the batch (``index.add``, a second
+        ``index.batch()``) raises :class:`BatchError`, as does using the batch from another
+        thread or after its block ended.
+        """
+        return Batch(self)
 
     def optimize(self) -> None:
         """Merge all segments into one (faster searches after many small additions)."""
@@ -570,3 +581,105 @@ class Index:
             generation=snapshot.generation,
             schema_version=SCHEMA_VERSION,
         )
+
+
+def _article(item: Article | Mapping[str, Any], number: int) -> Article | Rejection:
+    """``item`` as an Article, or why it is not one (``number`` counts from 1)."""
+    try:
+        return item if isinstance(item, Article) else Article.from_dict(item, location=f"record {number}")
+    except ArticleError as exc:
+        return Rejection(location=exc.location, reason=exc.reason, field=exc.field)
+    except (TypeError, ValueError) as exc:
+        return Rejection(location=f"record {number}", reason=f"not an article: {exc}")
+
+
+def _reader_rejections(articles: object) -> list[Rejection]:
+    """The errors an article reader (:func:`read_articles`) collected, as rejections."""
+    rejected = []
+    for error in getattr(articles, "errors", ()):
+        if isinstance(error, SearchkitError):
+            location = getattr(error, "location", None)
+            path = getattr(error, "path", None)
+            if location is None and path is not None:
+                line = getattr(error, "line", None)
+                location = f"{path}:{line}" if line else str(path)
+            rejected.append(Rejection(location=location, reason=getattr(error, "reason", str(error)),
+                                      field=getattr(error, "field", None)))
+    return rejected
+
+
+class Batch:
+    """Writes to one :class:`Index` published together; made by :meth:`Index.batch`.
+
+    ``add``, ``add_many`` and ``delete`` work as the index's own (their reports count what
+    each call did) but nothing is durable or visible until the ``with`` block ends cleanly,
+    when one commit publishes everything. An exception in the block drops every change
+    and leaves the index as it was.
+    """
+
+    def __init__(self, index: Index):
+        self._index = index
+        self._context: contextlib.AbstractContextManager[ArticleWriter] | None = None
+        self._writer: ArticleWriter | None = None
+        self._thread: int | None = None
+        self._ended = False
+
+    def __enter__(self) -> Batch:
+        if self._context is not None or self._ended:
+            raise BatchError(f"this batch on the index {self._index.path} was already used; "
+                             "start a new one with index.batch()")
+        context = self._index._writing()
+        self._writer = context.__enter__()
+        self._context, self._thread = context, threading.get_ident()
+        self._index._batch_thread = self._thread
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: Any) -> None:
+        context = self._context
+        if context is None or self._ended:
+            return
+        self._ended = True
+        self._writer = None
+        self._index._batch_thread = None
+        context.__exit__(kind, error, trace)  # commits, or drops the changes on an exception
+
+    def _open_writer(self) -> ArticleWriter:
+        if self._writer is None:
+            state = "has ended" if self._ended else "has not started: use it in a with block"
+            raise BatchError(f"this batch on the index {self._index.path} {state}")
+        if threading.get_ident() != self._thread:
+            raise BatchError(f"this batch on the index {self._index.path} belongs to another thread; "
+                             "each thread needs its own (they take turns at the write lock)")
+        return self._writer
+
+    def add(self, article: Article | Mapping[str, Any]) -> AddReport:
+        """Add (or replace) one article when the batch commits."""
+        return self.add_many([article])
+
+    def add_many(self, articles: Iterable[Article | Mapping[str, Any]]) -> AddReport:
+        """Add articles as :meth:`Index.add_many` does, committed with the batch."""
+        writer = self._open_writer()
+        started = time.perf_counter()
+        counts = {AddOutcome.ADDED: 0, AddOutcome.REPLACED: 0, AddOutcome.UNCHANGED: 0}
+        rejected: list[Rejection] = []
+        for number, item in enumerate(articles, start=1):
+            article = _article(item, number)
+            if isinstance(article, Rejection):
+                rejected.append(article)
+            else:
+                counts[writer.add(article)] += 1
+        rejected.extend(_reader_rejections(articles))
+        for rejection in rejected:
+            log_skipped(self._index.path, rejection)
+        return AddReport(
+            added=counts[AddOutcome.ADDED], replaced=counts[AddOutcome.REPLACED],
+            unchanged=counts[AddOutcome.UNCHANGED], rejected=rejected,
+            seconds=round(time.perf_counter() - started, 3),
+        )
+
+    def delete(self, article_ids: Iterable[str]) -> int:
+        """Delete articles by id when the batch commits (also ones added earlier in it);
+        returns how many there were."""
+        writer = self._open_writer()
+        deleted: int = writer.delete([article_ids] if isinstance(article_ids, str) else article_ids)
+        return deleted
