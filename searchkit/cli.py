@@ -251,7 +251,7 @@ def cmd_search(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     results = index.search(
         args.query, sources=args.source or None, since=args.since, until=args.until, sort=args.sort,
         limit=args.limit, page=args.page, cursor=args.cursor, date_interval=args.interval,
-        mode=args.mode, strict=args.strict,
+        mode=args.mode, strict=args.strict, recency=args.recency, diversify=args.diversify, explain=args.explain,
     )
     if args.json:
         out.write(results.to_json() + "\n")
@@ -426,6 +426,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mode", choices=("auto", "all", "any"), default="auto", help="how plain words combine")
     p.add_argument("--strict", action="store_true", help="reject malformed queries instead of skipping the bad parts")
     p.add_argument("--fail-empty", action="store_true", help="exit with code 3 when nothing is found")
+    p.add_argument("--recency", metavar="HALF_LIFE", help="weigh relevance by age: halve the score every HALF_LIFE "
+                   "(such as 30d, 2w, 1y) from today")
+    p.add_argument("--diversify", choices=("source",), help="let outlets take turns at the top; say how many more each has")
+    p.add_argument("--explain", action="store_true", help="show how each hit's score was computed")
     p.set_defaults(run=cmd_search)
 
     p = command("show", "Print one article.", "searchkit show 2151e9c14f79ed23")

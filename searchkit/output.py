@@ -195,6 +195,13 @@ def search_results(results: SearchResults, *, color: bool, continued: bool = Fal
             if snippet.field != "headline":
                 prefix = "• " if snippet.field == "background" else ""
                 lines.append("     " + prefix + snippet.render("ansi" if color else "text").replace("\n", " "))
+        if hit.explanation is not None:
+            lines += [_paint("     " + line, _DIM, color) for line in hit.explanation.lines()]
+    if results.more_from:
+        more = [f"{name} {count:,}" for name, count in results.more_from.items() if count]
+        if more:
+            lines.append("")
+            lines.append(_paint("more from these outlets: " + ", ".join(more), _DIM, color))
     if results.next_cursor and results.hits:
         lines.append("")
         more = "" if continued else f"--page {results.page + 1}  or  "

@@ -273,6 +273,8 @@ def test_color_on_a_terminal_unless_no_color(index_dir: Path) -> None:
             ["--mode", "any", "--source", "valley courier", "--source", "The Tide Gazette"],
             {"mode": "any", "sources": ["valley courier", "The Tide Gazette"]},
         ),
+        (["--recency", "30d", "--explain"], {"recency": "30d", "explain": True}),
+        (["--diversify", "source", "--limit", "2", "--page", "2"], {"diversify": "source", "limit": 2, "page": 2}),
     ],
 )
 def test_search_json_is_the_library_to_json(
@@ -302,6 +304,25 @@ def test_search_for_people(capsys: pytest.CaptureFixture[str], index_dir: Path) 
         in out
     )
     assert "\x1b" not in out
+
+
+def test_search_explain_and_diversify_for_people(capsys: pytest.CaptureFixture[str], index_dir: Path) -> None:
+    code, out, err = run(capsys, "search", "ferry", "--index", str(index_dir), "--limit", "2", "--explain",
+                         "--diversify", "source", "--recency", "1y")
+    assert (code, err) == (0, "")
+    results = Index.open(index_dir).search("ferry", limit=2, explain=True, diversify="source", recency="1y")
+    lines = out.splitlines()
+    for hit in results.hits:
+        assert hit.explanation is not None
+        tree = ["     " + line for line in hit.explanation.lines()]
+        at = lines.index(tree[0])
+        assert lines[at:at + len(tree)] == tree
+        assert tree[0].startswith(f"     {hit.explanation.value:.6g} = score = relevance × recency × diversify")
+    more = ", ".join(f"{name} {count}" for name, count in (results.more_from or {}).items() if count)
+    assert more and f"more from these outlets: {more}" in lines
+    code, _, err = run(capsys, "search", "ferry", "--index", str(index_dir), "--recency", "soon")
+    assert code == 1 and "recency='soon' is not a half-life" in err
+    assert_one_line_error(err, "search")
 
 
 def test_undated_and_unsourced_are_counted_apart(capsys: pytest.CaptureFixture[str], index_dir: Path) -> None:
