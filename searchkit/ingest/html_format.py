@@ -30,7 +30,7 @@ __all__ = ["EXTRA", "MIN_WORDS", "extract_page", "parse_html", "require"]
 
 EXTRA = "pip install 'searchkit[html]'"
 MIN_WORDS = 1
-"""An extracted body with fewer words than this (and no headline) is "no article found"."""
+"""An extracted body with fewer words than this is "no article found", headline or not."""
 
 
 def require() -> Any:
