@@ -197,11 +197,13 @@ def search_results(results: SearchResults, *, color: bool, continued: bool = Fal
                 lines.append("     " + prefix + snippet.render("ansi" if color else "text").replace("\n", " "))
         if hit.explanation is not None:
             lines += [_paint("     " + line, _DIM, color) for line in hit.explanation.lines()]
-    if results.more_from:
-        more = [f"{name} {count:,}" for name, count in results.more_from.items() if count]
-        if more:
+    if results.more_from is not None:  # diversify: pages by number only
+        outlets = [f"{name} {count:,}" for name, count in results.more_from.items() if count]
+        if outlets:
             lines.append("")
-            lines.append(_paint("more from these outlets: " + ", ".join(more), _DIM, color))
+            lines.append(_paint("more from these outlets: " + ", ".join(outlets), _DIM, color))
+        if results.total > results.page * results.limit and results.hits:
+            lines.append(_paint(f"more: --page {results.page + 1}", _DIM, color))
     if results.next_cursor and results.hits:
         lines.append("")
         more = "" if continued else f"--page {results.page + 1}  or  "
