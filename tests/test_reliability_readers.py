@@ -201,3 +201,29 @@ def test_opening_while_a_listing_misses_every_table_of_contents(
     assert len(Index.open(path)) == BASE
     misses.append(-1)
     assert check(path).ok
+
+
+def test_stats_while_files_come_and_go(tmp_path: Path) -> None:
+    """stats() counts the folder's bytes while a writer renames temporary files in it: a file
+    that vanishes between the listing and its size is not counted, never an error."""
+    path = tmp_path / "news"
+    Index.create(path).add_many(base_articles()[:5])
+    index = Index.open(path, refresh_interval=0)
+    stop = threading.Event()
+
+    def churn() -> None:  # what a commit does to its temporary table of contents, as fast as it can
+        number = 0
+        while not stop.is_set():
+            temp = path / f"_MAIN_9.toc.{number}"
+            temp.write_bytes(b"x" * 100)
+            temp.unlink()
+            number += 1
+
+    worker = threading.Thread(target=churn)
+    worker.start()
+    try:
+        sizes = [index.stats().size_bytes for _ in range(1000)]
+    finally:
+        stop.set()
+        worker.join()
+    assert min(sizes) > 0

@@ -390,7 +390,17 @@ class IndexStore:
         return sorted(names)
 
     def size_on_disk(self) -> int:
-        return sum(entry.stat().st_size for entry in os.scandir(self.path) if entry.is_file())
+        """The bytes of the folder's files. A file a writer renames or removes while they are
+        counted (a table of contents under its temporary name) is not counted."""
+        total = 0
+        with os.scandir(self.path) as entries:
+            for entry in entries:
+                try:
+                    if entry.is_file():
+                        total += entry.stat().st_size
+                except FileNotFoundError:
+                    continue
+        return total
 
     # The write lock
 
