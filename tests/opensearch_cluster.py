@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import random
 import shutil
 import signal
 import socket
@@ -46,6 +47,10 @@ __all__ = ["ClusterError", "LocalCluster", "missing_tools", "runner_classpath"]
 
 class ClusterError(RuntimeError):
     """The local cluster could not be fetched, started or reached in time."""
+
+
+class _EarlyExit(ClusterError):
+    """The ports were taken, or the runner exited before the cluster was green."""
 
 
 def missing_tools() -> str | None:
@@ -82,12 +87,16 @@ def _port_free(port: int) -> bool:
     return True
 
 
-def free_base_port(start: int = 9200, *, nodes: int = NODES) -> int:
-    """The first base port from ``start`` (in steps of 10) whose node ports are all free.
+def free_base_port(start: int = 9200, *, nodes: int = NODES, shuffle: bool = False) -> int:
+    """A base port from ``start`` (in steps of 10) whose node ports are all free: the first,
+    or with ``shuffle`` one at random, so test sessions starting at once rarely pick the same.
 
     The runner gives up (exit 1, no message) on HTTP ports above :data:`MAX_HTTP_PORT`.
     """
-    for base in range(start, MAX_HTTP_PORT - nodes + 1, 10):
+    bases = list(range(start, MAX_HTTP_PORT - nodes + 1, 10))
+    if shuffle:
+        random.Random(os.getpid() ^ time.time_ns()).shuffle(bases)
+    for base in bases:
         ports = [base + n for n in range(1, nodes + 1)] + [base + TRANSPORT_OFFSET + n for n in range(1, nodes + 1)]
         if all(_port_free(port) for port in ports):
             return base
@@ -128,7 +137,8 @@ class LocalCluster:
 
     def __init__(self, *, base_port: int | None = None, nodes: int = NODES, heap: str = DEFAULT_HEAP,
                  name: str | None = None):
-        self.base_port = free_base_port() if base_port is None else base_port
+        self._any_port = base_port is None
+        self.base_port = free_base_port(shuffle=True) if base_port is None else base_port
         self.nodes = nodes
         self.heap = heap
         self.name = name or f"searchkit-test-{os.getpid()}"
@@ -171,18 +181,34 @@ class LocalCluster:
         return None if self.home is None else self.home / "runner.log"
 
     def start(self, *, timeout: float = 240.0) -> LocalCluster:
-        """Fetch the runner, start the JVM and wait until all nodes are in and the cluster is green."""
+        """Fetch the runner, start the JVM and wait until all nodes are in and the cluster is green.
+
+        When no base port was given and the runner exits early (another cluster took the
+        ports in the meantime), it tries again on other free ports, up to 5 times.
+        """
         started = time.monotonic()
         classpath = runner_classpath()
+        for attempt in range(5 if self._any_port else 1):
+            try:
+                self._start(classpath, started + timeout)
+                break
+            except _EarlyExit:
+                if attempt == (4 if self._any_port else 0):
+                    raise
+                self.base_port = free_base_port(shuffle=True)
+        self.startup_seconds = time.monotonic() - started
+        return self
+
+    def _start(self, classpath: str, deadline: float) -> None:
         if self.base_port + self.nodes > MAX_HTTP_PORT:
             raise ClusterError(f"the runner takes HTTP ports up to {MAX_HTTP_PORT} only; choose a base port below "
                                f"{MAX_HTTP_PORT - self.nodes + 1}")
         for port in (self.base_port + n for n in range(1, self.nodes + 1)):
             if not _port_free(port):
-                raise ClusterError(f"port {port} is in use; pass another base port")
+                raise _EarlyExit(f"port {port} is in use; pass another base port")
         for port in self.transport_ports:
             if not _port_free(port):
-                raise ClusterError(f"transport port {port} is in use; pass another base port")
+                raise _EarlyExit(f"transport port {port} is in use; pass another base port")
         self.home = Path(tempfile.mkdtemp(prefix="searchkit-opensearch-"))
         self._write_node_configs(classpath)
         command = [
@@ -195,13 +221,11 @@ class LocalCluster:
                                         start_new_session=True, preexec_fn=_die_with_parent)
         log.close()
         try:
-            self._wait_green(started + timeout)
+            self._wait_green(deadline)
             self._relax_disk_watermarks()
         except BaseException:
             self.stop()
             raise
-        self.startup_seconds = time.monotonic() - started
-        return self
 
     def _log_tail(self) -> str:
         path = self.log_path
@@ -215,7 +239,7 @@ class LocalCluster:
         while time.monotonic() < deadline:
             assert self.process is not None
             if self.process.poll() is not None:
-                raise ClusterError(f"the OpenSearch runner exited with {self.process.returncode}:\n{self._log_tail()}")
+                raise _EarlyExit(f"the OpenSearch runner exited with {self.process.returncode}:\n{self._log_tail()}")
             try:
                 data = _get(health, timeout=5)
                 if data.get("timed_out") is False and data.get("status") == "green":

@@ -46,7 +46,6 @@ from ..engine.snapshot import Snapshot
 from ..errors import (
     ArticleError,
     IndexExistsError,
-    IndexNotFoundError,
     IndexURLError,
     IndexVersionError,
     QueryError,
