@@ -10,6 +10,7 @@ from pathlib import Path
 
 import orjson
 import pytest
+from conftest import shared_path
 from news_fixtures import make_index, story
 
 from searchkit import Explanation, Index, QueryArgumentTypeError, QueryError, Recency, SearchResults
@@ -292,3 +293,24 @@ def test_random_queries_explain_their_scores(tmp_path: Path) -> None:
             assert hit.explanation is not None and abs(hit.explanation.value - hit.score) <= 1e-6, (query, hit.id)
             checked += 1
     assert checked > 500
+
+
+@pytest.mark.slow
+def test_explanations_add_up_on_the_allsides_roundups(tmp_path: Path) -> None:
+    """Every hit of the 505 real story headlines (as typed, as prefixes, fuzzy, with recency
+    and diversity) explains its score within 1e-6."""
+    from benchmarks.news.roundups import build
+
+    data = shared_path("data", "allsides-roundups").parent
+    index, stories = build(tmp_path / "index", data)
+    assert len(index) == 1479 and len(stories) == 505
+    checked = 0
+    for number, story in enumerate(stories):
+        words = story.issue.split()
+        query = [story.issue, " OR ".join(w + "*" for w in words[:3] if w.isalpha()),
+                 " ".join(w + "~" for w in words[:2]), f'"{" ".join(words[:2])}" -{words[-1]}'][number % 4]
+        options = [{}, {"recency": "30d"}, {"diversify": "source"}, {"mode": "any"}][number // 4 % 4]
+        for hit in index.search(query, explain=True, **options).hits:  # type: ignore[arg-type]
+            assert hit.explanation is not None and abs(hit.explanation.value - hit.score) <= 1e-6, (query, hit.id)
+            checked += 1
+    assert checked > 3000
