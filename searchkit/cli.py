@@ -162,7 +162,12 @@ def cmd_index(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                                field_map=_field_map(args.map or []))
     index = Index.open_or_create(path, lock_timeout=args.lock_timeout)
     watchers = _watchers(args, index) if args.watch else []  # before reading: later changes are seen
-    bar = output.ProgressLine(err, enabled=not args.quiet)
+    total = None
+    if isinstance(reader, ArticleReader) and not args.quiet:
+        total = sum(1 for _ in reader.files())  # counted first, for the percentage and the time left
+    bar = output.ProgressLine(err, enabled=not args.quiet, total=total,
+                              files_done=(lambda: reader.files_read) if isinstance(reader, ArticleReader) else None,
+                              color=output.use_color(err, getattr(args, "color", "auto")))
     report = index.add_many(reader, progress=bar.update, commit_every=args.commit_every or None,
                             commit_interval=args.commit_interval or None)
     bar.finish()

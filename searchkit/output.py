@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 import shutil
 import time
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
@@ -39,14 +40,32 @@ __all__ = [
 
 _BOLD, _DIM, _CYAN, _RESET = "\x1b[1m", "\x1b[2m", "\x1b[36m", "\x1b[0m"
 _SHOWN_REJECTIONS = 5
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 FACETS_IGNORE_OWN_FILTER = "(each facet counts as if its own filter were off)"
 
 
 def use_color(stream: TextIO, choice: str) -> bool:
-    """ANSI colour: ``always``, ``never``, or ``auto`` (a terminal, and NO_COLOR unset)."""
+    """ANSI colour: ``always``, ``never``, or ``auto``: off when ``NO_COLOR`` is set (not
+    empty), else on when ``FORCE_COLOR`` is set (not empty, not ``0``), else on a terminal
+    unless ``TERM=dumb``."""
     if choice in ("always", "never"):
         return choice == "always"
-    return stream.isatty() and not os.environ.get("NO_COLOR")
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR", "0") not in ("", "0"):
+        return True
+    return stream.isatty() and os.environ.get("TERM") != "dumb"
+
+
+def live_terminal(stream: TextIO) -> bool:
+    """True when ``stream`` is a terminal that can redraw a line (not ``TERM=dumb``)."""
+    return stream.isatty() and os.environ.get("TERM") != "dumb"
+
+
+def _clock(seconds: float) -> str:
+    whole = int(seconds + 0.5)
+    hours, rest = divmod(whole, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
 
 
 def _paint(text: str, code: str, color: bool) -> str:
@@ -73,12 +92,24 @@ def _ljust(text: str, width: int) -> str:
 
 
 class ProgressLine:
-    """Progress of ``add_many``: a redrawn line on a terminal, plain lines every 2 s otherwise."""
+    """Progress of ``add_many``: a redrawn line on a terminal, plain lines every 2 s otherwise
+    (and on ``TERM=dumb``).
 
-    def __init__(self, stream: TextIO, *, enabled: bool = True):
+    When ``total`` files are to be read and ``files_done()`` says how many are, the line
+    has a bar, the percentage, the rate and the time left; it never wraps: on a narrow
+    terminal the bar shrinks, then goes, then the line is cut. ``color`` paints the bar.
+    """
+
+    def __init__(self, stream: TextIO, *, enabled: bool = True, total: int | None = None,
+                 files_done: Callable[[], int] | None = None, color: bool = False):
         self.stream = stream
         self.enabled = enabled
-        self.tty = stream.isatty()
+        self.tty = live_terminal(stream)
+        self.total = total if files_done is not None and total else None
+        self.files_done = files_done
+        self.color = color
+        encoding = (getattr(stream, "encoding", None) or "ascii").lower().replace("-", "")
+        self._cells = ("█", "░") if encoding in ("utf8", "utf16", "utf32") else ("#", "-")
         self._last_plain = time.monotonic()  # piped: the first line after 2 s of work, none for short runs
         self._drawn = 0
         self._waiting = False
@@ -86,20 +117,56 @@ class ProgressLine:
     def update(self, progress: Progress) -> None:
         if not self.enabled or progress.finished:
             return
+        columns = shutil.get_terminal_size().columns - 1  # a wrapped line cannot be redrawn
         if progress.waiting_for is not None:
             line = f"waiting for the write lock held by {progress.waiting_for}  ({progress.elapsed:,.0f}s so far)"
         else:
             rate = progress.done / progress.elapsed if progress.elapsed > 0 else 0.0
             line = f"indexing: {progress.done:,} articles  {rate:,.0f}/s  rejected {progress.rejected:,}"
+            if self.total is not None and self.files_done is not None:
+                line = self._bar_line(progress, self.files_done(), rate, columns if self.tty else None)
         switched, self._waiting = self._waiting != (progress.waiting_for is not None), progress.waiting_for is not None
         if self.tty:
-            line = line[: shutil.get_terminal_size().columns - 1]  # a wrapped line cannot be redrawn
-            self.stream.write("\r" + line.ljust(self._drawn))
-            self._drawn = max(self._drawn, len(line))
+            shown = line if display_width(_ANSI.sub("", line)) <= columns else _ANSI.sub("", line)[:columns]
+            width = display_width(_ANSI.sub("", shown))
+            self.stream.write("\r" + shown + " " * max(0, self._drawn - width))
+            self._drawn = max(self._drawn, width)
         elif switched or time.monotonic() - self._last_plain >= 2.0:
             self._last_plain = time.monotonic()
             self.stream.write(line + "\n")
         self.stream.flush()
+
+    def _bar_line(self, progress: Progress, done: int, rate: float, columns: int | None) -> str:
+        """The line with percentage, files, rate and time left; on a terminal (``columns``
+        wide) with a bar when there is room, else without the bar and then without the
+        article count, the file count and the rate, in that order."""
+        total = self.total or 1
+        done = min(done, total)
+        share = done / total
+        parts = {
+            "share": f"{share:4.0%}".lstrip(),
+            "files": f"{done:,}/{total:,} files",
+            "articles": f"{progress.done:,} articles",
+            "rate": f"{rate:,.0f}/s",
+            "left": f"{_clock(progress.elapsed * (total - done) / done) if done else '?'} left",
+            "rejected": f"rejected {progress.rejected:,}" if progress.rejected else "",
+        }
+        text = "  ".join(part for part in parts.values() if part)
+        if columns is None:
+            return f"indexing: {text}"
+        room = columns - len("indexing   ") - display_width(text)
+        if room >= 10:
+            cells = min(room, 40)
+            filled = int(share * cells)
+            full, empty = self._cells
+            bar = _paint(full * filled, _CYAN, self.color) + empty * (cells - filled)
+            return f"indexing {bar} {parts['share']:>4}  {text[len(parts['share']) + 2:]}"
+        for dropped in ("articles", "files", "rate"):
+            if len("indexing: ") + display_width(text) <= columns:
+                break
+            parts[dropped] = ""
+            text = "  ".join(part for part in parts.values() if part)
+        return f"indexing: {text}"
 
     def finish(self) -> None:
         if self._drawn:
