@@ -88,6 +88,7 @@ class AddReport(BaseModel):
 
     @property
     def changed(self) -> bool:
+        """True when the call added or replaced at least one article."""
         return bool(self.added or self.replaced)
 
 
@@ -111,6 +112,10 @@ class Progress:
 
 
 class IndexStats(BaseModel):
+    """What ``Index.stats`` reports: articles, distinct sources, the date span (and how many
+    articles have no date), segments, size on disk, the committed generation and the
+    on-disk schema version."""
+
     model_config = ConfigDict(frozen=True)
 
     path: str
@@ -243,12 +248,15 @@ class Index:
 
     @classmethod
     def open_or_create(cls, path: str | os.PathLike[str], **options: Any) -> Index:
+        """Open the index at ``path``, or create it there when the folder is missing or
+        empty; ``options`` are :meth:`create`'s."""
         if Path(path).exists() and any(Path(path).iterdir()):
             return cls.open(path, **options)
         return cls.create(path, **options)
 
     @property
     def path(self) -> Path:
+        """The index's folder."""
         return self._store.path
 
     def __repr__(self) -> str:
@@ -567,6 +575,7 @@ class Index:
         return check(self.path)
 
     def stats(self) -> IndexStats:
+        """Counts, date span, size and generation of the last commit (:class:`IndexStats`)."""
         snapshot = self._current()
         first, last, undated = snapshot.date_span()
         return IndexStats(

@@ -422,6 +422,7 @@ class Recency:
         return max(0.0, 1.0 - past / 2.0)
 
     def describe(self) -> str:
+        """The decay in words, as explanations and notes show it."""
         origin = self.origin.isoformat() if self.origin else "today"
         offset = f", offset {self.offset_days:g} d" if self.offset_days else ""
         return f"{self.shape} decay, half-life {self.half_life_days:g} d from {origin}{offset}"

@@ -52,34 +52,44 @@ class SearchIndex(Protocol):
         recency: str | Recency | None = None,
         diversify: Literal["source"] | None = None,
         explain: bool = False,
-    ) -> SearchResults: ...
+    ) -> SearchResults:
+        """Search the index; the options are :meth:`searchkit.Index.search`'s on every backend."""
 
-    def add(self, article: Article | Mapping[str, Any]) -> AddReport: ...
+    def add(self, article: Article | Mapping[str, Any]) -> AddReport:
+        """Add (or replace) one article; durable when it returns."""
 
     def add_many(
         self,
         articles: Iterable[Article | Mapping[str, Any]],
         *,
         progress: Callable[[Progress], object] | None = None,
-    ) -> AddReport: ...
+    ) -> AddReport:
+        """Add articles, replacing any with the same id; invalid ones are reported, the rest indexed."""
 
-    def get(self, article_id: str) -> Article | None: ...
+    def get(self, article_id: str) -> Article | None:
+        """The stored article with this id, or None."""
 
-    def delete(self, article_ids: Iterable[str]) -> int: ...
+    def delete(self, article_ids: Iterable[str]) -> int:
+        """Delete articles by id; returns how many were in the index."""
 
     def __len__(self) -> int: ...
 
     def __contains__(self, article_id: object) -> bool: ...
 
-    def articles(self) -> Iterator[Article]: ...
+    def articles(self) -> Iterator[Article]:
+        """Every article in the index."""
 
-    def stats(self) -> IndexStats: ...
+    def stats(self) -> IndexStats:
+        """Counts, date span and size of the index."""
 
-    def check(self) -> CheckReport: ...
+    def check(self) -> CheckReport:
+        """Verify the index and report what is wrong."""
 
-    def refresh(self) -> None: ...
+    def refresh(self) -> None:
+        """See the latest commit now."""
 
-    def close(self) -> None: ...
+    def close(self) -> None:
+        """Release what the index holds (maps, files, connections); it cannot be used afterwards."""
 
 
 def open_index(target: str | os.PathLike[str], **options: Any) -> SearchIndex:

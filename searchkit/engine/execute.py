@@ -60,6 +60,7 @@ class Ranking:
     weights: tuple[tuple[str, float], ...] = (("headline", 3.0), ("body", 1.0), ("background", 1.0))
 
     def weight(self, name: str) -> float:
+        """The weight of the field ``name`` (``headline``, ``body``...)."""
         return dict(self.weights)[name]
 
 
