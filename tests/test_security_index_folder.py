@@ -5,7 +5,8 @@ case here writes a crafted table of contents as the newest generation of a real 
 pickles that would create a marker file when loaded (through ``open`` and through
 ``os.system``, in the segment list and in the schema), pickles naming globals searchkit
 never writes (``collections.OrderedDict``, ``os.getcwd``), a segment whose name would
-leave the folder, a truncated file, an oversized file and garbage. Every entry point
+leave the folder, a guard segment (the record of an index without segments) that is
+malformed or listed beside segments, a truncated file, an oversized file and garbage. Every entry point
 (``Index.open``, ``searchkit.check``, ``stats`` and ``search`` on an index already open,
 and the ``searchkit`` command's check, stats, search, show, export and index) answers
 :class:`IndexCorruptError` (a one-line error, exit 1, on the command line) naming the file,
@@ -29,7 +30,7 @@ import pytest
 
 from searchkit import Article, Index, IndexCorruptError, check
 from searchkit.engine.schema import whoosh_schema
-from searchkit.engine.store import SearchkitSegment
+from searchkit.engine.store import GuardSegment, SearchkitSegment
 from searchkit.engine.toc import MAX_TOC_BYTES
 
 ARTICLES = [
@@ -85,6 +86,12 @@ def escaping_segment() -> list[SearchkitSegment]:
     return [segment]
 
 
+def escaping_guard() -> list[GuardSegment]:
+    guard = GuardSegment("MAIN")
+    guard.segid = "../../outside"
+    return [guard]
+
+
 def schema() -> bytes:
     return pickle.dumps(whoosh_schema(), 2)
 
@@ -97,6 +104,11 @@ CASES: dict[str, tuple[Callable[[int, Path], bytes], str]] = {
     "ordered-dict": (lambda g, m: toc_bytes(schema(), g, pickle.dumps([collections.OrderedDict()], -1)), "refers to collections.OrderedDict"),
     "getcwd": (lambda g, m: toc_bytes(schema(), g, pickle.dumps([CallsGetcwd()], -1)), "refers to posix.getcwd"),
     "escaping-segment-name": (lambda g, m: toc_bytes(schema(), g, pickle.dumps(escaping_segment(), -1)), "malformed name"),
+    "escaping-guard-name": (lambda g, m: toc_bytes(schema(), g, pickle.dumps(escaping_guard(), -1)), "guard segment is malformed"),
+    "guard-beside-a-segment": (
+        lambda g, m: toc_bytes(schema(), g, pickle.dumps([SearchkitSegment("MAIN", 1), GuardSegment("MAIN")], -1)),
+        "segment 1 is a GuardSegment, not a searchkit segment",
+    ),
     "truncated": (lambda g, m: toc_bytes(schema(), g, pickle.dumps([CreatesFile(m)], -1))[:60], "truncated"),
     "garbage": (lambda g, m: bytes(range(256)) * 8, "not a table of contents searchkit can read"),
 }

@@ -3,7 +3,9 @@
 Everything here goes through Whoosh's public API only: ``whoosh.index.open_dir``, its
 searcher, query classes and parsers. The index holds the hand-written news corpus
 (tests/news_fixtures.py) in three segments, with one article replaced and one deleted, so
-every answer is worked out from that file.
+every answer is worked out from that file. The tests at the end take indexes without
+segments (new, or emptied by deletes): Whoosh's writer is refused there too, and the folder
+is unchanged.
 """
 
 from __future__ import annotations
@@ -16,8 +18,10 @@ from pathlib import Path
 import pytest
 import whoosh.index
 from whoosh import query
+from whoosh.index import LockError
 from whoosh.qparser import MultifieldParser, QueryParser
 from whoosh.searching import Searcher
+from whoosh.writing import AsyncWriter
 
 from news_fixtures import NEWS, make_index
 from searchkit import Article, Index
@@ -203,3 +207,100 @@ def test_whoosh_optimize_is_refused_too(index_path: Path) -> None:
     with pytest.raises(ForeignWriterError):
         ix.optimize()
     assert folder_state(index_path) == before
+
+
+# An index without segments: new, or emptied. Its table of contents still lists a record for
+# Whoosh's writer to ask (and be refused by), so the refusal holds in every state.
+
+NO_SEGMENT_STATES = ["new", "emptied", "emptied-and-optimized", "emptied-in-a-batch"]
+
+
+def index_without_segments(path: Path, state: str) -> Path:
+    """An index at ``path`` in ``state``; every state holds no article and no segment."""
+    if state == "new":
+        Index.create(path).close()
+        return path
+    index = make_index(path, NEWS[:6])
+    index.add_many(NEWS[6:])
+    if state == "emptied-in-a-batch":
+        with index.batch() as batch:
+            batch.delete([article.id for article in NEWS])
+    else:
+        index.delete([article.id for article in NEWS[:6]])
+        index.delete([article.id for article in NEWS[6:]])
+        if state == "emptied-and-optimized":
+            index.optimize()
+    assert len(index) == 0
+    index.close()
+    return path
+
+
+@pytest.mark.parametrize("state", NO_SEGMENT_STATES)
+def test_whoosh_writer_is_refused_on_an_index_without_segments(tmp_path: Path, state: str) -> None:
+    path = index_without_segments(tmp_path / "news", state)
+    ix = whoosh.index.open_dir(str(path), indexname="MAIN")
+    before = folder_state(path)
+    with pytest.raises(ForeignWriterError) as refused:
+        ix.writer()
+    message = str(refused.value)
+    assert "searchkit" in message and "nothing was written" in message
+    assert "searchkit.Index.add" in message and "searchkit index" in message
+    del refused
+    with pytest.raises(ForeignWriterError):
+        ix.optimize()
+    with pytest.raises(ForeignWriterError):
+        AsyncWriter(ix)
+    with pytest.raises(ForeignWriterError):
+        ix.writer(procs=2)  # Whoosh's multiprocessing writer starts as its plain one
+    assert folder_state(path) == before
+    # Both sides still open the folder and agree; searchkit can still write it (the lock is free).
+    assert whoosh.index.open_dir(str(path), indexname="MAIN").doc_count() == len(Index.open(path)) == 0
+    index = Index.open(path, lock_timeout=1.0)
+    index.add(Article(id="after", headline="Written by searchkit after Whoosh was refused"))
+    assert len(index) == 1
+    ix = whoosh.index.open_dir(str(path), indexname="MAIN")
+    assert ix.doc_count() == 1
+    with ix.searcher() as searcher:
+        assert found(searcher, QueryParser("headline", searcher.schema).parse("refused")) == ["after"]
+    # Emptied again, it refuses Whoosh's writer again.
+    index.delete(["after"])
+    with pytest.raises(ForeignWriterError):
+        whoosh.index.open_dir(str(path), indexname="MAIN").writer()
+    assert Index.open(path).search("refused").total == 0
+
+
+@pytest.mark.parametrize("state", NO_SEGMENT_STATES)
+def test_whoosh_reads_an_index_without_segments(tmp_path: Path, state: str) -> None:
+    path = index_without_segments(tmp_path / "news", state)
+    ix = whoosh.index.open_dir(str(path), indexname="MAIN")
+    assert ix.doc_count() == ix.doc_count_all() == 0
+    assert not ix.is_empty()  # Whoosh counts the listed segments: the guard is one (see README)
+    with ix.searcher() as searcher:
+        parser = MultifieldParser(["headline", "body"], searcher.schema)
+        assert found(searcher, parser.parse("river OR flood")) == []
+        assert found(searcher, query.Every()) == []
+        assert found(searcher, query.Every(), sortedby="date", reverse=True) == []
+        assert searcher.search(query.Every(), groupedby="source", limit=None).groups() == {}
+        assert found(searcher, query.Prefix("headline", "riv")) == []
+        assert found(searcher, query.FuzzyTerm("headline", "rivar")) == []
+        assert found(searcher, query.DateRange("date", datetime(2024, 1, 1), datetime(2024, 12, 31))) == []
+        reader = searcher.reader()
+        assert list(reader.all_stored_fields()) == []
+        assert list(reader.lexicon("headline")) == []
+        assert reader.doc_frequency("headline", "river") == 0
+        assert ("id", "river-rises") not in reader
+
+
+def test_whoosh_writer_stops_at_the_lock_while_searchkit_writes(tmp_path: Path) -> None:
+    path = tmp_path / "news"
+    index = Index.create(path)
+    ix = whoosh.index.open_dir(str(path), indexname="MAIN")
+    with index.batch() as batch:
+        batch.add(NEWS[0])
+        before = folder_state(path)
+        with pytest.raises(LockError):
+            ix.writer()
+        assert folder_state(path) == before
+    with ix.searcher() as searcher:
+        assert found(searcher, query.Every()) == [NEWS[0].id]
+    assert len(Index.open(path)) == 1

@@ -9,7 +9,8 @@ of searchkit speaks :mod:`searchkit.models`. Modules:
   (``SegmentReader``: terms, postings, columns)
 * :mod:`.merge`    merging segments in bounded memory
 * :mod:`.store`    the index folder: Whoosh TOC generations, the write lock, write errors;
-  ``SearchkitSegment``, a segment's record in the table of contents, and ``SearchkitCodec``
+  ``SearchkitSegment``, a segment's record in the table of contents, ``GuardSegment``, the
+  record an index without segments lists (it refuses Whoosh's writer), and ``SearchkitCodec``
 * :mod:`.toc`      reading the table of contents without running code; writing it
 * :mod:`.check`    verifying an index: problems, and notes of harmless leftovers
 * :mod:`.writer`   adding, replacing and deleting articles; commits (:class:`~.writer.ArticleWriter`)
@@ -24,6 +25,7 @@ of searchkit speaks :mod:`searchkit.models`. Modules:
 * :mod:`.notes`    notes that explain an empty result (unknown sources, stop words)
 * :mod:`.codec`    Whoosh's read side over searchkit segments, so Whoosh's own ``open_dir``,
   searcher and parsers read a searchkit index (one module per codec role: ``terms``,
-  ``postings``, ``documents``, and ``weighting``: searchkit's BM25F for Whoosh's searcher);
+  ``postings``, ``documents``, ``empty`` for the guard segment, and ``weighting``: searchkit's
+  BM25F for Whoosh's searcher);
   Whoosh's writers are refused
 """

@@ -4,7 +4,9 @@ An index is a Whoosh ``FileStorage`` folder. Each commit writes a new generation
 Whoosh's table of contents (``_MAIN_<n>.toc``: the schema and the list of segments) under
 a temporary name, fsyncs it and renames it into place, so readers always see a complete
 generation: the last committed one. Segments are :class:`SearchkitSegment` objects whose
-data lives in one ``MAIN_<id>.skseg`` file each (see :mod:`.segfile`).
+data lives in one ``MAIN_<id>.skseg`` file each (see :mod:`.segfile`). A generation with no
+segment lists one :class:`GuardSegment` instead (no file, no documents), so that Whoosh's own
+writer finds a segment to ask in every state of the index and is refused before it writes.
 
 The table of contents is in Whoosh's format, which holds pickles; searchkit writes it
 itself and reads it back with an unpickler that admits only the classes it writes there
@@ -55,7 +57,7 @@ from ..errors import (
 from .schema import whoosh_schema
 from .toc import latest_generation, read_toc, toc_bytes, toc_name, toc_pattern
 
-__all__ = ["INDEX_NAME", "SCHEMA_VERSION", "IndexStore", "SearchkitSegment"]
+__all__ = ["INDEX_NAME", "SCHEMA_VERSION", "GuardSegment", "IndexStore", "SearchkitSegment"]
 
 INDEX_NAME = "MAIN"
 SCHEMA_VERSION = 2
@@ -128,6 +130,13 @@ def _segment_reader(storage: Any, segment: SearchkitSegment) -> Any:
     return SegmentReader(Path(folder) / segment.filename, name=segment.segid)
 
 
+def _refuse_foreign_writer(what: str) -> ForeignWriterError:
+    return ForeignWriterError(
+        f"Whoosh's writers cannot write a searchkit index ({what}); "
+        f"nothing was written. {_WRITE_WITH_SEARCHKIT[0].upper()}{_WRITE_WITH_SEARCHKIT[1:]}"
+    )
+
+
 class SearchkitSegment(Segment):  # type: ignore[misc]
     """A segment as recorded in Whoosh's table of contents: id, size, deleted documents.
 
@@ -157,10 +166,7 @@ class SearchkitSegment(Segment):  # type: ignore[misc]
         return self._doccount - self.deleted_count()
 
     def doc_count_all(self) -> int:
-        raise ForeignWriterError(
-            f"Whoosh's writers cannot write a searchkit index (segment {self.segment_id()}); "
-            f"nothing was written. {_WRITE_WITH_SEARCHKIT[0].upper()}{_WRITE_WITH_SEARCHKIT[1:]}"
-        )
+        raise _refuse_foreign_writer(f"segment {self.segment_id()}")
 
     def set_doc_count(self, doc_count: int) -> None:
         self._doccount = doc_count
@@ -191,6 +197,58 @@ class SearchkitSegment(Segment):  # type: ignore[misc]
     @property
     def filename(self) -> str:
         return str(self.make_filename(SEGMENT_EXT))
+
+
+class _GuardCodec(SearchkitCodec):
+    """Whoosh's readers of a :class:`GuardSegment`: no terms, no documents."""
+
+    def terms_reader(self, storage: Any, segment: Any) -> Any:
+        from .codec.empty import EmptyTermsReader
+
+        return EmptyTermsReader()
+
+    def per_document_reader(self, storage: Any, segment: Any) -> Any:
+        from .codec.empty import EmptyDocumentReader
+
+        return EmptyDocumentReader()
+
+
+class GuardSegment(Segment):  # type: ignore[misc]
+    """The one record in the table of contents of an index without segments (new, or
+    emptied by deletes): no file, no documents.
+
+    Whoosh's writer (``whoosh.writing.SegmentWriter``) sizes the listed segments with
+    ``doc_count_all`` right after taking the lock and before it creates any file; with no
+    segment listed it would go on and write a segment of its own, leaving a folder searchkit
+    refuses. The guard gives it a segment to ask, which refuses like :class:`SearchkitSegment`.
+    Whoosh's readers read it as an empty segment (:mod:`.codec.empty`); searchkit writes it
+    in :meth:`IndexStore.write_generation` and drops it in :meth:`IndexStore.read_segments`,
+    so nothing else in searchkit sees it.
+    """
+
+    SEGMENT_ID = "empty"  # real segment ids are 16 characters: never the same
+
+    def __init__(self, indexname: str):
+        super().__init__(indexname)
+        self.segid = self.SEGMENT_ID
+
+    def codec(self, **kwargs: Any) -> SearchkitCodec:
+        return _GuardCodec()
+
+    def doc_count_all(self) -> int:
+        raise _refuse_foreign_writer("an index without articles")
+
+    def doc_count(self) -> int:
+        return 0
+
+    def deleted_count(self) -> int:
+        return 0
+
+    def deleted_docs(self) -> frozenset[int]:
+        return frozenset()
+
+    def is_deleted(self, docnum: int) -> bool:
+        return False
 
 
 def _fsync_on_close(file: StructFile) -> None:
@@ -241,6 +299,9 @@ class IndexStore:
             }
             (path / META_FILE).write_bytes(orjson.dumps(meta, option=orjson.OPT_INDENT_2))
             os.chmod(path / META_FILE, 0o600)
+            # The lock file exists from the start: Whoosh's writer creates it when it takes
+            # the lock, before it is refused, and would otherwise change the folder.
+            os.close(os.open(path / LOCK_NAME, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
             store.write_generation(0, [])
         return store
 
@@ -285,16 +346,18 @@ class IndexStore:
             if generation < 0:
                 raise FileNotFoundError(errno.ENOENT, "no table of contents", str(self.path))
         # Never Whoosh's TOC.read: it unpickles whatever the file names (see .toc).
-        segments = read_toc(self.path / toc_name(INDEX_NAME, generation), generation, SearchkitSegment)
-        return generation, segments
+        listed = read_toc(self.path / toc_name(INDEX_NAME, generation), generation, SearchkitSegment, GuardSegment)
+        return generation, [segment for segment in listed if type(segment) is SearchkitSegment]
 
     def write_generation(self, generation: int, segments: list[SearchkitSegment]) -> None:
         """Atomically publish a new generation (the commit point): write the table of
         contents under a temporary name, fsync it, rename it into place. A failure before
-        the rename removes the temporary file and publishes nothing."""
+        the rename removes the temporary file and publishes nothing. With no segments, the
+        table of contents lists a :class:`GuardSegment`."""
         name = toc_name(INDEX_NAME, generation)
         temp = f"{name}.{time.time()}"
-        data = toc_bytes(whoosh_schema(), segments, generation)
+        listed: list[Segment] = list(segments) or [GuardSegment(INDEX_NAME)]
+        data = toc_bytes(whoosh_schema(), listed, generation)
         try:
             fd = os.open(self.path / temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with open(fd, "wb") as file:

@@ -8,7 +8,9 @@ only the classes searchkit and Whoosh write there (:data:`ALLOWED_GLOBALS`, the 
 list, found by disassembling the files searchkit writes with :mod:`pickletools`). A pickle
 that names anything else, a file that is cut short, larger than :data:`MAX_TOC_BYTES`, or
 whose segments do not look like searchkit's, raises :class:`IndexCorruptError` naming the
-file, before anything it describes is used.
+file, before anything it describes is used. The segment list is either searchkit segments
+or, for an index without segments, one guard segment alone (``store.GuardSegment``, which
+refuses Whoosh's writer); a table of contents written before the guard existed lists none.
 
 :func:`toc_bytes` writes the table of contents byte for byte as Whoosh's ``TOC.write``
 does, so the folder stays a Whoosh index that Whoosh's own ``open_dir`` can read.
@@ -62,6 +64,7 @@ ALLOWED_GLOBALS = frozenset({
     ("re", "_compile"),
     ("searchkit.engine.schema", "NewsAnalyzer"),
     ("searchkit.engine.store", "SearchkitSegment"),
+    ("searchkit.engine.store", "GuardSegment"),
     ("__builtin__", "long"),
     ("__builtin__", "set"),
     ("__builtin__", "frozenset"),
@@ -81,6 +84,7 @@ _TOC_VERSION = -111
 _INT = struct.Struct("!i")
 _SEGMENT_ID = re.compile(r"^[0-9a-z]{1,64}$")
 _SEGMENT_FIELDS = {"indexname", "segid", "compound", "_doccount", "_deleted"}
+_GUARD_FIELDS = {"indexname": "MAIN", "segid": "empty", "compound": False}
 _UNTRUSTWORTHY = "the index folder is not trustworthy: do not use it; rebuild the index from your articles"
 
 
@@ -197,9 +201,13 @@ def _unpickle(data: bytes, what: str) -> Any:
     return value
 
 
-def _check_segments(segments: Any, segment_type: type[Any], doc_limit: int) -> list[Any]:
+def _check_segments(segments: Any, segment_type: type[Any], guard_type: type[Any], doc_limit: int) -> list[Any]:
     if not isinstance(segments, list):
         raise ValueError(f"the segment list is a {type(segments).__name__}, not a list")
+    if len(segments) == 1 and type(segments[0]) is guard_type:
+        if vars(segments[0]) != _GUARD_FIELDS:
+            raise ValueError(f"its guard segment is malformed: {vars(segments[0])!r:.200}")
+        return segments
     for number, segment in enumerate(segments):
         where = f"segment {number}"
         if type(segment) is not segment_type:
@@ -220,9 +228,10 @@ def _check_segments(segments: Any, segment_type: type[Any], doc_limit: int) -> l
     return segments
 
 
-def read_toc(path: Path, generation: int, segment_type: type[Any]) -> list[Any]:
+def read_toc(path: Path, generation: int, segment_type: type[Any], guard_type: type[Any]) -> list[Any]:
     """The segments recorded in the table of contents at ``path`` (generation ``generation``),
-    each checked to be a well-formed ``segment_type`` (searchkit's segment class).
+    each checked to be a well-formed ``segment_type`` (searchkit's segment class), or a
+    well-formed ``guard_type`` alone (the guard segment of an index without segments).
 
     Raises :class:`FileNotFoundError` when the file is gone (a writer replaced it) and
     :class:`IndexCorruptError` for anything that is not a table of contents searchkit wrote.
@@ -253,7 +262,7 @@ def read_toc(path: Path, generation: int, segment_type: type[Any]) -> list[Any]:
         if recorded != generation:
             raise ValueError(f"it records generation {recorded}, but its name says {generation}")
         cursor.int()  # unused by Whoosh
-        return _check_segments(_unpickle(data[cursor.at :], "segment list"), segment_type, doc_limit=1 << 32)
+        return _check_segments(_unpickle(data[cursor.at :], "segment list"), segment_type, guard_type, doc_limit=1 << 32)
     except _Refused as refused:
         raise TableOfContentsError(
             f"{path} holds a pickle that refers to {refused.what}, which searchkit never writes; {_UNTRUSTWORTHY}"
