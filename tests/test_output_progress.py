@@ -11,6 +11,7 @@ import re
 import select
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -36,9 +37,16 @@ class Pipe(io.StringIO):
 
 
 @pytest.fixture(autouse=True)
-def plain_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+def plain_environment() -> Iterator[None]:
+    """No colour or terminal settings from outside; whatever a test sets is undone after it."""
+    saved = dict(os.environ)
     for name in ("NO_COLOR", "FORCE_COLOR", "TERM", "COLUMNS"):
-        monkeypatch.delenv(name, raising=False)
+        os.environ.pop(name, None)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
 
 
 def draw(columns: int, *, done: int = 10, total: int = 40, color: bool = False, stream: io.StringIO | None = None,
