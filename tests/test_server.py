@@ -107,6 +107,16 @@ def test_every_search_option_is_a_query_parameter(api: Api, index: Index) -> Non
     assert [hit["id"] for hit in rest["hits"]] == ["river-rises", "flood-evacuation"]
 
 
+def test_news_options_are_query_parameters(api: Api, index: Index) -> None:
+    params = {"q": "flood OR river", "recency": "30d", "diversify": "source", "explain": "true", "limit": 3}
+    data = api.get("/api/search", params=params).json()
+    expected = index.search("flood OR river", recency="30d", diversify="source", explain=True, limit=3, time_limit=5.0)
+    assert without_timing(data) == without_timing(orjson.loads(expected.to_json()))
+    assert data["more_from"] == expected.more_from and all("explanation" in hit for hit in data["hits"])
+    bad = api.get("/api/search", params={"q": "flood", "recency": "soon"})
+    assert bad.status_code == 400 and "recency='soon' is not a half-life" in error(bad)["message"]
+
+
 def test_get_an_article_and_404_for_an_unknown_id(api: Api, index: Index) -> None:
     response = api.get("/api/articles/bank-museum")
     assert response.status_code == 200
@@ -132,7 +142,7 @@ def test_openapi_and_docs_are_served(api: Api) -> None:
     search_params = {p["name"] for p in spec["paths"]["/api/search"]["get"]["parameters"]}
     assert search_params == {"q", "sources", "since", "until", "sort", "limit", "page", "cursor", "date_interval",
                              "mode", "strict", "snippets", "facets", "source_facet_limit", "snippet_chars",
-                             "suggest_spelling", "time_limit", "feedback"}
+                             "suggest_spelling", "time_limit", "feedback", "recency", "diversify", "explain"}
     assert api.get("/docs").status_code == 200
 
 

@@ -65,6 +65,9 @@ def search(
     suggest_spelling: bool = True,
     time_limit: Annotated[float | None, Query(gt=0, description="seconds; capped by the server's limit")] = None,
     feedback: bool = False,
+    recency: Annotated[str | None, Query(max_length=40, description="a half-life such as 30d, 2w, 1y")] = None,
+    diversify: Literal["source"] | None = None,
+    explain: bool = False,
 ) -> Response:
     settings = _settings(request)
     if len(q) > settings.max_query_chars:
@@ -82,6 +85,7 @@ def search(
         date_interval=date_interval, mode=mode, strict=strict, snippets=snippets, facets=facets,
         source_facet_limit=source_facet_limit, snippet_chars=snippet_chars,
         suggest_spelling=suggest_spelling, time_limit=limit_seconds, feedback=feedback,
+        recency=recency, diversify=diversify, explain=explain,
     )
     return _json(results.to_json())
 
