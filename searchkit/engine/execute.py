@@ -82,8 +82,8 @@ class Leaf:
     per_segment: list[tuple[Array, Array]] = field(default_factory=list)  # (docs, weighted tf~)
     idf: float = 0.0
     df: int = 0
-    # Kept only when explaining: per segment, (field, term or phrase, docs, raw frequency).
-    parts: list[list[tuple[str, str, Array, Array]]] = field(default_factory=list)
+    # Kept only when explaining: per segment, (field, term number or phrase, docs, raw frequency).
+    parts: list[list[tuple[str, int | str, Array, Array]]] = field(default_factory=list)
 
 
 class Executor:
@@ -241,7 +241,7 @@ class Executor:
             reader = loaded.reader
             numbers = [n for n in (reader.term_id(t) for t in terms) if n >= 0]
             parts_docs, parts_tf = [], []
-            explained: list[tuple[str, str, Array, Array]] = []
+            explained: list[tuple[str, int | str, Array, Array]] = []
             for name in fields:
                 weight = self._field_weight(name, fields)
                 norm = self._norm(loaded, name)
@@ -251,7 +251,7 @@ class Executor:
                         parts_docs.append(docs)
                         parts_tf.append(weight * tf / norm[docs])
                         if self.explain:
-                            explained.append((name, reader.terms[number], docs, tf))
+                            explained.append((name, number, docs, tf))
             docs, tf = _sum_by_doc(parts_docs, parts_tf, reader.doc_count)
             leaf.per_segment.append((docs, tf))
             leaf.parts.append(explained)
@@ -275,7 +275,7 @@ class Executor:
             reader = loaded.reader
             numbers = [reader.term_id(t) for t, _ in terms]
             parts_docs, parts_tf = [], []
-            explained: list[tuple[str, str, Array, Array]] = []
+            explained: list[tuple[str, int | str, Array, Array]] = []
             if min(numbers) >= 0:
                 for name in fields:
                     docs, freq = _phrase_matches(reader, name, numbers, [at for _, at in terms])

@@ -178,6 +178,8 @@ class _Walk:
                 continue
             weight, norm = self.weight(name, scoped), self.norm(name)
             freq = float(freqs[at])
+            if isinstance(term, int):
+                term = self.loaded.reader.terms[term]
             out.append(_node(weight.value * freq / norm.value, f"{name}: {term} = weight × frequency / length norm",
                              [weight, _node(freq, f"frequency of {term} in {name}"), norm]))
         return out
