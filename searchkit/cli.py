@@ -29,11 +29,13 @@ import orjson
 from . import output
 from ._version import __version__
 from .dates import parse_date
-from .errors import QuerySyntaxError, ReadError, SearchkitError
+from .errors import IndexNotFoundError, IndexOptionError, QuerySyntaxError, ReadError, SearchkitError
 from .follow import Round, follow, watch
 from .index import Index, check, resolve_index_path
 from .ingest import DEFAULT_FIELD_MAP, ArticleReader, WhooshReader, read_articles, read_whoosh
 from .ingest import Format as _Format
+from .opensearch.connection import is_index_url, parse_index_url
+from .protocol import SearchIndex
 
 __all__ = ["main"]
 
@@ -129,7 +131,44 @@ def _duration(text: str) -> float:
 
 
 def _index_path(args: argparse.Namespace) -> Path:
-    return resolve_index_path(args.index or os.environ.get("SEARCHKIT_INDEX") or DEFAULT_INDEX)
+    return resolve_index_path(_target(args))
+
+
+def _target(args: argparse.Namespace) -> str:
+    return str(args.index or os.environ.get("SEARCHKIT_INDEX") or DEFAULT_INDEX)
+
+
+def _open(args: argparse.Namespace, *, create: bool = False, lock_timeout: float | None = None) -> SearchIndex:
+    """The index ``--index`` (or ``$SEARCHKIT_INDEX``) names; see :func:`_open_target`."""
+    return _open_target(_target(args), create=create, lock_timeout=lock_timeout)
+
+
+def _open_target(target: str, *, create: bool = False, lock_timeout: float | None = None) -> SearchIndex:
+    """An ``http(s)://host:port/name`` target is an OpenSearch index, anything else a folder (or a
+    bare name under indexes/). ``create``: make it when absent."""
+    if is_index_url(target):
+        from .opensearch import OpenSearchIndex
+
+        try:
+            return OpenSearchIndex.open(target)
+        except IndexNotFoundError:
+            if not create:
+                raise
+            return OpenSearchIndex.create(target)
+    path = resolve_index_path(target)
+    if create:
+        return Index.open_or_create(path, lock_timeout=30.0 if lock_timeout is None else lock_timeout)
+    return Index.open(path) if lock_timeout is None else Index.open(path, lock_timeout=lock_timeout)
+
+
+def _where(target: str) -> str:
+    """The index a target names, comparable and without credentials."""
+    return parse_index_url(target).display if is_index_url(target) else str(resolve_index_path(target).resolve())
+
+
+def _label(index: SearchIndex) -> str:
+    """A folder index's path, a cluster index's URL (without credentials)."""
+    return str(index.path) if isinstance(index, Index) else index.stats().path
 
 
 def cli_wording(message: str) -> str:
@@ -152,7 +191,10 @@ _LIBRARY_HINTS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
 
 
 def cmd_index(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    path = _index_path(args)
+    target = _target(args)
+    if args.watch and is_index_url(target):
+        raise IndexOptionError(f"--watch needs a folder index; {_where(target)} is on a cluster: index into a folder, "
+                               "or run `searchkit index` again to add what changed")
     # bad paths fail before the index is made
     reader: ArticleReader | WhooshReader
     if args.from_whoosh is not None:
@@ -160,19 +202,23 @@ def cmd_index(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     else:
         reader = read_articles(args.paths, format=args.format, exclude=args.exclude or (),
                                field_map=_field_map(args.map or []))
-    index = Index.open_or_create(path, lock_timeout=args.lock_timeout)
-    watchers = _watchers(args, index) if args.watch else []  # before reading: later changes are seen
+    index = _open(args, create=True, lock_timeout=args.lock_timeout)
+    watchers = _watchers(args, index) if args.watch and isinstance(index, Index) else []  # before reading: later changes are seen
     total = None
     if isinstance(reader, ArticleReader) and not args.quiet:
         total = sum(1 for _ in reader.files())  # counted first, for the percentage and the time left
     bar = output.ProgressLine(err, enabled=not args.quiet, total=total,
                               files_done=(lambda: reader.files_read) if isinstance(reader, ArticleReader) else None,
                               color=output.use_color(err, getattr(args, "color", "auto")))
-    report = index.add_many(reader, progress=bar.update, commit_every=args.commit_every or None,
-                            commit_interval=args.commit_interval or None)
+    if isinstance(index, Index):
+        report = index.add_many(reader, progress=bar.update, commit_every=args.commit_every or None,
+                                commit_interval=args.commit_interval or None)
+    else:  # a cluster makes each bulk durable as it goes
+        report = index.add_many(reader, progress=bar.update)
     bar.finish()
     err.writelines(f"searchkit index: warning: {warning}\n" for warning in reader.warnings)
-    rejected_file = output.write_rejections(index.path, report.rejected) if report.rejected else None
+    folder = index.path if isinstance(index, Index) else None  # a cluster's rejections are printed only
+    rejected_file = output.write_rejections(folder, report.rejected) if report.rejected and folder else None
     if args.json:
         data = report.model_dump(mode="json")
         data["rejected_file"] = str(rejected_file) if rejected_file else None
@@ -181,7 +227,7 @@ def cmd_index(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                            for s in reader.skipped]
         out.write(orjson.dumps(data).decode() + "\n")
     else:
-        out.write(output.index_summary(report, index.path, rejected_file, skipped=reader.skipped))
+        out.write(output.index_summary(report, folder or _label(index), rejected_file, skipped=reader.skipped))
     if args.watch:
         return _watch(args, watchers, out)
     return 0
@@ -252,7 +298,7 @@ def cmd_follow(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def cmd_search(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    index = Index.open(_index_path(args))
+    index = _open(args)
     results = index.search(
         args.query, sources=args.source or None, since=args.since, until=args.until, sort=args.sort,
         limit=args.limit, page=args.page, cursor=args.cursor, date_interval=args.interval,
@@ -268,7 +314,7 @@ def cmd_search(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def cmd_show(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    article = Index.open(_index_path(args)).get(args.id)
+    article = _open(args).get(args.id)
     if article is None:
         err.write(f"searchkit show: no article with id {args.id!r}\n")
         return EXIT_ERROR
@@ -277,7 +323,7 @@ def cmd_show(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def cmd_delete(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    index = Index.open(_index_path(args), lock_timeout=args.lock_timeout)
+    index = _open(args, lock_timeout=args.lock_timeout)
     missing = [article_id for article_id in args.ids if article_id not in index]
     deleted = index.delete(args.ids)
     if args.json:
@@ -289,13 +335,13 @@ def cmd_delete(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def cmd_stats(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    stats = Index.open(_index_path(args)).stats()
+    stats = _open(args).stats()
     out.write(stats.model_dump_json() + "\n" if args.json else output.stats_text(stats))
     return 0
 
 
 def cmd_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    index = Index.open(_index_path(args))
+    index = _open(args)
     count = 0
     with contextlib.ExitStack() as stack:
         if args.output:
@@ -314,8 +360,36 @@ def cmd_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return 0
 
 
+def cmd_reindex(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """Copy every article of SOURCE into TARGET (folder or cluster, either way), creating TARGET when absent."""
+    source_where, target_where = _where(args.source), _where(args.target)
+    if source_where == target_where:
+        raise IndexOptionError(f"reindex: source and target are the same index ({source_where}); name another target")
+    with contextlib.ExitStack() as stack:
+        source = _open_target(args.source)
+        stack.callback(source.close)
+        target = _open_target(args.target, create=True, lock_timeout=args.lock_timeout)
+        stack.callback(target.close)
+        held = len(target)
+        if held and not args.into_existing:
+            raise IndexOptionError(
+                f"reindex: the target {target_where} already holds {held:,} articles; pass --into-existing to add "
+                "SOURCE's articles to them (same ids are replaced), or name a new or empty target")
+        bar = output.ProgressLine(err, enabled=not args.quiet, color=output.use_color(err, args.color))
+        report = target.add_many(source.articles(), progress=bar.update)
+        bar.finish()
+    if args.json:
+        data = report.model_dump(mode="json")
+        data["source"], data["target"] = source_where, target_where
+        out.write(orjson.dumps(data).decode() + "\n")
+    else:
+        out.write(f"reindexed {source_where} into {target_where}\n")
+        out.write(output.index_summary(report, target_where, None))
+    return 0 if not report.rejected else EXIT_ERROR
+
+
 def cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    report = check(_index_path(args))
+    report = _open(args).check() if is_index_url(_target(args)) else check(_index_path(args))
     out.write(report.model_dump_json() + "\n" if args.json else output.check_text(report))
     return 0 if report.ok else EXIT_ERROR
 
@@ -367,7 +441,8 @@ def cmd_serve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     shared = argparse.ArgumentParser(add_help=False)
-    shared.add_argument("--index", metavar="DIR", help=f"index folder, or a bare name under indexes/ (default: $SEARCHKIT_INDEX or {DEFAULT_INDEX})")
+    shared.add_argument("--index", metavar="DIR_OR_URL", help=f"index folder, a bare name under indexes/, or an OpenSearch index "
+                        f"URL http(s)://host:port/name (default: $SEARCHKIT_INDEX or {DEFAULT_INDEX})")
     shared.add_argument("--json", action="store_true", help="print machine-readable JSON")
     shared.add_argument("--debug", action="store_true", help="show tracebacks")
     shared.add_argument("--color", choices=("auto", "always", "never"), default="auto", help="ANSI colour (auto: on a terminal unless NO_COLOR is set)")
@@ -452,6 +527,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("jsonl",), default="jsonl")
     p.add_argument("--output", metavar="FILE", help="write here instead of stdout")
     p.set_defaults(run=cmd_export)
+
+    p = command("reindex", "Copy every article of one index into another: folder or http(s):// cluster URL, either way.",
+                "searchkit reindex indexes/news http://127.0.0.1:9201/news")
+    p.add_argument("source", metavar="SOURCE", help="the index to copy: a folder, a bare name under indexes/, or a URL")
+    p.add_argument("target", metavar="TARGET", help="where to copy it; created when absent")
+    p.add_argument("--into-existing", action="store_true",
+                   help="copy into a target that already holds articles (same ids are replaced)")
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.set_defaults(run=cmd_reindex)
 
     p = command("check", "Verify an index: files, counts, stored articles.", "searchkit check --index news")
     p.set_defaults(run=cmd_check)

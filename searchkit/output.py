@@ -185,7 +185,7 @@ def write_rejections(folder: Path, rejected: Sequence[Rejection]) -> Path:
 
 
 def index_summary(
-    report: AddReport, folder: Path, rejected_file: Path | None, *, skipped: Sequence[Skipped] = ()
+    report: AddReport, folder: Path | str, rejected_file: Path | None, *, skipped: Sequence[Skipped] = ()
 ) -> str:
     lines = []
     if not report.changed and not report.rejected:

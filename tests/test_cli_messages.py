@@ -178,6 +178,7 @@ def test_every_command_prints_json_with_json(tmp_path: Path) -> None:
     printed["check"] = json_of("check", "--index", str(path))
     printed["demo"] = json_of("demo", "--index", str(tmp_path / "demo"))
     printed["follow"] = json_of("follow", str(articles), "--rounds", "1", "--index", str(path))
+    printed["reindex"] = json_of("reindex", str(path), str(tmp_path / "copy"))
     # `serve` runs until stopped: its --json line is checked in test_server.py
     assert sorted(printed) == sorted(set(command_names()) - {"serve"})
 
@@ -188,6 +189,8 @@ def test_every_command_prints_json_with_json(tmp_path: Path) -> None:
     assert isinstance(printed["stats"], dict) and printed["stats"]["articles"] == N_ARTICLES - 1
     assert printed["export"] == {"exported": N_ARTICLES - 1, "output": str(tmp_path / "news.jsonl")}
     assert isinstance(printed["check"], dict) and printed["check"]["ok"] is True
+    reindex = printed["reindex"]
+    assert isinstance(reindex, dict) and (reindex["added"], reindex["target"]) == (N_ARTICLES, str(tmp_path / "copy"))
     follow = printed["follow"]  # the article deleted above comes back; the others are skipped
     assert isinstance(follow, dict) and (follow["round"], follow["added"]) == (1, 1)
     assert follow["sources"][0]["already_indexed"] == N_ARTICLES - 1
