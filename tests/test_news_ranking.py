@@ -170,6 +170,16 @@ def test_diversify_lets_outlets_take_turns(outlets: Index) -> None:
     assert [h.score for h in first.hits] == [h.score for h in outlets.search("flood").hits if h.id in ("a1", "b1", "c1")]
 
 
+def test_diversify_an_empty_query_takes_outlets_in_turn_newest_first(tmp_path: Path) -> None:
+    from news_fixtures import NEWS
+    index = make_index(tmp_path / "index", NEWS)
+    assert [h.id for h in index.search("", diversify="source").hits] == [
+        "flood-insurance", "flood-evacuation", "fare-protest", "budget-vote", "river-rises", "budget-draft",
+        "leopard-cubs", "river-footpath", "bank-museum", "library-quiz",
+    ]
+    assert [h.id for h in index.search("", recency="10d").hits] == [h.id for h in index.search("").hits]
+
+
 def test_diversify_order_by_hand() -> None:
     assert diversify_order([4.0, 3.9, 3.0, 1.0], [0, 0, 1, 2]) == [0, 2, 1, 3]
     assert diversify_order([0.0, 0.0, 0.0, 0.0], [0, 0, 1, 1]) == [0, 2, 1, 3]  # zero scores: round robin
