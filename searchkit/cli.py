@@ -364,7 +364,7 @@ def cmd_reindex(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """Copy every article of SOURCE into TARGET (folder or cluster, either way), creating TARGET when absent."""
     source_where, target_where = _where(args.source), _where(args.target)
     if source_where == target_where:
-        raise IndexOptionError(f"reindex: source and target are the same index ({source_where}); name another target")
+        raise IndexOptionError(f"source and target are the same index ({source_where}); name another target")
     with contextlib.ExitStack() as stack:
         source = _open_target(args.source)
         stack.callback(source.close)
@@ -373,7 +373,7 @@ def cmd_reindex(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         held = len(target)
         if held and not args.into_existing:
             raise IndexOptionError(
-                f"reindex: the target {target_where} already holds {held:,} articles; pass --into-existing to add "
+                f"the target {target_where} already holds {held:,} articles; pass --into-existing to add "
                 "SOURCE's articles to them (same ids are replaced), or name a new or empty target")
         bar = output.ProgressLine(err, enabled=not args.quiet, color=output.use_color(err, args.color))
         report = target.add_many(source.articles(), progress=bar.update)
