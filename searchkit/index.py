@@ -518,7 +518,7 @@ class Index:
                     writer.commit()  # the articles read so far are durable from here on
                     last_commit, committed_at = time.perf_counter(), done
                 done += 1
-                article = _article(item, number)
+                article = article_or_rejection(item, number)
                 if isinstance(article, Rejection):
                     rejected.append(article)
                     continue
@@ -526,7 +526,7 @@ class Index:
                 if progress is not None and time.perf_counter() - last_report >= 0.2:
                     last_report = time.perf_counter()
                     report()
-        rejected.extend(_reader_rejections(articles))
+        rejected.extend(reader_rejections(articles))
         for rejection in rejected:
             log_skipped(self.path, rejection)
         report(finished=True)
@@ -592,7 +592,7 @@ class Index:
         )
 
 
-def _article(item: Article | Mapping[str, Any], number: int) -> Article | Rejection:
+def article_or_rejection(item: Article | Mapping[str, Any], number: int) -> Article | Rejection:
     """``item`` as an Article, or why it is not one (``number`` counts from 1)."""
     try:
         return item if isinstance(item, Article) else Article.from_dict(item, location=f"record {number}")
@@ -602,7 +602,7 @@ def _article(item: Article | Mapping[str, Any], number: int) -> Article | Reject
         return Rejection(location=f"record {number}", reason=f"not an article: {exc}")
 
 
-def _reader_rejections(articles: object) -> list[Rejection]:
+def reader_rejections(articles: object) -> list[Rejection]:
     """The errors an article reader (:func:`read_articles`) collected, as rejections."""
     rejected = []
     for error in getattr(articles, "errors", ()):
@@ -672,12 +672,12 @@ class Batch:
         counts = {AddOutcome.ADDED: 0, AddOutcome.REPLACED: 0, AddOutcome.UNCHANGED: 0}
         rejected: list[Rejection] = []
         for number, item in enumerate(articles, start=1):
-            article = _article(item, number)
+            article = article_or_rejection(item, number)
             if isinstance(article, Rejection):
                 rejected.append(article)
             else:
                 counts[writer.add(article)] += 1
-        rejected.extend(_reader_rejections(articles))
+        rejected.extend(reader_rejections(articles))
         for rejection in rejected:
             log_skipped(self._index.path, rejection)
         return AddReport(

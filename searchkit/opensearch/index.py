@@ -44,15 +44,13 @@ from ..engine.search import MAX_HIT_HEADLINE_CHARS, SortOrder
 from ..engine.segment import FIELDS, source_key
 from ..engine.snapshot import Snapshot
 from ..errors import (
-    ArticleError,
     IndexExistsError,
     IndexURLError,
     IndexVersionError,
     QueryError,
     QueryTooComplexError,
-    SearchkitError,
 )
-from ..index import AddReport, CheckReport, IndexStats, Progress, Rejection
+from ..index import AddReport, CheckReport, IndexStats, Progress, Rejection, article_or_rejection, reader_rejections
 from ..models import Article, FacetValue, Facets, Hit, Recency, SearchResults
 from ..query import Query, QueryMode, parse_query
 from ..snippets import HighlightSpec, make_snippets
@@ -433,13 +431,9 @@ class OpenSearchIndex:
         chunk: list[tuple[int, Article]] = []
         for number, item in enumerate(articles, start=1):
             done += 1
-            try:
-                article = item if isinstance(item, Article) else Article.from_dict(item, location=f"record {number}")
-            except ArticleError as exc:
-                rejected.append(Rejection(location=exc.location, reason=exc.reason, field=exc.field))
-                continue
-            except (TypeError, ValueError) as exc:
-                rejected.append(Rejection(location=f"record {number}", reason=f"not an article: {exc}"))
+            article = article_or_rejection(item, number)
+            if isinstance(article, Rejection):
+                rejected.append(article)
                 continue
             chunk.append((number, article))
             if len(chunk) >= BULK_CHUNK:
@@ -452,15 +446,7 @@ class OpenSearchIndex:
             self._write_chunk(chunk, written, counts, rejected)
         if counts["added"] or counts["replaced"]:
             self.refresh()
-        for error in getattr(articles, "errors", ()):
-            if isinstance(error, SearchkitError):
-                location = getattr(error, "location", None)
-                path = getattr(error, "path", None)
-                if location is None and path is not None:
-                    line = getattr(error, "line", None)
-                    location = f"{path}:{line}" if line else str(path)
-                rejected.append(Rejection(location=location, reason=getattr(error, "reason", str(error)),
-                                          field=getattr(error, "field", None)))
+        rejected.extend(reader_rejections(articles))
         report(finished=True)
         return AddReport(added=counts["added"], replaced=counts["replaced"], unchanged=counts["unchanged"],
                          rejected=rejected, seconds=round(time.perf_counter() - started, 3))
