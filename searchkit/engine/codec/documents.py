@@ -86,7 +86,33 @@ class DayColumnReader(ColumnReader):  # type: ignore[misc]
         self._reverse = True
 
 
-class SegmentDocumentReader(PerDocumentReader):  # type: ignore[misc]
+class DateColumns:
+    """The one column a searchkit segment offers Whoosh: ``date``, for sorting and grouping.
+
+    Mixed into the per-document readers; each gives its segment's days (:meth:`_days`).
+    """
+
+    _schema: Any
+
+    def _days(self) -> np.ndarray[Any, Any]:
+        raise NotImplementedError
+
+    def supports_columns(self) -> bool:
+        return True
+
+    def has_column(self, fieldname: str) -> bool:
+        return fieldname == "date"
+
+    def list_columns(self) -> list[str]:
+        return ["date"]
+
+    def column_reader(self, fieldname: str, column: Any) -> DayColumnReader:
+        if fieldname != "date":
+            raise ValueError(f"a searchkit segment has no column {fieldname!r}; it has 'date'")
+        return DayColumnReader(self._days(), self._schema["date"], column)
+
+
+class SegmentDocumentReader(DateColumns, PerDocumentReader):  # type: ignore[misc]
     """Whoosh's view of a segment's documents (``Codec.per_document_reader``)."""
 
     def __init__(self, reader: SegmentReader, segment: Any):
@@ -115,21 +141,8 @@ class SegmentDocumentReader(PerDocumentReader):  # type: ignore[misc]
     def deleted_docs(self) -> frozenset[int]:
         return frozenset(self._deleted)
 
-    # Columns
-
-    def supports_columns(self) -> bool:
-        return True
-
-    def has_column(self, fieldname: str) -> bool:
-        return fieldname == "date"
-
-    def list_columns(self) -> list[str]:
-        return ["date"]
-
-    def column_reader(self, fieldname: str, column: Any) -> DayColumnReader:
-        if fieldname != "date":
-            raise ValueError(f"a searchkit segment has no column {fieldname!r}; it has 'date'")
-        return DayColumnReader(self._reader.day, self._schema["date"], column)
+    def _days(self) -> np.ndarray[Any, Any]:
+        return self._reader.day
 
     # Lengths
 

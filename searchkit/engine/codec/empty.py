@@ -17,7 +17,7 @@ from whoosh.codec.base import EmptyCursor, PerDocumentReader, TermsReader
 from whoosh.reading import TermInfo, TermNotFound
 
 from ..schema import whoosh_schema
-from .documents import DayColumnReader
+from .documents import DateColumns
 
 __all__ = ["EmptyDocumentReader", "EmptyTermsReader"]
 
@@ -62,9 +62,12 @@ class EmptyTermsReader(TermsReader):  # type: ignore[misc]
         pass
 
 
-class EmptyDocumentReader(PerDocumentReader):  # type: ignore[misc]
+class EmptyDocumentReader(DateColumns, PerDocumentReader):  # type: ignore[misc]
     """The documents of a segment with no documents: none, with the ``date`` column that
     every searchkit segment has (empty)."""
+
+    def __init__(self) -> None:
+        self._schema = whoosh_schema()
 
     def doc_count(self) -> int:
         return 0
@@ -81,19 +84,8 @@ class EmptyDocumentReader(PerDocumentReader):  # type: ignore[misc]
     def deleted_docs(self) -> frozenset[int]:
         return frozenset()
 
-    def supports_columns(self) -> bool:
-        return True
-
-    def has_column(self, fieldname: str) -> bool:
-        return fieldname == "date"
-
-    def list_columns(self) -> list[str]:
-        return ["date"]
-
-    def column_reader(self, fieldname: str, column: Any) -> DayColumnReader:
-        if fieldname != "date":
-            raise ValueError(f"a searchkit segment has no column {fieldname!r}; it has 'date'")
-        return DayColumnReader(np.empty(0, dtype=np.int32), whoosh_schema()["date"], column)
+    def _days(self) -> np.ndarray[Any, Any]:
+        return np.empty(0, dtype=np.int32)
 
     def doc_field_length(self, docnum: int, fieldname: str, default: int = 0) -> int:
         return default
