@@ -13,6 +13,7 @@ Read articles from files, add them to an index, search with filters and facets::
 
 from .errors import (
     ArticleError,
+    ArticleNotFoundError,
     BatchError,
     ClusterAuthError,
     ClusterError,
@@ -54,6 +55,7 @@ __all__ = [
     "Article",
     "CheckReport",
     "ArticleError",
+    "ArticleNotFoundError",
     "Explanation",
     "ArticleReader",
     "Batch",

@@ -10,6 +10,7 @@
     │   ├── QuerySyntaxError            strict parsing failed: says at which character
     │   ├── QueryTooComplexError        the query would cost more than the documented bounds
     │   └── QueryArgumentTypeError(TypeError)  a search argument has the wrong type
+    ├── ArticleNotFoundError(KeyError)  no article with that id (``Index.duplicates``...)
     ├── IndexNotFoundError(FileNotFoundError)   no index at that path
     ├── IndexExistsError(FileExistsError)       something is already at that path
     ├── IndexVersionError               the index was made by an incompatible searchkit
@@ -39,6 +40,7 @@ from pathlib import Path
 
 __all__ = [
     "ArticleError",
+    "ArticleNotFoundError",
     "BatchError",
     "ClusterAuthError",
     "ClusterError",
@@ -129,6 +131,22 @@ class QueryTooComplexError(QueryError):
 
 class QueryArgumentTypeError(QueryError, TypeError):
     """A search argument has the wrong type (``limit=1.5``); the message names it and what is accepted."""
+
+
+class ArticleNotFoundError(SearchkitError, KeyError):
+    """No live article has the id a call names (``Index.duplicates(article_id)``...).
+
+    ``article_id`` is the id asked for and ``path`` the index; ``except KeyError`` catches it.
+    """
+
+    def __init__(self, article_id: str, path: Path | str):
+        self.article_id = article_id
+        self.path = Path(path)
+        super().__init__(f"no article with id {article_id!r} in the index {path}; "
+                         "list the ids with `searchkit export` or check the id's spelling")
+
+    def __str__(self) -> str:  # KeyError's own str() would show the message in quotes
+        return str(self.args[0])
 
 
 class IndexNotFoundError(SearchkitError, FileNotFoundError):
