@@ -71,6 +71,7 @@ _BULK_RETRIES = 5
 _EPOCH = date(1970, 1, 1)
 _DAY_MS = 86_400_000
 _UNDATED_LAST = "_last"
+Action = tuple[int, Article, str]  # record number, article, "added" or "replaced"
 
 
 def _sort_spec(sort: SortOrder) -> list[dict[str, Any]]:
@@ -454,6 +455,14 @@ class OpenSearchIndex:
     def _write_chunk(self, chunk: list[tuple[int, Article]], written: set[str], counts: dict[str, int],
                      rejected: list[Rejection]) -> None:
         """Classify and bulk-index one chunk."""
+        self._send(self._classify(chunk, written, counts, rejected), written, counts, rejected)
+
+    def _classify(self, chunk: list[tuple[int, Article]], written: set[str], counts: dict[str, int],
+                  rejected: list[Rejection], known: Mapping[str, str | None] | None = None) -> list[Action]:
+        """What writing ``chunk`` does to each article: ``added``, ``replaced`` (also an id in
+        ``written``, written earlier in the call) or ``unchanged`` (counted here, not sent); ids
+        too long for the cluster go to ``rejected``. ``known`` maps ids whose state the cluster
+        does not have yet to their content hash, or None for absent (a batch's buffer)."""
         fitting = []
         for number, article in chunk:
             size = len(article.id.encode("utf-8"))
@@ -465,14 +474,15 @@ class OpenSearchIndex:
                 fitting.append((number, article))
         chunk = fitting
         self._learn_display_names(article for _, article in chunk)
-        ids = sorted({article.id for _, article in chunk})
-        existing: dict[str, str | None] = {}
+        known = known or {}
+        ids = sorted({article.id for _, article in chunk} - set(known))
+        existing: dict[str, str | None] = {key: value for key, value in known.items() if value is not None}
         if ids:
             with translated_errors(self._target, "looking up existing articles"):
                 found = self._client.mget(index=self._target.index, body={"ids": ids},
                                           params={"_source_includes": "content_hash"})
-            existing = {doc["_id"]: doc["_source"].get("content_hash") for doc in found["docs"] if doc.get("found")}
-        actions: list[tuple[int, Article, str]] = []
+            existing.update({doc["_id"]: doc["_source"].get("content_hash") for doc in found["docs"] if doc.get("found")})
+        actions: list[Action] = []
         for number, article in chunk:
             digest = content_hash(article)
             if article.id in written:
@@ -487,6 +497,12 @@ class OpenSearchIndex:
             written.add(article.id)
             existing[article.id] = digest
             actions.append((number, article, outcome))
+        return actions
+
+    def _send(self, actions: list[Action], written: set[str], counts: dict[str, int],
+              rejected: list[Rejection]) -> None:
+        """Bulk-index ``actions``, counting each article the cluster acknowledged by its outcome;
+        items refused as busy (429) are sent again with backoff, other refusals are rejected."""
         pending = list(range(len(actions)))
         for attempt in range(_BULK_RETRIES + 1):
             if not pending:
