@@ -11,6 +11,12 @@ Read articles from files, add them to an index, search with filters and facets::
         print(hit.headline, hit.snippets[0].render("text"))
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+from ._version import __version__
 from .errors import (
     ArticleError,
     ArticleNotFoundError,
@@ -39,16 +45,47 @@ from .errors import (
     UnsafePathError,
     UnsupportedFormatError,
 )
-from .engine.execute import Ranking
-from .engine.writer import WriterOptions
-from .index import AddReport, Batch, CheckReport, Index, IndexStats, Progress, Rejection, check
-from .ingest import ArticleReader, WhooshReader, read_articles, read_whoosh
-from .models import Article, Explanation, FacetValue, Facets, Hit, Recency, SearchResults, Snippet
-from .opensearch import OpenSearchIndex
-from .protocol import SearchIndex, open_index
-from .query import parse_query
 
-from ._version import __version__
+# Start-up: the errors are light and imported at once; everything else (numpy, Whoosh,
+# pydantic behind it) is imported on first use of its name (PEP 562), so `searchkit --help`
+# and `import searchkit` stay quick. Type checkers and the reference read the imports below.
+if TYPE_CHECKING:
+    from .engine.execute import Ranking
+    from .engine.writer import WriterOptions
+    from .index import AddReport, Batch, CheckReport, Index, IndexStats, Progress, Rejection, check
+    from .ingest import ArticleReader, WhooshReader, read_articles, read_whoosh
+    from .models import Article, Explanation, FacetValue, Facets, Hit, Recency, SearchResults, Snippet
+    from .opensearch import OpenSearchIndex
+    from .protocol import SearchIndex, open_index
+    from .query import parse_query
+
+_LAZY: dict[str, str] = {
+    "Ranking": ".engine.execute",
+    "WriterOptions": ".engine.writer",
+    **dict.fromkeys(("AddReport", "Batch", "CheckReport", "Index", "IndexStats", "Progress", "Rejection",
+                     "check"), ".index"),
+    **dict.fromkeys(("ArticleReader", "WhooshReader", "read_articles", "read_whoosh"), ".ingest"),
+    **dict.fromkeys(("Article", "Explanation", "FacetValue", "Facets", "Hit", "Recency", "SearchResults",
+                     "Snippet"), ".models"),
+    "OpenSearchIndex": ".opensearch",
+    **dict.fromkeys(("SearchIndex", "open_index"), ".protocol"),
+    "parse_query": ".query",
+}
+
+
+def __getattr__(name: str) -> object:
+    """Import a public name's module on first use and keep the name here (PEP 562)."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'searchkit' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
 
 __all__ = [
     "AddReport",

@@ -22,20 +22,23 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import date
 from importlib import resources
 from pathlib import Path
-from typing import BinaryIO, TextIO, get_args
-
-import orjson
+from typing import TYPE_CHECKING, BinaryIO, TextIO, get_args
 
 from . import output
+from ._formats import Format as _Format
 from ._version import __version__
 from .dates import parse_date
 from .errors import IndexNotFoundError, IndexOptionError, QuerySyntaxError, ReadError, SearchkitError
-from .follow import Round, follow, watch
-from .index import Index, check, resolve_index_path
-from .ingest import DEFAULT_FIELD_MAP, ArticleReader, WhooshReader, read_articles, read_whoosh
-from .ingest import Format as _Format
-from .opensearch.connection import is_index_url, parse_index_url
-from .protocol import SearchIndex
+
+# Start-up: `searchkit --help` must stay under a quarter of a second, so the top of this module
+# imports only light modules. Import the library (index, ingest, follow, protocol, opensearch,
+# server; numpy, Whoosh and pydantic behind them) and orjson inside the functions that use it:
+# tests/test_startup.py fails when --help or --version loads numpy, whoosh or pydantic.
+if TYPE_CHECKING:
+    from .follow import Round
+    from .index import Index
+    from .ingest import ArticleReader, WhooshReader
+    from .protocol import SearchIndex
 
 __all__ = ["main"]
 
@@ -97,6 +100,8 @@ def _above_zero(text: str) -> float:
 
 
 def _mapping(text: str) -> tuple[str, str]:
+    from .ingest import DEFAULT_FIELD_MAP
+
     field, sep, key = text.partition("=")
     field, key = field.strip(), key.strip()
     if not sep or not key or field not in DEFAULT_FIELD_MAP:
@@ -109,6 +114,8 @@ def _mapping(text: str) -> tuple[str, str]:
 def _field_map(pairs: Sequence[tuple[str, str]]) -> dict[str, tuple[str, ...]]:
     """``--map`` pairs as a field map: each named field reads exactly the columns (JSON keys)
     given for it, in order; a column mapped here is dropped from the other fields' aliases."""
+    from .ingest import DEFAULT_FIELD_MAP
+
     chosen: dict[str, tuple[str, ...]] = {}
     for field, key in pairs:
         chosen[field] = (*chosen.get(field, ()), key)
@@ -131,6 +138,8 @@ def _duration(text: str) -> float:
 
 
 def _index_path(args: argparse.Namespace) -> Path:
+    from .index import resolve_index_path
+
     return resolve_index_path(_target(args))
 
 
@@ -146,6 +155,9 @@ def _open(args: argparse.Namespace, *, create: bool = False, lock_timeout: float
 def _open_target(target: str, *, create: bool = False, lock_timeout: float | None = None) -> SearchIndex:
     """An ``http(s)://host:port/name`` target is an OpenSearch index, anything else a folder (or a
     bare name under indexes/). ``create``: make it when absent."""
+    from .index import Index, resolve_index_path
+    from .opensearch.connection import is_index_url
+
     if is_index_url(target):
         from .opensearch import OpenSearchIndex
 
@@ -163,11 +175,16 @@ def _open_target(target: str, *, create: bool = False, lock_timeout: float | Non
 
 def _where(target: str) -> str:
     """The index a target names, comparable and without credentials."""
+    from .index import resolve_index_path
+    from .opensearch.connection import is_index_url, parse_index_url
+
     return parse_index_url(target).display if is_index_url(target) else str(resolve_index_path(target).resolve())
 
 
 def _label(index: SearchIndex) -> str:
     """A folder index's path, a cluster index's URL (without credentials)."""
+    from .index import Index
+
     return str(index.path) if isinstance(index, Index) else index.stats().path
 
 
@@ -191,6 +208,12 @@ _LIBRARY_HINTS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
 
 
 def cmd_index(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    import orjson
+
+    from .index import Index
+    from .ingest import ArticleReader, read_articles, read_whoosh
+    from .opensearch.connection import is_index_url
+
     target = _target(args)
     if args.watch and is_index_url(target):
         raise IndexOptionError(f"--watch needs a folder index; {_where(target)} is on a cluster: index into a folder, "
@@ -234,6 +257,8 @@ def cmd_index(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _watchers(args: argparse.Namespace, index: Index) -> list[tuple[threading.Event, Iterator[Round]]]:
+    from .follow import watch
+
     folders = [Path(p) for p in args.paths if Path(p).is_dir()]
     if not args.paths or len(folders) != len(args.paths):
         raise ReadError("--watch needs folders to watch; a file or glob given with it cannot be watched")
@@ -275,6 +300,8 @@ def _stop_on_interrupt(stop: threading.Event | None = None) -> Iterator[threadin
 
 
 def _print_round(done: Round, out: TextIO, *, as_json: bool) -> None:
+    import orjson
+
     if as_json:
         data = {"round": done.number, "started": done.started.isoformat(timespec="seconds"), "added": done.added,
                 "sources": [dataclasses.asdict(report) for report in done.sources]}
@@ -285,6 +312,9 @@ def _print_round(done: Round, out: TextIO, *, as_json: bool) -> None:
 
 
 def cmd_follow(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from .follow import follow
+    from .index import Index
+
     index = Index.open_or_create(_index_path(args), lock_timeout=args.lock_timeout)
     total = rounds = 0
     with _stop_on_interrupt() as stop:
@@ -323,6 +353,8 @@ def cmd_show(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def cmd_delete(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    import orjson
+
     index = _open(args, lock_timeout=args.lock_timeout)
     missing = [article_id for article_id in args.ids if article_id not in index]
     deleted = index.delete(args.ids)
@@ -341,6 +373,8 @@ def cmd_stats(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def cmd_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    import orjson
+
     index = _open(args)
     count = 0
     with contextlib.ExitStack() as stack:
@@ -362,6 +396,8 @@ def cmd_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 def cmd_reindex(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """Copy every article of SOURCE into TARGET (folder or cluster, either way), creating TARGET when absent."""
+    import orjson
+
     source_where, target_where = _where(args.source), _where(args.target)
     if source_where == target_where:
         raise IndexOptionError(f"source and target are the same index ({source_where}); name another target")
@@ -389,12 +425,20 @@ def cmd_reindex(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from .index import check
+    from .opensearch.connection import is_index_url
+
     report = _open(args).check() if is_index_url(_target(args)) else check(_index_path(args))
     out.write(report.model_dump_json() + "\n" if args.json else output.check_text(report))
     return 0 if report.ok else EXIT_ERROR
 
 
 def cmd_demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    import orjson
+
+    from .index import Index, resolve_index_path
+    from .ingest import read_articles
+
     path = resolve_index_path(args.index or "indexes/demo")
     samples = resources.files("searchkit") / "samples"
     with resources.as_file(samples) as folder:
@@ -418,6 +462,7 @@ def cmd_serve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from .server import ServerSettings, read_token  # the server extra is optional
     from .server.run import serve
     from .server.settings import READ_TOKEN_ENV
+    from .index import Index, resolve_index_path
 
     settings = ServerSettings(
         token=read_token(args.token_file), read_token=read_token(args.read_token_file, env=READ_TOKEN_ENV),

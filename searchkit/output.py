@@ -18,11 +18,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-import orjson
-
-from .models import Article, FacetValue, SearchResults
-
 if TYPE_CHECKING:
+    from .models import Article, FacetValue, SearchResults
     from .index import AddReport, CheckReport, IndexStats, Progress, Rejection
     from .ingest import Skipped
 
@@ -176,6 +173,8 @@ class ProgressLine:
 
 def write_rejections(folder: Path, rejected: Sequence[Rejection]) -> Path:
     """Write every rejection as JSON Lines under ``folder/reports/``; returns the file."""
+    import orjson
+
     reports = folder / "reports"
     reports.mkdir(mode=0o700, exist_ok=True)
     path = reports / f"rejected-{datetime.now().strftime('%Y%m%d-%H%M%S-%f')}.jsonl"

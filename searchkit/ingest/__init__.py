@@ -58,6 +58,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Literal, get_args
 
+from .._formats import FileFormat, Format
 from ..errors import ArticleError, ReadError, UnsupportedFormatError
 from ..models import Article
 from .csv_format import parse_csv
@@ -82,8 +83,6 @@ __all__ = [
     "read_whoosh",
 ]
 
-Format = Literal["auto", "text", "json", "jsonl", "csv", "tsv", "html", "feed", "sgml"]
-FileFormat = Literal["text", "json", "jsonl", "csv", "tsv", "html", "feed", "sgml"]
 ReadProblem = ArticleError | ReadError
 """What ``ArticleReader.errors`` holds: a bad record, or a file that cannot be read."""
 PathArg = str | os.PathLike[str]
