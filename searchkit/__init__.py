@@ -56,7 +56,7 @@ if TYPE_CHECKING:
     from .ingest import ArticleReader, WhooshReader, read_articles, read_whoosh
     from .models import Article, Explanation, FacetValue, Facets, Hit, Recency, SearchResults, Snippet
     from .opensearch import OpenSearchIndex
-    from .protocol import SearchIndex, open_index
+    from .protocol import SearchIndex, WriteBatch, open_index
     from .query import parse_query
 
 _LAZY: dict[str, str] = {
@@ -68,7 +68,7 @@ _LAZY: dict[str, str] = {
     **dict.fromkeys(("Article", "Explanation", "FacetValue", "Facets", "Hit", "Recency", "SearchResults",
                      "Snippet"), ".models"),
     "OpenSearchIndex": ".opensearch",
-    **dict.fromkeys(("SearchIndex", "open_index"), ".protocol"),
+    **dict.fromkeys(("SearchIndex", "WriteBatch", "open_index"), ".protocol"),
     "parse_query": ".query",
 }
 
@@ -132,6 +132,7 @@ __all__ = [
     "SearchkitError",
     "Snippet",
     "WhooshReader",
+    "WriteBatch",
     "WriterOptions",
     "UnsafePathError",
     "UnsupportedFormatError",

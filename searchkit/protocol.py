@@ -21,7 +21,28 @@ from .index import AddReport, CheckReport, Index, IndexStats, Progress, resolve_
 from .models import Article, Recency, SearchResults
 from .query import QueryMode
 
-__all__ = ["SearchIndex", "open_index"]
+__all__ = ["SearchIndex", "WriteBatch", "open_index"]
+
+
+@runtime_checkable
+class WriteBatch(Protocol):
+    """Writes published together: what :meth:`SearchIndex.batch` gives, to use in a ``with``
+    block (:class:`~searchkit.index.Batch` on a folder,
+    :class:`~searchkit.opensearch.batch.OpenSearchBatch` on a cluster). Everything on a
+    clean exit, nothing on an exception."""
+
+    def __enter__(self) -> WriteBatch: ...
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: Any) -> None: ...
+
+    def add(self, article: Article | Mapping[str, Any]) -> AddReport:
+        """Add (or replace) one article when the batch ends."""
+
+    def add_many(self, articles: Iterable[Article | Mapping[str, Any]]) -> AddReport:
+        """Add articles when the batch ends; the report counts as the index's ``add_many``."""
+
+    def delete(self, article_ids: Iterable[str]) -> int:
+        """Delete articles by id when the batch ends; returns how many there are."""
 
 
 @runtime_checkable
@@ -71,6 +92,11 @@ class SearchIndex(Protocol):
 
     def delete(self, article_ids: Iterable[str]) -> int:
         """Delete articles by id; returns how many were in the index."""
+
+    def batch(self) -> WriteBatch:
+        """Several writes published together at the end of a ``with`` block, none on an
+        exception; another batch or a direct write in the same thread is refused with
+        :class:`~searchkit.errors.BatchError`."""
 
     def __len__(self) -> int: ...
 

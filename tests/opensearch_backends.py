@@ -27,6 +27,14 @@ def new_opensearch_index(base_url: str, articles: Iterable[Article] = (), *, nam
     return index
 
 
+def temporary_index(base_url: str, articles: Iterable[Article] = (), *, name: str = "test") -> Iterator[OpenSearchIndex]:
+    """A fixture's body: yield a new index holding ``articles``, drop it afterwards."""
+    made = new_opensearch_index(base_url, articles, name=name)
+    yield made
+    made.drop()
+    made.close()
+
+
 def backend_factory(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
                     backend: str) -> Iterator[Factory]:
     """Yield ``make(articles=NEWS)`` for ``backend``; drops the cluster indexes it made afterwards."""

@@ -9,6 +9,8 @@ The OpenSearch runs need the session's cluster (see the ``opensearch_url`` fixtu
 from __future__ import annotations
 
 import math
+import re
+import threading
 from collections.abc import Iterator
 from datetime import date, timedelta
 
@@ -16,7 +18,7 @@ import pytest
 from news_fixtures import BY_ID, NEWS, story
 from opensearch_backends import BACKENDS, Factory, backend_factory
 
-from searchkit import Article, Facets, QueryError, SearchResults
+from searchkit import Article, BatchError, Facets, QueryError, SearchResults
 from searchkit.protocol import SearchIndex
 
 pytestmark = pytest.mark.slow
@@ -111,6 +113,91 @@ def test_stats(index: SearchIndex) -> None:
         10, 3, date(2023, 11, 28), date(2024, 4, 10), 2,
     )
     assert stats.size_bytes > 0 and stats.segments >= 1
+
+
+# ---------------------------------------------------------------------------------------
+# Batches: everything at the end of the block, nothing on an exception
+
+FIRST, REST = NEWS[:4], NEWS[4:]
+
+
+def test_a_batch_publishes_everything_at_its_end(make: Factory) -> None:
+    index = make(FIRST)
+    changed = FIRST[1].model_copy(update={"body": "The evacuation order was lifted on Tuesday."})
+    with index.batch() as batch:
+        first = batch.add(REST[0])
+        assert (first.added, first.replaced, first.unchanged, first.rejected) == (1, 0, 0, [])
+        again = batch.add(REST[0])  # added earlier in this batch: replaced in the batch
+        assert (again.added, again.replaced, again.unchanged) == (0, 1, 0)
+        report = batch.add_many([*REST[1:4], changed, FIRST[2], {"id": "no-body"}])
+        assert (report.added, report.replaced, report.unchanged) == (3, 1, 1)
+        assert [(r.location, r.reason) for r in report.rejected] == [
+            ("record 6", "an article needs a headline or a body; both are empty")]
+        assert batch.delete(["river-rises", REST[1].id, "never-there"]) == 2
+        assert batch.delete(["budget-draft", "river-rises"]) == 1  # river-rises is already deleted
+        deleted_then_added = batch.add(FIRST[0])
+        assert (deleted_then_added.added, deleted_then_added.replaced) == (1, 0)
+        # Nothing is visible before the block ends.
+        assert len(index) == 4
+        assert sorted(ids(index.search("", limit=20))) == sorted(a.id for a in FIRST)
+        assert index.get("flood-evacuation") == FIRST[1] and REST[0].id not in index
+    assert sorted(ids(index.search("", limit=20))) == sorted(
+        ["river-rises", "flood-evacuation", "flood-insurance", REST[0].id, REST[2].id, REST[3].id])
+    assert index.get("flood-evacuation") == changed and index.get("river-rises") == FIRST[0]
+    assert len(index) == 6 and "budget-draft" not in index
+
+
+def test_an_exception_in_a_batch_changes_nothing(make: Factory) -> None:
+    index = make(FIRST)
+    with pytest.raises(KeyError, match="boom"), index.batch() as batch:
+        batch.add_many(REST)
+        batch.delete(["river-rises"])
+        raise KeyError("boom")
+    assert sorted(ids(index.search("", limit=20))) == sorted(a.id for a in FIRST)
+    assert {a.id: a for a in index.articles()} == {a.id: a for a in FIRST}
+    assert index.add(REST[0]).added == 1 and len(index) == 5  # and writing works again
+
+
+def test_a_batch_inside_a_batch_and_direct_writes_in_its_thread_are_refused(make: Factory) -> None:
+    index = make(FIRST)
+    with index.batch() as batch:
+        batch.add(REST[0])
+        for write in (lambda: index.batch().__enter__(), lambda: index.add(REST[1]),
+                      lambda: index.add_many(REST), lambda: index.delete(["river-rises"])):
+            with pytest.raises(BatchError, match=r"^a batch is open on the index .+ in this thread: write through "
+                                                 r"the batch \(batch.add, batch.add_many, batch.delete\) or end its "
+                                                 r"with block first$") as caught:
+                write()
+            assert isinstance(caught.value, RuntimeError)
+    assert len(index) == 5  # the outer batch still ended well
+
+
+def test_a_batch_is_used_once_inside_its_block_and_in_its_thread(make: Factory) -> None:
+    index = make(FIRST)
+    batch = index.batch()
+    with pytest.raises(BatchError, match=r"^this batch on the index .+ has not started: use it in a with block$"):
+        batch.add(REST[0])
+    errors: list[BaseException] = []
+
+    def use(batch: object) -> None:
+        try:
+            batch.add(REST[1])  # type: ignore[attr-defined]
+        except BaseException as exc:
+            errors.append(exc)
+
+    with batch:
+        batch.add(REST[0])
+        thread = threading.Thread(target=use, args=(batch,))
+        thread.start()
+        thread.join()
+    assert [type(e) for e in errors] == [BatchError]
+    assert re.match(r"^this batch on the index .+ belongs to another thread; each thread needs its own", str(errors[0]))
+    with pytest.raises(BatchError, match=r"^this batch on the index .+ has ended$"):
+        batch.delete(["river-rises"])
+    with pytest.raises(BatchError, match=r"was already used; start a new one with index.batch\(\)$"):
+        with batch:
+            pass
+    assert sorted(ids(index.search("", limit=20))) == sorted([*(a.id for a in FIRST), REST[0].id])
 
 
 # ---------------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 from news_fixtures import NEWS, make_index
-from opensearch_backends import new_opensearch_index
+from opensearch_backends import new_opensearch_index, temporary_index
 
 from searchkit import Article, Index, IndexExistsError, IndexNotFoundError, IndexVersionError, QueryError
 from searchkit.errors import ClusterAuthError, ClusterError, IndexURLError, SearchkitError
@@ -35,10 +35,7 @@ SECRET = "hunter2-Sekr1t"
 
 @pytest.fixture
 def index(opensearch_url: str) -> Iterator[OpenSearchIndex]:
-    made = new_opensearch_index(opensearch_url, NEWS, name="index")
-    yield made
-    made.drop()
-    made.close()
+    yield from temporary_index(opensearch_url, NEWS, name="index")
 
 
 def free_port() -> int:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date, timedelta
@@ -44,6 +45,7 @@ from ..engine.search import MAX_HIT_HEADLINE_CHARS, SortOrder
 from ..engine.segment import FIELDS, source_key
 from ..engine.snapshot import Snapshot
 from ..errors import (
+    BatchError,
     IndexExistsError,
     IndexURLError,
     IndexVersionError,
@@ -60,6 +62,8 @@ from .translate import Translation, date_filter, translate
 
 if TYPE_CHECKING:
     from opensearchpy import OpenSearch
+
+    from .batch import OpenSearchBatch
 
 __all__ = ["BULK_CHUNK", "MAX_RESULT_WINDOW", "OpenSearchIndex"]
 
@@ -94,6 +98,7 @@ class OpenSearchIndex:
         self.ranking = ranking
         self._repeats = repeats
         self._source_names: dict[str, str] = {}
+        self._batch_thread: int | None = None  # the thread with a batch open, if any
 
     # Opening
 
@@ -416,6 +421,7 @@ class OpenSearchIndex:
         The report counts exactly as :meth:`searchkit.Index.add_many` does; articles the
         cluster refuses are in ``rejected`` with its reason, and the rest land.
         """
+        self._no_batch_here()
         started = time.perf_counter()
         counts = {"added": 0, "replaced": 0, "unchanged": 0}
         rejected: list[Rejection] = []
@@ -560,28 +566,81 @@ class OpenSearchIndex:
 
     def delete(self, article_ids: Iterable[str]) -> int:
         """Delete articles by id; returns how many were in the index. Durable when it returns."""
+        self._no_batch_here()
         if isinstance(article_ids, str):
             article_ids = [article_ids]
         deleted = 0
         batch: list[str] = []
-
-        def flush() -> int:
-            lines = [{"delete": {"_index": self._target.index, "_id": article_id}} for article_id in batch]
-            with translated_errors(self._target, f"deleting {len(batch)} articles"):
-                answer = self._client.bulk(body=lines)
-            return sum(1 for item in answer["items"] if (item.get("delete") or {}).get("result") == "deleted")
-
         for article_id in article_ids:
             if isinstance(article_id, str) and article_id and len(article_id.encode("utf-8")) <= MAX_ID_BYTES:
                 batch.append(article_id)
             if len(batch) >= BULK_CHUNK:
-                deleted += flush()
+                deleted += self._bulk_delete(batch)
                 batch = []
         if batch:
-            deleted += flush()
+            deleted += self._bulk_delete(batch)
         if deleted:
             self.refresh()
         return deleted
+
+    def _bulk_delete(self, article_ids: Sequence[str]) -> int:
+        """Delete ``article_ids`` in one bulk request; how many were there."""
+        lines = [{"delete": {"_index": self._target.index, "_id": article_id}} for article_id in article_ids]
+        with translated_errors(self._target, f"deleting {len(article_ids)} articles"):
+            answer = self._client.bulk(body=lines)
+        return sum(1 for item in answer["items"] if (item.get("delete") or {}).get("result") == "deleted")
+
+    def _present(self, article_ids: Sequence[str]) -> list[str]:
+        """Which of ``article_ids`` the index holds."""
+        if not article_ids:
+            return []
+        with translated_errors(self._target, "looking up existing articles"):
+            found = self._client.mget(index=self._target.index, body={"ids": list(article_ids)},
+                                      params={"_source": "false"})
+        return [doc["_id"] for doc in found["docs"] if doc.get("found")]
+
+    def batch(self) -> OpenSearchBatch:
+        """Several writes sent together at the end of a ``with`` block, none on an exception::
+
+            with index.batch() as batch:
+                batch.add(article)
+                batch.add_many(more_articles)
+                batch.delete(["old-id"])
+
+        The writes are kept in memory until the block ends cleanly, then sent in bulk
+        requests and made searchable at once; searches keep seeing the index as it was
+        until then. A bulk request is not a transaction: see
+        :mod:`searchkit.opensearch.batch` for what happens if the cluster fails while the
+        batch is sent, and :attr:`OpenSearchBatch.report` for what it did.
+
+        Returns:
+            An :class:`~searchkit.opensearch.batch.OpenSearchBatch` to use in a ``with`` block.
+
+        Raises:
+            BatchError: (on entering the block) another batch is open on this index object,
+                in this thread or another; in the thread that has a batch open, ``add``,
+                ``add_many`` and ``delete`` on the index raise it too. Other clients of the
+                cluster are not held off: their writes land when they are made, and the
+                batch's at its end (the last write of an article wins).
+        """
+        from .batch import OpenSearchBatch
+
+        return OpenSearchBatch(self)
+
+    def _begin_batch(self, batch: OpenSearchBatch) -> None:
+        self._no_batch_here()
+        if self._batch_thread is not None:
+            raise BatchError(f"a batch is open on the index {self.url} in another thread: one batch at a time per "
+                             "OpenSearchIndex; wait for it to end, or open the index again for a batch of its own")
+        self._batch_thread = threading.get_ident()
+
+    def _end_batch(self, batch: OpenSearchBatch) -> None:
+        self._batch_thread = None
+
+    def _no_batch_here(self) -> None:
+        if self._batch_thread == threading.get_ident():
+            raise BatchError(f"a batch is open on the index {self.url} in this thread: write through the batch "
+                             "(batch.add, batch.add_many, batch.delete) or end its with block first")
 
     # Information
 
