@@ -201,6 +201,44 @@ def test_a_batch_is_used_once_inside_its_block_and_in_its_thread(make: Factory) 
 
 
 # ---------------------------------------------------------------------------------------
+# Did you mean (tests/test_suggest.py's corpus and cases)
+
+
+@pytest.fixture(scope="module")
+def misspelt(make: Factory) -> SearchIndex:
+    from test_suggest import CORPUS
+
+    return make([*CORPUS, Article(id="museum", headline="Harbour museum opens", body="The Harbour Museum opened.")])
+
+
+@pytest.mark.parametrize(
+    ("query", "total", "suggestion"),
+    [
+        ("desertoin", 0, "desertion"),  # a swap of "io": one edit
+        ("desretion", 0, "desertion"),
+        ("north corea missile", 0, "north korea missile"),  # 4 articles together, not core's 3
+        ("nroth korea missile", 0, "north korea missile"),
+        ("north korea missle", 0, "north korea missile"),
+        ("+nroth -museum", 0, "+north -museum"),
+        ("corea", 0, "core"),  # alone, the more frequent respelling wins: 8 articles to 4
+        ("CORAE staff", 0, "core staff"),  # two edits from "core" (a short term): the typed word's one edit
+        ("korea missile", 4, None),  # correct
+        ("desertion", 3, None),
+        ("harbour", 1, None),  # nothing close is in more articles
+        ("headline:corea", 0, None),  # fields, prefixes and fuzzy words are not respelled
+        ("corea*", 0, None),
+        ("zzzzqx", 0, None),
+    ],
+)
+def test_did_you_mean(misspelt: SearchIndex, query: str, total: int, suggestion: str | None) -> None:
+    results = misspelt.search(query)
+    assert (results.total, results.suggestion) == (total, suggestion)
+    assert misspelt.search(query, suggest_spelling=False).suggestion is None
+    if suggestion is not None:
+        assert misspelt.search(suggestion).total >= max(2 * total, 3)
+
+
+# ---------------------------------------------------------------------------------------
 # Ranking (cases whose order the two backends share)
 
 GALE_AND_HARBOURS = (

@@ -37,12 +37,13 @@ from .fuzzy import edit_distance
 from .segment import FIELDS
 from .snapshot import Snapshot
 
-__all__ = ["SUGGEST_BELOW", "suggest"]
+__all__ = ["BEAM", "SUGGEST_BELOW", "Respellable", "better_enough", "close_limit", "closest_form", "keep_respellings",
+           "one_edit_terms", "respell", "respellable_words", "suggest", "written_forms"]
 
 SUGGEST_BELOW = 3
 _MAX_WORDS = 8
 _PER_WORD = 5  # respellings kept per word, the most frequent
-_BEAM = 32  # partial respelled queries kept while combining words
+BEAM = 32  # partial respelled queries kept while combining words
 _MAX_RESPELLED_LETTERS = 24  # longer words get no one-edit respellings (54 per letter to stem)
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
 Array = np.ndarray[Any, Any]
@@ -82,17 +83,43 @@ def _one_edit(word: str) -> set[str]:
     return found
 
 
-def _candidate_terms(snapshot: Snapshot, word: str, term: str) -> dict[str, int]:
-    """Index terms one edit from the typed ``word``, and those close to its ``term`` (same
-    first letter), each with its distance in edits."""
+def one_edit_terms(word: str, term: str) -> set[str]:
+    """The terms (other than ``term``) of the strings one edit from the typed ``word``
+    (normalized); none for words longer than :data:`_MAX_RESPELLED_LETTERS`."""
     found: set[str] = set()
     for variant in _one_edit(word) if len(word) <= _MAX_RESPELLED_LETTERS else ():
         terms = analyze_query_word(variant)
         if len(terms) == 1 and terms[0] != term:
             found.add(terms[0])
+    return found
+
+
+def close_limit(term: str) -> int:
+    """How many edits an index term may be from ``term`` to be a respelling of it."""
+    return 2 if len(term) >= 7 else 1
+
+
+def _passes(frequency: int, own: int) -> bool:
+    """A respelling must be in more than twice as many articles as the word itself."""
+    return frequency > max(2 * own, own + 1)
+
+
+def keep_respellings(own: int, candidates: list[tuple[str, int, int]]) -> list[tuple[str, int]]:
+    """Of ``(term, distance, articles)`` candidates, those that pass (see the module
+    docstring), only the closest, at most :data:`_PER_WORD`, most articles first."""
+    better = [(distance, term, frequency) for term, distance, frequency in candidates if _passes(frequency, own)]
+    closest = min((distance for distance, _, _ in better), default=0)
+    kept = sorted((-frequency, term) for distance, term, frequency in better if distance == closest)
+    return [(term, -negative) for negative, term in kept[:_PER_WORD]]
+
+
+def _candidate_terms(snapshot: Snapshot, word: str, term: str) -> dict[str, int]:
+    """Index terms one edit from the typed ``word``, and those close to its ``term`` (same
+    first letter), each with its distance in edits."""
+    found = one_edit_terms(word, term)
     vocabularies = [loaded.reader.terms.as_list() for loaded in snapshot.segments]  # decoded once per segment
     present = {t: 1 for t in found if any(_holds(vocabulary, t) for vocabulary in vocabularies)}
-    limit = 2 if len(term) >= 7 else 1
+    limit = close_limit(term)
     for loaded in snapshot.segments:
         reader = loaded.reader
         for number in reader.close_terms(term, limit):
@@ -121,22 +148,21 @@ def _options(snapshot: Snapshot, word: str, term: str) -> list[_Option]:
     """The word's own term, then its respellings that are in more than twice as many articles."""
     own = _Option(term, 0, _documents(snapshot, term))
     own = _Option(term, int(own.docs.size), own.docs)
-    better = []
+    found: dict[str, Array] = {}
+    candidates = []
     for candidate, distance in _candidate_terms(snapshot, word, term).items():
-        if _at_most(snapshot, candidate) <= max(2 * own.frequency, own.frequency + 1):
+        if not _passes(_at_most(snapshot, candidate), own.frequency):
             continue  # cannot pass: skip gathering its articles
-        docs = _documents(snapshot, candidate)
-        if docs.size > max(2 * own.frequency, own.frequency + 1):
-            better.append((distance, _Option(candidate, int(docs.size), docs)))
-    closest = min((distance for distance, _ in better), default=0)
-    kept = sorted((o for d, o in better if d == closest), key=lambda option: (-option.frequency, option.term))
-    return [own, *kept[:_PER_WORD]]
+        found[candidate] = _documents(snapshot, candidate)
+        candidates.append((candidate, distance, int(found[candidate].size)))
+    kept = keep_respellings(own.frequency, candidates)
+    return [own, *(_Option(candidate, frequency, found[candidate]) for candidate, frequency in kept)]
 
 
 def _best_combination(choices: list[list[_Option]]) -> list[_Option]:
     """One option per word: the most articles holding all chosen terms, then the most frequent terms.
 
-    A beam over the words (the :data:`_BEAM` best partial choices by articles in common)
+    A beam over the words (the :data:`BEAM` best partial choices by articles in common)
     keeps this fast for eight words of six options each.
     """
     beam: list[tuple[list[_Option], Array | None]] = [([], None)]
@@ -147,7 +173,7 @@ def _best_combination(choices: list[list[_Option]]) -> list[_Option]:
                 docs = option.docs if common is None else np.intersect1d(common, option.docs, assume_unique=True)
                 grown.append(([*chosen, option], docs))
         grown.sort(key=lambda item: _rank(item[0], item[1]))
-        beam = grown[:_BEAM]
+        beam = grown[:BEAM]
     return beam[0][0]
 
 
@@ -166,15 +192,21 @@ def _surface(snapshot: Snapshot, term: str, typed: str) -> str:
         for name in FIELDS:
             docs, _ = loaded.reader.postings(name, number)
             for doc in docs[:3].tolist():
-                stored = loaded.reader.stored(doc)
-                text = stored.get(name) or ""
-                if isinstance(text, list):
-                    text = "\n".join(text)
-                for token in iter_tokens(text):
-                    if term in token.terms:
-                        forms[normalize(text[token.start:token.end])] += 1
+                text = loaded.reader.stored(doc).get(name) or ""
+                forms.update(written_forms("\n".join(text) if isinstance(text, list) else text, term))
         if forms:
             break
+    return closest_form(forms, term, typed)
+
+
+def written_forms(text: str, term: str) -> Counter[str]:
+    """The words of ``text`` (normalized) that have ``term`` among their terms, counted."""
+    return Counter(normalize(text[token.start:token.end]) for token in iter_tokens(text) if term in token.terms)
+
+
+def closest_form(forms: Counter[str], term: str, typed: str) -> str:
+    """Of the ways ``term`` is written (:func:`written_forms`), the closest to ``typed``,
+    then the most common; ``term`` itself when there are none."""
     if not forms:
         return term
     return min(forms, key=lambda form: (edit_distance(normalize(typed), form, 99), -forms[form]))
@@ -193,33 +225,19 @@ def suggest(snapshot: Snapshot, query: str, total: int, *, mode: QueryMode, rank
 
     if total >= SUGGEST_BELOW or not snapshot.doc_count or late():
         return None
-    tokens = [t for t in _lex(query) if t.kind == "word"]
-    if not tokens or len(tokens) > _MAX_WORDS:
-        return None
-    words = []  # (token, word as typed without its sign, its options)
-    for token in tokens:
-        word = token.text.lstrip("+-")
-        if ":" in word or word in ("AND", "OR", "NOT") or word.endswith(("*", "~")):
-            continue
-        terms = analyze_query_word(word)
-        if len(terms) != 1 or not terms[0][:1].isalpha():
-            continue
-        words.append((token, word, _options(snapshot, normalize(word), terms[0])))
+    words = []  # each respellable word, its options
+    for word in respellable_words(query):
+        words.append((word, _options(snapshot, normalize(word.typed), word.term)))
         if late():
             return None
-    if not any(len(options) > 1 for _, _, options in words):
+    if not any(len(options) > 1 for _, options in words):
         return None
-    chosen = _best_combination([options for _, _, options in words])
-    replaced = query
-    changed = False
-    for (token, word, options), option in reversed(list(zip(words, chosen))):
-        if option is options[0]:
-            continue
-        start = token.at + (len(token.text) - len(word))
-        replaced = replaced[:start] + _surface(snapshot, option.term, word) + replaced[start + len(word):]
-        changed = True
-    if not changed:
+    chosen = _best_combination([options for _, options in words])
+    changes = [(word, _surface(snapshot, option.term, word.typed))
+               for (word, options), option in zip(words, chosen) if option is not options[0]]
+    if not changes:
         return None
+    replaced = respell(query, changes)
     from .search import SearchRequest, run_search
 
     remaining = None if deadline is None else deadline - time.perf_counter()
@@ -231,6 +249,44 @@ def suggest(snapshot: Snapshot, query: str, total: int, *, mode: QueryMode, rank
         better = run_search(snapshot, request, ranking).total
     except QueryTooComplexError:
         return None
-    if better >= max(2 * total, SUGGEST_BELOW):
-        return replaced
-    return None
+    return replaced if better_enough(better, total) else None
+
+
+@dataclass(frozen=True)
+class Respellable:
+    """A plain word of a query that may be respelled: where it stands, as typed, its term."""
+
+    at: int  # its first character in the query (after any + or - sign)
+    typed: str
+    term: str
+
+
+def respellable_words(query: str) -> list[Respellable]:
+    """The query's plain words (not fields, operators, prefixes or fuzzy words) of one
+    alphabetic term each; none when the query has more than :data:`_MAX_WORDS` words."""
+    tokens = [t for t in _lex(query) if t.kind == "word"]
+    if len(tokens) > _MAX_WORDS:
+        return []
+    words = []
+    for token in tokens:
+        word = token.text.lstrip("+-")
+        if ":" in word or word in ("AND", "OR", "NOT") or word.endswith(("*", "~")):
+            continue
+        terms = analyze_query_word(word)
+        if len(terms) != 1 or not terms[0][:1].isalpha():
+            continue
+        words.append(Respellable(token.at + (len(token.text) - len(word)), word, terms[0]))
+    return words
+
+
+def respell(query: str, changes: list[tuple[Respellable, str]]) -> str:
+    """``query`` with each changed word replaced by its new spelling."""
+    for word, spelling in sorted(changes, key=lambda change: -change[0].at):
+        query = query[:word.at] + spelling + query[word.at + len(word.typed):]
+    return query
+
+
+def better_enough(better: int, total: int) -> bool:
+    """Whether a respelled query that finds ``better`` articles is worth suggesting for one
+    that finds ``total``."""
+    return better >= max(2 * total, SUGGEST_BELOW)

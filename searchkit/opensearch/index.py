@@ -258,8 +258,8 @@ class OpenSearchIndex:
         """Search the index, with the options and results of :meth:`searchkit.Index.search`.
 
         Not available here yet, each refused with a :class:`QueryError` naming it:
-        ``feedback=True``, ``recency``, ``diversify`` and ``explain=True``; spelling
-        suggestions are not made (``suggestion`` is always None). Pages deeper than
+        ``feedback=True``, ``recency``, ``diversify`` and ``explain=True``. Spelling
+        suggestions follow the embedded rule (:mod:`searchkit.opensearch.suggest`). Pages deeper than
         :data:`MAX_RESULT_WINDOW` results need a cursor.
         """
         started = time.perf_counter()
@@ -343,13 +343,20 @@ class OpenSearchIndex:
             hits_found = hits_found[:limit]
             next_cursor = _encode_cursor(fingerprint, hits_found[-1]["sort"])
         hits = [self._hit(found, translation, snippets, snippet_chars) for found in hits_found]
+        total = int(response["hits"]["total"]["value"])
+        suggestion = None
+        if suggest_spelling and cursor is None and page == 1:
+            from .suggest import suggest
+
+            deadline = None if time_limit is None else started + time_limit
+            suggestion = suggest(self, query, total, mode=mode, deadline=deadline)
         return SearchResults(
             query=query,
-            total=int(response["hits"]["total"]["value"]),
+            total=total,
             hits=hits,
             facets=self._facets(response.get("aggregations") or {}, date_interval, source_facet_limit) if facets else Facets(),
             took_ms=round((time.perf_counter() - started) * 1000, 3),
-            suggestion=None,
+            suggestion=suggestion,
             page=page,
             limit=limit,
             next_cursor=next_cursor,
