@@ -1,14 +1,19 @@
 """searchkit: full-text search over news articles.
 
-Read articles from files, add them to an index, search with filters and facets::
+Read articles from files, add them to an index, search with filters and facets (here
+the sample articles that come with searchkit):
 
-    import searchkit
-
-    index = searchkit.Index.create("indexes/news")
-    report = index.add_many(searchkit.read_articles("articles/"))
-    results = index.search("flood damage", sources=["Harbor Daily"], limit=5)
-    for hit in results.hits:
-        print(hit.headline, hit.snippets[0].render("text"))
+>>> import searchkit
+>>> from importlib import resources
+>>> index = searchkit.Index.create("indexes/example")
+>>> with resources.as_file(resources.files("searchkit") / "samples") as samples:
+...     report = index.add_many(searchkit.read_articles(samples))
+>>> report.added
+30
+>>> results = index.search("flood damage", sources=["Eastgate Observer"], limit=5)
+>>> for hit in results.hits:
+...     print(hit.date, hit.headline)
+2023-04-11 Olmsdale flood damage estimated at $86.4 million, officials say
 """
 
 from __future__ import annotations
@@ -54,7 +59,7 @@ if TYPE_CHECKING:
     from .engine.writer import WriterOptions
     from .index import AddReport, Batch, CheckReport, Index, IndexStats, Progress, Rejection, check
     from .ingest import ArticleReader, WhooshReader, read_articles, read_whoosh
-    from .models import Article, Explanation, FacetValue, Facets, Hit, Recency, SearchResults, Snippet
+    from .models import Article, Explanation, FacetValue, Facets, Hit, Recency, SearchResults, Snippet, Story
     from .opensearch import OpenSearchIndex
     from .protocol import SearchIndex, WriteBatch, open_index
     from .query import parse_query
@@ -66,7 +71,7 @@ _LAZY: dict[str, str] = {
                      "check"), ".index"),
     **dict.fromkeys(("ArticleReader", "WhooshReader", "read_articles", "read_whoosh"), ".ingest"),
     **dict.fromkeys(("Article", "Explanation", "FacetValue", "Facets", "Hit", "Recency", "SearchResults",
-                     "Snippet"), ".models"),
+                     "Snippet", "Story"), ".models"),
     "OpenSearchIndex": ".opensearch",
     **dict.fromkeys(("SearchIndex", "WriteBatch", "open_index"), ".protocol"),
     "parse_query": ".query",
@@ -131,6 +136,7 @@ __all__ = [
     "SearchResults",
     "SearchkitError",
     "Snippet",
+    "Story",
     "WhooshReader",
     "WriteBatch",
     "WriterOptions",

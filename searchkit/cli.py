@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import dataclasses
 import os
 import re
 import signal
@@ -20,7 +19,6 @@ import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from datetime import date
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, TextIO, get_args
 
@@ -300,6 +298,8 @@ def _stop_on_interrupt(stop: threading.Event | None = None) -> Iterator[threadin
 
 
 def _print_round(done: Round, out: TextIO, *, as_json: bool) -> None:
+    import dataclasses
+
     import orjson
 
     if as_json:
@@ -444,6 +444,8 @@ def cmd_demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     with resources.as_file(samples) as folder:
         index = Index.open_or_create(path)
         report = index.add_many(read_articles(folder))
+    from importlib import resources
+
     if args.json:
         searches = [{"query": query, "results": index.search(query, limit=3).model_dump(mode="json")} for query in DEMO_QUERIES]
         data = {"index": str(index.path), "report": report.model_dump(mode="json"), "searches": searches}

@@ -77,6 +77,15 @@ class ArticleError(SearchkitError, ValueError):
 
     ``location`` says where it came from (``file.txt``, ``feed.jsonl:17``, ``record 3``)
     and ``field`` which field was wrong, when one was.
+
+    Args:
+        reason: What is wrong with it.
+        location: Where it came from.
+        field: The field at fault.
+
+    Examples:
+        >>> str(ArticleError("must be text", location="feed.jsonl:17", field="headline"))
+        "feed.jsonl:17: field 'headline': must be text"
     """
 
     def __init__(self, reason: str, *, location: str | None = None, field: str | None = None):
@@ -89,7 +98,13 @@ class ArticleError(SearchkitError, ValueError):
 
 
 class ReadError(SearchkitError, ValueError):
-    """A file cannot be read as articles (missing, unreadable, or not articles at all)."""
+    """A file cannot be read as articles (missing, unreadable, or not articles at all).
+
+    Args:
+        reason: What went wrong.
+        path: The file (None when no file is concerned).
+        line: The line of the file, when one is at fault.
+    """
 
     def __init__(self, reason: str, *, path: Path | str | None = None, line: int | None = None):
         self.reason = reason
@@ -110,7 +125,19 @@ class QueryError(SearchkitError, ValueError):
 
 
 class QuerySyntaxError(QueryError):
-    """Strict parsing failed. ``position`` is the 0-based character offset in the query."""
+    """Strict parsing failed. ``position`` is the 0-based character offset in the query.
+
+    Args:
+        reason: What is wrong (``missing ')'``).
+        query: The whole query.
+        position: Where, as a 0-based character offset in ``query``.
+
+    Examples:
+        >>> print(QuerySyntaxError("missing ')'", query="flood AND (", position=11))
+        missing ')' at position 11
+          flood AND (
+                     ^
+    """
 
     def __init__(self, reason: str, *, query: str, position: int):
         self.reason = reason
@@ -137,6 +164,10 @@ class ArticleNotFoundError(SearchkitError, KeyError):
     """No live article has the id a call names (``Index.duplicates(article_id)``...).
 
     ``article_id`` is the id asked for and ``path`` the index; ``except KeyError`` catches it.
+
+    Args:
+        article_id: The id asked for.
+        path: The index (its folder, or a cluster index's URL).
     """
 
     def __init__(self, article_id: str, path: Path | str):
@@ -150,7 +181,12 @@ class ArticleNotFoundError(SearchkitError, KeyError):
 
 
 class IndexNotFoundError(SearchkitError, FileNotFoundError):
-    """There is no searchkit index at the path."""
+    """There is no searchkit index at the path.
+
+    Args:
+        path: Where an index was looked for.
+        hint: What to do, added to the message.
+    """
 
     def __init__(self, path: Path | str, hint: str = ""):
         self.path = Path(path)
@@ -159,7 +195,11 @@ class IndexNotFoundError(SearchkitError, FileNotFoundError):
 
 
 class IndexExistsError(SearchkitError, FileExistsError):
-    """``Index.create`` found something already at the path."""
+    """``Index.create`` found something already at the path.
+
+    Args:
+        path: Where the index was to be created.
+    """
 
     def __init__(self, path: Path | str):
         self.path = Path(path)
@@ -177,7 +217,13 @@ class IndexCorruptError(SearchkitError):
 
 
 class IndexLockedError(SearchkitError, TimeoutError):
-    """Another writer held the index's write lock for longer than the timeout."""
+    """Another writer held the index's write lock for longer than the timeout.
+
+    Args:
+        path: The index.
+        timeout: Seconds waited.
+        holder: Who holds the lock (``pid N on HOST since TIME``), when known.
+    """
 
     def __init__(self, path: Path | str, timeout: float, holder: str | None = None):
         self.path = Path(path)
@@ -192,7 +238,11 @@ class IndexLockedError(SearchkitError, TimeoutError):
 
 class IndexClosedError(SearchkitError, ValueError):
     """The :class:`~searchkit.Index` was closed (``close()`` or the end of its ``with``
-    block); like a closed file, it cannot be used again: open the index anew."""
+    block); like a closed file, it cannot be used again: open the index anew.
+
+    Args:
+        path: The index's folder.
+    """
 
     def __init__(self, path: Path):
         self.path = path
@@ -215,7 +265,14 @@ class IndexOptionError(SearchkitError, ValueError):
 class IndexWriteError(SearchkitError, OSError):
     """The file system refused a write to the index. ``path`` is the index folder,
     ``filename`` the file being written and ``errno`` the system's error number. The
-    index keeps its last commit: what the write had not committed is dropped."""
+    index keeps its last commit: what the write had not committed is dropped.
+
+    Args:
+        message: What failed and what to do, naming the file.
+        path: The index folder.
+        filename: The file being written, when known.
+        errno: The system's error number, when known.
+    """
 
     def __init__(self, message: str, *, path: Path | str, filename: str | None, errno: int | None):
         super().__init__(message)

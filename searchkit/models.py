@@ -44,6 +44,7 @@ __all__ = [
     "SearchResults",
     "Snippet",
     "SnippetField",
+    "Story",
 ]
 
 SnippetField = Literal["headline", "body", "background"]
@@ -90,6 +91,28 @@ class Article(BaseModel):
     ``date`` is a calendar date; when the input carried a time, the full timestamp is kept
     in ``meta["published_at"]``. Extra
     metadata (authors, tags, language, ...) lives in ``meta`` and is kept as given.
+
+    Attributes:
+        id: The stable id (derived when the input had none).
+        headline: The title, one line.
+        body: The text; an article needs a headline or a body.
+        background: Paragraphs of context that came with the article (an "about" box...).
+        source: The outlet's name, as the source facet shows it.
+        date: The publication date.
+        url: The canonical address (``http`` or ``https``).
+        attribution: Who the article credits (a byline, "Source: ..." line).
+        meta: Any other metadata, kept as given.
+
+    Raises:
+        ArticleError: A field has the wrong type or value, or there is neither headline nor
+            body; the message names the field.
+
+    Examples:
+        >>> article = Article(headline="River Olm floods", body="The river rose.", source="Harbor Daily")
+        >>> article.id == Article(headline="River Olm floods", body="The river rose.", source="Harbor Daily").id
+        True
+        >>> article.to_dict()["source"]
+        'Harbor Daily'
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
@@ -114,7 +137,19 @@ class Article(BaseModel):
     def from_dict(cls, data: Mapping[str, Any], *, location: str | None = None) -> Article:
         """Validate ``data`` (field names as in the model) into an Article.
 
-        Raises :class:`ArticleError` with ``location`` and the failing field.
+        Args:
+            data: The fields, named as in the model; ``date`` may be an ISO 8601 string.
+            location: Where the record came from (``file.jsonl:12``), put in the error.
+
+        Returns:
+            The article.
+
+        Raises:
+            ArticleError: A field is wrong; the error has ``location`` and the ``field``.
+
+        Examples:
+            >>> Article.from_dict({"headline": "Fares rise", "date": "2024-01-02"}).date
+            datetime.date(2024, 1, 2)
         """
         try:
             return cls.model_validate(dict(data))
@@ -234,13 +269,21 @@ class Article(BaseModel):
         return self
 
     def to_dict(self) -> dict[str, Any]:
-        """The article as JSON-ready data (dates as ISO strings, empty fields omitted)."""
+        """The article as JSON-ready data (dates as ISO strings, empty fields omitted).
+
+        Returns:
+            A dict that :meth:`from_dict` reads back.
+        """
         data = self.model_dump(mode="json", exclude_defaults=True)
         data["id"] = self.id
         return data
 
     def to_json(self) -> bytes:
-        """The article as one line of JSON (orjson), readable back by the JSON reader."""
+        """The article as one line of JSON (orjson), readable back by the JSON reader.
+
+        Returns:
+            UTF-8 JSON without a newline.
+        """
         return orjson.dumps(self.to_dict())
 
 
@@ -320,6 +363,14 @@ class Snippet(BaseModel):
     ``highlights`` are ``[start, end)`` offsets into ``text``; :meth:`render` draws them.
     ``text`` is a verbatim slice of the field, so offsets hold for the stored field too
     after adding ``offset``.
+
+    Attributes:
+        field: The field it comes from: ``headline``, ``body`` or ``background``.
+        text: The fragment, verbatim.
+        highlights: The matched spans, ``(start, end)`` offsets into ``text``.
+        offset: Where ``text`` starts in the field.
+        truncated_start: True when the field goes on before ``text``.
+        truncated_end: True when the field goes on after ``text``.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -332,7 +383,22 @@ class Snippet(BaseModel):
     truncated_end: bool = False
 
     def render(self, format: RenderFormat = "text", *, ellipsis: str = "…") -> str:
-        """The snippet as plain ``text``, ``html`` (escaped, matches in ``<mark>``) or ``ansi``."""
+        """The snippet as plain ``text``, ``html`` (escaped, matches in ``<mark>``) or ``ansi``.
+
+        Args:
+            format: ``"text"``, ``"html"`` or ``"ansi"`` (matches in bold yellow).
+            ellipsis: Put where the field was cut.
+
+        Returns:
+            The fragment, with the matches marked and an ellipsis at each cut end.
+
+        Raises:
+            ValueError: An unknown ``format``.
+
+        Examples:
+            >>> Snippet(field="body", text="the River Olm floods", highlights=[(14, 20)], truncated_start=True).render("html")
+            '…the River Olm <mark>floods</mark>'
+        """
         escape: Callable[[str], str]
         if format == "html":
             escape = html.escape
@@ -378,6 +444,22 @@ class Recency:
     past the offset and ``h`` the half-life. Undated articles get the factor ``undated``
     (0.5 by default: as if one half-life old). ``Recency.parse("30d")`` is
     ``Recency(half_life_days=30)``; ``w`` counts weeks and ``y`` years of 365.25 days.
+
+    Attributes:
+        half_life_days: Days past ``offset_days`` at which the factor is 0.5 (above 0).
+        origin: The date ages are counted from (None: today, when the search runs).
+        undated: The factor of an article without a date, from 0 to 1.
+        shape: ``"exp"``, ``"gauss"`` or ``"linear"``.
+        offset_days: Ages up to this many days are not decayed (0 or more).
+
+    Raises:
+        QueryError: A value out of range or of the wrong type, named in the message.
+
+    Examples:
+        >>> Recency(half_life_days=30).factor(30)
+        0.5
+        >>> Recency(half_life_days=10, shape="linear").factor(10)
+        0.5
     """
 
     half_life_days: float
@@ -404,14 +486,36 @@ class Recency:
 
     @classmethod
     def parse(cls, text: str) -> Recency:
-        """``"30d"``, ``"2w"``, ``"1y"``, ``"0.5d"``: a half-life; the other settings default."""
+        """``"30d"``, ``"2w"``, ``"1y"``, ``"0.5d"``: a half-life; the other settings default.
+
+        Args:
+            text: A number and ``d`` (days), ``w`` (weeks) or ``y`` (years of 365.25 days).
+
+        Returns:
+            A :class:`Recency` with that half-life.
+
+        Raises:
+            QueryError: ``text`` is not such a half-life.
+
+        Examples:
+            >>> Recency.parse("2w").half_life_days
+            14.0
+        """
         found = _DURATION.match(text)
         if not found:
             raise QueryError(f"recency={text!r} is not a half-life; write a number and d, w or y, such as '30d' or '2w'")
         return cls(half_life_days=float(found.group(1)) * _DAYS_PER[found.group(2)])
 
     def factor(self, age_days: float | None) -> float:
-        """The decay of one age in days (None: undated)."""
+        """The decay of one age in days (None: undated).
+
+        Args:
+            age_days: Days between the article's date and the origin, either way; None for
+                an undated article.
+
+        Returns:
+            The factor the score is multiplied by, from 0 to 1.
+        """
         if age_days is None:
             return self.undated
         past = max(0.0, abs(age_days) - self.offset_days) / self.half_life_days
@@ -422,7 +526,11 @@ class Recency:
         return max(0.0, 1.0 - past / 2.0)
 
     def describe(self) -> str:
-        """The decay in words, as explanations and notes show it."""
+        """The decay in words, as explanations and notes show it.
+
+        Returns:
+            For example ``exp decay, half-life 30 d from today``.
+        """
         origin = self.origin.isoformat() if self.origin else "today"
         offset = f", offset {self.offset_days:g} d" if self.offset_days else ""
         return f"{self.shape} decay, half-life {self.half_life_days:g} d from {origin}{offset}"
@@ -436,6 +544,11 @@ class Explanation:
     its ``children``; the root's value is the hit's score (within 1e-6: the score is rounded).
     A plain frozen dataclass rather than a model, as :class:`FacetValue`: a page of hits
     has hundreds of nodes, all made from trusted values.
+
+    Attributes:
+        value: What this node contributes.
+        description: How ``value`` was computed from the children.
+        children: The nodes it was computed from.
     """
 
     value: float
@@ -443,7 +556,19 @@ class Explanation:
     children: list[Explanation] = dataclasses.field(default_factory=list)
 
     def lines(self, indent: str = "  ") -> list[str]:
-        """The tree as text, one node a line, children indented under their parent."""
+        """The tree as text, one node a line, children indented under their parent.
+
+        Args:
+            indent: Put once per level before a node.
+
+        Returns:
+            One ``value = description`` line a node, the root first.
+
+        Examples:
+            >>> tree = Explanation(1.5, "sum of", [Explanation(1.0, "olm"), Explanation(0.5, "flood")])
+            >>> tree.lines()
+            ['1.5 = sum of', '  1 = olm', '  0.5 = flood']
+        """
         out: list[str] = []
         stack: list[tuple[Explanation, int]] = [(self, 0)]
         while stack:
@@ -464,6 +589,20 @@ class Hit(BaseModel):
     """One ranked article on a page of results.
 
     ``explanation`` is there only with ``search(explain=True)``; left out of dumps otherwise.
+
+    Attributes:
+        id: The article's id (:meth:`Index.get` returns the whole article).
+        score: The relevance score (BM25F, times any recency factor).
+        headline: The article's headline.
+        source: The outlet's name.
+        date: The publication date.
+        url: The article's address.
+        snippets: Fragments with the query's words highlighted, best first.
+        explanation: How ``score`` was computed, with ``search(explain=True)``.
+        story_id: The id of the article's story (:meth:`Index.story`); None where the
+            index has no stories (an OpenSearch-backed index).
+        story_size: With ``search(collapse="story")``: how many articles its story has.
+        story_sources: With ``search(collapse="story")``: the outlets of its story.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -476,10 +615,42 @@ class Hit(BaseModel):
     url: str | None
     snippets: list[Snippet] = Field(default_factory=list)
     explanation: Explanation | None = None
+    story_id: str | None = None
+    story_size: int | None = None
+    story_sources: list[str | None] | None = None
 
     @model_serializer(mode="wrap")
     def _serialize(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        return _drop_when_none(handler(self), "explanation")
+        return _drop_when_none(handler(self), "explanation", "story_id", "story_size", "story_sources")
+
+
+class Story(BaseModel):
+    """A news story: the articles about it, across outlets and days (:meth:`Index.story`).
+
+    Stories are made as articles are added (see the README's "Stories"): each article
+    joins the most similar recent story or starts one.
+
+    Attributes:
+        id: The story's id (stable while the story has articles).
+        article_ids: Its articles, oldest first (undated ones last).
+        sources: Its outlets, in the order of their first article (None: an article
+            without a source).
+        first_date: Its oldest article's date (None when no article has one).
+        last_date: Its newest article's date.
+        headline: A representative headline: that of the article closest to the story's
+            centre.
+        size: How many articles it has.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    article_ids: list[str]
+    sources: list[str | None]
+    first_date: dt.date | None
+    last_date: dt.date | None
+    headline: str
+    size: int
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -488,6 +659,10 @@ class FacetValue:
 
     A plain frozen dataclass rather than a model: a date histogram can have hundreds of
     buckets per search, and these are made from trusted values.
+
+    Attributes:
+        value: The source's name, or the bucket's first day as ``YYYY-MM-DD``.
+        count: How many matching articles it holds.
     """
 
     value: str | None
@@ -500,6 +675,15 @@ class Facets(BaseModel):
     ``source`` is sorted by count (then name); ``date`` is the histogram in time order with
     empty buckets inside the span as zero. Articles without a source or date are counted
     in ``missing_source`` / ``missing_date``, not in the lists.
+
+    Attributes:
+        source: One bucket per source, most articles first.
+        date: The date histogram, oldest bucket first.
+        date_interval: The width of a date bucket: ``day``, ``week``, ``month`` or ``year``.
+        missing_source: Matching articles without a source.
+        missing_date: Matching articles without a date.
+        stories: How many stories the matching articles belong to ("N stories"; an article
+            without a story counts as one); None where the index has no stories.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -509,6 +693,11 @@ class Facets(BaseModel):
     date_interval: Literal["day", "week", "month", "year"] = "month"
     missing_source: int = 0
     missing_date: int = 0
+    stories: int | None = None
+
+    @model_serializer(mode="wrap")
+    def _serialize(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        return _drop_when_none(handler(self), "stories")
 
 
 class SearchResults(BaseModel):
@@ -516,6 +705,19 @@ class SearchResults(BaseModel):
 
     ``more_from`` is there only with ``search(diversify="source")``: for each outlet on the
     page, how many more of its matching articles come after this page ("N more from X").
+
+    Attributes:
+        query: The query as given.
+        total: How many articles match (all pages).
+        hits: This page's hits, best first.
+        facets: Counts by source and date over all matching articles.
+        took_ms: How long the search took, in milliseconds.
+        suggestion: A respelled query when few articles matched ("did you mean").
+        page: The page number, from 1.
+        limit: Hits per page.
+        next_cursor: Pass as ``cursor=`` to get the next page; None on the last one.
+        warnings: Parts of the query that were skipped or adjusted, and why.
+        more_from: With ``diversify="source"``: per outlet, its matches after this page.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -537,6 +739,13 @@ class SearchResults(BaseModel):
         return _drop_when_none(handler(self), "more_from")
 
     def to_json(self, *, indent: bool = False) -> str:
-        """The results as JSON (orjson): the form the CLI prints with ``--json``."""
+        """The results as JSON (orjson): the form the CLI prints with ``--json``.
+
+        Args:
+            indent: Indent by two spaces instead of one line.
+
+        Returns:
+            The JSON text.
+        """
         option = orjson.OPT_INDENT_2 if indent else 0
         return orjson.dumps(self.model_dump(mode="json"), option=option).decode("utf-8")

@@ -530,7 +530,28 @@ def _combine_and(must: list[Query], should: list[Query], must_not: list[Query]) 
 def parse_query(text: str, *, mode: QueryMode = "auto", strict: bool = False) -> ParsedQuery:
     """Parse ``text`` into a query tree (see the module docstring for the syntax).
 
-    An empty query, or ``*``, matches every article.
+    An empty query, or ``*``, matches every article. ``Index.search`` parses its query with
+    this; call it to check a query, or to show what it means.
+
+    Args:
+        text: The query as typed.
+        mode: How plain words combine: ``"all"``, ``"any"`` or ``"auto"``.
+        strict: Raise at the first malformed part instead of skipping it.
+
+    Returns:
+        The tree (``.query``) and the parts skipped, each a :class:`QuerySyntaxError`
+        (``.errors``).
+
+    Raises:
+        QueryError: An unknown ``mode``.
+        QuerySyntaxError: With ``strict=True``, the query is malformed (says where).
+
+    Examples:
+        >>> parse_query('"river olm" flood -bridge').query
+        And(children=(Phrase(words='river olm', field=None), Term(word='flood', field=None), Not(child=Term(word='bridge', field=None))))
+        >>> parsed = parse_query("flood AND (")
+        >>> parsed.query, [error.reason for error in parsed.errors]
+        (Term(word='flood', field=None), ["missing ')'"])
     """
     if mode not in ("auto", "all", "any"):
         raise QueryError(f"unknown query mode {mode!r}; use 'auto', 'all' or 'any'")

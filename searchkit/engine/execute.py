@@ -53,6 +53,16 @@ class Ranking:
     The defaults were chosen on the relevance benchmark (``python -m
     benchmarks.relevance.run``): one setting for all six collections, from the middle
     of a flat optimum (k1 1.4-1.8, b 0.4-0.6, headline weight 3 beat 2 everywhere).
+    ``Index.create`` and ``Index.open`` take one as ``ranking=``.
+
+    Attributes:
+        k1: Term-frequency saturation: how much a word's repetitions add.
+        b: Length normalisation, from 0 (none) to 1 (full).
+        weights: Each field's weight, as ``(field, weight)`` pairs.
+
+    Examples:
+        >>> Ranking(k1=1.2).weight("headline")
+        3.0
     """
 
     k1: float = 1.6
@@ -60,7 +70,14 @@ class Ranking:
     weights: tuple[tuple[str, float], ...] = (("headline", 3.0), ("body", 1.0), ("background", 1.0))
 
     def weight(self, name: str) -> float:
-        """The weight of the field ``name`` (``headline``, ``body``...)."""
+        """The weight of the field ``name`` (``headline``, ``body``...).
+
+        Args:
+            name: A field in ``weights``.
+
+        Returns:
+            Its weight.
+        """
         return dict(self.weights)[name]
 
 

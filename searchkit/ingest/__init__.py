@@ -190,6 +190,23 @@ class ArticleReader:
     ``warnings``, ``skipped`` and the counters afresh. ``files_read`` counts files opened
     and parsed (even if every record in them was bad); ``articles_read`` counts articles
     yielded. ``explicit`` are the paths named as files (never skipped by the default set).
+    Made by :func:`read_articles`, which checks its arguments.
+
+    Args:
+        paths: Files and folders to read, in order.
+        format: :func:`read_articles`'s ``format``.
+        on_error: Called with each problem as it is met.
+        boilerplate: Patterns of lines the text format drops.
+        field_map: JSON keys and CSV columns per field.
+        exclude: Glob patterns of files and folders to skip.
+        explicit: The paths named as files or folders (never skipped by the default set).
+
+    Attributes:
+        errors: The problems met by the last iteration: bad records and unreadable files.
+        warnings: Files read with a fallback encoding, and similar notes.
+        skipped: Files and folders passed over, each with its rule and reason.
+        files_read: Files opened and parsed by the last iteration.
+        articles_read: Articles yielded by the last iteration.
     """
 
     def __init__(
@@ -231,7 +248,11 @@ class ArticleReader:
 
     def files(self) -> Iterator[Path]:
         """The files that iterating reads, in order, without reading them (starts ``errors``,
-        ``warnings`` and ``skipped`` afresh and records the skips and unlistable folders)."""
+        ``warnings`` and ``skipped`` afresh and records the skips and unlistable folders).
+
+        Yields:
+            Each file's path, as iterating the reader would open them.
+        """
         self.errors, self.warnings, self.skipped = [], [], []
         for path in self.paths:
             try:
@@ -447,13 +468,40 @@ def read_articles(
 ) -> ArticleReader:
     """Read the articles in ``paths``: files, directories or glob patterns.
 
-    ``on_error(error)`` is called for each problem as it is met (it may raise to stop);
-    ``boilerplate`` replaces the text format's boilerplate patterns; ``field_map``
-    overrides the JSON key and CSV column aliases per field; ``exclude`` adds glob patterns of files and
-    folders to skip (see the module docstring; :data:`DEFAULT_SKIP` always applies to
-    files found in folders). Raises :class:`ReadError` for a path that does not exist or
-    a glob that matches nothing, and :class:`UnsupportedFormatError` for an unknown
-    ``format`` or a named file whose format cannot be told.
+    Nothing is read until the reader is iterated (``Index.add_many`` does); a bad record
+    or an unreadable file is a problem in ``reader.errors``, not an exception. The module
+    docstring (:mod:`searchkit.ingest`) describes the formats, folders and skipping.
+
+    Args:
+        paths: A file, folder or glob pattern (``data/**/*.jsonl``), or several.
+        format: ``"auto"`` (by extension, and ``.xml`` by content), or the format of every
+            file: ``text``, ``json``, ``jsonl``, ``csv``, ``tsv``, ``html``, ``feed``, ``sgml``.
+        on_error: Called with each problem as it is met (it may raise to stop).
+        boilerplate: Patterns of lines the text format drops, instead of its own.
+        field_map: Per field, the JSON keys or CSV columns to read it from, instead of the
+            usual names (``{"headline": ["Title"]}``).
+        exclude: Glob patterns of files and folders to skip, besides :data:`DEFAULT_SKIP`
+            (which applies to files found in folders).
+
+    Returns:
+        A reader: iterate it for :class:`~searchkit.Article` objects.
+
+    Raises:
+        ReadError: A path does not exist, or a glob matches nothing.
+        UnsupportedFormatError: An unknown ``format``, or a named file whose format cannot
+            be told from its extension.
+        TypeError: ``exclude`` is one string rather than a list of patterns.
+
+    Examples:
+        >>> from pathlib import Path
+        >>> _ = Path("feed.jsonl").write_text(
+        ...     '{"headline": "Olm bridge reopens", "source": "Harbor Daily", "date": "2024-05-02"}\\n'
+        ...     '{"headline": 42}\\n', encoding="utf-8")
+        >>> reader = read_articles("feed.jsonl")
+        >>> [article.headline for article in reader]
+        ['Olm bridge reopens']
+        >>> [(error.location, error.field) for error in reader.errors]
+        [('feed.jsonl:2', 'headline')]
     """
     if format not in get_args(Format):
         raise UnsupportedFormatError(f"unknown format {format!r}; use one of {', '.join(get_args(Format))}")

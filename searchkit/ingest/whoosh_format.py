@@ -51,7 +51,19 @@ class WhooshReader:
 
     Iterating reads the index; iterating again reads it again and starts ``errors`` and the
     counters afresh. ``warnings`` and ``skipped`` are always empty (they are there so the
-    reader stands wherever an :class:`~searchkit.ingest.ArticleReader` does).
+    reader stands wherever an :class:`~searchkit.ingest.ArticleReader` does). Made by
+    :func:`read_whoosh`, which checks its arguments.
+
+    Args:
+        path: The folder of the Whoosh index.
+        indexname: The Whoosh index name (None: ``MAIN``).
+        field_map: Per article field, the Whoosh field (or fields, tried in order) holding it.
+        on_error: Called with each bad document as it is met.
+
+    Attributes:
+        errors: The bad documents met by the last iteration.
+        documents_read: Whoosh documents read by the last iteration.
+        articles_read: Articles yielded by the last iteration.
     """
 
     def __init__(
@@ -115,12 +127,21 @@ def read_whoosh(
 ) -> WhooshReader:
     """Read the stored documents of the Whoosh index in folder ``path`` as articles.
 
-    ``indexname`` is the Whoosh index name (Whoosh's default, ``MAIN``, when not given);
-    ``field_map`` maps each article field to the Whoosh field that holds it (or a list of
-    them to try in order; see the module docstring);
-    ``on_error(error)`` is called for each bad document as it is met. Raises
-    :class:`ReadError` at once when ``path`` holds no Whoosh index of that name, naming
-    the index names it does hold.
+    Only stored fields can be read. The module docstring says how fields are matched.
+
+    Args:
+        path: The folder of the Whoosh index.
+        field_map: Per article field, the Whoosh field that holds it, or a list of them to
+            try in order (``{"headline": "title", "body": ["content", "text"]}``).
+        indexname: The Whoosh index name (None: Whoosh's default, ``MAIN``).
+        on_error: Called with each bad document as it is met.
+
+    Returns:
+        A reader: iterate it for :class:`~searchkit.Article` objects.
+
+    Raises:
+        ReadError: ``path`` is not a folder or holds no Whoosh index of that name (the
+            message names the index names it does hold).
     """
     import whoosh.index
 
