@@ -343,6 +343,16 @@ def cmd_search(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return EXIT_EMPTY if args.fail_empty and results.total == 0 else 0
 
 
+def cmd_related(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    results = _open(args).related(args.id, mode=args.mode, limit=args.limit, sources=args.source or None,
+                                  since=args.since, until=args.until)
+    if args.json:
+        out.write(results.to_json() + "\n")
+    else:
+        out.write(output.search_results(results, color=output.use_color(out, args.color)))
+    return 0
+
+
 def cmd_show(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     article = _open(args).get(args.id)
     if article is None:
@@ -558,6 +568,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--diversify", choices=("source",), help="let outlets take turns at the top; say how many more each has")
     p.add_argument("--explain", action="store_true", help="show how each hit's score was computed")
     p.set_defaults(run=cmd_search)
+
+    p = command("related", "Articles related to one: its story from other outlets, or earlier background.",
+                "searchkit related 2151e9c14f79ed23 --mode background --limit 5")
+    p.add_argument("id", help="the article's id (see search results or export)")
+    p.add_argument("--mode", choices=("coverage", "background"), default="coverage",
+                   help="coverage: the same story from other outlets first (default); background: earlier articles")
+    p.add_argument("--limit", type=_positive, default=10, metavar="N")
+    p.add_argument("--source", action="append", metavar="S", help="only this source (repeatable; any case)")
+    p.add_argument("--since", type=_date_arg, metavar="DATE")
+    p.add_argument("--until", type=_date_arg, metavar="DATE")
+    p.set_defaults(run=cmd_related)
 
     p = command("show", "Print one article.", "searchkit show 2151e9c14f79ed23")
     p.add_argument("id")

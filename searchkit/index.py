@@ -43,6 +43,7 @@ from .engine.check import check_index
 from .engine.execute import Ranking
 from .engine.facets import DateInterval
 from .engine.search import SearchRequest, SortOrder, run_search
+from .engine.related import RelatedMode, find_related
 from .engine.snapshot import Snapshot
 from .engine.store import SCHEMA_VERSION, IndexStore
 from .engine.notes import search_notes
@@ -420,6 +421,47 @@ class Index:
             + search_notes(snapshot, parsed.query, request.sources),
             more_from=outcome.more_from,
         )
+
+    @logs_slow_searches
+    def related(
+        self,
+        article_id: str,
+        *,
+        mode: RelatedMode = "coverage",
+        limit: int = 10,
+        sources: Sequence[str] | None = None,
+        since: date | str | None = None,
+        until: date | str | None = None,
+    ) -> SearchResults:
+        """Articles related to the article ``article_id``, ranked, as a page of search results.
+
+        The article's own words are the query (:mod:`searchkit.engine.related` says how
+        they are chosen and weighed); the article itself is never among the hits::
+
+            index.related("5607-left")                     # the same story, other outlets
+            index.related("5607-left", mode="background")  # earlier articles for context
+
+        Args:
+            article_id: The id of an article in the index.
+            mode: ``"coverage"`` (default): the same story from other outlets first (close
+                in date, another outlet); ``"background"``: earlier articles that give
+                context (dated before the article).
+            limit: How many hits (1 to 1000).
+            sources: Only these sources, as :meth:`search` takes them.
+            since: Only articles dated on or after this day, as :meth:`search` takes it.
+            until: Only articles dated on or before this day.
+
+        Returns:
+            The hits with snippets highlighting the shared words; ``total`` counts the
+            articles that share enough of them; ``query`` shows the article's words that
+            weigh most. No facets and no cursor.
+
+        Raises:
+            ArticleNotFoundError: No article has this id (a ``KeyError``).
+            QueryError: A wrong ``mode``, ``limit`` or filter, named in the message.
+        """
+        return find_related(self._current(), self.ranking, self.path, article_id, mode=mode, limit=limit,
+                            sources=sources, since=since, until=until)
 
     # Writing
 

@@ -16,6 +16,7 @@ from datetime import date
 from typing import Any, Literal, Protocol, runtime_checkable
 
 from .engine.facets import DateInterval
+from .engine.related import RelatedMode
 from .engine.search import SortOrder
 from .index import AddReport, CheckReport, Index, IndexStats, Progress, resolve_index_path
 from .models import Article, Recency, SearchResults
@@ -75,6 +76,35 @@ class SearchIndex(Protocol):
         explain: bool = False,
     ) -> SearchResults:
         """Search the index; the options are :meth:`searchkit.Index.search`'s on every backend."""
+    def related(
+        self,
+        article_id: str,
+        *,
+        mode: RelatedMode = "coverage",
+        limit: int = 10,
+        sources: Sequence[str] | None = None,
+        since: date | str | None = None,
+        until: date | str | None = None,
+    ) -> SearchResults:
+        """Articles related to one (:meth:`searchkit.Index.related`); an OpenSearch index
+        refuses it with a :class:`~searchkit.errors.QueryError` naming it.
+
+        Args:
+            article_id: The id of an article in the index.
+            mode: ``"coverage"`` or ``"background"``.
+            limit: How many hits.
+            sources: Only articles from these sources.
+            since: Only articles dated on or after this day.
+            until: Only articles dated on or before this day.
+
+        Returns:
+            A page of related articles.
+
+        Raises:
+            ArticleNotFoundError: No article has this id.
+            QueryError: A wrong argument, or a backend without it.
+        """
+
 
     def add(self, article: Article | Mapping[str, Any]) -> AddReport:
         """Add (or replace) one article; durable when it returns."""

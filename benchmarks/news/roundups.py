@@ -9,6 +9,7 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from searchkit import Article, Index
 
@@ -24,8 +25,15 @@ class Story:
     article_ids: tuple[str, ...]
 
 
-def load(data: Path = DEFAULT_DATA) -> tuple[list[Article], list[Story]]:
-    """The 1,479 articles (dated from the URL, else the roundup's day) and the stories that have any."""
+Dates = Literal["url-or-roundup", "url", "none"]
+
+
+def load(data: Path = DEFAULT_DATA, *, dates: Dates = "url-or-roundup") -> tuple[list[Article], list[Story]]:
+    """The 1,479 articles (dated from the URL, else the roundup's day) and the stories that have any.
+
+    ``dates="url"``: only the 541 articles whose URL holds a date are dated (the roundup's day
+    is shared by the whole story, which flatters any use of dates); ``"none"``: all undated.
+    """
     articles: list[Article] = []
     stories: list[Story] = []
     path = Path(data) / "allsides-roundups" / "roundups.jsonl"
@@ -38,8 +46,8 @@ def load(data: Path = DEFAULT_DATA) -> tuple[list[Article], list[Story]]:
                 continue
             link = item.get("newsLink") or ""
             found = _URL_DAY.search(link)
-            day = story_day
-            if found:
+            day: dt.date | None = story_day if dates == "url-or-roundup" else None
+            if found and dates != "none":
                 try:
                     day = dt.date(int(found.group(1)), int(found.group(2)), int(found.group(3)))
                 except ValueError:

@@ -104,10 +104,15 @@ def _source_ordinals(snapshot: Snapshot, names: Sequence[str]) -> Array:
     return np.array([snapshot.source_ordinals[k] for k in keys if k in snapshot.source_ordinals], dtype=np.int32)
 
 
-def run_search(snapshot: Snapshot, request: SearchRequest, ranking: Ranking) -> SearchOutcome:
+def run_search(snapshot: Snapshot, request: SearchRequest, ranking: Ranking, *,
+               scorer: Callable[[Executor], list[Matches]] | None = None) -> SearchOutcome:
+    """Run ``request``; ``scorer``, when given, finds and scores the matches in place of
+    ``request.query`` (:mod:`searchkit.engine.related`), and the rest (live documents,
+    filters, facets, order, snippets) is the same."""
     executor = Executor(snapshot, ranking, time_limit=request.time_limit, explain=request.explain)
     matches = []
-    for loaded, found in zip(snapshot.segments, executor.run(request.query)):
+    found_per_segment = executor.run(request.query) if scorer is None else scorer(executor)
+    for loaded, found in zip(snapshot.segments, found_per_segment):
         if loaded.live is not None and found.docs.size:
             keep = loaded.live[found.docs]
             found = Matches(found.docs[keep], found.scores[keep])

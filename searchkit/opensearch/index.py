@@ -41,6 +41,7 @@ from ..engine.execute import Ranking
 from ..engine.facets import DateInterval, _all_starts, _bucket_starts, choose_interval
 from ..engine.fuzzy import within_distance
 from ..engine.notes import search_notes
+from ..engine.related import RelatedMode
 from ..engine.search import MAX_HIT_HEADLINE_CHARS, SortOrder
 from ..engine.segment import FIELDS, source_key
 from ..engine.snapshot import Snapshot
@@ -363,6 +364,29 @@ class OpenSearchIndex:
             warnings=[e.args[0] if e.args else str(e) for e in parsed.errors]
             + _notes(parsed.query, wanted_sources, response.get("aggregations") or {}),
         )
+
+    def related(self, article_id: str, *, mode: RelatedMode = "coverage", limit: int = 10,
+                sources: Sequence[str] | None = None, since: date | str | None = None,
+                until: date | str | None = None) -> SearchResults:
+        """Not available on OpenSearch indexes yet: raises :class:`QueryError` naming it
+        (:meth:`searchkit.Index.related` on a folder index; ``searchkit reindex`` copies one).
+
+        Args:
+            article_id: The article's id.
+            mode: As :meth:`searchkit.Index.related` takes it.
+            limit: How many hits.
+            sources: Only these sources.
+            since: Only articles dated on or after this day.
+            until: Only articles dated on or before this day.
+
+        Returns:
+            Nothing yet: it always raises.
+
+        Raises:
+            QueryError: Always, for now.
+        """
+        raise QueryError(f"related() is not available on OpenSearch indexes yet (asked for {article_id!r}, "
+                         f"mode={mode!r}); copy the index into a folder with `searchkit reindex` and ask it there")
 
     def _hit(self, found: dict[str, Any], translation: Translation, snippets: bool, snippet_chars: int) -> Hit:
         stored = found["_source"]
