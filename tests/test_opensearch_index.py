@@ -26,6 +26,7 @@ from searchkit import Article, Index, IndexExistsError, IndexNotFoundError, Inde
 from searchkit.errors import ClusterAuthError, ClusterError, IndexURLError, SearchkitError
 from searchkit.index import Progress
 from searchkit.opensearch import OpenSearchIndex, parse_index_url
+from searchkit.opensearch.index import BULK_CHUNK
 from searchkit.protocol import open_index
 
 pytestmark = pytest.mark.slow
@@ -271,6 +272,30 @@ def test_many_articles_in_several_bulk_requests(opensearch_url: str) -> None:
         assert [(v.value, v.count) for v in results.facets.source] == [("Valley Gazette", 617), ("Harbor Daily", 616)]
         assert index.delete([a.id for a in articles[:1000]]) == 1000
         assert len(index) == 234
+    finally:
+        index.drop()
+        index.close()
+
+
+def test_an_id_still_in_flight_waits_for_its_outcome(opensearch_url: str) -> None:
+    # add_many sends a chunk while it reads and classifies the next; an id that comes again
+    # while its first write is in flight is counted once that write's outcome is known.
+    huge_source = "Gazette " * 5000  # a keyword the cluster refuses
+    first = [Article(id="dup", headline="Ferry museum", body="The ferry museum opens.", source=huge_source)]
+    first += [Article(id=f"b{n:04d}", headline=f"Ferry notice {n}", body=f"Ferry notice number {n}.")
+              for n in range(1, BULK_CHUNK)]
+    second = [Article(id="dup", headline="Ferry museum", body="The ferry museum opens."),  # the refused one: added
+              first[1].model_copy(update={"body": "Changed."})]  # written earlier in this call: replaced
+    second += [Article(id=f"c{n:04d}", headline=f"Ferry timetable {n}", body=f"Timetable {n}.")
+               for n in range(BULK_CHUNK - 2)]
+    third = [first[2]]  # the same article again, written earlier in this call: replaced, as in Index
+    index = new_opensearch_index(opensearch_url, name="inflight")
+    try:
+        report = index.add_many(first + second + third)
+        assert (report.added, report.replaced, report.unchanged) == (2 * BULK_CHUNK - 2, 2, 0)
+        assert [r.location for r in report.rejected] == ["record 1"]
+        assert len(index) == 2 * BULK_CHUNK - 2
+        assert index.get("dup") == second[0] and index.get("b0001") == second[1]
     finally:
         index.drop()
         index.close()

@@ -4,12 +4,14 @@ The same :class:`~searchkit.models.Article` in, the same :class:`~searchkit.mode
 :class:`~searchkit.index.AddReport` and :class:`~searchkit.index.IndexStats` out, as
 :class:`~searchkit.index.Index`; only the target is a URL (``http://host:9200/news``).
 
-Writes go in bulk requests of :data:`BULK_CHUNK` articles. An article already in the
+Writes go in bulk requests of :data:`BULK_CHUNK` articles, up to :data:`BULK_IN_FLIGHT`
+sent at once while the next chunk is analysed. An article already in the
 index with the same content (the SHA-256 of its JSON form, kept in ``content_hash``) is
 left alone and counted ``unchanged``; one with the same id and other content is
 ``replaced``; an id written earlier in the same call counts ``replaced`` again, as in the
 embedded index. An article the cluster refuses is reported in ``rejected`` with the
-cluster's reason and the rest of the batch lands; items refused with 429 (busy) are
+cluster's reason and the rest of the batch lands; items refused with 429 (busy) or 503 (a shard
+unavailable, e.g. while a node is lost) are
 retried with backoff. Bulk requests return once the primary and the in-sync replicas have
 indexed and written the articles to their translogs (OpenSearch's default
 ``index.translog.durability: request``), so a call is durable when it returns; the index is
@@ -47,6 +49,7 @@ from ..engine.segment import FIELDS, source_key
 from ..engine.snapshot import Snapshot
 from ..errors import (
     BatchError,
+    ClusterError,
     IndexExistsError,
     IndexURLError,
     IndexVersionError,
@@ -62,17 +65,24 @@ from .mapping import MAPPING_VERSION, article_from_source, content_hash, documen
 from .translate import Translation, date_filter, translate
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
     from opensearchpy import OpenSearch
 
     from .batch import OpenSearchBatch
 
 __all__ = ["BULK_CHUNK", "MAX_RESULT_WINDOW", "OpenSearchIndex"]
 
-BULK_CHUNK = 500
+BULK_CHUNK = 500  # articles per bulk request
+# Bulk requests add_many has sent and not settled, at the most, while it reads and analyses
+# the next chunk (0: none, each chunk is sent and settled before the next is read). On the
+# 2-core test machine 1 was fastest: 2 made the cluster's JVMs compete for the same cores.
+BULK_IN_FLIGHT = 1
 MAX_ID_BYTES = 512  # OpenSearch's limit on _id
 MAX_RESULT_WINDOW = 10_000  # OpenSearch's index.max_result_window: deeper pages need a cursor
 SOURCE_SHARD_SIZE = 10_000  # source facet counts are exact while an index has fewer sources
 _BULK_RETRIES = 5
+_RETRIED_STATUSES = frozenset((429, 503))  # a bulk item refused as busy or unavailable is sent again
 _EPOCH = date(1970, 1, 1)
 _DAY_MS = 86_400_000
 _UNDATED_LAST = "_last"
@@ -450,7 +460,23 @@ class OpenSearchIndex:
         """Add articles, replacing any with the same id; durable and searchable when it returns.
 
         The report counts exactly as :meth:`searchkit.Index.add_many` does; articles the
-        cluster refuses are in ``rejected`` with its reason, and the rest land.
+        cluster refuses are in ``rejected`` with its reason, and the rest land. Articles go
+        in bulk requests of :data:`BULK_CHUNK`, up to :data:`BULK_IN_FLIGHT` of them sent
+        while the next chunk is analysed.
+
+        Parameters:
+            articles: Articles, or mappings of their fields (invalid ones are rejected).
+            progress: Called with a :class:`~searchkit.index.Progress` now and then and at the end;
+                its counts are what the cluster has acknowledged so far.
+
+        Returns:
+            The :class:`~searchkit.index.AddReport`: added, replaced, unchanged, rejected.
+
+        Raises:
+            ClusterError: the cluster failed mid-call (a node lost, refused, timed out). The
+                message says how many articles it had acknowledged, which are durable; nothing
+                more is sent after the failure. Adding the same articles again completes the call.
+            BatchError: a batch is open on this index in this thread.
         """
         self._no_batch_here()
         started = time.perf_counter()
@@ -466,33 +492,63 @@ class OpenSearchIndex:
                 progress(Progress(done, counts["added"], counts["replaced"], counts["unchanged"],
                                   len(rejected) + pending, time.perf_counter() - started, finished))
 
+        from concurrent.futures import ThreadPoolExecutor
+
+        # Up to BULK_IN_FLIGHT bulk requests are sent from a thread while this one reads and
+        # analyses the next chunk; each is settled (counted) here, oldest first.
+        flying: list[tuple[list[Action], Future[list[dict[str, Any]]]]] = []
+
+        def land(every: bool) -> None:
+            while flying and (every or len(flying) >= BULK_IN_FLIGHT):
+                actions, answer = flying.pop(0)
+                self._settle(actions, answer.result(), written, counts, rejected)
+
+        def write(chunk: list[tuple[int, Article]]) -> None:
+            ids = {article.id for _, article in chunk}
+            if any(ids.intersection(article.id for _, article, _ in actions) for actions, _ in flying):
+                land(every=True)  # an id in flight: its outcome decides this one's
+            actions = self._classify(chunk, written, counts, rejected)
+            if actions:
+                lines = self._bulk_lines(actions)
+                land(every=False)
+                flying.append((actions, pool.submit(self._post, lines)))
+                land(every=BULK_IN_FLIGHT == 0)
+
         chunk: list[tuple[int, Article]] = []
-        for number, item in enumerate(articles, start=1):
-            done += 1
-            article = article_or_rejection(item, number)
-            if isinstance(article, Rejection):
-                rejected.append(article)
-                continue
-            chunk.append((number, article))
-            if len(chunk) >= BULK_CHUNK:
-                self._write_chunk(chunk, written, counts, rejected)
-                chunk = []
-                if progress is not None and time.perf_counter() - last_report >= 0.2:
-                    last_report = time.perf_counter()
-                    report()
-        if chunk:
-            self._write_chunk(chunk, written, counts, rejected)
+        with ThreadPoolExecutor(max_workers=max(1, BULK_IN_FLIGHT), thread_name_prefix="searchkit-bulk") as pool:
+            try:
+                for number, item in enumerate(articles, start=1):
+                    done += 1
+                    article = article_or_rejection(item, number)
+                    if isinstance(article, Rejection):
+                        rejected.append(article)
+                        continue
+                    chunk.append((number, article))
+                    if len(chunk) >= BULK_CHUNK:
+                        write(chunk)
+                        chunk = []
+                        if progress is not None and time.perf_counter() - last_report >= 0.2:
+                            last_report = time.perf_counter()
+                            report()
+                if chunk:
+                    write(chunk)
+                land(every=True)
+            except ClusterError as exc:
+                for actions, answer in flying:  # wait for every request in flight, count what landed
+                    if answer.exception() is None:
+                        self._settle(actions, answer.result(), written, counts, rejected)
+                raise type(exc)(
+                    f"{exc} (adding articles, after {done:,} read: the cluster acknowledged {counts['added']:,} added "
+                    f"and {counts['replaced']:,} replaced before the failure, and those are durable; the articles of "
+                    "the failed request may or may not have landed; the rest were not sent. Add the same articles "
+                    "again once the cluster is back: those already written count as unchanged)"
+                ) from None
         if counts["added"] or counts["replaced"]:
             self.refresh()
         rejected.extend(reader_rejections(articles))
         report(finished=True)
         return AddReport(added=counts["added"], replaced=counts["replaced"], unchanged=counts["unchanged"],
                          rejected=rejected, seconds=round(time.perf_counter() - started, 3))
-
-    def _write_chunk(self, chunk: list[tuple[int, Article]], written: set[str], counts: dict[str, int],
-                     rejected: list[Rejection]) -> None:
-        """Classify and bulk-index one chunk."""
-        self._send(self._classify(chunk, written, counts, rejected), written, counts, rejected)
 
     def _classify(self, chunk: list[tuple[int, Article]], written: set[str], counts: dict[str, int],
                   rejected: list[Rejection], known: Mapping[str, str | None] | None = None) -> list[Action]:
@@ -538,41 +594,56 @@ class OpenSearchIndex:
 
     def _send(self, actions: list[Action], written: set[str], counts: dict[str, int],
               rejected: list[Rejection]) -> None:
-        """Bulk-index ``actions``, counting each article the cluster acknowledged by its outcome;
-        items refused as busy (429) are sent again with backoff, other refusals are rejected."""
-        pending = list(range(len(actions)))
+        """Bulk-index ``actions`` in one request and count each article by its outcome
+        (:meth:`_bulk_lines`, :meth:`_post`, :meth:`_settle`)."""
+        self._settle(actions, self._post(self._bulk_lines(actions)), written, counts, rejected)
+
+    def _bulk_lines(self, actions: list[Action]) -> list[bytes]:
+        """Each action's two lines of a bulk request (the action, the document), as JSON bytes."""
+        lines = []
+        for _, article, _ in actions:
+            display = self._source_names[source_key(article.source)] if article.source else None
+            head = orjson.dumps({"index": {"_index": self._target.index, "_id": article.id}})
+            doc = orjson.dumps(document(article, display=display, repeats=self._repeats))
+            lines.append(b"%s\n%s\n" % (head, doc))
+        return lines
+
+    def _post(self, lines: list[bytes]) -> list[dict[str, Any]]:
+        """Send ``lines`` (see :meth:`_bulk_lines`) as one bulk request and return each item's
+        result; items refused as busy or unavailable (429, 503) are sent again with backoff.
+        It reads and changes no state of the call, so :meth:`add_many` runs it in a thread."""
+        results: list[dict[str, Any]] = [{} for _ in lines]
+        pending = list(range(len(lines)))
         for attempt in range(_BULK_RETRIES + 1):
-            if not pending:
-                break
-            lines: list[dict[str, Any]] = []
-            for at in pending:
-                number, article, _ = actions[at]
-                lines.append({"index": {"_index": self._target.index, "_id": article.id}})
-                display = self._source_names[source_key(article.source)] if article.source else None
-                lines.append(document(article, display=display, repeats=self._repeats))
             with translated_errors(self._target, f"adding {len(pending)} articles"):
-                answer = self._client.bulk(body=lines)
-            busy: list[int] = []
+                answer = self._client.bulk(body=b"".join(lines[at] for at in pending))
+            busy = []
             for at, item in zip(pending, answer["items"]):
-                result = item.get("index") or {}
-                number, article, outcome = actions[at]
-                status = int(result.get("status", 500))
-                if status < 300:
-                    counts[outcome] += 1
-                elif status == 429 and attempt < _BULK_RETRIES:
+                results[at] = item.get("index") or {}
+                if int(results[at].get("status", 500)) in _RETRIED_STATUSES and attempt < _BULK_RETRIES:
                     busy.append(at)
-                else:
-                    error = result.get("error") or {}
-                    reason = error.get("reason", "refused") if isinstance(error, dict) else str(error)
-                    kind = error.get("type", "error") if isinstance(error, dict) else "error"
-                    written.discard(article.id)
-                    rejected.append(Rejection(location=f"record {number}",
-                                              reason=f"the cluster refused article {article.id[:80]!r}: {kind}: "
-                                                     f"{str(reason)[:300]}"))
             if not busy:
                 break
             pending = busy
             time.sleep(min(0.5 * 2**attempt, 8.0))
+        return results
+
+    @staticmethod
+    def _settle(actions: list[Action], results: list[dict[str, Any]], written: set[str], counts: dict[str, int],
+                rejected: list[Rejection]) -> None:
+        """Count each article the cluster acknowledged by its outcome; reject the others with
+        the cluster's reason."""
+        for (number, article, outcome), result in zip(actions, results):
+            if int(result.get("status", 500)) < 300:
+                counts[outcome] += 1
+                continue
+            error = result.get("error") or {}
+            reason = error.get("reason", "refused") if isinstance(error, dict) else str(error)
+            kind = error.get("type", "error") if isinstance(error, dict) else "error"
+            written.discard(article.id)
+            rejected.append(Rejection(location=f"record {number}",
+                                      reason=f"the cluster refused article {article.id[:80]!r}: {kind}: "
+                                             f"{str(reason)[:300]}"))
 
     def _learn_display_names(self, articles: Iterable[Article]) -> None:
         """The display name of each source of ``articles``: the one its articles in the index
