@@ -28,22 +28,11 @@ def shared_path(*parts: str) -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
-def opensearch_url() -> Iterator[str]:
-    """The base URL of a live 3-node OpenSearch 2.19 cluster for this test session.
+def require_cluster_tools() -> None:
+    """Skip the test (fail it with ``CI`` set) unless a local cluster can start here: Java,
+    Maven and opensearch-py."""
+    from opensearch_cluster import missing_tools
 
-    Started from Maven Central by tests/opensearch_cluster.py and stopped at the end (only the
-    JVM it started, by pid). ``SEARCHKIT_TEST_OPENSEARCH=http://127.0.0.1:9201`` uses a cluster
-    that is already running instead. Without Java, Maven or opensearch-py the cluster tests
-    skip with the reason; with ``CI`` set they fail instead, and so does a cluster that
-    cannot start anywhere.
-    """
-    from opensearch_cluster import ClusterError, LocalCluster, missing_tools
-
-    given = os.environ.get("SEARCHKIT_TEST_OPENSEARCH")
-    if given:
-        yield given.rstrip("/")
-        return
     reason = missing_tools()
     if reason is None:
         try:
@@ -54,6 +43,25 @@ def opensearch_url() -> Iterator[str]:
         if os.environ.get("CI"):
             pytest.fail(f"CI is set but {reason}")
         pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def opensearch_url() -> Iterator[str]:
+    """The base URL of a live 3-node OpenSearch 2.19 cluster for this test session.
+
+    Started from Maven Central by tests/opensearch_cluster.py and stopped at the end (only the
+    JVM it started, by pid). ``SEARCHKIT_TEST_OPENSEARCH=http://127.0.0.1:9201`` uses a cluster
+    that is already running instead. Without Java, Maven or opensearch-py the cluster tests
+    skip with the reason; with ``CI`` set they fail instead, and so does a cluster that
+    cannot start anywhere.
+    """
+    from opensearch_cluster import ClusterError, LocalCluster
+
+    given = os.environ.get("SEARCHKIT_TEST_OPENSEARCH")
+    if given:
+        yield given.rstrip("/")
+        return
+    require_cluster_tools()
     cluster = LocalCluster()
     try:
         cluster.start()

@@ -8,6 +8,11 @@ written before the runner starts: loopback only, and discovery of its own transp
 so several clusters (several test sessions) can run on one machine side by side. The JVM gets a small heap shared by the three nodes
 (:data:`DEFAULT_HEAP`). Its data and logs live in a temporary folder removed on stop.
 
+With ``jvm_per_node=True`` each node runs in a JVM of its own (three runners with one node
+each, forming one cluster), so a test can kill one node's process (:meth:`LocalCluster.kill_node`)
+and start it again on the same data (:meth:`LocalCluster.start_node`); each JVM then gets its
+own ``heap``.
+
 Start one by hand (it runs until Ctrl-C, then stops the JVM it started)::
 
     python tests/opensearch_cluster.py            # nodes on 9201-9203
@@ -133,18 +138,27 @@ def _get(url: str, timeout: float) -> dict[str, object]:
 
 
 class LocalCluster:
-    """One runner JVM holding ``nodes`` OpenSearch nodes; :meth:`start`, then :meth:`stop`."""
+    """One runner JVM holding ``nodes`` OpenSearch nodes, or one JVM per node with
+    ``jvm_per_node``; :meth:`start`, then :meth:`stop`."""
 
     def __init__(self, *, base_port: int | None = None, nodes: int = NODES, heap: str = DEFAULT_HEAP,
-                 name: str | None = None):
+                 name: str | None = None, jvm_per_node: bool = False):
         self._any_port = base_port is None
         self.base_port = free_base_port(shuffle=True) if base_port is None else base_port
         self.nodes = nodes
         self.heap = heap
         self.name = name or f"searchkit-test-{os.getpid()}"
+        self.jvm_per_node = jvm_per_node
         self.home: Path | None = None
-        self.process: subprocess.Popen[bytes] | None = None
+        # The JVMs started: one, or one per node (node n at n - 1; None while it is killed).
+        self.processes: list[subprocess.Popen[bytes] | None] = []
         self.startup_seconds: float | None = None
+        self._classpath = ""
+
+    @property
+    def process(self) -> subprocess.Popen[bytes] | None:
+        """The (first) runner JVM."""
+        return self.processes[0] if self.processes else None
 
     @property
     def urls(self) -> list[str]:
@@ -158,19 +172,27 @@ class LocalCluster:
     def transport_ports(self) -> list[int]:
         return [self.base_port + TRANSPORT_OFFSET + n for n in range(1, self.nodes + 1)]
 
+    def _base_path(self, number: int) -> Path:
+        """The runner's -basePath of node ``number``: one for all nodes, or one per JVM."""
+        assert self.home is not None
+        return self.home / (f"jvm_{number}" if self.jvm_per_node else "nodes")
+
     def _write_node_configs(self, classpath: str) -> None:
         """Each node's opensearch.yml, written before the runner would copy its default: loopback
         only, and transport ports and discovery of this cluster's own, so two clusters on one
-        machine (two test sessions at once) never find each other's nodes."""
-        assert self.home is not None
+        machine (two test sessions at once) never find each other's nodes.
+
+        One runner per node names each of its nodes "Node 1", so the node that forms the
+        cluster is then named by its transport address."""
         seeds = ", ".join(f'"127.0.0.1:{port}"' for port in self.transport_ports)
+        first = f"127.0.0.1:{self.transport_ports[0]}" if self.jvm_per_node else "Node 1"
         log4j = _runner_resource(classpath, "config/log4j2.properties")
         for number, port in enumerate(self.transport_ports, start=1):
-            config = self.home / "nodes" / f"node_{number}" / "config"
+            config = self._base_path(number) / f"node_{1 if self.jvm_per_node else number}" / "config"
             config.mkdir(parents=True)
             (config / "opensearch.yml").write_text(
                 f"network.host: 127.0.0.1\ntransport.port: {port}\ndiscovery.seed_hosts: [{seeds}]\n"
-                'cluster.initial_cluster_manager_nodes: ["Node 1"]\n',
+                f'cluster.initial_cluster_manager_nodes: ["{first}"]\n',
                 encoding="utf-8",
             )
             if log4j is not None:
@@ -180,6 +202,11 @@ class LocalCluster:
     def log_path(self) -> Path | None:
         return None if self.home is None else self.home / "runner.log"
 
+    def _log(self, number: int) -> Path:
+        """The log of the JVM of node ``number`` (all nodes' in one JVM: runner.log)."""
+        assert self.home is not None
+        return self.home / (f"runner-{number}.log" if self.jvm_per_node else "runner.log")
+
     def start(self, *, timeout: float = 240.0) -> LocalCluster:
         """Fetch the runner, start the JVM and wait until all nodes are in and the cluster is green.
 
@@ -187,7 +214,7 @@ class LocalCluster:
         ports in the meantime), it tries again on other free ports, up to 5 times.
         """
         started = time.monotonic()
-        classpath = runner_classpath()
+        self._classpath = classpath = runner_classpath()
         for attempt in range(5 if self._any_port else 1):
             try:
                 self._start(classpath, started + timeout)
@@ -211,15 +238,7 @@ class LocalCluster:
                 raise _EarlyExit(f"transport port {port} is in use; pass another base port")
         self.home = Path(tempfile.mkdtemp(prefix="searchkit-opensearch-"))
         self._write_node_configs(classpath)
-        command = [
-            "java", f"-Xms{self.heap}", f"-Xmx{self.heap}", "-cp", classpath, RUNNER_CLASS,
-            "-numOfNode", str(self.nodes), "-baseHttpPort", str(self.base_port),
-            "-clusterName", self.name, "-basePath", str(self.home / "nodes"),
-        ]
-        log = open(self.home / "runner.log", "wb")  # noqa: SIM115 (closed by the child's exit)
-        self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                        start_new_session=True, preexec_fn=_die_with_parent)
-        log.close()
+        self.processes = [self._launch(number) for number in (range(1, self.nodes + 1) if self.jvm_per_node else [1])]
         try:
             self._wait_green(deadline)
             self._relax_disk_watermarks()
@@ -227,19 +246,62 @@ class LocalCluster:
             self.stop()
             raise
 
+    def _launch(self, number: int) -> subprocess.Popen[bytes]:
+        """Start the runner JVM of node ``number`` (with one JVM: of all the nodes, from node 1)."""
+        count = 1 if self.jvm_per_node else self.nodes
+        command = [
+            "java", f"-Xms{self.heap}", f"-Xmx{self.heap}", "-cp", self._classpath, RUNNER_CLASS,
+            "-numOfNode", str(count), "-baseHttpPort", str(self.base_port + number - 1),
+            "-clusterName", self.name, "-basePath", str(self._base_path(number)),
+        ]
+        with open(self._log(number), "ab") as log:  # the child keeps its own copy of the handle
+            return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                    start_new_session=True, preexec_fn=_die_with_parent)
+
+    def _node_process(self, number: int) -> subprocess.Popen[bytes] | None:
+        if not self.jvm_per_node or not 1 <= number <= len(self.processes):
+            raise ClusterError(f"node {number}: only a cluster started with jvm_per_node=True has a JVM per node "
+                               f"(1 to {self.nodes})")
+        return self.processes[number - 1]
+
+    def kill_node(self, number: int) -> int:
+        """SIGKILL the JVM of node ``number`` (by the pid this object started) and reap it; returns the pid."""
+        process = self._node_process(number)
+        if process is None:
+            raise ClusterError(f"node {number} is not running")
+        process.kill()
+        process.wait(timeout=60)
+        self.processes[number - 1] = None
+        return process.pid
+
+    def start_node(self, number: int, *, timeout: float = 180.0) -> None:
+        """Start node ``number``'s JVM again on its data and wait until the cluster is green with all nodes."""
+        if self._node_process(number) is not None:
+            raise ClusterError(f"node {number} is running")
+        self.processes[number - 1] = self._launch(number)
+        self._wait_green(time.monotonic() + timeout)
+
+    def health(self, url: str | None = None) -> dict[str, object]:
+        """The cluster's health, asked of ``url`` (default: node 1)."""
+        return _get(f"{url or self.url}/_cluster/health", timeout=10)
+
     def _log_tail(self) -> str:
-        path = self.log_path
-        if path is None or not path.exists():
+        if self.home is None:
             return ""
-        return path.read_text(encoding="utf-8", errors="replace")[-3000:]
+        tails = []
+        for number in range(1, (self.nodes if self.jvm_per_node else 1) + 1):
+            path = self._log(number)
+            if path.exists():
+                tails.append(path.read_text(encoding="utf-8", errors="replace")[-3000:])
+        return "\n".join(tails)
 
     def _wait_green(self, deadline: float) -> None:
         health = f"{self.url}/_cluster/health?wait_for_nodes={self.nodes}&wait_for_status=green&timeout=2s"
         last = "no answer yet"
         while time.monotonic() < deadline:
-            assert self.process is not None
-            if self.process.poll() is not None:
-                raise _EarlyExit(f"the OpenSearch runner exited with {self.process.returncode}:\n{self._log_tail()}")
+            for process in self.processes:
+                if process is not None and process.poll() is not None:
+                    raise _EarlyExit(f"the OpenSearch runner exited with {process.returncode}:\n{self._log_tail()}")
             try:
                 data = _get(health, timeout=5)
                 if data.get("timed_out") is False and data.get("status") == "green":
@@ -261,27 +323,28 @@ class LocalCluster:
 
     def rss_bytes(self) -> int | None:
         """The resident memory of the runner JVM (all nodes), from /proc."""
-        if self.process is None:
-            return None
-        try:
-            for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) * 1024
-        except OSError:
-            return None
-        return None
+        total = None
+        for process in self.processes:
+            try:
+                for line in Path(f"/proc/{process.pid}/status").read_text().splitlines() if process else ():
+                    if line.startswith("VmRSS:"):
+                        total = (total or 0) + int(line.split()[1]) * 1024
+            except OSError:
+                pass
+        return total
 
     def stop(self, *, timeout: float = 60.0) -> None:
-        """Stop the JVM this object started (SIGTERM, then SIGKILL after ``timeout``) and remove its folder."""
-        process = self.process
-        if process is not None and process.poll() is None:
+        """Stop the JVMs this object started (SIGTERM, then SIGKILL after ``timeout``) and remove its folder."""
+        running = [process for process in self.processes if process is not None and process.poll() is None]
+        for process in running:
             process.send_signal(signal.SIGTERM)
+        for process in running:
             try:
                 process.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(timeout=30)
-        self.process = None
+        self.processes = []
         if self.home is not None:
             shutil.rmtree(self.home, ignore_errors=True)
             self.home = None
@@ -298,19 +361,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=9200, help="base HTTP port; nodes answer on port+1 .. port+3")
     parser.add_argument("--heap", default=DEFAULT_HEAP, help=f"JVM heap for all nodes together (default {DEFAULT_HEAP})")
     parser.add_argument("--name", default="searchkit-local", help="cluster name")
+    parser.add_argument("--jvm-per-node", action="store_true", help="one JVM per node (--heap for each)")
     args = parser.parse_args(argv)
     reason = missing_tools()
     if reason:
         print(f"error: {reason}", file=sys.stderr)
         return 2
-    cluster = LocalCluster(base_port=args.port, heap=args.heap, name=args.name)
+    cluster = LocalCluster(base_port=args.port, heap=args.heap, name=args.name, jvm_per_node=args.jvm_per_node)
     try:
         cluster.start()
     except ClusterError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(f"green with {cluster.nodes} nodes after {cluster.startup_seconds:.1f} s: {', '.join(cluster.urls)}")
-    print(f"runner pid {cluster.process.pid if cluster.process else '?'}; Ctrl-C stops it", flush=True)
+    pids = ", ".join(str(process.pid) for process in cluster.processes if process)
+    print(f"runner pid {pids}; Ctrl-C stops it", flush=True)
 
     def interrupted(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
@@ -319,7 +384,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, interrupted)
     signal.signal(signal.SIGTERM, interrupted)
     try:
-        while cluster.process is not None and cluster.process.poll() is None:
+        while any(process is not None and process.poll() is None for process in cluster.processes):
             time.sleep(1)
     except KeyboardInterrupt:
         pass
