@@ -27,6 +27,7 @@ MAX_SNIPPET_CHARS = 10_000
 _SORTS = ("relevance", "newest", "oldest")
 _INTERVALS = ("auto", "day", "week", "month", "year")
 _MODES = ("auto", "all", "any")
+_COLLAPSES = ("duplicates", "story")
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,8 @@ def check_search_arguments(
     recency: object = None,
     diversify: object = None,
     explain: object = False,
+    collapse: object = None,
+    facet_counts: object = "groups",
 ) -> SearchArguments:
     """Check every argument of a search; return the normalized ones (see the module docstring)."""
     if not isinstance(query, str):
@@ -157,8 +160,16 @@ def check_search_arguments(
             raise _type_error("time_limit", time_limit, accepted)
         if math.isnan(float(time_limit)) or float(time_limit) <= 0:
             raise QueryError(f"time_limit={time_limit!r} is out of range; time_limit must be {accepted}")
+    _collapse_options(collapse, facet_counts)
     return SearchArguments(names, first, last, number, page_number,
                            _news_options(recency, diversify, explain, sort=sort, cursor=cursor, feedback=feedback))
+
+
+def _collapse_options(collapse: object, facet_counts: object) -> None:
+    """Check ``collapse`` (None, "duplicates" or "story") and ``facet_counts``."""
+    if collapse is not None:
+        _choice("collapse", collapse, _COLLAPSES)
+    _choice("facet_counts", facet_counts, ("articles", "groups"))
 
 
 def _news_options(recency: object, diversify: object, explain: object, *, sort: object, cursor: object,

@@ -333,6 +333,7 @@ def cmd_search(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         args.query, sources=args.source or None, since=args.since, until=args.until, sort=args.sort,
         limit=args.limit, page=args.page, cursor=args.cursor, date_interval=args.interval,
         mode=args.mode, strict=args.strict, recency=args.recency, diversify=args.diversify, explain=args.explain,
+        collapse=args.collapse, facet_counts=args.facet_counts,
     )
     if args.json:
         out.write(results.to_json() + "\n")
@@ -567,6 +568,10 @@ def build_parser() -> argparse.ArgumentParser:
                    "(such as 30d, 2w, 1y) from today")
     p.add_argument("--diversify", choices=("source",), help="let outlets take turns at the top; say how many more each has")
     p.add_argument("--explain", action="store_true", help="show how each hit's score was computed")
+    p.add_argument("--collapse", choices=("duplicates", "story"),
+                   help="one hit per group of near-duplicates (wire copies), listing where else it ran")
+    p.add_argument("--facet-counts", choices=("groups", "articles"), default="groups",
+                   help="with --collapse: count each group once in the facets (default) or every article")
     p.set_defaults(run=cmd_search)
 
     p = command("related", "Articles related to one: its story from other outlets, or earlier background.",

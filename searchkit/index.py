@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .errors import (
     ArticleError,
+    ArticleNotFoundError,
     BatchError,
     IndexClosedError,
     IndexLockedError,
@@ -40,6 +41,7 @@ from .errors import (
 from ._log import log, log_skipped, logs_slow_searches
 from .arguments import check_search_arguments
 from .engine.check import check_index
+from .engine.collapse import duplicate_groups, duplicate_refs
 from .engine.execute import Ranking
 from .engine.facets import DateInterval
 from .engine.search import SearchRequest, SortOrder, run_search
@@ -366,6 +368,8 @@ class Index:
         recency: str | Recency | None = None,
         diversify: Literal["source"] | None = None,
         explain: bool = False,
+        collapse: Literal["duplicates", "story"] | None = None,
+        facet_counts: Literal["articles", "groups"] = "groups",
     ) -> SearchResults:
         """Search the index. See the README for the query syntax and every option.
 
@@ -373,6 +377,10 @@ class Index:
         (a half-life such as ``"30d"`` or a :class:`Recency`) multiplies scores by a decay
         of the age; ``diversify="source"`` re-orders the top so outlets take turns and
         fills ``more_from``; ``explain=True`` gives each hit an :class:`Explanation`.
+        ``collapse="duplicates"`` gives one hit per group of near-duplicates (wire copies),
+        the first of the group in the order, with the others in ``hit.duplicates``;
+        ``total`` then counts groups (``total_articles`` the articles) and ``facet_counts``
+        says whether facets count groups (default) or articles. Nothing is deleted.
 
         A query that runs longer than ``time_limit`` seconds (None: no limit) is stopped
         with :class:`QueryTooComplexError`, so one pathological query cannot hold a worker.
@@ -387,7 +395,7 @@ class Index:
             cursor=cursor, date_interval=date_interval, mode=mode, strict=strict, snippets=snippets,
             facets=facets, source_facet_limit=source_facet_limit, snippet_chars=snippet_chars,
             suggest_spelling=suggest_spelling, time_limit=time_limit, feedback=feedback,
-            recency=recency, diversify=diversify, explain=explain,
+            recency=recency, diversify=diversify, explain=explain, collapse=collapse, facet_counts=facet_counts,
         )
         sources, since, until, limit, page = checked.sources, checked.since, checked.until, checked.limit, checked.page
         decay = checked.recency
@@ -399,7 +407,7 @@ class Index:
             limit=limit, page=page, cursor=cursor, date_interval=date_interval,
             source_facet_limit=source_facet_limit, facets=facets, snippets=snippets,
             snippet_chars=snippet_chars, time_limit=time_limit, feedback=feedback,
-            recency=decay, diversify=diversify, explain=explain,
+            recency=decay, diversify=diversify, explain=explain, collapse=collapse, facet_counts=facet_counts,
         )
         snapshot = self._current()
         outcome = run_search(snapshot, request, self.ranking)
@@ -420,7 +428,35 @@ class Index:
             warnings=[e.args[0] if e.args else str(e) for e in parsed.errors] + outcome.notes
             + search_notes(snapshot, parsed.query, request.sources),
             more_from=outcome.more_from,
+            total_articles=outcome.total_articles,
         )
+
+    def duplicates(self, article_id: str) -> list[str]:
+        """The ids of an article's near-duplicates: other copies of the same text with small
+        edits (another headline, a trimmed end, another dateline or boilerplate), found
+        from fingerprints made as articles are added (:mod:`searchkit.engine.fingerprint`).
+
+        They are the article's group as ``search(collapse="duplicates")`` makes it: the
+        articles linked to it by a chain of near-duplicate pairs. The groups are computed
+        once per commit, on the first call or collapsed search after it.
+
+        Args:
+            article_id: The id of an article in the index.
+
+        Returns:
+            The other articles of its group, oldest first (undated last), then by id;
+            ``[]`` when it has none.
+
+        Raises:
+            ArticleNotFoundError: No article has this id (a ``KeyError``).
+        """
+        snapshot = self._current()
+        found = snapshot.locate(article_id)
+        if found is None:
+            raise ArticleNotFoundError(article_id, self.path)
+        loaded, docnum = found
+        segment = next(number for number, each in enumerate(snapshot.segments) if each is loaded)
+        return [ref.id for ref in duplicate_refs(snapshot, duplicate_groups(snapshot), segment, docnum)]
 
     @logs_slow_searches
     def related(

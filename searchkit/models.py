@@ -35,6 +35,7 @@ from .urls import canonical_url, is_web_url
 
 __all__ = [
     "Article",
+    "DuplicateRef",
     "Explanation",
     "FacetValue",
     "Facets",
@@ -585,6 +586,23 @@ def _drop_when_none(data: dict[str, Any], *names: str) -> dict[str, Any]:
     return data
 
 
+class DuplicateRef(BaseModel):
+    """A near-duplicate of a hit (another copy of the same wire text) that
+    ``search(collapse="duplicates")`` folded into it: enough to say "also ran in ...".
+
+    Attributes:
+        id: The copy's article id (:meth:`Index.get` returns it whole).
+        source: Its outlet.
+        date: Its publication date.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    source: str | None
+    date: dt.date | None
+
+
 class Hit(BaseModel):
     """One ranked article on a page of results.
 
@@ -603,6 +621,9 @@ class Hit(BaseModel):
             index has no stories (an OpenSearch-backed index).
         story_size: With ``search(collapse="story")``: how many articles its story has.
         story_sources: With ``search(collapse="story")``: the outlets of its story.
+        duplicates: With ``search(collapse="duplicates")``: the other articles of its group
+            of near-duplicates (oldest first, undated last, then by id), whether or not they
+            match the query; ``[]`` for an article without any.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -618,10 +639,12 @@ class Hit(BaseModel):
     story_id: str | None = None
     story_size: int | None = None
     story_sources: list[str | None] | None = None
+    duplicates: list[DuplicateRef] | None = None
 
     @model_serializer(mode="wrap")
     def _serialize(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        return _drop_when_none(handler(self), "explanation", "story_id", "story_size", "story_sources")
+        return _drop_when_none(handler(self), "explanation", "story_id", "story_size", "story_sources",
+                               "duplicates")
 
 
 class Story(BaseModel):
@@ -718,6 +741,8 @@ class SearchResults(BaseModel):
         next_cursor: Pass as ``cursor=`` to get the next page; None on the last one.
         warnings: Parts of the query that were skipped or adjusted, and why.
         more_from: With ``diversify="source"``: per outlet, its matches after this page.
+        total_articles: With ``collapse``: how many articles match; ``total`` then counts
+            the groups (the hits there are to page through).
     """
 
     model_config = ConfigDict(frozen=True)
@@ -733,10 +758,11 @@ class SearchResults(BaseModel):
     next_cursor: str | None = None
     warnings: list[str] = Field(default_factory=list)
     more_from: dict[str, int] | None = None
+    total_articles: int | None = None
 
     @model_serializer(mode="wrap")
     def _serialize(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        return _drop_when_none(handler(self), "more_from")
+        return _drop_when_none(handler(self), "more_from", "total_articles")
 
     def to_json(self, *, indent: bool = False) -> str:
         """The results as JSON (orjson): the form the CLI prints with ``--json``.

@@ -244,6 +244,8 @@ def search_results(results: SearchResults, *, color: bool, continued: bool = Fal
     else:
         shown = f"{first}-{first + len(results.hits) - 1} of "
     noun = "result" if results.total == 1 else "results"
+    if results.total_articles is not None:  # collapsed: total counts groups
+        noun += f" ({results.total_articles:,} articles)"
     lines.append(_paint(f"{shown}{results.total:,} {noun} for {results.query!r}", _BOLD, color) + f"  ({results.took_ms:.1f} ms)")
     if results.suggestion:
         lines.append(f"Did you mean: {_paint(results.suggestion, _BOLD, color)}")
@@ -261,6 +263,10 @@ def search_results(results: SearchResults, *, color: bool, continued: bool = Fal
             if snippet.field != "headline":
                 prefix = "• " if snippet.field == "background" else ""
                 lines.append("     " + prefix + snippet.render("ansi" if color else "text").replace("\n", " "))
+        if hit.duplicates:
+            also = [" ".join(p for p in (d.source or "(no source)", d.date.isoformat() if d.date else "", d.id) if p)
+                    for d in hit.duplicates]
+            lines.append(_paint("     also ran in: " + "; ".join(also), _DIM, color))
         if hit.explanation is not None:
             lines += [_paint("     " + line, _DIM, color) for line in hit.explanation.lines()]
     if results.more_from is not None:  # diversify: pages by number only

@@ -74,6 +74,8 @@ class SearchIndex(Protocol):
         recency: str | Recency | None = None,
         diversify: Literal["source"] | None = None,
         explain: bool = False,
+        collapse: Literal["duplicates", "story"] | None = None,
+        facet_counts: Literal["articles", "groups"] = "groups",
     ) -> SearchResults:
         """Search the index; the options are :meth:`searchkit.Index.search`'s on every backend."""
     def related(

@@ -142,7 +142,8 @@ def test_openapi_and_docs_are_served(api: Api) -> None:
     search_params = {p["name"] for p in spec["paths"]["/api/search"]["get"]["parameters"]}
     assert search_params == {"q", "sources", "since", "until", "sort", "limit", "page", "cursor", "date_interval",
                              "mode", "strict", "snippets", "facets", "source_facet_limit", "snippet_chars",
-                             "suggest_spelling", "time_limit", "feedback", "recency", "diversify", "explain"}
+                             "suggest_spelling", "time_limit", "feedback", "recency", "diversify", "explain",
+                             "collapse", "facet_counts"}
     assert api.get("/docs").status_code == 200
 
 

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from .segfile import SegmentFileWriter
-from .segment import FIELDS, SegmentReader, offset_dtype, source_key, write_strings
+from .segment import FIELDS, SegmentReader, offset_dtype, source_key, write_fingerprints, write_strings
 
 __all__ = ["MergeInput", "merge_segments"]
 
@@ -60,6 +60,9 @@ def merge_segments(inputs: Sequence[MergeInput], path: Path) -> int:
             writer.add(f"{field}.len", _live_concat([(i.reader.lengths[field], i) for i in inputs]), np.uint32)
         sources = _merge_sources(writer, inputs)
         writer.add("day", _live_concat([(i.reader.day, i) for i in inputs]), np.int32)
+        prints = [(i.reader.fingerprints(), i) for i in inputs]
+        write_fingerprints(writer, _live_concat([(slots, i) for (slots, _), i in prints]).astype(np.uint16),
+                           _live_concat([(counts, i) for (_, counts), i in prints]))
         write_strings(writer, "ids", [i.reader.ids[d] for i in inputs for d in np.flatnonzero(i.live).tolist()])
         _merge_stored(writer, inputs, doc_count)
         writer.finish({"doc_count": doc_count, "term_count": len(terms), "sources": sources})

@@ -28,6 +28,7 @@ import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from typing import Any, Literal
 
 import numpy as np
@@ -39,8 +40,10 @@ from ..query import Query
 from ..snippets import HighlightSpec, make_snippets
 from .execute import Executor, Matches, Ranking, date_mask
 from .explain import explain_match
+from .collapse import Grouping, collapse, duplicate_groups, duplicate_refs
 from .facets import DateInterval, date_histogram, source_counts
 from .feedback import rm3
+from .fingerprint import DuplicateGroups
 from .rerank import decay, diversify_order, diversity_window
 from .segment import MISSING_DAY, source_key
 from .snapshot import Snapshot
@@ -75,6 +78,8 @@ class SearchRequest:
     recency: Recency | None = None  # its origin resolved (today when it was None)
     diversify: Literal["source"] | None = None
     explain: bool = False
+    collapse: Literal["duplicates", "story"] | None = None
+    facet_counts: Literal["articles", "groups"] = "groups"
 
 
 @dataclass
@@ -86,6 +91,7 @@ class SearchOutcome:
     notes: list[str]
     highlight: HighlightSpec
     more_from: dict[str, int] | None = None
+    total_articles: int | None = None  # with collapse: the matching articles; total counts groups
 
 
 @dataclass
@@ -125,8 +131,8 @@ def run_search(snapshot: Snapshot, request: SearchRequest, ranking: Ranking, *,
                    for loaded, found in zip(snapshot.segments, matches)]
     wanted_sources = _source_ordinals(snapshot, request.sources)
     hit_parts: list[Matches] = []
-    for_source_facet: list[Array] = []
-    for_date_facet: list[Array] = []
+    for_source_facet: list[Matches] = []
+    for_date_facet: list[Matches] = []
     for loaded, found in zip(snapshot.segments, matches):
         docs, scores = found.docs, found.scores
         source_ok = np.isin(loaded.global_source[docs], wanted_sources) if request.sources else None
@@ -135,16 +141,36 @@ def run_search(snapshot: Snapshot, request: SearchRequest, ranking: Ranking, *,
             if request.since is not None or request.until is not None
             else None
         )
-        for_source_facet.append(docs if date_ok is None else docs[date_ok])
-        for_date_facet.append(docs if source_ok is None else docs[source_ok])
+        for_source_facet.append(found if date_ok is None else Matches(docs[date_ok], scores[date_ok]))
+        for_date_facet.append(found if source_ok is None else Matches(docs[source_ok], scores[source_ok]))
         both = source_ok if date_ok is None else (date_ok if source_ok is None else source_ok & date_ok)
         hit_parts.append(Matches(docs, scores) if both is None else Matches(docs[both], scores[both]))
 
     total = sum(part.docs.size for part in hit_parts)
+    total_articles = groups = None
+    if request.collapse is not None:
+        groups = _grouping(snapshot, request)
+        total_articles = total
+
+        def collapsed(parts: list[Matches]) -> list[Matches]:
+            assert groups is not None
+            return collapse(snapshot, groups, parts, partial(_sort_keys, request.sort),
+                            lambda seg, doc: _doc_id(snapshot, seg, doc))
+
+        collapsed_hits = collapsed(hit_parts)
+        if request.facets and request.facet_counts == "groups":
+            # Facets count the groups: each once, under its first article in the order.
+            dated = request.since is not None or request.until is not None
+            for_source_facet = collapsed(for_source_facet) if request.sources else collapsed_hits
+            for_date_facet = collapsed(for_date_facet) if dated else collapsed_hits
+        hit_parts = collapsed_hits
+        total = sum(part.docs.size for part in hit_parts)
     facets = Facets()
     if request.facets:
-        sources, missing_source = source_counts(snapshot, for_source_facet, limit=request.source_facet_limit)
-        interval, histogram, missing_date = date_histogram(snapshot, for_date_facet, interval=request.date_interval)
+        sources, missing_source = source_counts(snapshot, [m.docs for m in for_source_facet],
+                                                limit=request.source_facet_limit)
+        interval, histogram, missing_date = date_histogram(snapshot, [m.docs for m in for_date_facet],
+                                                           interval=request.date_interval)
         facets = Facets(
             source=[FacetValue(name, count) for name, count in sources],
             date=[FacetValue(day.isoformat(), count) for day, count in histogram],
@@ -161,8 +187,30 @@ def run_search(snapshot: Snapshot, request: SearchRequest, ranking: Ranking, *,
     first_rank = (request.page - 1) * request.limit + 1
     for rank, placed in enumerate(page, start=first_rank):
         explanation = _explain(executor, request, snapshot, placed, rank) if request.explain else None
-        hits.append(_hit(snapshot, placed, spec, request, executor.check_time, explanation))
-    return SearchOutcome(total, hits, facets, next_cursor, executor.notes, spec, more_from)
+        hit = _hit(snapshot, placed, spec, request, executor.check_time, explanation)
+        if isinstance(groups, DuplicateGroups):
+            hit = hit.model_copy(update={"duplicates": duplicate_refs(snapshot, groups, placed.seg, placed.doc)})
+        hits.append(hit)
+    return SearchOutcome(total, hits, facets, next_cursor, executor.notes, spec, more_from, total_articles)
+
+
+def _grouping(snapshot: Snapshot, request: SearchRequest) -> Grouping:
+    """What ``request.collapse`` groups by."""
+    if request.collapse == "story":
+        raise QueryError("collapse='story' is not available yet: stories are being built (issue 13); "
+                         "use collapse='duplicates' or leave collapse out")
+    return duplicate_groups(snapshot)
+
+
+def _sort_keys(sort: SortOrder, scores: Array, days: Array) -> tuple[Array, Array]:
+    """The (primary, secondary) keys that order matches ascending for ``sort`` (then the id);
+    ``days`` as floats, :data:`MISSING_DAY` for undated."""
+    undated = days == MISSING_DAY
+    if sort == "relevance":
+        return -scores, np.where(undated, _FAR, -days)
+    if sort == "newest":
+        return np.where(undated, _FAR, -days), -scores
+    return np.where(undated, _FAR, days), -scores
 
 
 def _page(snapshot: Snapshot, parts: list[Matches], request: SearchRequest) -> tuple[list[_Placed], str | None, list[_Placed]]:
@@ -173,14 +221,7 @@ def _page(snapshot: Snapshot, parts: list[Matches], request: SearchRequest) -> t
     days = np.concatenate(
         [snapshot.segments[i].reader.day[p.docs].astype(np.float64) for i, p in enumerate(parts)]
     ) if parts else np.zeros(0)
-    undated = days == MISSING_DAY
-    # Keys to sort ascending: primary, secondary.
-    if request.sort == "relevance":
-        primary, secondary = -scores, np.where(undated, _FAR, -days)
-    elif request.sort == "newest":
-        primary, secondary = np.where(undated, _FAR, -days), -scores
-    else:
-        primary, secondary = np.where(undated, _FAR, days), -scores
+    primary, secondary = _sort_keys(request.sort, scores, days)
     candidates = np.arange(docs.size)
     after_id: str | None = None
     if request.cursor is not None:
@@ -247,6 +288,9 @@ def _explain(executor: Executor, request: SearchRequest, snapshot: Snapshot, pla
         age = "undated: the undated factor" if stored_day is None else \
             f"dated {stored_day}, {abs((request.recency.origin - stored_day).days)} d old"
         factors.append(Explanation(value=factor, description=f"recency: {request.recency.describe()}; {age}"))
+    if request.collapse is not None:
+        factors.append(Explanation(value=1.0, description=f"collapse={request.collapse!r}: the first of its group "
+                                   "in this order (the others are in hit.duplicates; the score is unchanged)"))
     if request.diversify is not None:
         moved = "not moved" if rank == placed.rank else f"moved from rank {placed.rank} by relevance alone"
         factors.append(Explanation(value=1.0, description=f"diversify={request.diversify!r}: rank {rank}, {moved} "
@@ -291,6 +335,8 @@ def _fingerprint(request: SearchRequest) -> str:
     options: tuple[Any, ...] = ()
     if request.recency is not None:
         options = (request.recency,)  # only when set: cursors of plain searches stay as they were
+    if request.collapse is not None:
+        options += (("collapse", request.collapse, request.facet_counts),)
     key = repr((request.query, sources, request.since, request.until, request.sort) + options)
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:12]
 

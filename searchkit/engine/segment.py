@@ -11,6 +11,8 @@ A segment holds, for its documents (numbered 0..n-1 inside the segment):
 * per-document columns: ``source`` (ordinal into the segment's source table, -1 for none)
   and ``day`` (days since 1970-01-01, :data:`MISSING_DAY` for none), used by filters,
   sorting and facets without touching stored documents;
+* the near-duplicate fingerprint of each document's headline and body (``fingerprint``,
+  ``shingles``: see :mod:`.fingerprint`);
 * the article ids and the stored articles (zlib-compressed JSON).
 
 :class:`SegmentBuilder` turns articles into a segment file in one vectorized pass;
@@ -33,6 +35,7 @@ import orjson
 from ..analysis import TOKEN_PATTERN, analyze
 from ..errors import IndexClosedError
 from ..models import Article
+from .fingerprint import SLOTS, document_fingerprints
 from .fuzzy import close_terms, letter_counts
 from .segfile import SegmentFileReader, SegmentFileWriter
 
@@ -47,6 +50,7 @@ __all__ = [
 ]
 
 FIELDS = ("headline", "body", "background")
+FINGERPRINTED = ("headline", "body")  # the fields near-duplicate fingerprints read
 MISSING_DAY = int(np.iinfo(np.int32).min)
 _EPOCH = date(1970, 1, 1).toordinal()
 _MAX_TF = int(np.iinfo(np.uint16).max)
@@ -211,12 +215,16 @@ class SegmentBuilder:
         try:
             write_strings(writer, "terms", terms)
             doc_count = len(self._ids)
+            streams = []
             for index, field in enumerate(FIELDS):
                 term_ids, docs, positions, lengths = self._occurrences(index)
+                if field in FINGERPRINTED:
+                    streams.append((term_ids, docs))
                 write_field(writer, field, rank[term_ids], docs, positions, len(terms))
                 writer.add(f"{field}.len", lengths, np.uint32)
             writer.add("source", np.frombuffer(self._source_column, dtype=np.int32))
             writer.add("day", np.frombuffer(self._days, dtype=np.int32))
+            write_fingerprints(writer, *self.fingerprints(streams))
             write_strings(writer, "ids", self._ids)
             write_blobs(writer, "stored", self._stored)
             return writer.finish(
@@ -225,6 +233,14 @@ class SegmentBuilder:
         except BaseException:
             writer.abort()
             raise
+
+    def fingerprints(self, streams: list[tuple[Array, Array]] | None = None) -> tuple[Array, Array]:
+        """The near-duplicate fingerprints of the buffered articles (:mod:`.fingerprint`):
+        slots and shingle counts. ``streams``: the fingerprinted fields' occurrences when
+        :meth:`write` has them already."""
+        if streams is None:
+            streams = [self._occurrences(FIELDS.index(field))[:2] for field in FINGERPRINTED]
+        return document_fingerprints(list(self._vocabulary), streams, self.doc_count)
 
     def _occurrences(self, index: int) -> tuple[Array, Array, Array, Array]:
         """One field's (term, doc, position) occurrences in doc order, and field lengths.
@@ -312,6 +328,13 @@ def offset_dtype(offsets: np.ndarray[Any, Any]) -> type[np.unsignedinteger[Any]]
 
 def position_dtype(positions: np.ndarray[Any, Any]) -> type[np.unsignedinteger[Any]]:
     return np.uint16 if positions.size == 0 or int(positions.max()) < 2**16 else np.uint32
+
+
+def write_fingerprints(writer: SegmentFileWriter, slots: Array, counts: Array) -> None:
+    """The ``fingerprint`` (uint16, :data:`~.fingerprint.SLOTS` per document) and
+    ``shingles`` (uint32) columns."""
+    writer.add("fingerprint", slots.reshape(-1), np.uint16)
+    writer.add("shingles", counts, np.uint32)
 
 
 def write_strings(writer: SegmentFileWriter, name: str, strings: Sequence[str]) -> None:
@@ -408,6 +431,26 @@ class SegmentReader:
         self._pos = {field: self.file.array(f"{field}.pos") for field in FIELDS}
         self._id_map: dict[str, int] | None = None
         self._letter_counts: np.ndarray[Any, Any] | None = None
+        self._fingerprints: tuple[Array, Array] | None = None
+
+    def fingerprints(self) -> tuple[Array, Array]:
+        """Every document's near-duplicate fingerprint (:mod:`.fingerprint`): the slots
+        (documents x SLOTS, uint16) and shingle counts.
+
+        A segment written before searchkit stored fingerprints has no such columns: they
+        are computed here from its stored articles, once per reader (about the cost of
+        indexing them again), and a merge writes them into the merged segment for good.
+        """
+        if self._fingerprints is None:
+            if "fingerprint" in self.file:
+                slots = self.file.array("fingerprint").reshape(-1, SLOTS)
+                self._fingerprints = (slots, self.file.array("shingles"))
+            else:
+                builder = SegmentBuilder()
+                for docnum in range(self.doc_count):
+                    builder.add(Article.model_validate(self.stored(docnum)))
+                self._fingerprints = builder.fingerprints()
+        return self._fingerprints
 
     def letter_counts(self) -> np.ndarray[Any, Any]:
         """Per term, its a-z and 0-9 counts (computed once, for finding close terms)."""

@@ -68,6 +68,8 @@ def search(
     recency: Annotated[str | None, Query(max_length=40, description="a half-life such as 30d, 2w, 1y")] = None,
     diversify: Literal["source"] | None = None,
     explain: bool = False,
+    collapse: Literal["duplicates", "story"] | None = None,
+    facet_counts: Literal["articles", "groups"] = "groups",
 ) -> Response:
     settings = _settings(request)
     if len(q) > settings.max_query_chars:
@@ -85,7 +87,7 @@ def search(
         date_interval=date_interval, mode=mode, strict=strict, snippets=snippets, facets=facets,
         source_facet_limit=source_facet_limit, snippet_chars=snippet_chars,
         suggest_spelling=suggest_spelling, time_limit=limit_seconds, feedback=feedback,
-        recency=recency, diversify=diversify, explain=explain,
+        recency=recency, diversify=diversify, explain=explain, collapse=collapse, facet_counts=facet_counts,
     )
     return _json(results.to_json())
 

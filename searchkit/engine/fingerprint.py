@@ -1,0 +1,253 @@
+"""Near-duplicate fingerprints: a MinHash of each article's headline and body, and the
+groups of near-duplicates (wire copies) they reveal.
+
+**The fingerprint** of an article is a one-permutation MinHash (Li, Owen and Zhang 2012,
+with Shrivastava and Li's rotation densification for empty slots) over the shingles of
+:data:`SHINGLE_WORDS` consecutive terms of its headline and body, as the index analyses
+them (stemmed, stop words out). Each term is hashed with BLAKE2b (keyed, 8 bytes), not
+Python's ``hash()``, and shingles are combined and mixed with fixed 64-bit arithmetic, so
+the fingerprint of a text is the same in every process, on every machine and in every
+version that keeps the analysis. A segment stores it as :data:`SLOTS` 16-bit minimums per
+document (``fingerprint``) and the document's number of shingles (``shingles``; 0 when it
+has no terms, and then it has no near-duplicates). A merge copies both.
+
+**Near-duplicates**: the share of equal slots estimates the Jaccard similarity ``J`` of two
+shingle sets; with the shingle counts it also gives the containment ``C`` (the share of
+the shorter text's shingles found in the longer, ``J (|A| + |B|) / ((1 + J) min(|A|, |B|))``).
+Two articles are near-duplicates when ``J >= JACCARD`` or, for a copy with its end trimmed,
+``C >= CONTAINMENT`` and ``J >= MIN_JACCARD``. Candidate pairs come from LSH banding
+(:data:`BANDS` bands of :data:`ROWS` slots: a pair at ``J = 0.5`` shares a band with
+probability 0.996) and are then checked on all slots. The groups are the connected
+components of the near-duplicate pairs, computed once per snapshot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "BANDS",
+    "CONTAINMENT",
+    "JACCARD",
+    "MIN_JACCARD",
+    "ROWS",
+    "SHINGLE_WORDS",
+    "SLOTS",
+    "DuplicateGroups",
+    "document_fingerprints",
+    "find_groups",
+    "near_duplicates",
+    "signatures",
+    "term_hashes",
+]
+
+Array = np.ndarray[Any, Any]
+
+SLOTS = 128
+SHINGLE_WORDS = 3
+BANDS, ROWS = 42, 3
+JACCARD = 0.5
+CONTAINMENT = 0.8
+MIN_JACCARD = 0.3
+_EMPTY = 1 << 16  # above every 16-bit slot value: "no shingle fell in this slot"
+_ROTATE = np.uint32(0x9E37)
+_MASK64 = (1 << 64) - 1
+_P1, _P2 = np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F)
+_M1, _M2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
+
+
+def term_hashes(terms: Sequence[str]) -> Array:
+    """A 64-bit hash of each term (uint64) from its UTF-8 bytes alone: a polynomial over the
+    bytes with fixed constants, then mixed, so the same in every process and on every machine."""
+    if not terms:
+        return np.zeros(0, dtype=np.uint64)
+    data = np.frombuffer("\x00".join(terms).encode("utf-8"), dtype=np.uint8)  # terms never hold NUL
+    separator = data == 0
+    starts = np.concatenate(([0], np.flatnonzero(separator) + 1))
+    owner = np.cumsum(separator)
+    within = np.arange(data.size) - starts[owner]
+    powers = np.cumprod(np.full(int(within.max()) + 1, _P2, dtype=np.uint64))
+    with np.errstate(over="ignore"):
+        sums = np.add.reduceat(data.astype(np.uint64) * powers[within], starts)  # a separator adds 0
+        lengths = np.diff(np.append(starts, data.size + 1)).astype(np.uint64)
+        return _mix(sums + lengths * _P1)
+
+
+def _mix(values: Array) -> Array:
+    """SplitMix64's finalizer: every input bit moves every output bit (wrapping uint64)."""
+    values = values ^ (values >> np.uint64(30))
+    values *= _M1
+    values ^= values >> np.uint64(27)
+    values *= _M2
+    result: Array = values ^ (values >> np.uint64(31))
+    return result
+
+
+def signatures(hashes: Array, docs: Array, doc_count: int) -> tuple[Array, Array]:
+    """The fingerprints of ``doc_count`` documents from their terms in reading order.
+
+    ``hashes`` are the terms' :func:`term_hashes`, ``docs`` the document of each (ascending).
+    Returns the slots (uint16, ``doc_count`` x :data:`SLOTS`) and the shingle counts (uint32).
+    """
+    docs = np.asarray(docs, dtype=np.int64)
+    per_doc = np.bincount(docs, minlength=doc_count) if docs.size else np.zeros(doc_count, dtype=np.int64)
+    with np.errstate(over="ignore"):
+        h = hashes.astype(np.uint64, copy=False)
+        whole = np.flatnonzero(docs[2:] == docs[:-2])  # shingles that stay inside one document
+        values = h[whole] * _P1 + h[whole + 1] * _P2 + h[whole + 2]
+        owners = docs[whole]
+        short = np.flatnonzero((per_doc > 0) & (per_doc < SHINGLE_WORDS))
+        if short.size:  # a text of one or two terms is one shingle
+            first = (np.cumsum(per_doc) - per_doc)[short]
+            second = np.where(per_doc[short] > 1, h[np.minimum(first + 1, h.size - 1)], 0)
+            values = np.concatenate((values, h[first] * _P1 + second * _P2))
+            owners = np.concatenate((owners, short))
+        values = _mix(values)
+    slots = np.full(doc_count * SLOTS, _EMPTY, dtype=np.uint32)
+    np.minimum.at(slots, owners * SLOTS + (values >> np.uint64(57)).astype(np.int64),
+                  (values & np.uint64(0xFFFF)).astype(np.uint32))
+    counts = np.bincount(owners, minlength=doc_count).astype(np.uint32)
+    return _densify(slots.reshape(doc_count, SLOTS)), counts
+
+
+def _densify(slots: Array) -> Array:
+    """Fill each empty slot from the next filled one to its right (circularly), rotated by
+    the distance, so documents with few shingles still compare on every slot."""
+    filled = slots != _EMPTY
+    if filled.all():
+        return slots.astype(np.uint16)
+    columns = np.arange(SLOTS, dtype=np.int32)
+    where = np.where(filled, columns, 2 * SLOTS)
+    nearest = np.minimum.accumulate(where[:, ::-1], axis=1)[:, ::-1]
+    first = where.min(axis=1, keepdims=True)
+    nearest = np.where(nearest == 2 * SLOTS, first + SLOTS, nearest)  # wrap around to the row's first
+    source = np.take_along_axis(slots, nearest % SLOTS, axis=1)
+    rotated = (source + (nearest - columns).astype(np.uint32) * _ROTATE) & 0xFFFF
+    out: Array = np.where(filled, slots, rotated).astype(np.uint16)  # a row without shingles: noise, never compared
+    return out
+
+
+def near_duplicates(a: Array, b: Array, count_a: Array, count_b: Array) -> Array:
+    """Whether each pair of fingerprints (rows of ``a`` and ``b``) are near-duplicates."""
+    jaccard = (a == b).mean(axis=1)
+    count_a = count_a.astype(np.float64)
+    count_b = count_b.astype(np.float64)
+    shorter = np.maximum(np.minimum(count_a, count_b), 1.0)
+    containment = jaccard * (count_a + count_b) / ((1.0 + jaccard) * shorter)
+    result: Array = (count_a > 0) & (count_b > 0) & (
+        (jaccard >= JACCARD) | ((jaccard >= MIN_JACCARD) & (containment >= CONTAINMENT)))
+    return result
+
+
+def _candidate_pairs(slots: Array, rows: Array) -> Array:
+    """Pairs (as ``a * 2**32 + b``, ``a < b``) of ``rows`` that share a band."""
+    found = []
+    wide = slots[rows].astype(np.uint64)
+    for band in range(BANDS):
+        first = band * ROWS
+        keys = (wide[:, first] << np.uint64(32)) | (wide[:, first + 1] << np.uint64(16)) | wide[:, first + 2]
+        order = np.argsort(keys, kind="stable")
+        ordered = keys[order]
+        same = np.flatnonzero(ordered[1:] == ordered[:-1]) + 1
+        if not same.size:
+            continue
+        # Each member of a run pairs with the one before it and with the run's first.
+        run_start = np.where(np.concatenate(([True], ordered[1:] != ordered[:-1])), np.arange(ordered.size), 0)
+        run_start = np.maximum.accumulate(run_start)
+        for other in (same - 1, run_start[same]):
+            a, b = rows[order[same]], rows[order[other]]
+            low, high = np.minimum(a, b).astype(np.int64), np.maximum(a, b).astype(np.int64)
+            keep = low != high
+            found.append((low[keep] << 32) | high[keep])
+    return np.unique(np.concatenate(found)) if found else np.zeros(0, dtype=np.int64)
+
+
+def _components(size: int, a: Array, b: Array) -> Array:
+    """The smallest member of each node's connected component (edges ``a``-``b``)."""
+    labels = np.arange(size, dtype=np.int64)
+    while True:
+        root_a, root_b = labels[a], labels[b]
+        differ = root_a != root_b
+        if not differ.any():
+            return labels
+        # Hook the larger root under the smaller, then jump every node to its root.
+        np.minimum.at(labels, np.maximum(root_a[differ], root_b[differ]), np.minimum(root_a[differ], root_b[differ]))
+        while True:
+            jumped = labels[labels]
+            if np.array_equal(jumped, labels):
+                break
+            labels = jumped
+
+
+def find_groups(slots: Array, counts: Array, live: Array) -> Array:
+    """Each document's group: the smallest document number among its near-duplicates
+    (itself when it has none). Deleted documents (``live`` False) are left alone."""
+    rows = np.flatnonzero(live & (counts > 0))
+    pairs = _candidate_pairs(slots, rows)
+    a, b = pairs >> 32, pairs & 0xFFFFFFFF
+    keep = np.zeros(pairs.size, dtype=bool)
+    for start in range(0, pairs.size, 65_536):
+        part = slice(start, start + 65_536)
+        keep[part] = near_duplicates(slots[a[part]], slots[b[part]], counts[a[part]], counts[b[part]])
+    return _components(int(counts.size), a[keep], b[keep])
+
+
+@dataclass(frozen=True)
+class DuplicateGroups:
+    """The near-duplicate groups of one snapshot, over its documents numbered one segment
+    after another (``base[s] + doc``).
+
+    ``label`` is each document's group (its smallest member); ``grouped`` is True for
+    documents with at least one near-duplicate; ``members`` lists the grouped documents by
+    label, ``starts`` says where each label's run begins (``run_labels`` are the labels).
+    """
+
+    base: Array
+    label: Array
+    grouped: Array
+    members: Array
+    run_labels: Array
+    starts: Array
+
+    @classmethod
+    def build(cls, base: Array, slots: Array, counts: Array, live: Array) -> DuplicateGroups:
+        label = find_groups(slots, counts, live)
+        sizes = np.bincount(label, minlength=label.size)
+        grouped = (sizes[label] > 1) & live
+        members = np.flatnonzero(grouped)
+        members = members[np.argsort(label[members], kind="stable")]
+        run_labels, starts = np.unique(label[members], return_index=True)
+        return cls(base, label, grouped, members, run_labels, np.append(starts, members.size))
+
+    def others(self, number: int) -> Array:
+        """The other members of document ``number``'s group (global numbers, ascending)."""
+        if not self.grouped[number]:
+            return np.zeros(0, dtype=np.int64)
+        at = int(np.searchsorted(self.run_labels, self.label[number]))
+        group = self.members[int(self.starts[at]):int(self.starts[at + 1])]
+        result: Array = group[group != number]
+        return result
+
+
+def document_fingerprints(vocabulary: Sequence[str], streams: Sequence[tuple[Array, Array]],
+                          doc_count: int) -> tuple[Array, Array]:
+    """:func:`signatures` of a segment's documents from their analysed fields.
+
+    ``vocabulary`` lists the segment's terms by number; each stream is one field's
+    (term numbers, document numbers) in document order, the headline's first.
+    """
+    per_doc = [np.bincount(docs, minlength=doc_count) for _, docs in streams]
+    total = np.sum(per_doc, axis=0, dtype=np.int64) if per_doc else np.zeros(doc_count, dtype=np.int64)
+    size = int(total.sum())
+    terms, owners = np.empty(size, dtype=np.int64), np.empty(size, dtype=np.int64)
+    place = np.cumsum(total) - total  # where each document's terms start; fields follow in order
+    for (field_terms, docs), counts in zip(streams, per_doc):
+        docs = np.asarray(docs, dtype=np.int64)
+        at = place[docs] + np.arange(docs.size) - (np.cumsum(counts) - counts)[docs]
+        terms[at], owners[at] = field_terms, docs
+        place = place + counts
+    return signatures(term_hashes(vocabulary)[terms], owners, doc_count)
