@@ -59,7 +59,9 @@ if TYPE_CHECKING:
     from .engine.writer import WriterOptions
     from .index import AddReport, Batch, CheckReport, Index, IndexStats, Progress, Rejection, check
     from .ingest import ArticleReader, WhooshReader, read_articles, read_whoosh
-    from .models import Article, Explanation, FacetValue, Facets, Hit, Recency, SearchResults, Snippet, Story
+    from .models import (
+        Article, DuplicateRef, Explanation, FacetValue, Facets, Hit, Recency, SearchResults, Snippet, Story,
+    )
     from .opensearch import OpenSearchIndex
     from .protocol import SearchIndex, WriteBatch, open_index
     from .query import parse_query
@@ -70,8 +72,8 @@ _LAZY: dict[str, str] = {
     **dict.fromkeys(("AddReport", "Batch", "CheckReport", "Index", "IndexStats", "Progress", "Rejection",
                      "check"), ".index"),
     **dict.fromkeys(("ArticleReader", "WhooshReader", "read_articles", "read_whoosh"), ".ingest"),
-    **dict.fromkeys(("Article", "Explanation", "FacetValue", "Facets", "Hit", "Recency", "SearchResults",
-                     "Snippet", "Story"), ".models"),
+    **dict.fromkeys(("Article", "DuplicateRef", "Explanation", "FacetValue", "Facets", "Hit", "Recency",
+                     "SearchResults", "Snippet", "Story"), ".models"),
     "OpenSearchIndex": ".opensearch",
     **dict.fromkeys(("SearchIndex", "WriteBatch", "open_index"), ".protocol"),
     "parse_query": ".query",
@@ -100,6 +102,7 @@ __all__ = [
     "CheckReport",
     "ArticleError",
     "ArticleNotFoundError",
+    "DuplicateRef",
     "Explanation",
     "ArticleReader",
     "Batch",
