@@ -69,7 +69,13 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 
 
 class Rejection(BaseModel):
-    """An article that was not indexed, where it came from, and why."""
+    """An article that was not indexed, where it came from, and why.
+
+    Attributes:
+        location: Where it came from: ``file:line``, ``record N`` or a path.
+        reason: Why it was not indexed.
+        field: The field at fault, when one is.
+    """
 
     model_config = ConfigDict(frozen=True)
 
@@ -79,7 +85,15 @@ class Rejection(BaseModel):
 
 
 class AddReport(BaseModel):
-    """What ``add_many`` did. ``rejected`` lists every article that was not indexed."""
+    """What ``add_many`` did. ``rejected`` lists every article that was not indexed.
+
+    Attributes:
+        added: Articles whose id was new.
+        replaced: Articles that replaced a different one with the same id.
+        unchanged: Articles already in the index exactly so (nothing written).
+        rejected: Every article that was not indexed, with where and why.
+        seconds: How long the call took.
+    """
 
     model_config = ConfigDict(frozen=True)
 
@@ -102,6 +116,16 @@ class Progress:
     While another writer holds the index's lock, ``waiting_for`` names it (``pid N on HOST
     since TIME``, or ``another thread of this process``) and ``elapsed`` is the time waited;
     once the lock is taken ``waiting_for`` is None and ``elapsed`` counts from then.
+
+    Attributes:
+        done: Articles read so far.
+        added: Of those, articles with a new id.
+        replaced: Of those, articles that replaced another with the same id.
+        unchanged: Of those, articles already in the index exactly so.
+        rejected: Articles not indexed so far (invalid, or unreadable input).
+        elapsed: Seconds since the lock was taken (or waited, while ``waiting_for`` is set).
+        finished: True on the last call, when the write has committed.
+        waiting_for: Who holds the lock while this call waits for it, else None.
     """
 
     done: int
@@ -117,7 +141,20 @@ class Progress:
 class IndexStats(BaseModel):
     """What ``Index.stats`` reports: articles, distinct sources, the date span (and how many
     articles have no date), segments, size on disk, the committed generation and the
-    on-disk schema version."""
+    on-disk schema version.
+
+    Attributes:
+        path: The index folder (or a cluster index's URL, without credentials).
+        articles: Articles in the index.
+        sources: Distinct sources.
+        first_date: The oldest article's date (None when no article has one).
+        last_date: The newest article's date.
+        undated: Articles without a date.
+        segments: Segments on disk (searches visit each).
+        size_bytes: Size of the index's files.
+        generation: The number of the last commit.
+        schema_version: The on-disk format's version.
+    """
 
     model_config = ConfigDict(frozen=True)
 
@@ -138,6 +175,14 @@ class CheckReport(BaseModel):
 
     ``notes`` names files an interrupted write left behind (a killed writer's segment
     files, ``*.skseg.tmp``): harmless, not problems, and removed by the next write.
+
+    Attributes:
+        path: The index checked.
+        ok: True when no problem was found.
+        articles: Articles counted.
+        segments: Segments read.
+        problems: What is wrong, one sentence each, naming the file.
+        notes: Harmless leftovers of interrupted writes.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -152,7 +197,18 @@ class CheckReport(BaseModel):
 
 def check(path: str | os.PathLike[str]) -> CheckReport:
     """Verify the index at ``path`` without opening it for search, so a damaged index
-    gets a report of what is wrong rather than the first error met."""
+    gets a report of what is wrong rather than the first error met.
+
+    Args:
+        path: The index folder.
+
+    Returns:
+        What was found; ``ok`` is False when anything is damaged.
+
+    Raises:
+        IndexNotFoundError: There is no index at ``path``.
+        IndexVersionError: The index was made by an incompatible searchkit.
+    """
     store = IndexStore(Path(path))
     try:
         IndexStore.open(Path(path))
@@ -191,7 +247,31 @@ def resolve_index_path(value: str | os.PathLike[str], *, home: Path = DEFAULT_HO
 
 
 class Index:
-    """A searchkit index folder. Use :meth:`create` or :meth:`open`."""
+    """A searchkit index folder. Use :meth:`create` or :meth:`open`.
+
+    An index is safe to share between threads; writes from other threads and processes
+    take turns at the folder's write lock, and searches see each commit within
+    ``refresh_interval`` seconds. :meth:`close` it (or use it in a ``with`` block) to
+    release its files at once.
+
+    Args:
+        store: The opened folder (made by :meth:`create` and :meth:`open`, which take the
+            other arguments as keyword options).
+
+    Attributes:
+        lock_timeout: Seconds a write waits for the write lock before :class:`IndexLockedError`.
+        refresh_interval: Seconds a search may reuse the last commit it saw before looking
+            for a newer one.
+        ranking: The BM25F parameters searches use.
+        slow_search: Searches slower than this many seconds are logged (None: never).
+        writer_options: How writes size segments and merge them.
+
+    Examples:
+        >>> with Index.create("indexes/example") as index:
+        ...     report = index.add({"headline": "River Olm floods", "body": "The river rose.", "date": "2024-03-04"})
+        ...     [hit.headline for hit in index.search("flood").hits]
+        ['River Olm floods']
+    """
 
     def __init__(self, store: IndexStore, *, lock_timeout: float, refresh_interval: float, ranking: Ranking,
                  slow_search: float | None = 1.0, writer_options: WriterOptions | None = None):
@@ -218,13 +298,36 @@ class Index:
                max_deleted_ratio: float = MAX_DELETED_RATIO, max_merged_articles: int | None = None) -> Index:
         """Create an empty index at ``path``; :class:`IndexExistsError` if something is there.
 
-        ``slow_search``: searches slower than this many seconds are logged at INFO on the
-        ``searchkit`` logger (None: never); see :mod:`searchkit._log`.
-        ``flush_tokens``, ``flush_bytes``, ``merge_factor``, ``max_deleted_ratio`` and
-        ``max_merged_articles`` size this object's writes: memory per flush, segment size
-        and merge policy, as :class:`~searchkit.engine.writer.WriterOptions` explains
-        (they are not stored in the index). A wrong value raises :class:`IndexOptionError`
-        before anything is created.
+        ``flush_tokens``, ``flush_bytes``, ``merge_factor``, ``max_deleted_ratio``,
+        and ``max_merged_articles`` size this object's writes (memory per
+        flush, segment size, merge policy) as
+        :class:`~searchkit.WriterOptions` explains; they are not stored in the index.
+
+        Args:
+            path: The folder to create (its parents are made too); it must be missing or empty.
+            lock_timeout: Seconds a write waits for another writer before :class:`IndexLockedError`.
+            refresh_interval: Seconds a search may reuse the last commit it saw.
+            ranking: BM25F parameters (default :class:`Ranking()`).
+            slow_search: Searches slower than this many seconds are logged at INFO on the
+                ``searchkit`` logger (None: never); see :mod:`searchkit._log`.
+            flush_tokens: Terms buffered in memory before a segment is written.
+            flush_bytes: Compressed stored articles buffered before a segment is written.
+            merge_factor: How many segments of a size are merged into one.
+            max_deleted_ratio: A segment with a larger share of deleted articles is rewritten.
+            max_merged_articles: Segments this large are left out of merges (None: no limit).
+
+        Returns:
+            The new, empty index, open.
+
+        Raises:
+            IndexExistsError: Something other than an empty folder is at ``path``.
+            IndexOptionError: An option has a wrong value (checked before anything is made).
+            UnsafePathError: ``path`` is empty or holds a NUL character.
+
+        Examples:
+            >>> index = Index.create("indexes/new")
+            >>> len(index), index.path.name
+            (0, 'new')
         """
         options = WriterOptions(flush_tokens, flush_bytes, merge_factor, max_deleted_ratio, max_merged_articles)
         _check_slow_search(slow_search)
@@ -240,7 +343,32 @@ class Index:
              max_deleted_ratio: float = MAX_DELETED_RATIO, max_merged_articles: int | None = None) -> Index:
         """Open the index at ``path``; :class:`IndexNotFoundError` (with the path) if there is none.
 
-        The options are :meth:`create`'s.
+        Args:
+            path: The index folder.
+            lock_timeout: As :meth:`create` takes it.
+            refresh_interval: As :meth:`create` takes it.
+            ranking: As :meth:`create` takes it.
+            slow_search: As :meth:`create` takes it.
+            flush_tokens: As :meth:`create` takes it.
+            flush_bytes: As :meth:`create` takes it.
+            merge_factor: As :meth:`create` takes it.
+            max_deleted_ratio: As :meth:`create` takes it.
+            max_merged_articles: As :meth:`create` takes it.
+
+        Returns:
+            The index, open for searching and writing.
+
+        Raises:
+            IndexNotFoundError: There is no index at ``path``.
+            IndexVersionError: The index was made by an incompatible searchkit.
+            IndexCorruptError: Its files are missing or damaged.
+            IndexOptionError: An option has a wrong value.
+
+        Examples:
+            >>> Index.create("indexes/kept").close()
+            >>> with Index.open("indexes/kept", lock_timeout=5) as index:
+            ...     index.lock_timeout
+            5
         """
         options = WriterOptions(flush_tokens, flush_bytes, merge_factor, max_deleted_ratio, max_merged_articles)
         store = IndexStore.open(Path(path))
@@ -252,7 +380,19 @@ class Index:
     @classmethod
     def open_or_create(cls, path: str | os.PathLike[str], **options: Any) -> Index:
         """Open the index at ``path``, or create it there when the folder is missing or
-        empty; ``options`` are :meth:`create`'s."""
+        empty.
+
+        Args:
+            path: The index folder.
+            **options: :meth:`create`'s keyword options.
+
+        Returns:
+            The index, open.
+
+        Raises:
+            IndexVersionError: The folder holds an index of an incompatible searchkit.
+            IndexExistsError: The folder holds something that is not an index.
+        """
         if Path(path).exists() and any(Path(path).iterdir()):
             return cls.open(path, **options)
         return cls.create(path, **options)
@@ -277,10 +417,18 @@ class Index:
         closed when this returns, not when the garbage collector runs. Closing twice is
         fine; any other use afterwards raises :class:`IndexClosedError`, as does a search
         or an ``articles()`` iteration another thread still runs on it. A ``with`` block
-        closes the index at its end::
+        closes the index at its end.
 
-            with Index.open("news") as index:
-                index.search("flood")
+        Examples:
+            >>> with Index.open_or_create("indexes/closing") as index:
+            ...     index.closed
+            False
+            >>> index.closed
+            True
+            >>> index.search("flood")
+            Traceback (most recent call last):
+            ...
+            searchkit.errors.IndexClosedError: the index indexes/closing is closed; open it again with Index.open('indexes/closing')
         """
         with self._snapshot_lock:
             self._closed = True
@@ -317,14 +465,33 @@ class Index:
         return snapshot
 
     def refresh(self) -> None:
-        """See the latest commit now, whatever ``refresh_interval`` says."""
+        """See the latest commit now, whatever ``refresh_interval`` says.
+
+        Raises:
+            IndexClosedError: The index was closed.
+        """
         self._current(force=True)
 
     def __len__(self) -> int:
         return self._current().doc_count
 
     def get(self, article_id: str) -> Article | None:
-        """The stored article with this id, or None."""
+        """The stored article with this id, or None.
+
+        Args:
+            article_id: The article's id (hits carry it as ``hit.id``).
+
+        Returns:
+            The article as it was added, or None when no article has that id.
+
+        Raises:
+            IndexClosedError: The index was closed.
+
+        Examples:
+            >>> hit = index.search("flood damage", limit=1).hits[0]
+            >>> index.get(hit.id).headline == hit.headline
+            True
+        """
         snapshot = self._current()
         found = snapshot.locate(article_id)
         if found is None:
@@ -336,7 +503,18 @@ class Index:
         return isinstance(article_id, str) and self._current().locate(article_id) is not None
 
     def articles(self) -> Iterator[Article]:
-        """Every article in the index, segment by segment (for export and rebuilds)."""
+        """Every article in the index, segment by segment (for export and rebuilds).
+
+        Yields:
+            Each live article once, in no particular order.
+
+        Raises:
+            IndexClosedError: The index was closed (also while iterating).
+
+        Examples:
+            >>> sum(1 for _ in index.articles()) == len(index)
+            True
+        """
         snapshot = self._current()
         for loaded in snapshot.segments:
             for docnum in range(loaded.reader.doc_count):
@@ -371,23 +549,64 @@ class Index:
         collapse: Literal["duplicates", "story"] | None = None,
         facet_counts: Literal["articles", "groups"] = "groups",
     ) -> SearchResults:
-        """Search the index. See the README for the query syntax and every option.
+        """Search the index: ranked hits with snippets, and facets by source and date.
 
-        News options, all off by default (:mod:`searchkit.engine.rerank`): ``recency``
-        (a half-life such as ``"30d"`` or a :class:`Recency`) multiplies scores by a decay
-        of the age; ``diversify="source"`` re-orders the top so outlets take turns and
-        fills ``more_from``; ``explain=True`` gives each hit an :class:`Explanation`.
-        ``collapse="duplicates"`` gives one hit per group of near-duplicates (wire copies),
-        the first of the group in the order, with the others in ``hit.duplicates``;
-        ``total`` then counts groups (``total_articles`` the articles) and ``facet_counts``
-        says whether facets count groups (default) or articles. Nothing is deleted.
+        The README's "Query syntax" section describes the query language (words, ``"phrases"``,
+        ``AND``/``OR``/``NOT``, ``field:value``, prefixes ``flood*``, fuzzy ``flod~``). Every
+        argument is checked before the search runs (:mod:`searchkit.arguments`).
 
-        A query that runs longer than ``time_limit`` seconds (None: no limit) is stopped
-        with :class:`QueryTooComplexError`, so one pathological query cannot hold a worker.
-        ``feedback=True`` re-ranks the matches with RM3 pseudo-relevance feedback
-        (:mod:`searchkit.engine.feedback`). Every argument is checked first: a wrong type
-        or value raises :class:`QueryError` naming it (:mod:`searchkit.arguments`);
-        ``since``/``until`` also take ISO 8601 strings and datetimes.
+        Args:
+            query: The query; empty matches every article (for browsing by filters).
+            sources: Only articles from these sources (any case).
+            since: Only articles dated on or after this day (a date, datetime or ISO 8601 string).
+            until: Only articles dated on or before this day.
+            sort: ``"relevance"``, ``"newest"`` or ``"oldest"``.
+            limit: Hits per page (1 to 1000).
+            page: The page, from 1 (not with ``cursor``).
+            cursor: A previous page's ``next_cursor``, to continue after it.
+            date_interval: The date facet's bucket: ``"day"``, ``"week"``, ``"month"``,
+                ``"year"`` or ``"auto"`` (by the span of the matches).
+            mode: How plain words combine: ``"all"``, ``"any"`` or ``"auto"`` (all, then any
+                when all finds nothing).
+            strict: Refuse a malformed query (:class:`QuerySyntaxError`) instead of skipping
+                its bad parts with a warning.
+            snippets: Give each hit highlighted snippets.
+            facets: Count the matches by source and date.
+            source_facet_limit: Most sources in the source facet (None: all).
+            snippet_chars: About how long a snippet is, in characters.
+            suggest_spelling: Suggest a respelled query when few articles match.
+            time_limit: Seconds the search may run (None: no limit).
+            feedback: Re-rank with RM3 pseudo-relevance feedback (:mod:`searchkit.engine.feedback`).
+            recency: A half-life such as ``"30d"``, or a :class:`Recency`: scores are
+                multiplied by a decay of the article's age.
+            diversify: ``"source"`` lets outlets take turns at the top and fills ``more_from``.
+            explain: Give each hit an :class:`Explanation` of its score.
+            collapse: ``"duplicates"``: one hit per group of near-duplicates (wire copies),
+                the first of the group in the order; ``hit.duplicates`` lists the others and
+                ``total`` counts groups (``total_articles`` the articles). Nothing is deleted.
+            facet_counts: With ``collapse``: ``"groups"`` (default) counts each group once in
+                the facets, under its first article; ``"articles"`` counts every article.
+
+        Returns:
+            One page of hits with the total, facets, timing and any warnings.
+
+        Raises:
+            QueryError: An argument has a wrong value, named in the message
+                (:class:`QueryArgumentTypeError` for a wrong type).
+            QuerySyntaxError: With ``strict=True``, the query is malformed (says where).
+            QueryTooComplexError: The query ran longer than ``time_limit`` or is too large.
+            IndexClosedError: The index was closed.
+
+        Examples:
+            >>> results = index.search("flood damage", limit=2)
+            >>> results.total, [hit.headline for hit in results.hits]
+            (6, ['Olmsdale flood damage estimated at $86.4 million, officials say',
+                 'One year after the flood, Lower Olm-on-Weir is “still halfway home”'])
+            >>> [(bucket.value, bucket.count) for bucket in results.facets.source][:2]
+            [('The Lantern Post', 2), ('Copperfield Dispatch', 1)]
+            >>> results = index.search("flood", sources=["kestrel valley herald"], sort="newest", limit=1)
+            >>> results.total, str(results.hits[0].date), results.next_cursor is not None
+            (3, '2024-10-15', True)
         """
         started = time.perf_counter()
         checked = check_search_arguments(
@@ -537,7 +756,25 @@ class Index:
                 self._current(force=True)
 
     def add(self, article: Article | Mapping[str, Any]) -> AddReport:
-        """Add (or replace) one article; durable when it returns."""
+        """Add (or replace) one article; durable when it returns.
+
+        Args:
+            article: An :class:`Article`, or a mapping of its fields (validated here).
+
+        Returns:
+            What was done; an invalid article is in ``rejected``, not raised.
+
+        Raises:
+            IndexLockedError: Another writer held the lock past ``lock_timeout``.
+            IndexWriteError: The file system refused the write; nothing was committed.
+            IndexClosedError: The index was closed.
+
+        Examples:
+            >>> index.add({"id": "olm-1", "headline": "Olm bridge reopens", "source": "Harbor Daily"}).added
+            1
+            >>> index.add({"id": "olm-1", "headline": "Olm bridge reopens", "source": "Harbor Daily"}).unchanged
+            1
+        """
         return self.add_many([article])
 
     def add_many(
@@ -561,6 +798,29 @@ class Index:
         that dies keeps what it committed: run it again and the committed articles come
         back as ``unchanged``, so only the rest is written. The report counts every article
         once, whatever the number of commits.
+
+        Args:
+            articles: Articles or mappings of their fields, such as a reader from
+                :func:`read_articles`.
+            progress: Called with a :class:`Progress` about every 0.2 s, while waiting for
+                the lock, and once at the end.
+            commit_every: Also commit after every N articles read (None: once, at the end).
+            commit_interval: Also commit when this many seconds passed since the last commit.
+
+        Returns:
+            Counts of added, replaced and unchanged articles and every rejection.
+
+        Raises:
+            IndexOptionError: ``commit_every`` or ``commit_interval`` has a wrong value.
+            IndexLockedError: Another writer held the lock past ``lock_timeout``.
+            IndexWriteError: The file system refused a write; what was committed before stays.
+            IndexClosedError: The index was closed.
+
+        Examples:
+            >>> report = index.add_many([{"headline": "Ferry fares rise", "source": "Harbor Daily"},
+            ...                          {"headline": "", "body": ""}])
+            >>> report.added, [rejection.reason for rejection in report.rejected]
+            (1, ['an article needs a headline or a body; both are empty'])
         """
         if commit_every is not None and (isinstance(commit_every, bool) or not isinstance(commit_every, int)
                                          or commit_every < 1):
@@ -615,7 +875,24 @@ class Index:
         )
 
     def delete(self, article_ids: Iterable[str]) -> int:
-        """Delete articles by id; returns how many were in the index. Durable when it returns."""
+        """Delete articles by id; durable when it returns.
+
+        Args:
+            article_ids: The ids to delete (one id as a ``str`` is one id, not characters).
+
+        Returns:
+            How many of them were in the index.
+
+        Raises:
+            IndexLockedError: Another writer held the lock past ``lock_timeout``.
+            IndexClosedError: The index was closed.
+
+        Examples:
+            >>> index.add({"id": "olm-2", "headline": "Olm ferry cancelled"}).added
+            1
+            >>> index.delete(["olm-2", "no-such-id"])
+            1
+        """
         if isinstance(article_ids, str):
             article_ids = [article_ids]
         with self._writing() as writer:
@@ -624,12 +901,7 @@ class Index:
 
     def batch(self) -> Batch:
         """Several writes published by one commit: all of them on a clean exit from the
-        ``with`` block, none of them if it ends with an exception::
-
-            with index.batch() as batch:
-                batch.add(article)
-                batch.add_many(more_articles)
-                batch.delete(["old-id"])
+        ``with`` block, none of them if it ends with an exception.
 
         The batch holds the index's write lock from the start of the block to its end, so
         other writers (threads, processes) wait for it as they wait for any writer; searches
@@ -637,23 +909,59 @@ class Index:
         open, writing to the index other than through the batch (``index.add``, a second
         ``index.batch()``) raises :class:`BatchError`, as does using the batch from another
         thread or after its block ended.
+
+        Returns:
+            A :class:`Batch`, to use in a ``with`` block.
+
+        Examples:
+            >>> with index.batch() as batch:
+            ...     batch.add({"id": "olm-3", "headline": "Olm levels fall"}).added
+            ...     batch.delete(["olm-3"])
+            1
+            1
+            >>> index.get("olm-3") is None
+            True
         """
         return Batch(self)
 
     def optimize(self) -> None:
-        """Merge all segments into one (faster searches after many small additions)."""
+        """Merge all segments into one (faster searches after many small additions).
+
+        Raises:
+            IndexLockedError: Another writer held the lock past ``lock_timeout``.
+            IndexClosedError: The index was closed.
+        """
         with self._writing() as writer:
             writer.commit(optimize=True)
 
     # Information
 
     def check(self) -> CheckReport:
-        """Verify the index: files readable, counts consistent, every stored article valid."""
+        """Verify the index: files readable, counts consistent, every stored article valid.
+
+        Returns:
+            What was found; ``ok`` is False when anything is damaged.
+
+        Raises:
+            IndexClosedError: The index was closed.
+        """
         self._check_open()
         return check(self.path)
 
     def stats(self) -> IndexStats:
-        """Counts, date span, size and generation of the last commit (:class:`IndexStats`)."""
+        """Counts, date span, size and generation of the last commit.
+
+        Returns:
+            The figures of the last commit.
+
+        Raises:
+            IndexClosedError: The index was closed.
+
+        Examples:
+            >>> stats = index.stats()
+            >>> stats.articles == len(index), stats.sources
+            (True, 7)
+        """
         snapshot = self._current()
         first, last, undated = snapshot.date_span()
         return IndexStats(
@@ -702,6 +1010,13 @@ class Batch:
     each call did) but nothing is durable or visible until the ``with`` block ends cleanly,
     when one commit publishes everything. An exception in the block drops every change
     and leaves the index as it was.
+
+    Args:
+        index: The index to write to.
+
+    Raises:
+        BatchError: The batch is used outside its ``with`` block, from another thread, or
+            a second time.
     """
 
     def __init__(self, index: Index):
@@ -740,11 +1055,32 @@ class Batch:
         return self._writer
 
     def add(self, article: Article | Mapping[str, Any]) -> AddReport:
-        """Add (or replace) one article when the batch commits."""
+        """Add (or replace) one article when the batch commits.
+
+        Args:
+            article: An :class:`Article`, or a mapping of its fields.
+
+        Returns:
+            What this call did; an invalid article is in ``rejected``.
+
+        Raises:
+            BatchError: Used outside the ``with`` block or from another thread.
+        """
         return self.add_many([article])
 
     def add_many(self, articles: Iterable[Article | Mapping[str, Any]]) -> AddReport:
-        """Add articles as :meth:`Index.add_many` does, committed with the batch."""
+        """Add articles as :meth:`Index.add_many` does, committed with the batch.
+
+        Args:
+            articles: Articles or mappings of their fields, such as a reader from
+                :func:`read_articles`.
+
+        Returns:
+            What this call did.
+
+        Raises:
+            BatchError: Used outside the ``with`` block or from another thread.
+        """
         writer = self._open_writer()
         started = time.perf_counter()
         counts = {AddOutcome.ADDED: 0, AddOutcome.REPLACED: 0, AddOutcome.UNCHANGED: 0}
@@ -765,8 +1101,17 @@ class Batch:
         )
 
     def delete(self, article_ids: Iterable[str]) -> int:
-        """Delete articles by id when the batch commits (also ones added earlier in it);
-        returns how many there were."""
+        """Delete articles by id when the batch commits (also ones added earlier in it).
+
+        Args:
+            article_ids: The ids to delete.
+
+        Returns:
+            How many of them there were.
+
+        Raises:
+            BatchError: Used outside the ``with`` block or from another thread.
+        """
         writer = self._open_writer()
         deleted: int = writer.delete([article_ids] if isinstance(article_ids, str) else article_ids)
         return deleted

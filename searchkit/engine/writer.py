@@ -47,19 +47,31 @@ def _whole(name: str, value: object, minimum: int) -> None:
 class WriterOptions:
     """How a writer sizes segments and merges them; ``Index.create``/``open`` take each
     field as a keyword option. The defaults suit indexes of a few to a few million articles.
+    A flush happens at whichever of ``flush_tokens`` and ``flush_bytes`` comes first; each
+    flush writes one new segment.
 
-    ``flush_tokens``: terms buffered in memory before they are written out as a segment;
-    the memory a write holds grows with it (lower it for small machines).
-    ``flush_bytes``: compressed stored articles buffered before a flush (32 MiB).
-    A flush happens at whichever limit comes first; each flush writes one new segment.
-    ``merge_factor``: when this many segments of about the same size (the same power of
-    ``merge_factor`` articles) exist, they are merged into one; larger means fewer merges
-    during writes and more segments for searches to visit.
-    ``max_deleted_ratio``: a segment whose share of deleted articles passes this is rewritten.
-    ``max_merged_articles``: segments already holding this many articles are left out of
-    size merges (None: no limit), so a big index is not rewritten whole as it grows;
-    ``Index.optimize`` still merges everything.
-    Invalid values raise :class:`~searchkit.errors.IndexOptionError`.
+    Attributes:
+        flush_tokens: Terms buffered in memory before they are written out as a segment;
+            the memory a write holds grows with it (lower it for small machines).
+        flush_bytes: Compressed stored articles buffered before a flush (32 MiB).
+        merge_factor: When this many segments of about the same size (the same power of
+            ``merge_factor`` articles) exist, they are merged into one; larger means fewer
+            merges during writes and more segments for searches to visit.
+        max_deleted_ratio: A segment whose share of deleted articles passes this is rewritten.
+        max_merged_articles: Segments already holding this many articles are left out of
+            size merges (None: no limit), so a big index is not rewritten whole as it grows;
+            ``Index.optimize`` still merges everything.
+
+    Raises:
+        IndexOptionError: A value is out of range or of the wrong type, named in the message.
+
+    Examples:
+        >>> WriterOptions(merge_factor=4).merge_factor
+        4
+        >>> WriterOptions(merge_factor=1)
+        Traceback (most recent call last):
+        ...
+        searchkit.errors.IndexOptionError: merge_factor must be a whole number, 2 or more, not 1
     """
 
     flush_tokens: int = FLUSH_TOKENS

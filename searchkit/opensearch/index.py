@@ -100,7 +100,20 @@ def _sort_spec(sort: SortOrder) -> list[dict[str, Any]]:
 
 
 class OpenSearchIndex:
-    """A searchkit index on an OpenSearch cluster. Use :meth:`create` or :meth:`open`."""
+    """A searchkit index on an OpenSearch cluster. Use :meth:`create` or :meth:`open`.
+
+    It offers what :class:`~searchkit.SearchIndex` describes, as :class:`~searchkit.Index`
+    does on a folder; needs ``pip install "searchkit[opensearch]"``.
+
+    Args:
+        target: The parsed index URL and connection settings.
+        client: The opensearch-py client.
+        ranking: The BM25F parameters the index was created with.
+        repeats: How many times each field is indexed, to weigh it (from the mapping).
+
+    Attributes:
+        ranking: The BM25F parameters the index was created with.
+    """
 
     def __init__(self, target: ClusterTarget, client: OpenSearch, *, ranking: Ranking,
                  repeats: tuple[tuple[str, int], ...]):
@@ -117,7 +130,29 @@ class OpenSearchIndex:
     def create(cls, url: str, *, shards: int = 3, replicas: int = 1, ranking: Ranking | None = None,
                username: str | None = None, password: str | None = None, api_key: str | None = None,
                verify_certs: bool = True, ca_file: str | None = None, timeout: float = DEFAULT_TIMEOUT) -> OpenSearchIndex:
-        """Create an empty index at ``url``; :class:`IndexExistsError` if the cluster has one by that name."""
+        """Create an empty index at ``url``; :class:`IndexExistsError` if the cluster has one by that name.
+
+        Args:
+            url: ``http(s)://host:port/name``, credentials in it or given below.
+            shards: Primary shards (1 or more).
+            replicas: Copies of each shard (0 or more).
+            ranking: BM25F parameters, fixed in the index's settings (default :class:`Ranking()`).
+            username: For HTTP basic authentication (else ``$SEARCHKIT_OPENSEARCH_USER``).
+            password: For HTTP basic authentication (else ``$SEARCHKIT_OPENSEARCH_PASSWORD``).
+            api_key: An API key instead of a username and password.
+            verify_certs: Check the cluster's TLS certificate.
+            ca_file: A CA bundle to check it with.
+            timeout: Seconds a request may take.
+
+        Returns:
+            The new, empty index.
+
+        Raises:
+            IndexExistsError: The cluster already has an index by that name.
+            IndexURLError: The URL or a setting is malformed (``shards=0``...).
+            ClusterError: The cluster refused or could not be reached.
+            MissingExtraError: opensearch-py is not installed.
+        """
         for name, value, low in (("shards", shards, 1), ("replicas", replicas, 0)):
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
                 raise IndexURLError(f"{name}={value!r} must be a whole number of at least {low}")
@@ -146,7 +181,26 @@ class OpenSearchIndex:
 
         BM25's ``k1`` and ``b`` and the field weights are fixed when the index is created
         (its similarity settings and ``_meta.field_repeats``); ``ranking`` here changes nothing
-        that the cluster scores."""
+        that the cluster scores.
+
+        Args:
+            url: ``http(s)://host:port/name`` (an alias works too).
+            ranking: Kept as the object's ``ranking``; the cluster scores with its own.
+            username: For HTTP basic authentication, as :meth:`create` takes it.
+            password: For HTTP basic authentication, as :meth:`create` takes it.
+            api_key: An API key instead of a username and password.
+            verify_certs: Check the cluster's TLS certificate.
+            ca_file: A CA bundle to check it with.
+            timeout: Seconds a request may take.
+
+        Returns:
+            The index.
+
+        Raises:
+            IndexNotFoundError: The cluster has no index by that name.
+            IndexVersionError: Another searchkit version (or not searchkit) made it.
+            ClusterError: The cluster refused or could not be reached.
+        """
         target = parse_index_url(url, username=username, password=password, api_key=api_key,
                                  verify_certs=verify_certs, ca_file=ca_file, timeout=timeout)
         client = make_client(target)
@@ -205,7 +259,17 @@ class OpenSearchIndex:
         return int(self._call("counting articles", self._client.count)["count"])
 
     def get(self, article_id: str) -> Article | None:
-        """The stored article with this id, or None."""
+        """The stored article with this id, or None.
+
+        Args:
+            article_id: The article's id.
+
+        Returns:
+            The article, or None when the index has none with that id.
+
+        Raises:
+            ClusterError: The cluster could not answer.
+        """
         opensearchpy = _opensearchpy()
         if not isinstance(article_id, str) or not article_id or len(article_id.encode("utf-8")) > MAX_ID_BYTES:
             return None
@@ -225,7 +289,11 @@ class OpenSearchIndex:
             return bool(self._client.exists(index=self._target.index, id=article_id))
 
     def articles(self) -> Iterator[Article]:
-        """Every article in the index, in id order (for export and rebuilds)."""
+        """Every article in the index, in id order (for export and rebuilds).
+
+        Yields:
+            Each article once, a thousand per request.
+        """
         batch = 1000
         after: list[Any] | None = None
         while True:
@@ -272,6 +340,39 @@ class OpenSearchIndex:
         ``feedback=True``, ``recency``, ``diversify`` and ``explain=True``. Spelling
         suggestions follow the embedded rule (:mod:`searchkit.opensearch.suggest`). Pages deeper than
         :data:`MAX_RESULT_WINDOW` results need a cursor.
+
+        Args:
+            query: The query, in searchkit's syntax (translated to OpenSearch's DSL).
+            sources: Only these sources.
+            since: Only articles dated on or after this day.
+            until: Only articles dated on or before this day.
+            sort: ``"relevance"``, ``"newest"`` or ``"oldest"``.
+            limit: Hits per page.
+            page: The page, from 1.
+            cursor: A previous page's ``next_cursor``.
+            date_interval: The date facet's bucket, or ``"auto"``.
+            mode: How plain words combine.
+            strict: Refuse a malformed query instead of skipping its bad parts.
+            snippets: Highlight the matches (OpenSearch's highlighter).
+            facets: Count the matches by source and date.
+            source_facet_limit: Most sources in the source facet.
+            snippet_chars: About how long a snippet is.
+            suggest_spelling: Suggest a respelled query when few articles match.
+            time_limit: Seconds the cluster may spend (its ``timeout``).
+            feedback: Refused when True.
+            recency: Refused when given.
+            diversify: Refused when given.
+            explain: Refused when True.
+
+        Returns:
+            One page of results, shaped as a folder index's.
+
+        Raises:
+            QueryError: An argument has a wrong value, or asks for an option this backend
+                does not have.
+            QuerySyntaxError: With ``strict=True``, the query is malformed.
+            QueryTooComplexError: The query is too large, or the cluster ran past ``time_limit``.
+            ClusterError: The cluster could not answer.
         """
         started = time.perf_counter()
         checked = check_search_arguments(
@@ -448,7 +549,18 @@ class OpenSearchIndex:
     # Writing
 
     def add(self, article: Article | Mapping[str, Any]) -> AddReport:
-        """Add (or replace) one article; durable and searchable when it returns."""
+        """Add (or replace) one article; durable and searchable when it returns.
+
+        Args:
+            article: An :class:`~searchkit.Article`, or a mapping of its fields.
+
+        Returns:
+            What was done; an article the cluster refuses is in ``rejected``.
+
+        Raises:
+            BatchError: A batch is open on this index in this thread.
+            ClusterError: The cluster could not take the write.
+        """
         return self.add_many([article])
 
     def add_many(
@@ -667,7 +779,18 @@ class OpenSearchIndex:
             self._source_names.setdefault(key, spelling)
 
     def delete(self, article_ids: Iterable[str]) -> int:
-        """Delete articles by id; returns how many were in the index. Durable when it returns."""
+        """Delete articles by id; durable and searchable when it returns.
+
+        Args:
+            article_ids: The ids to delete.
+
+        Returns:
+            How many of them were in the index.
+
+        Raises:
+            BatchError: A batch is open on this index in this thread.
+            ClusterError: The cluster could not take the write.
+        """
         self._no_batch_here()
         if isinstance(article_ids, str):
             article_ids = [article_ids]
@@ -748,7 +871,11 @@ class OpenSearchIndex:
 
     def stats(self) -> IndexStats:
         """Counts, sources, dates and size. ``segments`` counts Lucene segments of the
-        primaries; ``generation`` is always 0 (OpenSearch has no generations)."""
+        primaries; ``generation`` is always 0 (OpenSearch has no generations).
+
+        Returns:
+            The figures, with the URL (without credentials) as ``path``.
+        """
         body = {
             "size": 0,
             "track_total_hits": True,
@@ -780,7 +907,11 @@ class OpenSearchIndex:
         )
 
     def check(self) -> CheckReport:
-        """The index's health on the cluster: red or missing shards are problems."""
+        """The index's health on the cluster: red or missing shards are problems.
+
+        Returns:
+            ``ok`` when the index's shards are all assigned.
+        """
         with translated_errors(self._target, "checking the index's health"):
             health = self._client.cluster.health(index=self._target.index)
         problems = []
