@@ -170,6 +170,25 @@ def test_cli_related_for_people(capsys: pytest.CaptureFixture[str], index: Index
     assert err.startswith("searchkit related: no article with id 'no-such-id'") and err.count("\n") == 1
 
 
+def test_http_api_related_is_the_library_results(index: Index) -> None:
+    pytest.importorskip("fastapi")
+    from test_server import Api, error
+
+    api = Api(index)
+    response = api.get("/api/articles/dam-gazette/related", params={"mode": "background", "limit": 1})
+    assert response.status_code == 200
+    expected = orjson.loads(index.related("dam-gazette", mode="background", limit=1).to_json())
+    assert without_timing(response.json()) == without_timing(expected)
+    assert [hit["id"] for hit in expected["hits"]] == ["dam-inspection"]
+    filtered = api.get("/api/articles/dam-gazette/related", params={"sources": ["Harbor Daily"], "since": "2024-01-01"})
+    assert [hit["id"] for hit in filtered.json()["hits"]] == ["dam-daily"]
+    missing = api.get("/api/articles/no-such-id/related")
+    assert missing.status_code == 404
+    assert error(missing) == {"type": "ArticleNotFound", "message": "no article with id 'no-such-id'", "status": 404}
+    wrong = api.get("/api/articles/dam-gazette/related", params={"mode": "story"})
+    assert wrong.status_code == 400
+
+
 @pytest.mark.slow
 def test_coverage_recall_at_2_on_the_allsides_roundups(tmp_path: Path) -> None:
     """Issue 13's target: recall@2 >= 0.75 over every article of the 1,479 (0.84 measured)."""

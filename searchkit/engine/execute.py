@@ -153,7 +153,15 @@ class Executor:
 
     def term_scores(self, term: str) -> list[tuple[Array, Array]]:
         """Per segment, the documents holding ``term`` in any field and their BM25F scores."""
-        leaf = self._synonym_leaf([term], FIELDS)
+        return self.leaf_scores(self.term_leaf(term))
+
+    def term_leaf(self, term: str) -> Leaf:
+        """The leaf of one index term in every field: its exact document frequency (live
+        documents) and idf, and per segment its documents' weighted frequencies."""
+        return self._synonym_leaf([term], FIELDS)
+
+    def leaf_scores(self, leaf: Leaf) -> list[tuple[Array, Array]]:
+        """Per segment, the documents of ``leaf`` and their BM25F scores."""
         k1 = self.ranking.k1
         return [(docs, leaf.idf * tf * (k1 + 1.0) / (k1 + tf)) for docs, tf in leaf.per_segment]
 

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
@@ -39,11 +39,10 @@ from ..arguments import check_search_arguments
 from ..errors import ArticleNotFoundError, QueryArgumentTypeError, QueryError
 from ..models import SearchResults
 from ..query import MatchAll
-from .execute import Executor, Matches, Ranking
+from .execute import Executor, Leaf, Matches, Ranking
 from .search import SearchRequest, run_search
 from .segment import MISSING_DAY
 from .snapshot import LoadedSegment, Snapshot
-from .suggest import _at_most as document_frequency_bound
 
 __all__ = [
     "COVERAGE_HALF_LIFE_DAYS",
@@ -56,7 +55,7 @@ __all__ = [
     "LikeTerms",
     "find_related",
     "like_terms",
-    "related_scorer",
+    "RelatedScorer",
 ]
 
 RelatedMode = Literal["coverage", "background"]
@@ -73,15 +72,16 @@ QUERY_WORDS = 8  # the results' ``query``: the article's words with the most wei
 
 
 class LikeTerms:
-    """The weighted terms an article is matched on, best first, with a word of the
-    article's own text for each (``words``: what the results show as their query)."""
+    """The weighted terms an article is matched on, best first: per term its weight and its
+    leaf (:meth:`Executor.term_leaf`), and a word of the article's own text for each
+    (``words``: what the results show as their query)."""
 
-    def __init__(self, terms: list[tuple[str, float]], words: dict[str, str]):
+    def __init__(self, terms: list[tuple[str, float, Leaf]], words: dict[str, str]):
         self.terms = terms
-        self.words = [words[term] for term, _ in terms]
+        self.words = [words[term] for term, _, _ in terms]
 
 
-def like_terms(snapshot: Snapshot, stored: dict[str, Any], *, max_terms: int = MAX_TERMS) -> LikeTerms:
+def like_terms(executor: Executor, stored: dict[str, Any], *, max_terms: int = MAX_TERMS) -> LikeTerms:
     """The terms of a stored article to find its related articles with (module docstring)."""
     counts: dict[str, float] = {}
     words: dict[str, str] = {}
@@ -92,14 +92,12 @@ def like_terms(snapshot: Snapshot, stored: dict[str, Any], *, max_terms: int = M
             for term in token.terms:
                 counts[term] = counts.get(term, 0.0) + weight
                 words.setdefault(term, text[token.start:token.end])
-    n = snapshot.doc_count
     weighted = []
     for term, count in counts.items():
-        df = document_frequency_bound(snapshot, term)  # deleted copies count: only to choose terms
-        if df < 2:
-            continue
-        idf = math.log(1.0 + (n - df + 0.5) / (df + 0.5))
-        weighted.append((term, (1.0 + math.log(count)) * idf))
+        executor.check_time()
+        leaf = executor.term_leaf(term)
+        if leaf.df >= 2:  # a term only this article holds finds nothing else
+            weighted.append((term, (1.0 + math.log(count)) * leaf.idf, leaf))
     weighted.sort(key=lambda item: (-item[1], item[0]))
     return LikeTerms(weighted[:max_terms], words)
 
@@ -109,9 +107,8 @@ def _text_scores(executor: Executor, terms: LikeTerms) -> list[tuple[Array, Arra
     segments = executor.snapshot.segments
     scores = [np.zeros(loaded.reader.doc_count) for loaded in segments]
     shared = [np.zeros(loaded.reader.doc_count, dtype=np.int32) for loaded in segments]
-    for term, weight in terms.terms:
-        executor.check_time()
-        for number, (docs, term_scores) in enumerate(executor.term_scores(term)):
+    for _, weight, leaf in terms.terms:
+        for number, (docs, term_scores) in enumerate(executor.leaf_scores(leaf)):
             scores[number][docs] += weight * term_scores
             shared[number][docs] += 1
     return list(zip(scores, shared))
@@ -126,19 +123,25 @@ def _proximity(days: Array, day: int) -> Array:
     return result
 
 
-def related_scorer(snapshot: Snapshot, article: tuple[LoadedSegment, int], terms: LikeTerms,
-                   mode: RelatedMode) -> Callable[[Executor], list[Matches]]:
+class RelatedScorer:
     """A scorer for :func:`~searchkit.engine.search.run_search` that finds and scores the
     articles related to ``article`` (its segment and document number) in ``mode``; the
-    article itself is never among them."""
-    home, home_doc = article
-    day = int(home.reader.day[home_doc])
-    outlet = int(home.global_source[home_doc])
+    article itself is never among them. ``terms`` holds the article's terms once it ran."""
 
-    def score(executor: Executor) -> list[Matches]:
-        executor.highlight_terms.update(term for term, _ in terms.terms)
+    def __init__(self, snapshot: Snapshot, article: tuple[LoadedSegment, int], mode: RelatedMode):
+        self.snapshot = snapshot
+        self.home, self.home_doc = article
+        self.mode = mode
+        self.terms = LikeTerms([], {})
+
+    def __call__(self, executor: Executor) -> list[Matches]:
+        home, home_doc, mode = self.home, self.home_doc, self.mode
+        day = int(home.reader.day[home_doc])
+        outlet = int(home.global_source[home_doc])
+        self.terms = like_terms(executor, home.reader.stored(home_doc))
+        executor.highlight_terms.update(term for term, _, _ in self.terms.terms)
         found = []
-        for loaded, (scores, shared) in zip(snapshot.segments, _text_scores(executor, terms)):
+        for loaded, (scores, shared) in zip(self.snapshot.segments, _text_scores(executor, self.terms)):
             keep = shared >= MIN_SHARED_TERMS
             if loaded is home:
                 keep[home_doc] = False
@@ -153,8 +156,6 @@ def related_scorer(snapshot: Snapshot, article: tuple[LoadedSegment, int], terms
                     values = np.where(loaded.global_source[docs] == outlet, values * SAME_SOURCE_FACTOR, values)
             found.append(Matches(docs, values))
         return found
-
-    return score
 
 
 def find_related(snapshot: Snapshot, ranking: Ranking, path: Path, article_id: str, *, mode: RelatedMode = "coverage",
@@ -176,15 +177,15 @@ def find_related(snapshot: Snapshot, ranking: Ranking, path: Path, article_id: s
     if article is None:
         raise ArticleNotFoundError(article_id, path)
     loaded, docnum = article
-    terms = like_terms(snapshot, loaded.reader.stored(docnum))
+    scorer = RelatedScorer(snapshot, article, mode)
     request = SearchRequest(query=MatchAll(), sources=checked.sources, since=checked.since, until=checked.until,
                             limit=checked.limit, facets=False, time_limit=time_limit)
-    outcome = run_search(snapshot, request, ranking, scorer=related_scorer(snapshot, article, terms, mode))
+    outcome = run_search(snapshot, request, ranking, scorer=scorer)
     warnings = list(outcome.notes)
     if mode == "background" and loaded.reader.day[docnum] == MISSING_DAY:
         warnings.append(f"the article {article_id!r} has no date, so nothing is known to come before it: "
                         "background ranks every article by its text alone")
     return SearchResults(
-        query=" ".join(terms.words[:QUERY_WORDS]), total=outcome.total, hits=outcome.hits, facets=outcome.facets,
+        query=" ".join(scorer.terms.words[:QUERY_WORDS]), total=outcome.total, hits=outcome.hits, facets=outcome.facets,
         took_ms=round((time.perf_counter() - started) * 1000, 3), limit=checked.limit, warnings=warnings,
     )

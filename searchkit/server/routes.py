@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from .._version import __version__
-from ..errors import ArticleError
+from ..errors import ArticleError, ArticleNotFoundError
 from ..index import AddReport, Rejection
 from ..models import Article, SearchResults
 from .auth import require_read, require_write
@@ -99,6 +99,28 @@ def get_article(request: Request, article_id: str) -> Response:
     if article is None:
         raise ApiError(404, "ArticleNotFound", f"no article with id {article_id!r}")
     return _json(article.to_json())
+
+
+@router.get("/articles/{article_id}/related", response_model=SearchResults, dependencies=[Depends(require_read)],
+            summary="Articles related to one: the body is exactly Index.related(...).to_json()")
+def related_articles(
+    request: Request,
+    article_id: str,
+    mode: Literal["coverage", "background"] = "coverage",
+    limit: Annotated[int, Query(ge=1)] = 10,
+    sources: Annotated[list[str] | None, Query(description="only these sources (repeat the parameter)")] = None,
+    since: Annotated[date | None, Query(description="first day, YYYY-MM-DD")] = None,
+    until: Annotated[date | None, Query(description="last day, YYYY-MM-DD")] = None,
+) -> Response:
+    if limit > _settings(request).max_limit:
+        raise ApiError(400, "InvalidParameter", f"limit={limit} is out of range; this server returns up to "
+                       f"{_settings(request).max_limit} hits a page")
+    try:
+        results = request.app.state.index.related(article_id, mode=mode, limit=limit, sources=sources,
+                                                  since=since, until=until)
+    except ArticleNotFoundError as exc:
+        raise ApiError(404, "ArticleNotFound", f"no article with id {article_id!r}") from exc
+    return _json(results.to_json())
 
 
 @router.delete("/articles/{article_id}", dependencies=[Depends(require_write)],
