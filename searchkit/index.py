@@ -691,10 +691,7 @@ class Index:
         """Articles related to the article ``article_id``, ranked, as a page of search results.
 
         The article's own words are the query (:mod:`searchkit.engine.related` says how
-        they are chosen and weighed); the article itself is never among the hits::
-
-            index.related("5607-left")                     # the same story, other outlets
-            index.related("5607-left", mode="background")  # earlier articles for context
+        they are chosen and weighed); the article itself is never among the hits.
 
         Args:
             article_id: The id of an article in the index.
@@ -714,6 +711,15 @@ class Index:
         Raises:
             ArticleNotFoundError: No article has this id (a ``KeyError``).
             QueryError: A wrong ``mode``, ``limit`` or filter, named in the message.
+
+        Examples:
+            >>> story = index.search("flood damage estimate", limit=1).hits[0]
+            >>> story.source, str(story.date)
+            ('Eastgate Observer', '2023-04-11')
+            >>> [hit.source for hit in index.related(story.id, limit=3).hits]  # the same story, other outlets
+            ['Copperfield Dispatch', 'The Lantern Post', 'The Lantern Post']
+            >>> [str(hit.date) for hit in index.related(story.id, mode="background", limit=3).hits]  # earlier
+            ['2023-04-04', '2023-04-03', '2023-01-17']
         """
         return find_related(self._current(), self.ranking, self.path, article_id, mode=mode, limit=limit,
                             sources=sources, since=since, until=until)
