@@ -125,11 +125,24 @@ def test_deleted_and_replaced_articles(index: Index) -> None:
     assert ids(index, "dam-gazette") == ["dam-daily", "dam-gazette-live", "dam-funding"]
 
 
+def test_near_duplicates_of_the_article_are_left_out(index: Index) -> None:
+    # A wire service reprints the Gazette's report with another headline and a dateline:
+    # the same text, not other coverage (searchkit.engine.fingerprint finds it).
+    gazette = DAM[0]
+    index.add(gazette.model_copy(update={"id": "dam-wire", "source": "Olm Wire", "headline": "Dam breach floods valley",
+                                         "body": "OLMSDALE (Olm Wire) - " + gazette.body}))
+    assert index.duplicates("dam-gazette") == ["dam-wire"]
+    assert ids(index, "dam-gazette") == ["dam-post", "dam-daily", "dam-gazette-live", "dam-inspection",
+                                         "dam-funding"]
+    assert ids(index, "dam-post")[:2] == ["dam-gazette", "dam-wire"]  # for another article it is coverage
+
+
 def test_undated_article_background_warns(index: Index) -> None:
     index.add(DAM[1].model_copy(update={"id": "dam-undated", "date": None}))
     results = index.related("dam-undated", mode="background")
-    assert [hit.id for hit in results.hits] == ["dam-post", "dam-gazette-live", "dam-gazette", "dam-daily",
-                                                "dam-inspection", "dam-funding"]
+    # Its copy dam-post is a near-duplicate: left out.
+    assert [hit.id for hit in results.hits] == ["dam-gazette-live", "dam-gazette", "dam-daily", "dam-inspection",
+                                                "dam-funding"]
     assert results.warnings == ["the article 'dam-undated' has no date, so nothing is known to come before it: "
                                 "background ranks every article by its text alone"]
 

@@ -7,7 +7,8 @@ at index time; each term counts its occurrences, a headline occurrence
 ``(1 + ln count) * idf``. The :data:`MAX_TERMS` best terms are kept (terms only this article
 holds are left out: they find nothing else). A candidate's text score is the weighted sum
 of those terms' BM25F scores in it (the scores a search for each word would give), and it
-must share at least :data:`MIN_SHARED_TERMS` of them. Then, by ``mode``:
+must share at least :data:`MIN_SHARED_TERMS` of them, and the article's near-duplicates
+(:meth:`searchkit.Index.duplicates`: reprints of its text) are left out. Then, by ``mode``:
 
 ``"coverage"``
     other outlets' reports of the same story first. Coverage of one story appears within
@@ -39,6 +40,7 @@ from ..arguments import check_search_arguments
 from ..errors import ArticleNotFoundError, QueryArgumentTypeError, QueryError
 from ..models import SearchResults
 from ..query import MatchAll
+from .collapse import duplicate_groups
 from .execute import Executor, Leaf, Matches, Ranking
 from .search import SearchRequest, run_search
 from .segment import MISSING_DAY
@@ -140,11 +142,17 @@ class RelatedScorer:
         outlet = int(home.global_source[home_doc])
         self.terms = like_terms(executor, home.reader.stored(home_doc))
         executor.highlight_terms.update(term for term, _, _ in self.terms.terms)
+        groups = duplicate_groups(self.snapshot)
+        home_number = next(int(groups.base[n]) for n, each in enumerate(self.snapshot.segments) if each is home)
+        copies = groups.others(home_number + home_doc)  # its near-duplicates: not other coverage
         found = []
-        for loaded, (scores, shared) in zip(self.snapshot.segments, _text_scores(executor, self.terms)):
+        for number, (loaded, (scores, shared)) in enumerate(zip(self.snapshot.segments,
+                                                               _text_scores(executor, self.terms))):
             keep = shared >= MIN_SHARED_TERMS
             if loaded is home:
                 keep[home_doc] = False
+            local = copies - int(groups.base[number])
+            keep[local[(local >= 0) & (local < keep.size)]] = False
             days = loaded.reader.day
             if mode == "background" and day != MISSING_DAY:
                 keep &= (days != MISSING_DAY) & (days < day)
