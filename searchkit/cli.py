@@ -53,14 +53,22 @@ def _date_arg(text: str) -> date:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def _positive(text: str) -> int:
+def _whole(text: str, low: int) -> int:
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} must be 1 or more")
+    if value < low:
+        raise argparse.ArgumentTypeError(f"{value} must be {low} or more")
     return value
+
+
+def _positive(text: str) -> int:
+    return _whole(text, 1)
+
+
+def _replicas(text: str) -> int:
+    return _whole(text, 0)
 
 
 def _count(text: str) -> int:
@@ -147,24 +155,41 @@ def _target(args: argparse.Namespace) -> str:
 
 def _open(args: argparse.Namespace, *, create: bool = False, lock_timeout: float | None = None) -> SearchIndex:
     """The index ``--index`` (or ``$SEARCHKIT_INDEX``) names; see :func:`_open_target`."""
-    return _open_target(_target(args), create=create, lock_timeout=lock_timeout)
+    return _open_target(_target(args), create=create, lock_timeout=lock_timeout, layout=_layout(args))
 
 
-def _open_target(target: str, *, create: bool = False, lock_timeout: float | None = None) -> SearchIndex:
+def _layout(args: argparse.Namespace) -> tuple[int | None, int | None]:
+    """``--shards`` and ``--replicas``, where the command has them."""
+    return getattr(args, "shards", None), getattr(args, "replicas", None)
+
+
+def _open_target(target: str, *, create: bool = False, lock_timeout: float | None = None,
+                 layout: tuple[int | None, int | None] = (None, None)) -> SearchIndex:
     """An ``http(s)://host:port/name`` target is an OpenSearch index, anything else a folder (or a
-    bare name under indexes/). ``create``: make it when absent."""
+    bare name under indexes/). ``create``: make it when absent, with ``layout``'s shards and
+    replicas (default 3 and 1), which only a cluster index being created takes."""
     from .index import Index, resolve_index_path
     from .opensearch.connection import is_index_url
 
+    shards, replicas = layout
+    given = shards is not None or replicas is not None
     if is_index_url(target):
         from .opensearch import OpenSearchIndex
 
         try:
-            return OpenSearchIndex.open(target)
+            opened = OpenSearchIndex.open(target)
         except IndexNotFoundError:
             if not create:
                 raise
-            return OpenSearchIndex.create(target)
+            return OpenSearchIndex.create(target, shards=3 if shards is None else shards,
+                                          replicas=1 if replicas is None else replicas)
+        if given:
+            opened.close()
+            raise IndexOptionError(f"--shards and --replicas apply when a cluster index is created; {opened.url} "
+                                   "already exists (to change its shards, rebuild it: searchkit reindex URL URL --shards N)")
+        return opened
+    if given:
+        raise IndexOptionError(f"--shards and --replicas apply to a cluster index (an http(s):// URL), not the folder {target}")
     path = resolve_index_path(target)
     if create:
         return Index.open_or_create(path, lock_timeout=30.0 if lock_timeout is None else lock_timeout)
@@ -409,13 +434,18 @@ def cmd_reindex(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """Copy every article of SOURCE into TARGET (folder or cluster, either way), creating TARGET when absent."""
     import orjson
 
+    from .opensearch.connection import is_index_url
+
     source_where, target_where = _where(args.source), _where(args.target)
+    if source_where == target_where and is_index_url(args.source):
+        return _rebuild(args, out, err, source_where)
     if source_where == target_where:
-        raise IndexOptionError(f"source and target are the same index ({source_where}); name another target")
+        raise IndexOptionError(f"source and target are the same index ({source_where}); name another target "
+                               "(a cluster index is rebuilt in place when its URL is given twice)")
     with contextlib.ExitStack() as stack:
         source = _open_target(args.source)
         stack.callback(source.close)
-        target = _open_target(args.target, create=True, lock_timeout=args.lock_timeout)
+        target = _open_target(args.target, create=True, lock_timeout=args.lock_timeout, layout=_layout(args))
         stack.callback(target.close)
         held = len(target)
         if held and not args.into_existing:
@@ -432,6 +462,26 @@ def cmd_reindex(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     else:
         out.write(f"reindexed {source_where} into {target_where}\n")
         out.write(output.index_summary(report, target_where, None))
+    return 0 if not report.rejected else EXIT_ERROR
+
+
+def _rebuild(args: argparse.Namespace, out: TextIO, err: TextIO, where: str) -> int:
+    """``searchkit reindex URL URL``: rebuild a cluster index in place (OpenSearchIndex.rebuild)."""
+    import orjson
+
+    from .opensearch import OpenSearchIndex
+
+    bar = output.ProgressLine(err, enabled=not args.quiet, color=output.use_color(err, args.color))
+    shards, replicas = _layout(args)
+    report = OpenSearchIndex.rebuild(args.source, shards=shards, replicas=replicas, progress=bar.update)
+    bar.finish()
+    if args.json:
+        data = report.model_dump(mode="json")
+        data["source"] = data["target"] = where
+        out.write(orjson.dumps(data).decode() + "\n")
+    else:
+        out.write(f"rebuilt {where} (a new index behind the same name)\n")
+        out.write(output.index_summary(report, where, None))
     return 0 if not report.rejected else EXIT_ERROR
 
 
@@ -510,6 +560,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"searchkit {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
+    def cluster_layout(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--shards", type=_positive, metavar="N",
+                       help="primary shards of a cluster index this command creates (default 3)")
+        p.add_argument("--replicas", type=_replicas, metavar="N",
+                       help="replicas of a cluster index this command creates (default 1)")
+
     def command(name: str, help: str, example: str) -> argparse.ArgumentParser:
         return commands.add_parser(name, parents=[shared], help=help, description=help,
                                    epilog=f"example:\n  {example}", formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -521,6 +577,7 @@ def build_parser() -> argparse.ArgumentParser:
                       help="read the stored documents of the Whoosh index in FOLDER instead of files "
                            "(--map headline=title maps its fields; only stored fields can be read)")
     p.add_argument("--whoosh-index", metavar="NAME", help="the Whoosh index name in that folder (default MAIN)")
+    cluster_layout(p)
     p.add_argument("--format", choices=get_args(_Format), default="auto",
                    help="read every file in this format (default auto: by extension, and .xml by content)")
     p.add_argument("--map", action="append", type=_mapping, metavar="FIELD=COLUMN",
@@ -607,6 +664,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("target", metavar="TARGET", help="where to copy it; created when absent")
     p.add_argument("--into-existing", action="store_true",
                    help="copy into a target that already holds articles (same ids are replaced)")
+    cluster_layout(p)
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.set_defaults(run=cmd_reindex)
 

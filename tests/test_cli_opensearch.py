@@ -163,3 +163,66 @@ def test_reindex_refuses_a_target_with_articles_unless_into_existing(tmp_path: P
     missing = cli("reindex", str(tmp_path / "nowhere"), str(tmp_path / "new"))
     assert missing.returncode == 1 and "no searchkit index at" in missing.stderr
     assert not (tmp_path / "new").exists()
+
+
+def test_shards_and_replicas_of_a_cluster_index_the_cli_creates(
+    tmp_path: Path, articles: Path, opensearch_url: str, cluster_urls: list[str]
+) -> None:
+    from opensearchpy import OpenSearch
+
+    def layout(url: str) -> tuple[str, str]:
+        client = OpenSearch([opensearch_url])
+        name = url.rsplit("/", 1)[1]
+        [(concrete, found)] = client.indices.get_settings(index=name).items()
+        client.close()
+        assert concrete.startswith(f"{name}__v1_")
+        return found["settings"]["index"]["number_of_shards"], found["settings"]["index"]["number_of_replicas"]
+
+    url = new_url(opensearch_url, cluster_urls)
+    done = cli("index", str(articles), "--index", url, "--shards", "2", "--replicas", "0")
+    assert done.returncode == 0, done.stderr
+    assert layout(url) == ("2", "0")
+    again = cli("index", str(articles), "--index", url, "--shards", "2")
+    assert again.returncode == 1
+    assert_one_line_error(again.stderr, "index")
+    assert again.stderr == (f"searchkit index: --shards and --replicas apply when a cluster index is created; {url} "
+                            "already exists (to change its shards, rebuild it: searchkit reindex URL URL --shards N)\n")
+    copied = new_url(opensearch_url, cluster_urls)
+    done = cli("reindex", url, copied, "--shards", "1", "--replicas", "0", "--quiet")
+    assert done.returncode == 0, done.stderr
+    assert layout(copied) == ("1", "0")
+    for bad, message in ((["--shards", "0"], "argument --shards: 0 must be 1 or more"),
+                         (["--replicas", "-1"], "argument --replicas: -1 must be 0 or more"),
+                         (["--shards", "two"], "argument --shards: 'two' is not a whole number")):
+        refused = cli("index", str(articles), "--index", new_url(opensearch_url, cluster_urls), *bad)
+        assert refused.returncode == 2 and message in refused.stderr
+    folder = cli("index", str(articles), "--index", str(tmp_path / "folder"), "--replicas", "1")
+    assert folder.returncode == 1
+    assert folder.stderr == ("searchkit index: --shards and --replicas apply to a cluster index (an http(s):// URL), "
+                             f"not the folder {tmp_path / 'folder'}\n")
+    assert not (tmp_path / "folder").exists()
+
+
+def test_reindex_a_url_into_itself_rebuilds_it_behind_its_name(
+    articles: Path, opensearch_url: str, cluster_urls: list[str]
+) -> None:
+    from opensearchpy import OpenSearch
+
+    url = new_url(opensearch_url, cluster_urls)
+    assert cli("index", str(articles), "--index", url).returncode == 0
+    name = url.rsplit("/", 1)[1]
+    client = OpenSearch([opensearch_url])
+    [first] = client.indices.get_alias(name=name)
+    before = cli("search", "*", "--index", url, "--json", "--limit", "100")
+    done = cli("reindex", url, url, "--json", "--replicas", "0")
+    assert done.returncode == 0, done.stderr
+    data = orjson.loads(done.stdout)
+    assert (data["added"], data["replaced"], data["unchanged"], data["rejected"]) == (N_ARTICLES, 0, 0, [])
+    assert data["source"] == data["target"] == url
+    [second] = client.indices.get_alias(name=name)
+    assert second != first and not client.indices.exists(index=first)
+    client.close()
+    after = cli("search", "*", "--index", url, "--json", "--limit", "100")
+    assert [h["id"] for h in orjson.loads(after.stdout)["hits"]] == [h["id"] for h in orjson.loads(before.stdout)["hits"]]
+    text = cli("reindex", url, url, "--quiet")
+    assert text.returncode == 0 and text.stdout.startswith(f"rebuilt {url} (a new index behind the same name)\n")

@@ -60,7 +60,7 @@ def test_shards_spread_over_three_nodes_and_the_index_is_green(index: OpenSearch
         "green", 3, 3, 6)
     shards = client.cat.shards(index=name, params={"format": "json"})
     assert len({shard["node"] for shard in shards}) == 3
-    mapping = client.indices.get_mapping(index=name)[name]["mappings"]
+    [mapping] = [found["mappings"] for found in client.indices.get_mapping(index=name).values()]
     assert mapping["_meta"]["searchkit_mapping_version"] == 1
     client.close()
 

@@ -30,7 +30,8 @@ import hashlib
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from datetime import date, timedelta
+from dataclasses import replace
+from datetime import date, datetime, timedelta, timezone
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, Literal, cast
 
@@ -163,11 +164,13 @@ class OpenSearchIndex:
         index = cls(target, client, ranking=ranking, repeats=field_repeats(ranking))
         opensearchpy = _opensearchpy()
         with translated_errors(target, "creating the index"):
+            if client.indices.exists(index=target.index):  # an index or an alias by that name
+                raise IndexExistsError(target.display)
             try:
-                client.indices.create(index=target.index, body=index_body(shards=shards, replicas=replicas,
-                                                                          ranking=index.ranking))
+                body = index_body(shards=shards, replicas=replicas, ranking=index.ranking)
+                client.indices.create(index=_concrete_name(target.index), body={**body, "aliases": {target.index: {}}})
             except opensearchpy.RequestError as exc:
-                if exc.error == "resource_already_exists_exception":
+                if exc.error in ("resource_already_exists_exception", "invalid_alias_name_exception"):
                     raise IndexExistsError(target.display) from None
                 raise
         return index
@@ -213,8 +216,9 @@ class OpenSearchIndex:
                 made_by = f"searchkit mapping version {version}" if version is not None else "something other than searchkit"
                 raise IndexVersionError(
                     f"{target.display} (index {name}) was made by {made_by}; this searchkit reads version "
-                    f"{MAPPING_VERSION}. Rebuild it: create a new index with this searchkit, copy the articles "
-                    "into it, then point an alias at it"
+                    f"{MAPPING_VERSION}. Rebuild it with this searchkit: searchkit reindex {target.display} "
+                    f"{target.display} (or OpenSearchIndex.rebuild(url)) copies its articles into a new index and "
+                    f"points the name {target.index!r} at it in one step; searches keep working meanwhile"
                 )
         repeats = metas[0][1].get("field_repeats") if metas else None
         if not isinstance(repeats, dict) or set(repeats) != set(FIELDS):
@@ -242,8 +246,77 @@ class OpenSearchIndex:
             self._client.close()
 
     def drop(self) -> None:
-        """Delete the whole index from the cluster, articles and all. There is no undo."""
-        self._call("deleting the index", self._client.indices.delete)
+        """Delete the whole index from the cluster, articles and all (the index behind its
+        name, and the name). There is no undo."""
+        with translated_errors(self._target, "deleting the index"):
+            concrete = sorted(self._client.indices.get(index=self._target.index))
+            self._client.indices.delete(index=",".join(concrete))
+
+    @classmethod
+    def rebuild(cls, url: str, *, shards: int | None = None, replicas: int | None = None,
+                progress: Callable[[Progress], object] | None = None, **connection: Any) -> AddReport:
+        """Rebuild the index at ``url`` with this searchkit, under the same name, while it serves.
+
+        Every article is copied into a new index (``<name>__v<version>_<time>``) made with
+        this searchkit's mapping; then, in one atomic request, the name ``url`` gives becomes
+        an alias of the new index, and the old index is dropped (an old plain index of that
+        name is removed in the same request, which is what frees the name). Searches through
+        the name see the old index until that moment and the new one after it. If the copy
+        fails, the new index is dropped and the old one is left as it was. Writes made to
+        the old index during the copy are not carried over: pause writers while it runs.
+
+        Args:
+            url: ``http(s)://host:port/name``: an alias made by :meth:`create`, or an index
+                made by an earlier searchkit.
+            shards: Primary shards of the new index (default: the old one's).
+            replicas: Replicas of the new index (default: the old one's).
+            progress: Called with the copy's progress, as by :meth:`add_many`.
+            connection: ``username``, ``password``, ``api_key``, ``verify_certs``, ``ca_file``,
+                ``timeout``, as for :meth:`open`.
+
+        Returns:
+            The :class:`~searchkit.index.AddReport` of the copy.
+
+        Raises:
+            IndexNotFoundError: The cluster has no index by that name.
+            IndexURLError: The URL or a setting is malformed.
+            ClusterError: The cluster failed; the old index is still in place.
+        """
+        target = parse_index_url(url, **connection)
+        client = make_client(target)
+        with translated_errors(target, "reading the index to rebuild"):
+            found = client.indices.get(index=target.index)
+        old = sorted(found)
+        settings = found[old[0]]["settings"]["index"]
+        shards = int(settings["number_of_shards"]) if shards is None else shards
+        replicas = int(settings["number_of_replicas"]) if replicas is None else replicas
+        for name, value, low in (("shards", shards, 1), ("replicas", replicas, 0)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise IndexURLError(f"{name}={value!r} must be a whole number of at least {low}")
+        ranking = Ranking()
+        source = cls(target, client, ranking=ranking, repeats=field_repeats(ranking))
+        fresh = cls(replace(target, index=_concrete_name(target.index)), client, ranking=ranking,
+                    repeats=field_repeats(ranking))
+        with translated_errors(target, "creating the new index"):
+            client.indices.create(index=fresh._target.index,
+                                  body=index_body(shards=shards, replicas=replicas, ranking=ranking))
+        try:
+            report = fresh.add_many(source.articles(), progress=progress)
+        except BaseException:
+            with translated_errors(target, "dropping the unfinished new index"):
+                client.indices.delete(index=fresh._target.index)
+            raise
+        if target.index in found:  # a plain index from an earlier searchkit: removed as the alias appears
+            swaps: list[dict[str, Any]] = [{"remove_index": {"index": target.index}}]
+        else:
+            swaps = [{"remove": {"index": name, "alias": target.index}} for name in old]
+        swaps.append({"add": {"index": fresh._target.index, "alias": target.index}})
+        with translated_errors(target, "pointing the name at the new index"):
+            client.indices.update_aliases(body={"actions": swaps})
+            if target.index not in found:
+                client.indices.delete(index=",".join(old))
+        client.close()
+        return report
 
     def _call(self, action: str, method: Callable[..., Any], **kwargs: Any) -> Any:
         with translated_errors(self._target, action):
@@ -919,6 +992,11 @@ class OpenSearchIndex:
             problems.append(f"{self.url}: the index is red: {health.get('unassigned_shards')} shards are unassigned")
         return CheckReport(path=self.url, ok=not problems, articles=len(self),
                            segments=self.stats().segments, problems=problems)
+
+
+def _concrete_name(name: str) -> str:
+    """The name of a new index behind the alias ``name``: its mapping version and the time."""
+    return f"{name}__v{MAPPING_VERSION}_{datetime.now(timezone.utc).strftime('%Y%m%d%H%M%S%f')}"
 
 
 def _display(bucket: dict[str, Any]) -> str:
