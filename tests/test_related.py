@@ -203,6 +203,22 @@ def test_http_api_related_is_the_library_results(index: Index) -> None:
 
 
 @pytest.mark.slow
+def test_an_opensearch_index_refuses_related_by_name(opensearch_url: str) -> None:
+    from opensearch_backends import new_opensearch_index
+
+    cluster = new_opensearch_index(opensearch_url, DAM[:2], name="related")
+    try:
+        with pytest.raises(QueryError) as raised:
+            cluster.related("dam-gazette")
+        assert str(raised.value) == ("related() is not available on OpenSearch indexes yet (asked for 'dam-gazette', "
+                                     "mode='coverage'); copy the index into a folder with `searchkit reindex` and ask "
+                                     "it there")
+    finally:
+        cluster.drop()
+        cluster.close()
+
+
+@pytest.mark.slow
 def test_coverage_recall_at_2_on_the_allsides_roundups(tmp_path: Path) -> None:
     """Issue 13's target: recall@2 >= 0.75 over every article of the 1,479 (0.84 measured)."""
     from benchmarks.news.related import measure, searchkit_related
