@@ -5,15 +5,12 @@ test_opensearch_conformance.py."""
 
 from __future__ import annotations
 
-import http.client
-import http.server
 import threading
 from collections.abc import Iterator
-from urllib.parse import urlsplit
 
 import pytest
 from news_fixtures import NEWS
-from opensearch_backends import temporary_index
+from opensearch_backends import faulty_proxy, temporary_index
 
 from searchkit import Article, BatchError
 from searchkit.errors import ClusterError
@@ -73,60 +70,23 @@ def test_one_batch_at_a_time_per_index_object(index: OpenSearchIndex) -> None:
     assert sorted(a.id for a in index.articles()) == sorted([*(a.id for a in FIRST), REST[0].id, REST[2].id])
 
 
-class _FailingBulks(http.server.BaseHTTPRequestHandler):
-    """Forwards every request to the real cluster, but answers 503 to every bulk request
-    after the first, as a cluster losing its nodes would."""
-
-    upstream = ""
-    bulks = 0
-    lock = threading.Lock()
-
-    def _forward(self) -> None:
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        if "/_bulk" in self.path:
-            with self.lock:
-                type(self).bulks += 1
-                failing = type(self).bulks > 1
-            if failing:
-                self._answer(503, b'{"error":{"root_cause":[{"type":"unavailable","reason":"nodes gone"}]},"status":503}')
-                return
-        parts = urlsplit(self.upstream)
-        connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=60)
-        headers = {k: v for k, v in self.headers.items() if k.lower() in ("content-type", "accept")}
-        connection.request(self.command, self.path, body=body or None, headers=headers)
-        answer = connection.getresponse()
-        self._answer(answer.status, answer.read())
-        connection.close()
-
-    def _answer(self, status: int, body: bytes) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _forward  # noqa: N815 (the handler's API)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
 def test_a_cluster_failing_while_the_batch_is_sent(index: OpenSearchIndex, opensearch_url: str) -> None:
     articles = [Article(id=f"n{n:04d}", headline=f"Notice {n}", body=f"Harbour notice {n}.")
                 for n in range(BULK_CHUNK + 100)]
-    _FailingBulks.upstream, _FailingBulks.bulks = opensearch_url, 0
-    proxy = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _FailingBulks)
-    thread = threading.Thread(target=proxy.serve_forever, daemon=True)
-    thread.start()
+    bulks: list[str] = []
+
+    def after_the_first_bulk(method: str, path: str) -> int | None:  # as a cluster losing its nodes
+        if "/_bulk" in path:
+            bulks.append(path)
+            return 503 if len(bulks) > 1 else None
+        return None
+
     name = index.url.rsplit("/", 1)[1]
-    try:
-        through_proxy = OpenSearchIndex.open(f"http://127.0.0.1:{proxy.server_address[1]}/{name}")
+    with faulty_proxy(opensearch_url, after_the_first_bulk) as proxy:
+        through_proxy = OpenSearchIndex.open(f"{proxy}/{name}")
         with pytest.raises(ClusterError) as raised, through_proxy.batch() as batch:
             assert batch.add_many(articles).added == len(articles)
             assert batch.delete(["river-rises"]) == 1
-    finally:
-        proxy.shutdown()
-        proxy.server_close()
     total = len(articles) + 1
     assert str(raised.value).endswith(
         f"(the end of a batch: the cluster acknowledged {BULK_CHUNK} of its {total} writes ({BULK_CHUNK} added, "

@@ -9,10 +9,12 @@ cluster itself refuses.
 from __future__ import annotations
 
 import http.server
+import logging
 import socket
 import subprocess
 import sys
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import date
@@ -20,7 +22,7 @@ from pathlib import Path
 
 import pytest
 from news_fixtures import NEWS, make_index
-from opensearch_backends import new_opensearch_index, temporary_index
+from opensearch_backends import faulty_proxy, new_opensearch_index, temporary_index
 
 from searchkit import Article, Index, IndexExistsError, IndexNotFoundError, IndexVersionError, QueryError
 from searchkit.errors import ClusterAuthError, ClusterError, IndexURLError, SearchkitError
@@ -215,6 +217,50 @@ def test_refused_credentials() -> None:
         "the user and password or API key (SEARCHKIT_OPENSEARCH_USER, SEARCHKIT_OPENSEARCH_PASSWORD, "
         "SEARCHKIT_OPENSEARCH_API_KEY)")
     assert isinstance(raised.value, ClusterError)
+
+
+def test_busy_or_unavailable_replies_are_retried_after_a_wait(
+    index: OpenSearchIndex, opensearch_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    name = index.url.rsplit("/", 1)[1]
+    refused: list[str] = []
+
+    def busy_twice(method: str, path: str) -> int | None:
+        if "/_count" in path and len(refused) < 2:
+            refused.append(path)
+            return (429, 503)[len(refused) - 1]
+        return None
+
+    with faulty_proxy(opensearch_url, busy_twice) as proxy, caplog.at_level(logging.INFO, logger="searchkit"):
+        through = OpenSearchIndex.open(f"{proxy}/{name}")
+        started = time.perf_counter()
+        assert len(through) == 10
+        waited = time.perf_counter() - started
+    assert len(refused) == 2 and waited >= 1.5  # 0.5 s before the first retry, 1 s before the second
+    assert [r.getMessage() for r in caplog.records if r.name == "searchkit"] == [
+        f"retrying POST /{name}/_count on {proxy}/{name} in 0.5 s (retry 1 of 3)",
+        f"retrying POST /{name}/_count on {proxy}/{name} in 1.0 s (retry 2 of 3)",
+    ]
+    caplog.clear()
+    with faulty_proxy(opensearch_url, lambda method, path: 503 if "/_count" in path else None) as proxy:
+        through = OpenSearchIndex.open(f"{proxy}/{name}")
+        with pytest.raises(ClusterError) as raised, caplog.at_level(logging.INFO, logger="searchkit"):
+            len(through)
+    assert str(raised.value) == (f"{proxy}/{name}: the cluster failed while counting articles (HTTP 503: injected: "
+                                 "injected by the test)")
+    assert len([r for r in caplog.records if r.name == "searchkit"]) == 3
+
+
+def test_writes_are_durable_and_searchable_when_they_return(index: OpenSearchIndex, opensearch_url: str) -> None:
+    from opensearchpy import OpenSearch
+
+    client = OpenSearch([opensearch_url])
+    [settings] = client.indices.get_settings(index=index.url.rsplit("/", 1)[1]).values()
+    client.close()
+    assert settings["settings"]["index"]["translog"]["durability"] == "request"
+    index.add(Article(id="late-news", headline="Ferry strike ends", body="Sailings resume."))
+    assert [hit.id for hit in index.search("ferry strike").hits] == ["late-news"]  # no refresh needed
+    assert index.delete(["late-news"]) == 1 and index.search("ferry strike").total == 0
 
 
 def test_without_opensearch_py_one_line_says_what_to_install() -> None:

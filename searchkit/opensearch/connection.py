@@ -138,10 +138,15 @@ def _redact_url(url: str) -> str:
 
 
 def make_client(target: ClusterTarget) -> OpenSearch:
-    """An opensearch-py client for ``target`` (retries 429/502/503/504 and timeouts, 3 times)."""
+    """An opensearch-py client for ``target``: it retries 429/502/503/504, timeouts and refused
+    connections 3 times, waiting 0.5 s, 1 s and 2 s before them (:mod:`.transport`)."""
     opensearchpy = import_client()
+    from .transport import BackoffTransport
+
     options: dict[str, Any] = {
         "hosts": [target.host],
+        "transport_class": BackoffTransport,
+        "where": target.display,
         "timeout": target.timeout,
         "max_retries": 3,
         "retry_on_timeout": True,

@@ -198,6 +198,10 @@ def index_body(*, shards: int, replicas: int, ranking: Ranking | None = None) ->
             "index": {
                 "number_of_shards": shards,
                 "number_of_replicas": replicas,
+                # Each write is fsynced to the translog of the primary and of every in-sync
+                # replica before the cluster answers (OpenSearch's default, set here so that an
+                # index template cannot make writes "async").
+                "translog": {"durability": "request"},
                 "similarity": {"searchkit_bm25": {"type": "BM25", "k1": ranking.k1, "b": ranking.b}},
             },
             "analysis": analysis_settings(),
