@@ -6,12 +6,14 @@ one node's process can be killed with SIGKILL, by the pid this module started, w
 :meth:`OpenSearchIndex.add_many` is sending bulk requests. The call must either return a
 report that is true (every article it counts as added is in the index, nothing missing
 unsaid) or raise a :class:`ClusterError` that says what the cluster acknowledged; and the
-cluster must be green again with three nodes once the node is started again.
+cluster must be green again with three nodes once the node is started again. A second
+writer, whose client talks to the killed node, must get a ClusterError that says what landed.
 """
 
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterator
 from datetime import date
 
@@ -64,48 +66,94 @@ def cluster() -> Iterator[object]:
 
 
 def test_a_node_killed_during_add_many_loses_nothing_acknowledged(cluster: object) -> None:
+    # Two writers at once, one through node 1 and one through node 3, whose JVM is killed
+    # while both are in the middle of add_many: the first is left with a cluster of two nodes,
+    # the second with no node to talk to.
     from opensearch_cluster import LocalCluster
 
     assert isinstance(cluster, LocalCluster)
     pids = [process.pid for process in cluster.processes if process is not None]
     assert len(set(pids)) == 3 and cluster.health()["number_of_nodes"] == 3
     articles = [article(n) for n in range(ARTICLES)]
+    others = [article(n) for n in range(ARTICLES, ARTICLES + 3 * BULK_CHUNK)]
     index = OpenSearchIndex.create(f"{cluster.url}/faults", shards=3, replicas=1)
+    through_lost = OpenSearchIndex.create(f"{cluster.urls[KILLED_NODE - 1]}/faults-lost", shards=3, replicas=1)
     seen: list[Progress] = []
     killed: list[int] = []
+    other_waits, node_killed = threading.Event(), threading.Event()
+    other_outcome: list[AddReport | ClusterError] = []
 
     def feed() -> Iterator[Article]:
         for number, item in enumerate(articles, start=1):
             if number == KILL_AT:
+                assert other_waits.wait(timeout=300)
                 killed.append(cluster.kill_node(KILLED_NODE))
+                node_killed.set()
             yield item
 
+    def other_feed() -> Iterator[Article]:
+        for number, item in enumerate(others, start=1):
+            if number == 2 * BULK_CHUNK + 1:  # two chunks sent, the third not yet
+                other_waits.set()
+                node_killed.wait(timeout=300)
+            yield item
+
+    def write_others() -> None:
+        try:
+            other_outcome.append(through_lost.add_many(other_feed()))
+        except ClusterError as exc:
+            other_outcome.append(exc)
+
+    writer = threading.Thread(target=write_others)
+    writer.start()
     outcome: AddReport | ClusterError
     try:
         outcome = index.add_many(feed(), progress=seen.append)
     except ClusterError as exc:
         outcome = exc
+    finally:
+        node_killed.set()
+        writer.join(timeout=300)
     assert killed == [pids[KILLED_NODE - 1]]
     cluster.start_node(KILLED_NODE)  # waits for green with all three nodes
     health = cluster.health()
     assert (health["status"], health["number_of_nodes"], health["unassigned_shards"]) == ("green", 3, 0)
+
+    # Through node 1: a true report (every article it counts as added is there), or a clear error.
     found = [item.id for item in OpenSearchIndex.open(f"{cluster.url}/faults").articles()]
     acknowledged = max((p.added for p in seen), default=0)
     if isinstance(outcome, AddReport):
-        # It says it added them all, with no rejection: all are there, exactly once.
         assert (outcome.added, outcome.replaced, outcome.unchanged, outcome.rejected) == (ARTICLES, 0, 0, [])
         assert found == [item.id for item in articles]
     else:
-        message = str(outcome)
-        said = re.search(r"the cluster acknowledged ([\d,]+) added", message)
-        assert said, message
-        acknowledged = max(acknowledged, int(said.group(1).replace(",", "")))
-        assert len(found) >= acknowledged and set(found) <= {item.id for item in articles}
+        acknowledged = max(acknowledged, said_acknowledged(outcome))
+        assert set(found) <= {item.id for item in articles}
     assert acknowledged <= len(found)
-    # Adding the same articles again completes the call and leaves exactly one of each.
-    again = index.add_many(articles)
+    again = index.add_many(articles)  # completes the call; exactly one of each
     assert again.added + again.unchanged == ARTICLES and again.replaced == 0 and again.rejected == []
     assert len(index) == ARTICLES
     harbour = [item.id for item in articles if "harbour" in f"{item.headline} {item.body}".lower()]
     assert index.search("harbour", limit=1).total == len(harbour) > 0
+
+    # Through the killed node: the call cannot go on and says so, with what had landed.
+    [lost] = other_outcome
+    assert isinstance(lost, ClusterError), lost
+    assert str(lost).startswith(f"cannot connect to {cluster.urls[KILLED_NODE - 1]}/faults-lost while "), str(lost)
+    landed = said_acknowledged(lost)
+    assert landed in (BULK_CHUNK, 2 * BULK_CHUNK)  # the second chunk's request may have been cut off
+    recovered = OpenSearchIndex.open(f"{cluster.url}/faults-lost")
+    found_others = [item.id for item in recovered.articles()]
+    assert found_others[:landed] == [item.id for item in others[:landed]]
+    assert set(found_others) <= {item.id for item in others[: 2 * BULK_CHUNK]}  # nothing sent after the failure
+    again = recovered.add_many(others)
+    assert (again.added + again.unchanged, again.rejected) == (len(others), [])
+    assert again.unchanged >= landed and len(recovered) == len(others)
     index.drop()
+    recovered.drop()
+
+
+def said_acknowledged(error: ClusterError) -> int:
+    """How many articles a ClusterError from add_many says the cluster acknowledged as added."""
+    said = re.search(r"the cluster acknowledged ([\d,]+) added", str(error))
+    assert said, str(error)
+    return int(said.group(1).replace(",", ""))
