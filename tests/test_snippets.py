@@ -5,11 +5,20 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from news_fixtures import NEWS, make_index, story
 
 from searchkit import Article, Hit, Index, QueryTooComplexError, Snippet
 from searchkit.engine.search import MAX_HIT_HEADLINE_CHARS
-from searchkit.snippets import MAX_BACKGROUND_SCANNED, MAX_BACKGROUND_SNIPPETS, HighlightSpec, make_snippets
+from searchkit.analysis import analyze_query_word, iter_tokens
+from searchkit.snippets import (
+    MAX_BACKGROUND_SCANNED,
+    MAX_BACKGROUND_SNIPPETS,
+    HighlightSpec,
+    make_snippets,
+    match_spans,
+)
 
 FILLER = " ".join(
     f"Paragraph {n} describes the harbour at length and mentions nothing else." for n in range(12)
@@ -240,3 +249,42 @@ def test_a_tiny_time_limit_stops_a_search_of_a_large_article(tmp_path: Path) -> 
     with pytest.raises(QueryTooComplexError, match="ran longer than its time limit of 1e-09 s"):
         index.search("harbour", time_limit=1e-9)
     assert len(index.search("harbour", time_limit=10).hits[0].snippets) == 1 + MAX_BACKGROUND_SNIPPETS
+
+
+# Highlighting finds a term's tokens with str.find and a look at the characters around each
+# find, not by walking every token: it must agree with the tokenizer on any text, including
+# joiners next to word characters (flood-plain, end.Next, 7,400), underscores, accents and
+# other scripts, and a term that occurs inside longer words.
+_PIECES = st.sampled_from(
+    ["flood", "Flood", "FLOODS", "floods", "flooding", "ﬂood", "flood_", "_flood", "xflood", "flood2", "2flood",
+     "Núñez", "nunez", "état", "東京", "7,400", "1.5", "U.S.", "us"]
+)
+_GLUE = st.sampled_from([" ", "  ", "\n", "-", "'", "’", ".", ",", "..", ".-", "-.", ", ", ". ", "'s ", "‐", "‑", "(", ")", "_", ""])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(_PIECES, _GLUE), min_size=1, max_size=25),
+       st.sampled_from(["flood", "nunez", "us", "7400", "état", "etat", "东京", "東京"]))
+def test_highlights_are_exactly_the_tokens_that_stand_for_the_term(parts: list[tuple[str, str]], term: str) -> None:
+    text = "".join(piece + glue for piece, glue in parts)
+    [wanted] = analyze_query_word(term) or [term]
+    expected = [(token.start, token.end) for token in iter_tokens(text) if wanted in token.terms]
+    assert match_spans(text, HighlightSpec([wanted])) == expected
+
+
+def test_a_long_body_window_is_found_by_token_count_with_compounds_before_it(tmp_path: Path) -> None:
+    # A long body (over 400 tokens) is highlighted only around its densest window of 40
+    # tokens; whole-token finds stand in for walking the tokens, so with chunks of several
+    # tokens (end.Next, state-of-the-art) before the window it must still start where the
+    # tokenizer says. Figures as the walking implementation gave them.
+    lead = " ".join(["a quiet end.Next morning", "state-of-the-art flood gauge", "harbour"] * 60)
+    body = f"{lead} flood flood warnings: the flood, floods and more flooding {FILLER}"
+    index = make_index(tmp_path / "index", [story("dense", body, headline="Dense")])
+    [found] = index.search("flood", limit=1).hits
+    [snippet] = found.snippets
+    assert snippet.field == "body"
+    assert snippet.text == "uge harbour" + " a quiet end.Next morning state-of-the-art flood gauge harbour" * 3 + (
+        " a quiet end.Next morning state-of-the-art"
+    )
+    assert snippet.highlights == [(54, 59), (116, 121), (178, 183)]
+    assert snippet.offset == 3274
