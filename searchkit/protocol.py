@@ -19,7 +19,7 @@ from .engine.facets import DateInterval
 from .engine.related import RelatedMode
 from .engine.search import SortOrder
 from .index import AddReport, CheckReport, Index, IndexStats, Progress, resolve_index_path
-from .models import Article, Recency, SearchResults
+from .models import Article, Recency, SearchResults, Story
 from .query import QueryMode
 
 __all__ = ["SearchIndex", "WriteBatch", "open_index"]
@@ -163,6 +163,39 @@ class SearchIndex(Protocol):
             QueryError: A wrong argument, or a backend without it.
         """
 
+    def story(self, article_id: str) -> Story:
+        """The news story of an article (:meth:`searchkit.Index.story`); an OpenSearch
+        index refuses it with a :class:`~searchkit.errors.QueryError` naming it.
+
+        Args:
+            article_id: The id of an article in the index.
+
+        Returns:
+            Its story.
+
+        Raises:
+            ArticleNotFoundError: No article has this id.
+            QueryError: A backend without stories.
+        """
+
+    def stories(self, query: str = "", *, since: date | str | None = None, until: date | str | None = None,
+                sources: Sequence[str] | str | None = None, limit: int = 20) -> list[Story]:
+        """The news stories, largest and most recent first (:meth:`searchkit.Index.stories`);
+        an OpenSearch index refuses it with a :class:`~searchkit.errors.QueryError` naming it.
+
+        Args:
+            query: Only stories with an article matching it; ``""``: all.
+            since: Only stories with an article dated on or after this day.
+            until: Only stories with an article dated on or before this day.
+            sources: Only stories with an article from these outlets.
+            limit: How many stories.
+
+        Returns:
+            The stories.
+
+        Raises:
+            QueryError: A wrong argument, or a backend without stories.
+        """
 
     def add(self, article: Article | Mapping[str, Any]) -> AddReport:
         """Add (or replace) one article; durable when it returns.

@@ -93,22 +93,24 @@ def ids(path: Path) -> list[str]:
     return sorted(a.id for a in Index.open(path).articles())
 
 
-def room_for_the_segment_only(folder: Path) -> int:
-    """Bytes to leave free so that BIG's segment file fits and the table of contents does not:
-    measured by adding BIG to a throwaway index on the same file system."""
+def room_for(folder: Path, endings: tuple[str, ...]) -> int:
+    """Bytes to leave free so that the files of BIG's commit ending in ``endings`` fit and
+    the next one written does not (the segment, then the stories, then the table of
+    contents): measured by adding BIG to a throwaway index on the same file system."""
     probe = folder / "probe"
     Index.create(probe).add_many(BASE)
     before = set(os.listdir(probe))
     Index.open(probe).add_many(BIG)
-    size = sum((probe / name).stat().st_size for name in os.listdir(probe) if name not in before and name.endswith(".skseg"))
-    shutil.rmtree(probe)
     page = resource.getpagesize()
-    return -(-size // page) * page + page  # its pages and one more (what writing it takes); none for the TOC
+    sizes = [(probe / name).stat().st_size for name in os.listdir(probe) if name not in before and name.endswith(endings)]
+    shutil.rmtree(probe)
+    return sum(-(-size // page) * page for size in sizes) + page  # their pages and one more (what writing takes)
 
 
-@pytest.mark.parametrize("stage", ["writing a segment file", "writing the table of contents"])
+@pytest.mark.parametrize("stage", ["writing a segment file", "writing the stories", "writing the table of contents"])
 def test_a_full_disk_raises_index_full_and_keeps_the_last_commit(small_fs: Path, stage: str) -> None:
-    leave = 0 if stage == "writing a segment file" else room_for_the_segment_only(small_fs)
+    leave = {"writing a segment file": 0, "writing the stories": room_for(small_fs, (".skseg",)),
+             "writing the table of contents": room_for(small_fs, (".skseg", ".skstory"))}[stage]
     path = small_fs / "news"
     index = Index.create(path)
     index.add_many(BASE)

@@ -464,6 +464,7 @@ def test_to_json_shape(index: Index) -> None:
                 "truncated_end": False,
             }
         ],
+        "story_id": index.story("flood-evacuation").id,
     }
     assert data == {
         "query": "evacuation",
@@ -475,6 +476,7 @@ def test_to_json_shape(index: Index) -> None:
             "date_interval": "month",
             "missing_source": 0,
             "missing_date": 0,
+            "stories": 1,
         },
         "suggestion": None,
         "page": 1,

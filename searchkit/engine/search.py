@@ -40,8 +40,9 @@ from ..query import Query
 from ..snippets import HighlightSpec, make_snippets
 from .execute import Executor, Matches, Ranking, date_mask
 from .explain import explain_match
-from .collapse import Grouping, collapse, duplicate_groups, duplicate_refs
 from .facets import DateInterval, date_histogram, source_counts
+from .collapse import Grouping, collapse, duplicate_groups, duplicate_refs
+from .storylist import StoryGrouping, count_stories, loaded_stories, story_fields
 from .feedback import rm3
 from .fingerprint import DuplicateGroups
 from .rerank import decay, diversify_order, diversity_window
@@ -130,6 +131,7 @@ def run_search(snapshot: Snapshot, request: SearchRequest, ranking: Ranking, *,
         matches = [Matches(found.docs, found.scores * decay(recency, recency.origin, loaded.reader.day[found.docs]))
                    for loaded, found in zip(snapshot.segments, matches)]
     wanted_sources = _source_ordinals(snapshot, request.sources)
+    stories = snapshot.cache.get("stories")  # read by the Index before the search (:mod:`.storyfile`)
     hit_parts: list[Matches] = []
     for_source_facet: list[Matches] = []
     for_date_facet: list[Matches] = []
@@ -147,6 +149,7 @@ def run_search(snapshot: Snapshot, request: SearchRequest, ranking: Ranking, *,
         hit_parts.append(Matches(docs, scores) if both is None else Matches(docs[both], scores[both]))
 
     total = sum(part.docs.size for part in hit_parts)
+    story_count = count_stories(snapshot, stories, hit_parts) if request.facets and stories is not None else None
     total_articles = groups = None
     if request.collapse is not None:
         groups = _grouping(snapshot, request)
@@ -177,6 +180,7 @@ def run_search(snapshot: Snapshot, request: SearchRequest, ranking: Ranking, *,
             date_interval=interval,
             missing_source=missing_source,
             missing_date=missing_date,
+            stories=story_count,
         )
     spec = HighlightSpec(executor.highlight_terms, executor.highlight_phrases)
     page, next_cursor, before = _page(snapshot, hit_parts, request)
@@ -190,6 +194,8 @@ def run_search(snapshot: Snapshot, request: SearchRequest, ranking: Ranking, *,
         hit = _hit(snapshot, placed, spec, request, executor.check_time, explanation)
         if isinstance(groups, DuplicateGroups):
             hit = hit.model_copy(update={"duplicates": duplicate_refs(snapshot, groups, placed.seg, placed.doc)})
+        if stories is not None:
+            hit = hit.model_copy(update=story_fields(stories, hit.id, with_story=request.collapse == "story"))
         hits.append(hit)
     return SearchOutcome(total, hits, facets, next_cursor, executor.notes, spec, more_from, total_articles)
 
@@ -197,8 +203,7 @@ def run_search(snapshot: Snapshot, request: SearchRequest, ranking: Ranking, *,
 def _grouping(snapshot: Snapshot, request: SearchRequest) -> Grouping:
     """What ``request.collapse`` groups by."""
     if request.collapse == "story":
-        raise QueryError("collapse='story' is not available yet: stories are being built (issue 13); "
-                         "use collapse='duplicates' or leave collapse out")
+        return StoryGrouping.of(snapshot, loaded_stories(snapshot))
     return duplicate_groups(snapshot)
 
 

@@ -64,6 +64,7 @@ SCHEMA_VERSION = 2
 """2: the id of an article without a URL is derived from its body too (1: headline only)."""
 META_FILE = "searchkit.json"
 SEGMENT_EXT = ".skseg"
+STORY_FILE = re.compile(rf"^{INDEX_NAME}_(\d+)\.skstory(\.tmp)?$")  # one generation's stories (.storyfile)
 LOCK_NAME = f"{INDEX_NAME}_WRITELOCK"
 _READ_ONLY_ERRORS = {errno.EROFS, errno.EACCES, errno.EPERM}
 _FULL_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
@@ -266,6 +267,12 @@ class _DurableStorage(FileStorage):  # type: ignore[misc]
         return file
 
 
+def _stale_stories(name: str, generation: int) -> bool:
+    """Whether ``name`` is a story file of another generation than ``generation``, or unfinished."""
+    found = STORY_FILE.match(name)
+    return found is not None and (int(found.group(1)) != generation or found.group(2) is not None)
+
+
 def fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
@@ -431,7 +438,7 @@ class IndexStore:
                 name.endswith(SEGMENT_EXT) or name.endswith(SEGMENT_EXT + ".tmp")
             ) and name not in keep
             stale_temp = re.match(rf"^_{INDEX_NAME}_\d+\.toc\.", name) is not None
-            if stale_toc or stale_segment or stale_temp:
+            if stale_toc or stale_segment or stale_temp or _stale_stories(name, generation):
                 with contextlib.suppress(FileNotFoundError):
                     os.remove(self.path / name)
                 removed.append(name)
@@ -448,6 +455,7 @@ class IndexStore:
                 (match is not None and int(match.group(1)) < generation)
                 or (name.startswith(f"{INDEX_NAME}_") and SEGMENT_EXT in name and name not in keep)
                 or re.match(rf"^_{INDEX_NAME}_\d+\.toc\.", name) is not None
+                or _stale_stories(name, generation)
             ):
                 names.append(name)
         return sorted(names)

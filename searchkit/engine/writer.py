@@ -29,6 +29,7 @@ from ..models import Article
 from .merge import MergeInput, merge_segments
 from .segment import SegmentBuilder, SegmentReader
 from .store import IndexStore, SearchkitSegment
+from .storyfile import StoryLog
 
 __all__ = ["AddOutcome", "ArticleWriter", "WriterOptions"]
 
@@ -115,6 +116,7 @@ class ArticleWriter:
         self._buffer_deleted: set[int] = set()
         self._new_files: list[str] = []
         self.changed = False
+        self._stories = StoryLog(store, self.generation, committed)  # :mod:`.stories`, per commit
 
     # Looking up what is already there
 
@@ -157,6 +159,7 @@ class ArticleWriter:
                 outcome = AddOutcome.REPLACED
         self._buffered[article.id] = self._builder.add(article)
         self.changed = True
+        self._stories.add(article)
         options = self.options
         if self._builder.token_count >= options.flush_tokens or self._builder.stored_bytes >= options.flush_bytes:
             self.flush()
@@ -169,12 +172,14 @@ class ArticleWriter:
             buffered = self._buffered.pop(article_id, None)
             if buffered is not None:
                 self._buffer_deleted.add(buffered)
+                self._stories.remove(article_id)
                 count += 1
                 continue
             located = self._id_index().pop(article_id, None)
             if located is not None:
                 number, docnum = located >> 32, located & 0xFFFFFFFF
                 self.segments[number].delete_document(docnum)
+                self._stories.remove(article_id)
                 count += 1
         if count:
             self.changed = True
@@ -236,6 +241,8 @@ class ArticleWriter:
         with self.store.write_errors("merging segments"):
             self._merge(optimize=optimize)
         self.generation += 1
+        with self.store.write_errors("writing the stories"):
+            self._new_files.append(self._stories.write(self.generation))  # before the commit point
         with self.store.write_errors("writing the table of contents"):
             self.store.write_generation(self.generation, self.segments)
         self._new_files = []  # published: those files belong to the index now
@@ -255,6 +262,7 @@ class ArticleWriter:
     def close(self) -> None:
         """Unmap the segments this writer read (their files stay open otherwise until the
         garbage collector runs)."""
+        self._stories.close()
         for reader in self._readers.values():
             reader.close()
         self._readers.clear()

@@ -58,7 +58,7 @@ from ..errors import (
     QueryTooComplexError,
 )
 from ..index import AddReport, CheckReport, IndexStats, Progress, Rejection, article_or_rejection, reader_rejections
-from ..models import Article, FacetValue, Facets, Hit, Recency, SearchResults
+from ..models import Article, FacetValue, Facets, Hit, Recency, SearchResults, Story
 from ..query import Query, QueryMode, parse_query
 from ..snippets import HighlightSpec, make_snippets
 from .connection import DEFAULT_TIMEOUT, ClusterTarget, make_client, parse_index_url, translated_errors
@@ -571,6 +571,43 @@ class OpenSearchIndex:
         """
         raise QueryError(f"related() is not available on OpenSearch indexes yet (asked for {article_id!r}, "
                          f"mode={mode!r}); copy the index into a folder with `searchkit reindex` and ask it there")
+
+    def story(self, article_id: str) -> Story:
+        """Not available on OpenSearch indexes yet: raises :class:`QueryError` naming it
+        (:meth:`searchkit.Index.story` on a folder index; ``searchkit reindex`` copies one).
+
+        Args:
+            article_id: The article's id.
+
+        Returns:
+            Nothing yet: it always raises.
+
+        Raises:
+            QueryError: Always, for now.
+        """
+        raise QueryError(f"story() is not available on OpenSearch indexes yet (asked for {article_id!r}); "
+                         "copy the index into a folder with `searchkit reindex` and ask it there")
+
+    def stories(self, query: str = "", *, since: date | str | None = None, until: date | str | None = None,
+                sources: Sequence[str] | str | None = None, limit: int = 20) -> list[Story]:
+        """Not available on OpenSearch indexes yet: raises :class:`QueryError` naming it
+        (:meth:`searchkit.Index.stories` on a folder index; ``searchkit reindex`` copies one).
+
+        Args:
+            query: As :meth:`searchkit.Index.stories` takes it.
+            since: Only stories with an article dated on or after this day.
+            until: Only stories with an article dated on or before this day.
+            sources: Only stories with an article from these outlets.
+            limit: How many stories.
+
+        Returns:
+            Nothing yet: it always raises.
+
+        Raises:
+            QueryError: Always, for now.
+        """
+        raise QueryError("stories() is not available on OpenSearch indexes yet; copy the index into a folder "
+                         "with `searchkit reindex` and list its stories there")
 
     def _hit(self, found: dict[str, Any], translation: Translation, snippets: bool, snippet_chars: int) -> Hit:
         stored = found["_source"]
