@@ -13,12 +13,13 @@ import re
 import threading
 from collections.abc import Iterator
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 from news_fixtures import BY_ID, NEWS, story
 from opensearch_backends import BACKENDS, Factory, backend_factory
 
-from searchkit import Article, BatchError, Facets, QueryError, SearchResults
+from searchkit import Article, BatchError, Facets, QueryError, Recency, SearchResults
 from searchkit.protocol import SearchIndex
 
 pytestmark = pytest.mark.slow
@@ -236,6 +237,66 @@ def test_did_you_mean(misspelt: SearchIndex, query: str, total: int, suggestion:
     assert misspelt.search(query, suggest_spelling=False).suggestion is None
     if suggestion is not None:
         assert misspelt.search(suggestion).total >= max(2 * total, 3)
+
+
+# ---------------------------------------------------------------------------------------
+# Freshness (tests/test_news_ranking.py's ages fixture): each score times the decay of its age.
+# Scores themselves differ between backends (Lucene's BM25 leaves out the constant k1 + 1),
+# so each hit's score is compared with its own plain score times the decay (scores are
+# rounded to 6 decimals).
+
+
+@pytest.fixture(scope="module")
+def ages(make: Factory) -> SearchIndex:
+    from test_news_ranking import AGES
+
+    return make(AGES)
+
+
+def decayed(index: SearchIndex, query: str, recency: Recency | str) -> list[tuple[str, float, float]]:
+    """Each hit with recency: its id, its score, and its score without recency."""
+    plain = {hit.id: hit.score for hit in index.search(query).hits}
+    return [(hit.id, hit.score, plain[hit.id]) for hit in index.search(query, recency=recency).hits]
+
+
+@pytest.mark.parametrize(("recency", "expected"), [
+    # ages: old 90 d, mid 30 d, new 0, ahead 15 d (after the origin counts too); undated 0.5
+    (dict(shape="exp"), [("ahead", 0.5 ** 0.5), ("new", 1.0), ("undated", 0.5), ("mid", 0.5), ("old", 0.5 ** 3)]),
+    (dict(shape="gauss"), [("ahead", 0.5 ** 0.25), ("new", 1.0), ("undated", 0.5), ("mid", 0.5), ("old", 0.5 ** 9)]),
+    (dict(shape="linear"), [("ahead", 0.75), ("new", 1.0), ("undated", 0.5), ("mid", 0.5), ("old", 0.0)]),
+    # within the 30-day offset: no decay (ahead, mid, new); old is 60 d past it.
+    (dict(offset_days=30, undated=0.1), [("ahead", 1.0), ("mid", 1.0), ("new", 1.0), ("old", 0.25), ("undated", 0.1)]),
+    (dict(half_life_days=0.5, undated=1.0), [("undated", 1.0), ("new", 1.0), ("ahead", 0.5 ** 30), ("mid", 0.5 ** 60),
+                                             ("old", 0.5 ** 180)]),
+])
+def test_recency_multiplies_each_score_by_the_decay(ages: SearchIndex, recency: dict[str, Any],
+                                                    expected: list[tuple[str, float]]) -> None:
+    from test_news_ranking import ORIGIN
+
+    settings = {"half_life_days": 30, "origin": ORIGIN, **recency}
+    found = decayed(ages, "flood", Recency(**settings))
+    assert [hit for hit, _, _ in found] == [hit for hit, _ in expected]
+    for (hit, score, plain), (_, factor) in zip(found, expected):
+        assert score == pytest.approx(plain * factor, rel=1e-5, abs=2e-6), hit
+
+
+def test_recency_from_today_pages_by_cursor_and_leaves_an_empty_query_alone(ages: SearchIndex) -> None:
+    from test_news_ranking import ORIGIN
+
+    today = date.today()
+    dates = {hit.id: hit.date for hit in ages.search("flood").hits}
+    for hit, score, plain in decayed(ages, "flood", "2w"):
+        day = dates[hit]
+        factor = 0.5 if day is None else 0.5 ** (abs((today - day).days) / 14)
+        assert score == pytest.approx(plain * factor, rel=1e-5, abs=2e-6), hit
+    recency = Recency(half_life_days=30, origin=ORIGIN)
+    first = ages.search("flood", recency=recency, limit=2)
+    assert first.next_cursor is not None
+    rest = ages.search("flood", recency=recency, limit=10, cursor=first.next_cursor)
+    assert ids(first) + ids(rest) == ["ahead", "new", "undated", "mid", "old"]
+    with pytest.raises(QueryError, match="cursor belongs to another"):
+        ages.search("flood", limit=2, cursor=first.next_cursor)
+    assert ids(ages.search("", recency="10d")) == ids(ages.search(""))
 
 
 # ---------------------------------------------------------------------------------------

@@ -348,7 +348,7 @@ def test_an_id_still_in_flight_waits_for_its_outcome(opensearch_url: str) -> Non
 
 
 def test_options_opensearch_does_not_have_are_refused_by_name(index: OpenSearchIndex) -> None:
-    for option in (dict(feedback=True), dict(recency="30d"), dict(diversify="source"), dict(explain=True)):
+    for option in (dict(feedback=True), dict(diversify="source"), dict(explain=True)):
         [(name, value)] = option.items()
         with pytest.raises(QueryError) as raised:
             index.search("flood", **option)  # type: ignore[arg-type]

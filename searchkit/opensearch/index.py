@@ -26,6 +26,7 @@ stored text, so they are the embedded index's, offsets included.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import threading
 import time
@@ -63,7 +64,7 @@ from ..query import Query, QueryMode, parse_query
 from ..snippets import HighlightSpec, make_snippets
 from .connection import DEFAULT_TIMEOUT, ClusterTarget, make_client, parse_index_url, translated_errors
 from .mapping import MAPPING_VERSION, article_from_source, content_hash, document, field_repeats, index_body
-from .translate import Translation, date_filter, translate
+from .translate import Translation, date_filter, decayed, translate
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -410,7 +411,7 @@ class OpenSearchIndex:
         """Search the index, with the options and results of :meth:`searchkit.Index.search`.
 
         Not available here yet, each refused with a :class:`QueryError` naming it:
-        ``feedback=True``, ``recency``, ``diversify`` and ``explain=True``. Spelling
+        ``feedback=True``, ``diversify`` and ``explain=True``. Spelling
         suggestions follow the embedded rule (:mod:`searchkit.opensearch.suggest`). Pages deeper than
         :data:`MAX_RESULT_WINDOW` results need a cursor.
 
@@ -433,7 +434,8 @@ class OpenSearchIndex:
             suggest_spelling: Suggest a respelled query when few articles match.
             time_limit: Seconds the cluster may spend (its ``timeout``).
             feedback: Refused when True.
-            recency: Refused when given.
+            recency: Multiply each score by a decay of the article's age, as a folder index does
+                (a ``function_score`` decay on the cluster).
             diversify: Refused when given.
             explain: Refused when True.
 
@@ -455,7 +457,7 @@ class OpenSearchIndex:
             suggest_spelling=suggest_spelling, time_limit=time_limit, feedback=feedback,
             recency=recency, diversify=diversify, explain=explain,
         )
-        for name, value, given in (("feedback", feedback, feedback), ("recency", recency, recency is not None),
+        for name, value, given in (("feedback", feedback, feedback),
                                    ("diversify", diversify, diversify is not None), ("explain", explain, explain)):
             if given:
                 raise QueryError(f"{name}={value!r} is not available on OpenSearch indexes yet; search without it")
@@ -466,8 +468,13 @@ class OpenSearchIndex:
                              "an OpenSearch index pages to; follow next_cursor instead")
         parsed = parse_query(query, mode=mode, strict=strict)
         dsl, translation = translate(parsed.query, self.ranking)
+        decay = checked.recency
+        if decay is not None:
+            decay = dataclasses.replace(decay, origin=decay.origin or date.today())
+            dsl = decayed(dsl, decay)
         source_keys = sorted({source_key(name) for name in wanted_sources})
-        fingerprint = _fingerprint(parsed.query, source_keys, since, until, sort)
+        fingerprint = _fingerprint(parsed.query if decay is None else (parsed.query, decay), source_keys, since, until,
+                                   sort)
         source_filter = {"terms": {"source_key": source_keys}} if wanted_sources else None
         day_filter = date_filter(since, until) if since is not None or until is not None else None
         body: dict[str, Any] = {

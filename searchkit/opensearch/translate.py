@@ -20,6 +20,11 @@ The translation follows :class:`searchkit.engine.execute.Executor` node for node
   score zero;
 - AND/OR/NOT, required and optional clauses, and leaves that stand for nothing combine
   exactly as in the executor.
+
+``recency`` (:func:`decayed`) wraps the query in a ``function_score`` whose decay function
+is the one :class:`~searchkit.models.Recency` describes (Elasticsearch's ``exp``, ``gauss``
+and ``linear`` decays with ``decay=0.5`` and the half-life as ``scale``), multiplied into
+the score, with a fixed factor for undated articles.
 """
 
 from __future__ import annotations
@@ -30,9 +35,10 @@ from ..analysis import analyze_query_word, normalize, phrase_terms
 from ..engine.execute import Ranking, _completed_stems
 from ..engine.segment import source_key
 from ..query import And, DateRange, Fuzzy, MatchAll, Not, Or, Phrase, Prefix, Query, SourceIs, Term
+from ..models import Recency
 from .mapping import ALL_FIELD, GAP, TERM_FIELDS
 
-__all__ = ["MATCH_NONE", "Translation", "translate"]
+__all__ = ["MATCH_NONE", "Translation", "date_filter", "decayed", "translate"]
 
 Dsl = dict[str, Any]
 MATCH_NONE: Dsl = {"match_none": {}}
@@ -204,6 +210,28 @@ def date_filter(start: Any, end: Any) -> Dsl:
     if not bounds:
         return {"exists": {"field": "date"}}
     return {"range": {"date": {**bounds, "format": "strict_date"}}}
+
+
+def _milliseconds(days: float) -> str:
+    return f"{round(days * 86_400_000)}ms"
+
+
+def decayed(dsl: Dsl, recency: Recency) -> Dsl:
+    """``dsl`` with each score multiplied by ``recency``'s decay of the article's age, counted
+    from ``recency.origin`` (which must be set), or by ``recency.undated`` for an article
+    without a date. Scores of zero (``*``, filters) stay zero, as in a folder index."""
+    if recency.origin is None:
+        raise ValueError("decayed() needs the recency's origin resolved")
+    decay = {"date": {"origin": recency.origin.isoformat(), "scale": _milliseconds(recency.half_life_days),
+                      "offset": _milliseconds(recency.offset_days), "decay": 0.5}}
+    dated = {"exists": {"field": "date"}}
+    return {"function_score": {
+        "query": dsl,
+        "functions": [{"filter": dated, recency.shape: decay},
+                      {"filter": {"bool": {"must_not": [dated]}}, "weight": recency.undated}],
+        "score_mode": "multiply",
+        "boost_mode": "multiply",
+    }}
 
 
 def translate(query: Query, ranking: Ranking | None = None) -> tuple[Dsl, Translation]:
