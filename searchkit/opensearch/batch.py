@@ -97,7 +97,7 @@ class OpenSearchBatch:
     def add_many(self, articles: Iterable[Article | Mapping[str, Any]]) -> AddReport:
         """Add articles as :meth:`OpenSearchIndex.add_many` counts them, sent when the batch ends.
 
-        Parameters:
+        Args:
             articles: Articles or their dicts (records that are not valid articles are rejected).
 
         Returns:
@@ -139,7 +139,7 @@ class OpenSearchBatch:
     def delete(self, article_ids: Iterable[str]) -> int:
         """Delete articles by id when the batch ends (also ones added earlier in it).
 
-        Parameters:
+        Args:
             article_ids: One id or several.
 
         Returns:
