@@ -68,6 +68,7 @@ ENGINES = {
     "whoosh": "benchmarks.perf.whoosh_engine:WhooshEngine",
     "searchkit": "benchmarks.perf.searchkit_engine:SearchkitEngine",
     "tantivy": "benchmarks.perf.tantivy_engine:TantivyEngine",
+    "opensearch": "benchmarks.perf.opensearch_engine:OpenSearchEngine",
     "baseline": "benchmarks.perf.base:Baseline",
 }
 

@@ -111,7 +111,7 @@ def engine_stem(engine: str, term: str) -> str | None:
         from whoosh.lang.porter import stem
 
         return stem(term)
-    if engine in ("searchkit", "tantivy"):  # both use Snowball English (Porter2)
+    if engine in ("searchkit", "opensearch", "tantivy"):  # all use Snowball English (Porter2)
         try:
             import Stemmer
 
@@ -128,7 +128,7 @@ WHOOSH_STOP = frozenset(("a an and are as at be by can for from have if in is it
 def stop_words(engine: str) -> frozenset[str]:
     if engine == "whoosh":
         return WHOOSH_STOP
-    if engine == "searchkit":
+    if engine in ("searchkit", "opensearch"):  # the cluster indexes searchkit's own terms
         try:
             from searchkit.analysis import STOP_WORDS
 
@@ -273,7 +273,7 @@ def bench_corpus(name: str, engines: list[str], a: argparse.Namespace, out: Path
             e.update(json.loads((path / ".built").read_text()), reused=True)
             log(f"[{name}] {engine}: reusing the index built earlier")
         else:
-            shutil.rmtree(path, ignore_errors=True)
+            remove_index(engine, path, log)
             path.parent.mkdir(parents=True, exist_ok=True)
             ans = step("build", ["build", engine, name, str(path), "--data", str(a.data), "--seed", str(a.seed)])
             if ans is None:
@@ -292,6 +292,8 @@ def bench_corpus(name: str, engines: list[str], a: argparse.Namespace, out: Path
         ans = step("query", ["query", engine, str(path), str(qfile), str(out / f"results-{name}-{engine}.json"),
                              "--every", str(every), "--warmup", str(20 if every == 1 else 3)])
         if ans is None:
+            if not a.keep:
+                remove_index(engine, path, log)
             continue
         rows = json.loads((out / f"results-{name}-{engine}.json").read_text())
         results[engine] = rows
@@ -300,7 +302,7 @@ def bench_corpus(name: str, engines: list[str], a: argparse.Namespace, out: Path
         log(f"[{name}] {engine}: {len(rows)} queries in {e['query_wall_s']:.1f}s, "
             f"p50 {e['p50']:.1f} ms, p95 {e['p95']:.1f} ms")
         if not a.keep:
-            shutil.rmtree(path, ignore_errors=True)
+            remove_index(engine, path, log)
     if a.profile:  # separate children, so the profiler's overhead stays out of the figures above
         profile_searchkit(name, qfile, a, out, log)
     # ratios to FTS5 and Whoosh over the queries both ran
@@ -313,7 +315,36 @@ def bench_corpus(name: str, engines: list[str], a: argparse.Namespace, out: Path
                 e[f"vs_{ref}"] = {"self": query_figures(rows, common),
                                   "ref": query_figures(results[ref], common)}
     rec["agreement"] = agreement(by_qid, results)
+    if "opensearch" in results and "searchkit" in results:
+        rec["cluster_vs_embedded"] = cluster_vs_embedded(rec["engines"], results)
     return rec
+
+
+def remove_index(engine: str, path: Path, log) -> None:
+    """Remove an engine's index folder; for ``opensearch`` first drop the cluster index it names."""
+    if engine == "opensearch":
+        from .opensearch_engine import discard
+
+        try:
+            discard(path)
+        except Exception as exc:  # noqa: BLE001 - reported; the run goes on with the other engines
+            log(f"opensearch: could not drop the cluster index named in {path}: {exc}")
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def cluster_vs_embedded(engines: dict, results: dict[str, list[dict]]) -> dict:
+    """The ``opensearch`` engine beside ``searchkit`` (same run, same queries): both engines'
+    figures, and how often the two backends agree on totals and on the top 10."""
+    ref = {r["qid"]: r for r in results["searchkit"]}
+    rows = [r for r in results["opensearch"] if r["qid"] in ref]
+    common = {r["qid"] for r in rows}
+    overlaps = [len(set(r["ids"]) & set(ref[r["qid"]]["ids"])) / len(ref[r["qid"]]["ids"])
+                for r in rows if ref[r["qid"]]["ids"]]
+    figures = {name: {"docs_per_s": engines[name].get("docs_per_s"), **query_figures(results[name], common)}
+               for name in ("opensearch", "searchkit")}
+    return {"compared": len(rows), "same_total": sum(r["total"] == ref[r["qid"]]["total"] for r in rows),
+            "same_top10": sum(r["ids"] == ref[r["qid"]]["ids"] for r in rows),
+            "top10_overlap": statistics.fmean(overlaps) if overlaps else None, **figures}
 
 
 # ---------------------------------------------------------------- report
@@ -333,6 +364,24 @@ def _ratios(name: str, eng: dict) -> list[str]:
         cells.append(" / ".join(ratio(pr["self"].get(key), pr["ref"].get(key)) if pr and pr["ref"] else "–"
                                 for pr in pairs))
     return cells
+
+
+def _cluster_lines(beside: dict | None) -> list[str]:
+    """The ``opensearch`` engine over ``searchkit`` (see :func:`cluster_vs_embedded`), when both ran."""
+    if not beside:
+        return []
+    cluster, embedded = beside["opensearch"], beside["searchkit"]
+    rows = [[label, num(cluster.get(key), digits), num(embedded.get(key), digits),
+             ratio(cluster.get(key), embedded.get(key))]
+            for label, key, digits in (("articles/s", "docs_per_s", 0), ("p50 ms", "p50", 2), ("p95 ms", "p95", 2),
+                                       ("mean ms", "mean", 2), ("q/s", "qps", 1))]
+    overlap = beside["top10_overlap"]
+    return ["", "### OpenSearch cluster beside the embedded index, same run", "",
+            "The `opensearch` engine (searchkit's OpenSearchIndex on the cluster: 3 shards, 1 replica) over the "
+            "`searchkit` engine, the same work per query; query figures over the queries both ran.", "",
+            *_table(["figure", "opensearch", "searchkit", "opensearch ÷ searchkit"], rows), "",
+            f"Same total on {beside['same_total']}/{beside['compared']} queries, the same top-10 ids in order on "
+            f"{beside['same_top10']}" + (f", mean top-10 overlap {overlap:.0%}." if overlap is not None else ".")]
 
 
 def report(runs: list[dict], mach: dict, cmd: str, steps: list[str], when: str) -> str:
@@ -375,6 +424,7 @@ def report(runs: list[dict], mach: dict, cmd: str, steps: list[str], when: str) 
                   "For articles/s and q/s above 1 is faster; for RSS, MB and ms above 1 is more.", ""]
         lines += _table(["engine", "articles/s", "build RSS", "index MB", "open", "cold", "p50", "p95", "mean", "q/s"],
                         [_ratios(name, eng) for name, e in eng.items() if "build_error" not in e])
+        lines += _cluster_lines(run.get("cluster_vs_embedded"))
         lines += ["", "### Agreement with FTS5 (total hits per query within 5% or 2 articles)", ""]
         for name, ag in run["agreement"].items():
             ov = ag["top10_overlap"]
@@ -393,7 +443,11 @@ def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(prog="python -m benchmarks.perf.run", description=__doc__.split("\n\n")[0])
     p.add_argument("--corpus", default="real", help="comma list of 'real' and sizes such as 100k,300k")
     p.add_argument("--engines", default="searchkit,fts5,whoosh",
-                   help="comma list of searchkit, fts5, whoosh, tantivy (baseline always runs)")
+                   help="comma list of searchkit, fts5, whoosh, tantivy, opensearch (searchkit on a cluster,"
+                   " see --opensearch) (baseline always runs)")
+    p.add_argument("--opensearch", metavar="URL",
+                   help="the cluster of the opensearch engine (default: $SEARCHKIT_BENCH_OPENSEARCH, else"
+                   " http://127.0.0.1:9201); each build makes a uniquely named index, dropped after")
     p.add_argument("--queries", type=int, help="use N of the ~200 queries (spread over all kinds)")
     p.add_argument("--data", type=Path, default=DEFAULT_DATA, help="the shared corpora (default ../shared/data)")
     p.add_argument("--out", type=Path, default=REPO / "benchmarks" / "out")
@@ -416,6 +470,10 @@ def main(argv: list[str] | None = None) -> None:
                      saved.get("when", a.report.stem)))
         return
     engines = [e for e in a.engines.split(",") if e]
+    if a.opensearch:  # the children read it
+        from ..relevance.opensearch_engine import ENV
+
+        os.environ[ENV] = a.opensearch
     a.out.mkdir(parents=True, exist_ok=True)
     a.workdir = a.workdir or a.out / "indexes"
     if not a.data.exists():

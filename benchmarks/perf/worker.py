@@ -75,8 +75,9 @@ def build(args: argparse.Namespace) -> dict:
     with _Profile(args.profile):
         stats = engine.build(counted, Path(args.path))
     elapsed = time.perf_counter() - t0
+    size = stats.get("store_bytes") if isinstance(stats, dict) else None  # an index kept elsewhere (a cluster)
     return {"engine": args.engine, "docs": counted.n, "chars": counted.chars,
-            "seconds": elapsed, "bytes": dir_size(args.path), "stats": stats}
+            "seconds": elapsed, "bytes": dir_size(args.path) if size is None else size, "stats": stats}
 
 
 class _Counter:
