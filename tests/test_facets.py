@@ -205,3 +205,22 @@ def test_facets_can_be_turned_off(index: Index) -> None:
 def test_no_match_no_buckets(index: Index) -> None:
     results = index.search("zeppelin")
     assert (results.facets.source, results.facets.date, results.facets.missing_source) == ([], [], 0)
+
+
+@pytest.mark.parametrize(
+    ("interval", "expected"),
+    [
+        ("day", [("1969-12-31", 1), ("1970-01-01", 0), ("1970-01-02", 0), ("1970-01-03", 0), ("1970-01-04", 1),
+                 ("1970-01-05", 1)]),
+        ("week", [("1969-12-29", 2), ("1970-01-05", 1)]),  # Monday 29 December 1969 to Sunday 4 January
+        ("month", [("1969-12-01", 1), ("1970-01-01", 2)]),
+        ("year", [("1969-01-01", 1), ("1970-01-01", 2)]),
+    ],
+)
+def test_buckets_across_1970_and_before_it(tmp_path: Path, interval: str, expected: list[tuple[str, int]]) -> None:
+    # Buckets are counted as numbers from 1970 (day 0); dates before it are negative numbers.
+    dates = {"wed-1969": date(1969, 12, 31), "sun-1970": date(1970, 1, 4), "mon-1970": date(1970, 1, 5)}
+    articles = [story(article_id, "The ferry timetable changes.", date=day) for article_id, day in dates.items()]
+    index = make_index(tmp_path / "index", [*articles, story("undated", "The ferry timetable changes.")])
+    results = index.search("ferry", date_interval=interval)  # type: ignore[arg-type]
+    assert (histogram(results), results.facets.missing_date) == (expected, 1)

@@ -176,7 +176,7 @@ def run_search(snapshot: Snapshot, request: SearchRequest, ranking: Ranking, *,
                                                            interval=request.date_interval)
         facets = Facets(
             source=[FacetValue(name, count) for name, count in sources],
-            date=[FacetValue(day.isoformat(), count) for day, count in histogram],
+            date=[FacetValue(day, count) for day, count in histogram],
             date_interval=interval,
             missing_source=missing_source,
             missing_date=missing_date,
