@@ -20,8 +20,9 @@ must share at least :data:`MIN_SHARED_TERMS` of them, and the article's near-dup
     text score alone. An undated article has no "before": every article is a candidate and
     the results carry a warning saying so.
 
-On the AllSides roundups (``python -m benchmarks.news.related``) the text score alone gives
-recall@2 0.65 and the full coverage score 0.84; see the README for the table and baselines.
+On the AllSides roundups (``python -m benchmarks.news.related``) coverage reaches recall@2
+0.840 (TF-IDF cosine 0.627, Elasticsearch's more_like_this 0.405); with no article dated, text
+and outlet alone give 0.665. The README has the table.
 """
 
 from __future__ import annotations
