@@ -47,8 +47,6 @@ from .engine.facets import DateInterval
 from .engine.search import SearchRequest, SortOrder, run_search
 from .engine.related import RelatedMode, find_related
 from .engine.snapshot import Snapshot
-from .engine.storyfile import StoryTable, snapshot_stories
-from .engine.storylist import article_story, list_stories
 from .engine.store import SCHEMA_VERSION, IndexStore
 from .engine.notes import search_notes
 from .engine.suggest import suggest
@@ -61,7 +59,7 @@ from .engine.writer import (
     ArticleWriter,
     WriterOptions,
 )
-from .models import Article, Recency, SearchResults, Story
+from .models import Article, Recency, SearchResults
 from .query import QueryMode, parse_query
 
 __all__ = ["AddReport", "Batch", "CheckReport", "Index", "IndexStats", "Progress", "Rejection", "check", "resolve_index_path"]
@@ -297,12 +295,13 @@ class Index:
                refresh_interval: float = 1.0, ranking: Ranking | None = None,
                slow_search: float | None = 1.0, flush_tokens: int = FLUSH_TOKENS,
                flush_bytes: int = FLUSH_STORED_BYTES, merge_factor: int = MERGE_FACTOR,
-               max_deleted_ratio: float = MAX_DELETED_RATIO, max_merged_articles: int | None = None) -> Index:
+               max_deleted_ratio: float = MAX_DELETED_RATIO, max_merged_articles: int | None = None,
+               workers: int | None = None) -> Index:
         """Create an empty index at ``path``; :class:`IndexExistsError` if something is there.
 
         ``flush_tokens``, ``flush_bytes``, ``merge_factor``, ``max_deleted_ratio``,
-        and ``max_merged_articles`` size this object's writes (memory per
-        flush, segment size, merge policy) as
+        ``max_merged_articles`` and ``workers`` size this object's writes (memory per
+        flush, segment size, merge policy, analysis processes) as
         :class:`~searchkit.WriterOptions` explains; they are not stored in the index.
 
         Args:
@@ -317,6 +316,8 @@ class Index:
             merge_factor: How many segments of a size are merged into one.
             max_deleted_ratio: A segment with a larger share of deleted articles is rewritten.
             max_merged_articles: Segments this large are left out of merges (None: no limit).
+            workers: Processes that analyse articles in big writes (None: every core once a
+                write passes 2,000 articles; 1: none).
 
         Returns:
             The new, empty index, open.
@@ -331,7 +332,7 @@ class Index:
             >>> len(index), index.path.name
             (0, 'new')
         """
-        options = WriterOptions(flush_tokens, flush_bytes, merge_factor, max_deleted_ratio, max_merged_articles)
+        options = WriterOptions(flush_tokens, flush_bytes, merge_factor, max_deleted_ratio, max_merged_articles, workers)
         _check_slow_search(slow_search)
         store = IndexStore.create(Path(path))
         return cls(store, lock_timeout=lock_timeout, refresh_interval=refresh_interval, ranking=ranking or Ranking(),
@@ -342,7 +343,8 @@ class Index:
              refresh_interval: float = 1.0, ranking: Ranking | None = None,
              slow_search: float | None = 1.0, flush_tokens: int = FLUSH_TOKENS,
              flush_bytes: int = FLUSH_STORED_BYTES, merge_factor: int = MERGE_FACTOR,
-             max_deleted_ratio: float = MAX_DELETED_RATIO, max_merged_articles: int | None = None) -> Index:
+             max_deleted_ratio: float = MAX_DELETED_RATIO, max_merged_articles: int | None = None,
+             workers: int | None = None) -> Index:
         """Open the index at ``path``; :class:`IndexNotFoundError` (with the path) if there is none.
 
         Args:
@@ -356,6 +358,7 @@ class Index:
             merge_factor: As :meth:`create` takes it.
             max_deleted_ratio: As :meth:`create` takes it.
             max_merged_articles: As :meth:`create` takes it.
+            workers: As :meth:`create` takes it.
 
         Returns:
             The index, open for searching and writing.
@@ -372,7 +375,7 @@ class Index:
             ...     index.lock_timeout
             5
         """
-        options = WriterOptions(flush_tokens, flush_bytes, merge_factor, max_deleted_ratio, max_merged_articles)
+        options = WriterOptions(flush_tokens, flush_bytes, merge_factor, max_deleted_ratio, max_merged_articles, workers)
         store = IndexStore.open(Path(path))
         index = cls(store, lock_timeout=lock_timeout, refresh_interval=refresh_interval, ranking=ranking or Ranking(),
                     slow_search=slow_search, writer_options=options)
@@ -630,7 +633,7 @@ class Index:
             snippet_chars=snippet_chars, time_limit=time_limit, feedback=feedback,
             recency=decay, diversify=diversify, explain=explain, collapse=collapse, facet_counts=facet_counts,
         )
-        snapshot, _ = self._stories()  # hits carry their story ids
+        snapshot = self._current()
         outcome = run_search(snapshot, request, self.ranking)
         suggestion = None
         if suggest_spelling and cursor is None and page == 1:
@@ -723,60 +726,8 @@ class Index:
             >>> [str(hit.date) for hit in index.related(story.id, mode="background", limit=3).hits]  # earlier
             ['2023-04-04', '2023-04-03', '2023-01-17']
         """
-        return find_related(self._stories()[0], self.ranking, self.path, article_id, mode=mode, limit=limit,
+        return find_related(self._current(), self.ranking, self.path, article_id, mode=mode, limit=limit,
                             sources=sources, since=since, until=until)
-
-    def _stories(self) -> tuple[Snapshot, StoryTable]:
-        """The current snapshot and its stories (:mod:`searchkit.engine.storyfile`)."""
-        snapshot = self._current()
-        table = snapshot_stories(self._store, snapshot, cluster=False)
-        if table is None:  # a newer commit removed this generation's file: read that commit
-            snapshot = self._current(force=True)
-            table = snapshot_stories(self._store, snapshot, cluster=True)
-        assert table is not None
-        return snapshot, table
-
-    def story(self, article_id: str) -> Story:
-        """The news story an article belongs to: the articles about the same story, across
-        outlets and days, grouped as they are added (the README's "Stories" says how).
-
-        Args:
-            article_id: The id of an article in the index.
-
-        Returns:
-            The :class:`Story`: its id, articles (oldest first), outlets, first and last
-            date, a representative headline and its size (1 for an article alone).
-
-        Raises:
-            ArticleNotFoundError: No article has this id (a ``KeyError``).
-        """
-        snapshot, table = self._stories()
-        return article_story(snapshot, table, self.path, article_id)
-
-    def stories(self, query: str = "", *, since: date | str | None = None, until: date | str | None = None,
-                sources: Sequence[str] | str | None = None, limit: int = 20) -> list[Story]:
-        """The news stories, the largest first, then the most recent::
-
-            index.stories()                          # the biggest stories
-            index.stories("flood", since="2024-05-01")
-
-        Args:
-            query: Only stories with an article matching this query (the syntax of
-                :meth:`search`); ``""``: every story.
-            since: Only stories with an article dated on or after this day.
-            until: Only stories with an article dated on or before this day.
-            sources: Only stories with an article from one of these outlets.
-            limit: How many stories (1 to 1000).
-
-        Returns:
-            Up to ``limit`` stories, by size, then last date (undated last), then id.
-
-        Raises:
-            QueryError: A wrong argument, named in the message (a ``ValueError``).
-        """
-        snapshot, table = self._stories()
-        return list_stories(snapshot, table, self.ranking, query, since=since, until=until, sources=sources,
-                            limit=limit)
 
     # Writing
 

@@ -159,6 +159,26 @@ class _TokenCodes(dict[str, int]):
         code = self[chunk] = -1 - len(self.widths)
         return code
 
+# One field's occurrences: term numbers, doc numbers, positions (all in doc order) and
+# each document's field length.
+Occurrences = tuple[Array, Array, Array, Array]
+
+
+class BuiltChunk(NamedTuple):
+    """Articles analysed in one process and taken by a builder in another
+    (:meth:`SegmentBuilder.export`, :meth:`SegmentBuilder.absorb`): numpy arrays and a few
+    lists of strings, cheap to pickle."""
+
+    terms: list[str]  # the chunk's vocabulary: term numbers below index it
+    fields: tuple[tuple[Array, Array, Array, Array], ...]  # per field: terms, per-doc counts, positions, lengths
+    tokens: Array  # per article: its whitespace-separated chunks over all fields (flush_tokens counts them)
+    source_names: list[str]  # each spelling once
+    sources: Array  # per article: index into source_names, -1 for none
+    days: Array
+    stored: bytes  # the compressed articles one after another
+    stored_lengths: Array
+
+
 class SegmentBuilder:
     """Collects articles as arrays of token codes, then inverts and writes them in one pass."""
 
@@ -175,10 +195,88 @@ class SegmentBuilder:
         self._stored: list[bytes] = []
         self.token_count = 0
         self.stored_bytes = 0
+        # Occurrences of documents analysed earlier (absorbed chunks, closed runs of
+        # :meth:`add`), per field; the codes above cover documents from _run_start on.
+        self._parts: list[list[Occurrences]] = [[] for _ in FIELDS]
+        self._run_start = 0
 
     @property
     def doc_count(self) -> int:
         return len(self._ids)
+
+    def export(self, sources: Sequence[str | None]) -> BuiltChunk:
+        """The articles added so far as compact arrays, for :meth:`absorb` in another
+        process's builder (see :mod:`.parallel`): this builder's terms are numbered in its
+        own vocabulary. ``sources``: each article's source as spelled (the segment keeps
+        the first spelling of each, so absorbing part of a chunk needs them all)."""
+        spellings: dict[str, int] = {}
+        source_column = [spellings.setdefault(source, len(spellings)) if source else -1 for source in sources]
+        fields = []
+        for index in range(len(FIELDS)):
+            terms, docs, positions, lengths = self._occurrences(index)
+            fields.append((terms, np.bincount(docs, minlength=self.doc_count).astype(np.int32), positions,
+                           lengths.astype(np.int32)))
+        tokens = np.zeros(self.doc_count, dtype=np.int64)
+        for counts in self._counts:
+            tokens += np.frombuffer(counts, dtype=np.uint32)
+        stored_lengths = np.fromiter(map(len, self._stored), dtype=np.int64, count=len(self._stored))
+        return BuiltChunk(list(self._vocabulary), tuple(fields), tokens, list(spellings),
+                          np.array(source_column, dtype=np.int32),
+                          np.frombuffer(self._days, dtype=np.int32).copy(), b"".join(self._stored), stored_lengths)
+
+    def absorb(self, chunk: BuiltChunk, start: int, stop: int, ids: Sequence[str]) -> None:
+        """Take articles ``start``..``stop`` of an exported chunk (``ids`` are theirs),
+        as if :meth:`add` had been called for each: the segment written is the same."""
+        self._close_run()
+        first_doc = self.doc_count
+        used = np.zeros(len(chunk.terms), dtype=bool)
+        slices = []
+        for terms, per_doc, positions, lengths in chunk.fields:
+            bounds = np.concatenate(([0], np.cumsum(per_doc, dtype=np.int64)))
+            lo, hi = int(bounds[start]), int(bounds[stop])
+            slices.append((terms[lo:hi], per_doc[start:stop], positions[lo:hi], lengths[start:stop]))
+            used[terms[lo:hi]] = True
+        number = np.full(len(chunk.terms), -1, dtype=np.int32)
+        vocabulary = self._vocabulary
+        for local in np.flatnonzero(used).tolist():
+            number[local] = vocabulary[chunk.terms[local]]
+        docs_here = np.arange(first_doc, first_doc + stop - start, dtype=np.int32)
+        for index, (terms, per_doc, positions, lengths) in enumerate(slices):
+            self._parts[index].append((number[terms], np.repeat(docs_here, per_doc), positions,
+                                       lengths.astype(np.int64)))
+        local_sources = chunk.sources[start:stop]
+        remap = np.full(len(chunk.source_names) + 1, -1, dtype=np.int32)  # [-1] stays -1: no source
+        present, first = np.unique(local_sources[local_sources >= 0], return_index=True)
+        for local in present[np.argsort(first)].tolist():  # in order of first use, as add() meets them
+            name = chunk.source_names[local]
+            key = source_key(name)
+            ordinal = self._sources.get(key)
+            if ordinal is None:
+                ordinal = self._sources[key] = len(self._source_names)
+                self._source_names.append(name)
+            remap[local] = ordinal
+        self._source_column.extend(remap[local_sources].tolist())
+        self._days.extend(chunk.days[start:stop].tolist())
+        offsets = np.concatenate(([0], np.cumsum(chunk.stored_lengths, dtype=np.int64))).tolist()
+        data = chunk.stored
+        self._stored.extend(data[offsets[n]:offsets[n + 1]] for n in range(start, stop))
+        self.stored_bytes += offsets[stop] - offsets[start]
+        self.token_count += int(chunk.tokens[start:stop].sum())
+        self._ids.extend(ids)
+        self._run_start = self.doc_count
+
+    def _close_run(self) -> None:
+        """Turn the documents :meth:`add` buffered as codes into occurrences, so absorbed
+        ones can follow them."""
+        if self.doc_count == self._run_start:
+            return
+        for index in range(len(FIELDS)):
+            terms, docs, positions, lengths = self._run_occurrences(index)
+            self._parts[index].append((terms, docs + np.int32(self._run_start), positions, lengths))
+        self._codes = _TokenCodes(self._vocabulary)
+        self._tokens = [array("i") for _ in FIELDS]
+        self._counts = [array("I") for _ in FIELDS]
+        self._run_start = self.doc_count
 
     def add(self, article: Article) -> int:
         """Tokenize and buffer one article; returns its document number in the segment."""
@@ -242,11 +340,21 @@ class SegmentBuilder:
             streams = [self._occurrences(FIELDS.index(field))[:2] for field in FINGERPRINTED]
         return document_fingerprints(list(self._vocabulary), streams, self.doc_count)
 
-    def _occurrences(self, index: int) -> tuple[Array, Array, Array, Array]:
-        """One field's (term, doc, position) occurrences in doc order, and field lengths.
+    def _occurrences(self, index: int) -> Occurrences:
+        """One field's (term, doc, position) occurrences in doc order, and field lengths."""
+        parts = self._parts[index]
+        if not parts:
+            return self._run_occurrences(index)
+        if self.doc_count > self._run_start:
+            terms, docs, positions, lengths = self._run_occurrences(index)
+            parts = [*parts, (terms, docs + np.int32(self._run_start), positions, lengths)]
+        terms, docs, positions, lengths = (np.concatenate(arrays) for arrays in zip(*parts))
+        return terms, docs, positions, lengths
 
-        The vectorized twin of :func:`searchkit.analysis.field_terms` over the chunk codes
-        (see :class:`_TokenCodes`).
+    def _run_occurrences(self, index: int) -> Occurrences:
+        """:meth:`_occurrences` of the documents buffered as codes (numbered from the
+        run's first): the vectorized twin of :func:`searchkit.analysis.field_terms` over
+        the chunk codes (see :class:`_TokenCodes`).
         """
         codes = np.frombuffer(self._tokens[index], dtype=np.int32)
         counts = np.frombuffer(self._counts[index], dtype=np.uint32).astype(np.int64)

@@ -23,13 +23,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
 
+import numpy as np
+
 from .._log import log
 from ..errors import IndexOptionError
 from ..models import Article
 from .merge import MergeInput, merge_segments
-from .segment import SegmentBuilder, SegmentReader
+from .parallel import AUTO_FROM, CHUNK_ARTICLES, AnalysisPool, auto_workers
+from .segment import BuiltChunk, SegmentBuilder, SegmentReader
 from .store import IndexStore, SearchkitSegment
-from .storyfile import StoryLog
 
 __all__ = ["AddOutcome", "ArticleWriter", "WriterOptions"]
 
@@ -62,6 +64,11 @@ class WriterOptions:
         max_merged_articles: Segments already holding this many articles are left out of
             size merges (None: no limit), so a big index is not rewritten whole as it grows;
             ``Index.optimize`` still merges everything.
+        workers: Processes that analyse articles (tokenize, stem, compress) while this one
+            writes, as :mod:`.parallel` explains; the index is the same whatever the number.
+            None (the default) uses every core once a write has passed
+            :data:`~.parallel.AUTO_FROM` articles, so small writes never start processes; 1
+            never starts any; N starts N from the first article.
 
     Raises:
         IndexOptionError: A value is out of range or of the wrong type, named in the message.
@@ -80,6 +87,7 @@ class WriterOptions:
     merge_factor: int = MERGE_FACTOR
     max_deleted_ratio: float = MAX_DELETED_RATIO
     max_merged_articles: int | None = None
+    workers: int | None = None
 
     def __post_init__(self) -> None:
         _whole("flush_tokens", self.flush_tokens, 1)
@@ -90,6 +98,8 @@ class WriterOptions:
             raise IndexOptionError(f"max_deleted_ratio must be a number above 0 and at most 1, not {ratio!r}")
         if self.max_merged_articles is not None:
             _whole("max_merged_articles", self.max_merged_articles, 1)
+        if self.workers is not None:
+            _whole("workers", self.workers, 1)
 
 
 class AddOutcome(Enum):
@@ -112,11 +122,16 @@ class ArticleWriter:
         self._readers: dict[str, SegmentReader] = {}
         self._ids: dict[str, int] | None = None  # id -> segment number << 32 | document number
         self._builder = SegmentBuilder()
+        # Buffered articles (in the builder, or still analysed by workers) by sequence
+        # number; the builder holds those from _builder_seq on, the pool the rest.
         self._buffered: dict[str, int] = {}
         self._buffer_deleted: set[int] = set()
+        self._next_seq = self._builder_seq = 0
+        self._pool: AnalysisPool | None = None
+        self._workers = auto_workers() if self.options.workers is None else self.options.workers
+        self._chunk: list[Article] = []
         self._new_files: list[str] = []
         self.changed = False
-        self._stories = StoryLog(store, self.generation, committed)  # :mod:`.stories`, per commit
 
     # Looking up what is already there
 
@@ -142,6 +157,11 @@ class ArticleWriter:
     # Changes
 
     def add(self, article: Article) -> AddOutcome:
+        seq = self._buffered.get(article.id)
+        if seq is not None and seq >= self._builder_seq + self._builder.doc_count:
+            # Still with the workers: whether it is flushed before this copy arrives (and
+            # so may be "unchanged") depends on their analysis, so wait for it.
+            self._drain()
         outcome = AddOutcome.ADDED
         buffered = self._buffered.pop(article.id, None)
         if buffered is not None:
@@ -157,13 +177,65 @@ class ArticleWriter:
                 segment.delete_document(docnum)
                 del self._id_index()[article.id]
                 outcome = AddOutcome.REPLACED
-        self._buffered[article.id] = self._builder.add(article)
+        self._buffered[article.id] = self._next_seq
+        self._next_seq += 1
         self.changed = True
-        self._stories.add(article)
+        if self._start_pool():
+            self._chunk.append(article)
+            if len(self._chunk) >= CHUNK_ARTICLES:
+                self._send_chunk()
+            return outcome
+        self._builder.add(article)
         options = self.options
         if self._builder.token_count >= options.flush_tokens or self._builder.stored_bytes >= options.flush_bytes:
-            self.flush()
+            self._write_segment()
         return outcome
+
+    # Analysis in worker processes (:mod:`.parallel`)
+
+    def _start_pool(self) -> bool:
+        """True when articles go to worker processes (starting them when it is time)."""
+        if self._pool is not None or self._workers < 2:
+            return self._pool is not None
+        if self.options.workers is None and self._next_seq < AUTO_FROM:
+            return False
+        self._pool = AnalysisPool(self._workers, index_path=self.store.path)
+        return True
+
+    def _send_chunk(self) -> None:
+        pool = self._pool
+        assert pool is not None
+        if self._chunk:
+            pool.submit(self._chunk)
+            self._chunk = []
+        while pool.full or pool.ready():
+            self._absorb(*pool.take())
+
+    def _drain(self) -> None:
+        """Take every article the workers have into the builder (flushing as it fills)."""
+        pool = self._pool
+        if pool is None:
+            return
+        if self._chunk:
+            pool.submit(self._chunk)
+            self._chunk = []
+        while pool.in_flight:
+            self._absorb(*pool.take())
+
+    def _absorb(self, chunk: BuiltChunk, articles: list[Article]) -> None:
+        """Feed an analysed chunk to the builder, flushing exactly where :meth:`add`
+        would have, article by article."""
+        start, options = 0, self.options
+        while start < len(articles):
+            builder = self._builder
+            tokens = np.cumsum(chunk.tokens[start:]) + builder.token_count
+            stored = np.cumsum(chunk.stored_lengths[start:]) + builder.stored_bytes
+            full = np.flatnonzero((tokens >= options.flush_tokens) | (stored >= options.flush_bytes))
+            stop = len(articles) if full.size == 0 else start + int(full[0]) + 1
+            builder.absorb(chunk, start, stop, [article.id for article in articles[start:stop]])
+            if full.size:
+                self._write_segment()
+            start = stop
 
     def delete(self, article_ids: Iterable[str]) -> int:
         """Mark articles deleted; returns how many were in the index."""
@@ -172,14 +244,12 @@ class ArticleWriter:
             buffered = self._buffered.pop(article_id, None)
             if buffered is not None:
                 self._buffer_deleted.add(buffered)
-                self._stories.remove(article_id)
                 count += 1
                 continue
             located = self._id_index().pop(article_id, None)
             if located is not None:
                 number, docnum = located >> 32, located & 0xFFFFFFFF
                 self.segments[number].delete_document(docnum)
-                self._stories.remove(article_id)
                 count += 1
         if count:
             self.changed = True
@@ -187,6 +257,10 @@ class ArticleWriter:
 
     def flush(self) -> None:
         """Write the buffered articles out as a new (uncommitted) segment."""
+        self._drain()
+        self._write_segment()
+
+    def _write_segment(self) -> None:
         with self.store.write_errors("writing a segment file"):
             self._flush()
 
@@ -199,16 +273,22 @@ class ArticleWriter:
         self._new_files.append(path.name)
         builder.write(path)
         segment.set_doc_count(builder.doc_count)
-        for docnum in self._buffer_deleted:
-            segment.delete_document(docnum)
+        first, end = self._builder_seq, self._builder_seq + builder.doc_count
+        for seq in self._buffer_deleted:
+            if seq < end:
+                segment.delete_document(seq - first)
         self.segments.append(segment)
-        if self._ids is not None:
-            number = len(self.segments) - 1
-            for article_id, docnum in self._buffered.items():
-                self._ids[article_id] = number << 32 | docnum
+        number = len(self.segments) - 1
+        still: dict[str, int] = {}
+        for article_id, seq in self._buffered.items():
+            if seq >= end:  # still with the workers
+                still[article_id] = seq
+            elif self._ids is not None:
+                self._ids[article_id] = number << 32 | (seq - first)
         self._builder = SegmentBuilder()
-        self._buffered = {}
-        self._buffer_deleted = set()
+        self._builder_seq = end
+        self._buffered = still
+        self._buffer_deleted = {seq for seq in self._buffer_deleted if seq >= end}
         self._merge(optimize=False)  # merge as segments accumulate, a few at a time
 
     def commit(self, *, optimize: bool = False) -> bool:
@@ -241,8 +321,6 @@ class ArticleWriter:
         with self.store.write_errors("merging segments"):
             self._merge(optimize=optimize)
         self.generation += 1
-        with self.store.write_errors("writing the stories"):
-            self._new_files.append(self._stories.write(self.generation))  # before the commit point
         with self.store.write_errors("writing the table of contents"):
             self.store.write_generation(self.generation, self.segments)
         self._new_files = []  # published: those files belong to the index now
@@ -254,6 +332,7 @@ class ArticleWriter:
 
     def abort(self) -> None:
         """Drop uncommitted changes and the files written for them."""
+        self._stop_pool()
         for name in self._new_files:
             with contextlib.suppress(OSError):
                 (self.store.path / name).unlink(missing_ok=True)
@@ -262,10 +341,16 @@ class ArticleWriter:
     def close(self) -> None:
         """Unmap the segments this writer read (their files stay open otherwise until the
         garbage collector runs)."""
-        self._stories.close()
+        self._stop_pool()
         for reader in self._readers.values():
             reader.close()
         self._readers.clear()
+
+    def _stop_pool(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
+        self._chunk = []
 
     # Merging
 

@@ -1,0 +1,230 @@
+"""Analysing articles in worker processes while the writer's own process writes.
+
+A big ``add_many`` spends most of its time turning text into terms (tokenizing,
+normalizing, stemming, compressing the stored copy). :class:`AnalysisPool` sends chunks
+of :data:`CHUNK_ARTICLES` articles to worker processes, each of which runs the same
+:meth:`~.segment.SegmentBuilder.add` on them and sends back a
+:class:`~.segment.BuiltChunk` (numpy arrays and a few string lists). The writer takes the
+chunks back in the order it sent them and feeds them to its segment builder with
+:meth:`~.segment.SegmentBuilder.absorb`, so everything else (ids, replacements, flush
+points, segment files, merges, commits, crash safety) stays in the writer's process and
+the index is the same, byte for byte, as one written by a single process.
+
+A worker is a fresh interpreter (``python -c`` running :func:`serve`, as ``spawn`` would
+start it, but without re-running the caller's ``__main__``: a script without an
+``if __name__ == "__main__"`` guard is safe) that reads pickled chunks on its stdin and
+writes pickled results on its stdout, each frame prefixed by its length. It ignores
+Ctrl-C (the writer's process handles it) and ends when its stdin closes, which happens
+however the writer's process ends, a SIGKILL included. Where processes cannot be started
+(a sandbox, no ``sys.executable``) or a worker dies, the chunks are analysed in the
+writer's process instead, with one WARNING on the ``searchkit`` logger.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import os
+import pickle
+import queue
+import signal
+import struct
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import IO
+
+from .._log import log
+from ..models import Article
+from .segment import BuiltChunk, SegmentBuilder
+
+__all__ = ["AUTO_FROM", "CHUNK_ARTICLES", "AnalysisPool", "analyse", "auto_workers", "serve"]
+
+CHUNK_ARTICLES = 256  # articles per task sent to a worker
+AUTO_FROM = 2_000  # workers=None: a writer starts workers once it has had this many articles
+MAX_AUTO_WORKERS = 8
+_FRAME = struct.Struct("<Q")
+_PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])  # the folder holding searchkit/
+
+
+def auto_workers() -> int:
+    """The worker processes ``workers=None`` uses for a big write: the usable cores (at
+    most :data:`MAX_AUTO_WORKERS`); 1 means no workers."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, MAX_AUTO_WORKERS))
+
+
+def analyse(articles: list[Article]) -> BuiltChunk:
+    """What a worker does with a chunk: the builder's own analysis, exported."""
+    builder = SegmentBuilder()
+    for article in articles:
+        builder.add(article)
+    return builder.export([article.source for article in articles])
+
+
+def _read_frame(stream: IO[bytes]) -> bytes | None:
+    head = stream.read(_FRAME.size)
+    if len(head) < _FRAME.size:
+        return None
+    (size,) = _FRAME.unpack(head)
+    body = stream.read(size)
+    return body if len(body) == size else None
+
+
+def _write_frame(stream: IO[bytes], data: bytes) -> None:
+    stream.write(_FRAME.pack(len(data)))
+    stream.write(data)
+    stream.flush()
+
+
+def serve() -> None:
+    """A worker's loop: a chunk of articles in, its :class:`BuiltChunk` out, until stdin ends."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    source, sink = sys.stdin.buffer, sys.stdout.buffer
+    sys.stdout = sys.stderr  # nothing else may write into the result stream
+    while (frame := _read_frame(source)) is not None:
+        _write_frame(sink, pickle.dumps(analyse(pickle.loads(frame)), protocol=pickle.HIGHEST_PROTOCOL))
+
+
+class _Worker:
+    """One worker process, with a thread feeding its stdin and one draining its stdout
+    (so neither side ever blocks the other on a full pipe)."""
+
+    def __init__(self) -> None:
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (_PACKAGE_ROOT, env.get("PYTHONPATH")) if p)
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", "from searchkit.engine.parallel import serve; serve()"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env,
+        )
+        self.tasks: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+        self.results: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+        self.outstanding = 0
+        threading.Thread(target=self._feed, daemon=True, name="searchkit-worker-feed").start()
+        threading.Thread(target=self._drain, daemon=True, name="searchkit-worker-drain").start()
+
+    def _feed(self) -> None:
+        stdin = self.process.stdin
+        assert stdin is not None
+        try:
+            while (task := self.tasks.get()) is not None:
+                _write_frame(stdin, task)
+        except OSError:
+            pass  # the worker died: _drain reports it
+        finally:
+            try:
+                stdin.close()
+            except OSError:
+                pass
+
+    def _drain(self) -> None:
+        stdout = self.process.stdout
+        assert stdout is not None
+        try:
+            while (frame := _read_frame(stdout)) is not None:
+                self.results.put(frame)
+        except OSError:
+            pass
+        self.results.put(None)  # the worker ended
+
+    def stop(self) -> None:
+        """End the worker: at once when it still has chunks (they are not wanted any more),
+        else by closing its stdin."""
+        self.tasks.put(None)
+        if self.outstanding:
+            self.process.kill()
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+
+
+class AnalysisPool:
+    """Worker processes analysing chunks of articles; results come back in order.
+
+    At most ``2 * workers`` chunks are in flight, which bounds the memory they take.
+    """
+
+    def __init__(self, workers: int, *, index_path: Path):
+        self.workers = workers
+        self.index_path = index_path
+        # Each chunk: its worker (None: analysed here already, with the result) and articles.
+        self._queue: collections.deque[tuple[_Worker | None, BuiltChunk | None, list[Article]]] = collections.deque()
+        self._workers: list[_Worker] = []
+        self._gave_up = False
+        try:
+            if not sys.executable:
+                raise OSError("sys.executable is not set")
+            for _ in range(workers):
+                self._workers.append(_Worker())
+        except OSError as exc:
+            self._give_up(f"{type(exc).__name__}: {exc}")
+        else:
+            log(logging.INFO, index_path, "analysing articles for %s in %d worker processes", index_path, workers)
+
+    def _give_up(self, why: str) -> None:
+        if not self._gave_up:
+            self._gave_up = True
+            log(logging.WARNING, self.index_path, "analysing articles for %s in the writer's process only: "
+                "worker processes are unavailable (%s)", self.index_path, why)
+        for worker in self._workers:
+            worker.stop()
+        self._workers = []
+
+    @property
+    def pids(self) -> list[int]:
+        """The worker processes' ids (empty once they are stopped or unavailable)."""
+        return [worker.process.pid for worker in self._workers]
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._queue)
+
+    @property
+    def full(self) -> bool:
+        return len(self._queue) >= 2 * self.workers
+
+    def submit(self, articles: list[Article]) -> None:
+        """Queue a chunk for the least busy worker; analysed here at once without workers."""
+        if not self._workers:
+            self._queue.append((None, analyse(articles), articles))
+            return
+        worker = min(self._workers, key=lambda w: w.outstanding)
+        worker.outstanding += 1
+        worker.tasks.put(pickle.dumps(articles, protocol=pickle.HIGHEST_PROTOCOL))
+        self._queue.append((worker, None, articles))
+
+    def ready(self) -> bool:
+        """True when the oldest chunk's analysis is done."""
+        if not self._queue:
+            return False
+        worker = self._queue[0][0]
+        return worker is None or not worker.results.empty()
+
+    def take(self) -> tuple[BuiltChunk, list[Article]]:
+        """The oldest chunk's analysis (waiting for it) and its articles."""
+        worker, result, articles = self._queue.popleft()
+        if worker is None:
+            assert result is not None
+            return result, articles
+        worker.outstanding -= 1
+        frame = worker.results.get() if worker in self._workers else None
+        if frame is None:  # the worker died (killed, out of memory), or its pool was given up
+            self._give_up(f"worker process {worker.process.pid} ended with exit code {worker.process.poll()}")
+            return analyse(articles), articles
+        built: BuiltChunk = pickle.loads(frame)
+        return built, articles
+
+    def close(self) -> None:
+        """Stop the workers; chunks not taken yet are dropped."""
+        self._queue.clear()
+        for worker in self._workers:
+            worker.stop()
+        self._workers = []

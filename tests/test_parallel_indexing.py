@@ -1,0 +1,265 @@
+"""Indexing with worker processes (``workers=``, :mod:`searchkit.engine.parallel`).
+
+The promise: whatever the number of workers, the index is the same, byte for byte, as the
+one a single process writes (same segment files, same deletions, same report, same
+search results), and a write never hangs or leaves processes behind, whether a worker
+dies, the writer dies, or workers cannot be started at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterable, Iterator
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import shared_path
+
+from searchkit import AddReport, Article, Index, IndexOptionError, check, read_articles
+from searchkit.engine.parallel import AUTO_FROM, CHUNK_ARTICLES, auto_workers
+from searchkit.engine.store import IndexStore
+
+WORDS = ("ferry", "harbour", "council", "budget", "river", "flood", "market", "weather", "school", "bridge",
+         "Novo-Karsk", "U.S.", "7,400", "José", "O'Brien's", "the", "and", "end.Next", "1.5", "well-known")
+SOURCES = ("Harbor Daily", "harbor daily", "Valley Gazette", "The Lantern Post", None)
+QUERIES = ("harbour", "flood OR ferry", '"river market"', "novokarsk", "jose", "us", "7400", "obrien", "report17*")
+
+
+def article(n: int, variant: int = 0) -> Article:
+    """Article ``n``: about 40-120 words of the vocabulary above, its own word, mixed
+    sources (two spellings of one), dates and background lines; ``variant`` changes the body."""
+    body = " ".join(WORDS[(n * 7 + k * (3 + variant)) % len(WORDS)] for k in range(40 + n % 80))
+    return Article(
+        id=f"a-{n:05d}",
+        headline=f"Report{n} on the {WORDS[n % len(WORDS)]}",
+        body=f"{body} report{n}.",
+        background=[f"Earlier: {WORDS[(n + 3) % len(WORDS)]} news"] if n % 3 == 0 else [],
+        source=SOURCES[n % len(SOURCES)],
+        date=date(2024, 1, 1) + timedelta(days=n % 400) if n % 7 else None,
+    )
+
+
+def batch() -> list[Article | dict[str, Any]]:
+    """1,500 articles, with copies of earlier ones (identical and changed) while the first
+    copy is still with the workers, and two records that are not articles."""
+    items: list[Article | dict[str, Any]] = [article(n) for n in range(1_500)]
+    items[300] = article(20)  # an identical copy of an article 280 places earlier
+    items[700] = article(650, variant=1)  # a changed copy of one 50 places earlier
+    items[900] = {"id": "bad", "headline": "", "body": ""}
+    items[1_000] = {"headline": 5}
+    return items
+
+
+def segment_digests(path: Path) -> list[tuple[str, int, list[int]]]:
+    """Each committed segment's file digest, document count and deleted documents, in order."""
+    return [
+        (hashlib.sha256((path / s.filename).read_bytes()).hexdigest(), s.doc_count(), sorted(s.deleted_docs()))
+        for s in IndexStore.open(path).read_segments()[1]
+    ]
+
+
+def answers(index: Index) -> list[tuple[str, int, list[str]]]:
+    return [(q, r.total, [h.id for h in r.hits]) for q in QUERIES for r in [index.search(q, limit=20)]]
+
+
+def report_fields(report: AddReport) -> tuple[int, int, int, list[Any]]:
+    return report.added, report.replaced, report.unchanged, report.rejected
+
+
+def build(path: Path, workers: int, items: Iterable[Article | dict[str, Any]], **options: Any) -> AddReport:
+    with Index.create(path, workers=workers, **options) as index:
+        return index.add_many(items)
+
+
+@pytest.mark.parametrize("flush_tokens", [3_000, 3_000_000])
+def test_workers_write_the_same_index_as_one_process(tmp_path: Path, flush_tokens: int) -> None:
+    # flush_tokens=3,000: a segment every ~40 articles, so flushes fall inside chunks and merges run
+    one = build(tmp_path / "one", 1, batch(), flush_tokens=flush_tokens)
+    two = build(tmp_path / "two", 2, batch(), flush_tokens=flush_tokens)
+    assert report_fields(two) == report_fields(one)
+    # The copy of article 20 replaces it while it is buffered, and is "unchanged" once flushed.
+    expected = (1_496, 2, 0) if flush_tokens > 3_000 else (1_496, 1, 1)
+    assert (one.added, one.replaced, one.unchanged) == expected
+    assert [(r.location, r.field) for r in one.rejected] == [("record 901", None), ("record 1001", "headline")]
+    assert segment_digests(tmp_path / "two") == segment_digests(tmp_path / "one")
+    with Index.open(tmp_path / "one") as first, Index.open(tmp_path / "two") as second:
+        assert answers(second) == answers(first)
+        assert second.search("report650").hits[0].id == "a-00650"
+        assert len(second) == len(first) == 1_496
+
+
+def test_workers_replace_and_keep_articles_of_an_existing_index_as_one_process(tmp_path: Path) -> None:
+    base = [article(n) for n in range(0, 3_000, 2)]
+    again = [article(n, variant=n % 4 == 0) for n in range(1_000, 2_400)]  # half new, some changed, some unchanged
+    reports = {}
+    for workers in (1, 2):
+        path = tmp_path / f"w{workers}"
+        build(path, 1, base, flush_tokens=20_000)
+        with Index.open(path, workers=workers, flush_tokens=20_000) as index:
+            reports[workers] = index.add_many(again)
+            assert index.delete(["a-01002", "a-02301", "a-00004"]) == 3
+    assert report_fields(reports[2]) == report_fields(reports[1]) == (700, 350, 350, [])
+    assert segment_digests(tmp_path / "w2") == segment_digests(tmp_path / "w1")
+
+
+def test_a_batch_through_workers_is_the_same_as_one_process(tmp_path: Path) -> None:
+    items = [article(n) for n in range(900)]
+    for workers in (1, 2):
+        with Index.create(tmp_path / f"w{workers}", workers=workers, flush_tokens=10_000) as index:
+            with index.batch() as batch_writer:
+                batch_writer.add_many(items[:500])
+                batch_writer.delete(["a-00010", "a-00499"])  # one flushed, one maybe still with the workers
+                batch_writer.add_many(items[450:])
+    assert segment_digests(tmp_path / "w2") == segment_digests(tmp_path / "w1")
+
+
+@pytest.mark.parametrize("workers", [0, -2, True, 1.5, "2"])
+def test_workers_must_be_a_whole_number_of_one_or_more(tmp_path: Path, workers: Any) -> None:
+    with pytest.raises(IndexOptionError, match=f"workers must be a whole number, 1 or more, not {workers!r}"):
+        Index.create(tmp_path / "news", workers=workers)
+    assert not (tmp_path / "news").exists()
+
+
+def started_workers(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if "worker processes" in r.getMessage()]
+
+
+def test_by_default_only_big_writes_start_workers(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="searchkit")
+    path = tmp_path / "news"
+    with Index.create(path) as index:
+        index.add_many(article(n) for n in range(AUTO_FROM - 1))
+        assert started_workers(caplog) == []
+        index.add_many(article(n) for n in range(AUTO_FROM, 2 * AUTO_FROM + CHUNK_ARTICLES))
+        cores = auto_workers()
+        assert started_workers(caplog) == (
+            [f"analysing articles for {path} in {cores} worker processes"] if cores > 1 else [])
+        assert len(index) == 2 * AUTO_FROM - 1 + CHUNK_ARTICLES
+    with Index.create(tmp_path / "alone", workers=1) as index:
+        index.add_many(article(n) for n in range(AUTO_FROM + CHUNK_ARTICLES))
+    assert len(started_workers(caplog)) == (1 if cores > 1 else 0)
+
+
+def worker_pids() -> list[int]:
+    """This process's children that are searchkit worker processes."""
+    pids = []
+    for task in Path(f"/proc/{os.getpid()}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            if b"searchkit.engine.parallel" in Path(f"/proc/{child}/cmdline").read_bytes():
+                pids.append(int(child))
+    return pids
+
+
+def gone(pid: int) -> bool:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return True
+    return "\nState:\tZ" in status  # a zombie has ended; only its exit status waits for its parent
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="finds worker processes through /proc (Linux)")
+def test_a_worker_killed_mid_write_is_taken_over_by_the_writer(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="searchkit")
+    killed: list[int] = []
+
+    def items() -> Iterator[Article | dict[str, Any]]:
+        for number, item in enumerate(batch()):
+            if number == 2 * CHUNK_ARTICLES + 10:  # two chunks sent, a third filling up
+                killed.append(worker_pids()[0])
+                os.kill(killed[0], signal.SIGKILL)
+            yield item
+
+    two = build(tmp_path / "two", 2, items(), flush_tokens=3_000)
+    one = build(tmp_path / "one", 1, batch(), flush_tokens=3_000)
+    assert killed and report_fields(two) == report_fields(one)
+    assert segment_digests(tmp_path / "two") == segment_digests(tmp_path / "one")
+    [warning] = [r.getMessage() for r in caplog.records if "writer's process only" in r.getMessage()]
+    assert f"worker process {killed[0]} ended with exit code" in warning
+    assert worker_pids() == []
+
+
+CHILD = r"""
+import logging, os, signal, sys
+from pathlib import Path
+from searchkit import Index
+sys.path.insert(0, sys.argv[3])
+from test_parallel_indexing import article, segment_digests
+
+path, mode = Path(sys.argv[1]), sys.argv[2]
+logging.basicConfig(format="%(levelname)s %(message)s")
+if mode == "no-processes":
+    sys.executable = "/nonexistent/python"  # as in an embedded interpreter: no way to start one
+    with Index.open(path, workers=2, flush_tokens=3_000) as index:
+        report = index.add_many(article(n) for n in range(600))
+    print(report.added, segment_digests(path))
+else:
+    def items():
+        for n in range(2_000):
+            if n == 1_200:
+                pids = [c for t in Path(f"/proc/{os.getpid()}/task").iterdir() for c in (t / "children").read_text().split()]
+                Path(mode).write_text(" ".join(pids))
+                os.kill(os.getpid(), signal.SIGKILL)
+            yield article(n)
+    Index.open(path, workers=2, flush_tokens=3_000).add_many(items())
+"""
+
+
+def run_child(path: Path, mode: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-c", CHILD, str(path), mode, str(Path(__file__).parent)],
+                          capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="finds worker processes through /proc (Linux)")
+def test_workers_end_when_the_writer_is_killed(tmp_path: Path) -> None:
+    path = tmp_path / "news"
+    build(path, 1, [article(n) for n in range(40)])
+    pids_file = tmp_path / "pids"
+    done = run_child(path, str(pids_file))
+    assert done.returncode == -signal.SIGKILL, done.stderr
+    pids = [int(pid) for pid in pids_file.read_text().split()]
+    assert len(pids) == 2
+    deadline = time.monotonic() + 30
+    while not all(gone(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert all(gone(pid) for pid in pids)
+    with Index.open(path) as index:
+        assert sorted(a.id for a in index.articles()) == [f"a-{n:05d}" for n in range(40)]
+    report = check(path)
+    assert (report.ok, report.articles, report.problems) == (True, 40, [])
+
+
+def test_without_worker_processes_the_writer_works_alone(tmp_path: Path) -> None:
+    path = tmp_path / "news"
+    Index.create(path).close()
+    done = run_child(path, "no-processes")
+    assert done.returncode == 0, done.stderr
+    alone = tmp_path / "alone"
+    build(alone, 1, [article(n) for n in range(600)], flush_tokens=3_000)
+    assert done.stdout.strip() == f"600 {segment_digests(alone)}"
+    assert "in the writer's process only: worker processes are unavailable (FileNotFoundError" in done.stderr
+
+
+@pytest.mark.slow
+def test_the_bbc_corpus_is_indexed_the_same_with_workers(tmp_path: Path) -> None:
+    folder = shared_path("data", "bbc-news")
+    reports = [build(tmp_path / f"w{workers}", workers, read_articles(folder)) for workers in (1, 2)]
+    assert report_fields(reports[1]) == report_fields(reports[0])
+    # 100 files repeat another (same id): they replace the first copy, which is still buffered
+    assert (reports[0].added, reports[0].replaced, reports[0].unchanged) == (2125, 100, 0)
+    assert segment_digests(tmp_path / "w2") == segment_digests(tmp_path / "w1")
+    with Index.open(tmp_path / "w1") as one, Index.open(tmp_path / "w2") as two:
+        for query in ("economy growth", '"prime minister"', "chelsea OR arsenal", "film* -award"):
+            first, second = one.search(query, limit=50), two.search(query, limit=50)
+            assert (second.total, [h.id for h in second.hits]) == (first.total, [h.id for h in first.hits])
+            assert second.facets == first.facets
