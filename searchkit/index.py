@@ -47,6 +47,8 @@ from .engine.facets import DateInterval
 from .engine.search import SearchRequest, SortOrder, run_search
 from .engine.related import RelatedMode, find_related
 from .engine.snapshot import Snapshot
+from .engine.storyfile import StoryTable, snapshot_stories
+from .engine.storylist import article_story, list_stories
 from .engine.store import SCHEMA_VERSION, IndexStore
 from .engine.notes import search_notes
 from .engine.suggest import suggest
@@ -59,7 +61,7 @@ from .engine.writer import (
     ArticleWriter,
     WriterOptions,
 )
-from .models import Article, Recency, SearchResults
+from .models import Article, Recency, SearchResults, Story
 from .query import QueryMode, parse_query
 
 __all__ = ["AddReport", "Batch", "CheckReport", "Index", "IndexStats", "Progress", "Rejection", "check", "resolve_index_path"]
@@ -633,7 +635,7 @@ class Index:
             snippet_chars=snippet_chars, time_limit=time_limit, feedback=feedback,
             recency=decay, diversify=diversify, explain=explain, collapse=collapse, facet_counts=facet_counts,
         )
-        snapshot = self._current()
+        snapshot, _ = self._stories()  # hits carry their story ids
         outcome = run_search(snapshot, request, self.ranking)
         suggestion = None
         if suggest_spelling and cursor is None and page == 1:
@@ -726,8 +728,60 @@ class Index:
             >>> [str(hit.date) for hit in index.related(story.id, mode="background", limit=3).hits]  # earlier
             ['2023-04-04', '2023-04-03', '2023-01-17']
         """
-        return find_related(self._current(), self.ranking, self.path, article_id, mode=mode, limit=limit,
+        return find_related(self._stories()[0], self.ranking, self.path, article_id, mode=mode, limit=limit,
                             sources=sources, since=since, until=until)
+
+    def _stories(self) -> tuple[Snapshot, StoryTable]:
+        """The current snapshot and its stories (:mod:`searchkit.engine.storyfile`)."""
+        snapshot = self._current()
+        table = snapshot_stories(self._store, snapshot, cluster=False)
+        if table is None:  # a newer commit removed this generation's file: read that commit
+            snapshot = self._current(force=True)
+            table = snapshot_stories(self._store, snapshot, cluster=True)
+        assert table is not None
+        return snapshot, table
+
+    def story(self, article_id: str) -> Story:
+        """The news story an article belongs to: the articles about the same story, across
+        outlets and days, grouped as they are added (the README's "Stories" says how).
+
+        Args:
+            article_id: The id of an article in the index.
+
+        Returns:
+            The :class:`Story`: its id, articles (oldest first), outlets, first and last
+            date, a representative headline and its size (1 for an article alone).
+
+        Raises:
+            ArticleNotFoundError: No article has this id (a ``KeyError``).
+        """
+        snapshot, table = self._stories()
+        return article_story(snapshot, table, self.path, article_id)
+
+    def stories(self, query: str = "", *, since: date | str | None = None, until: date | str | None = None,
+                sources: Sequence[str] | str | None = None, limit: int = 20) -> list[Story]:
+        """The news stories, the largest first, then the most recent::
+
+            index.stories()                          # the biggest stories
+            index.stories("flood", since="2024-05-01")
+
+        Args:
+            query: Only stories with an article matching this query (the syntax of
+                :meth:`search`); ``""``: every story.
+            since: Only stories with an article dated on or after this day.
+            until: Only stories with an article dated on or before this day.
+            sources: Only stories with an article from one of these outlets.
+            limit: How many stories (1 to 1000).
+
+        Returns:
+            Up to ``limit`` stories, by size, then last date (undated last), then id.
+
+        Raises:
+            QueryError: A wrong argument, named in the message (a ``ValueError``).
+        """
+        snapshot, table = self._stories()
+        return list_stories(snapshot, table, self.ranking, query, since=since, until=until, sources=sources,
+                            limit=limit)
 
     # Writing
 

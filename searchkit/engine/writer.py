@@ -32,6 +32,7 @@ from .merge import MergeInput, merge_segments
 from .parallel import AUTO_FROM, CHUNK_ARTICLES, AnalysisPool, auto_workers
 from .segment import BuiltChunk, SegmentBuilder, SegmentReader
 from .store import IndexStore, SearchkitSegment
+from .storyfile import StoryLog
 
 __all__ = ["AddOutcome", "ArticleWriter", "WriterOptions"]
 
@@ -132,6 +133,7 @@ class ArticleWriter:
         self._chunk: list[Article] = []
         self._new_files: list[str] = []
         self.changed = False
+        self._stories = StoryLog(store, self.generation, committed)  # :mod:`.stories`, per commit
 
     # Looking up what is already there
 
@@ -180,6 +182,7 @@ class ArticleWriter:
         self._buffered[article.id] = self._next_seq
         self._next_seq += 1
         self.changed = True
+        self._stories.add(article)
         if self._start_pool():
             self._chunk.append(article)
             if len(self._chunk) >= CHUNK_ARTICLES:
@@ -244,12 +247,14 @@ class ArticleWriter:
             buffered = self._buffered.pop(article_id, None)
             if buffered is not None:
                 self._buffer_deleted.add(buffered)
+                self._stories.remove(article_id)
                 count += 1
                 continue
             located = self._id_index().pop(article_id, None)
             if located is not None:
                 number, docnum = located >> 32, located & 0xFFFFFFFF
                 self.segments[number].delete_document(docnum)
+                self._stories.remove(article_id)
                 count += 1
         if count:
             self.changed = True
@@ -321,6 +326,8 @@ class ArticleWriter:
         with self.store.write_errors("merging segments"):
             self._merge(optimize=optimize)
         self.generation += 1
+        with self.store.write_errors("writing the stories"):
+            self._new_files.append(self._stories.write(self.generation))  # before the commit point
         with self.store.write_errors("writing the table of contents"):
             self.store.write_generation(self.generation, self.segments)
         self._new_files = []  # published: those files belong to the index now
@@ -342,6 +349,7 @@ class ArticleWriter:
         """Unmap the segments this writer read (their files stay open otherwise until the
         garbage collector runs)."""
         self._stop_pool()
+        self._stories.close()
         for reader in self._readers.values():
             reader.close()
         self._readers.clear()
