@@ -67,6 +67,7 @@ ENGINES = {
     "fts5": "benchmarks.perf.fts5_engine:Fts5Engine",
     "whoosh": "benchmarks.perf.whoosh_engine:WhooshEngine",
     "searchkit": "benchmarks.perf.searchkit_engine:SearchkitEngine",
+    "searchkit1": "benchmarks.perf.searchkit_engine:SearchkitOneProcessEngine",
     "tantivy": "benchmarks.perf.tantivy_engine:TantivyEngine",
     "opensearch": "benchmarks.perf.opensearch_engine:OpenSearchEngine",
     "baseline": "benchmarks.perf.base:Baseline",

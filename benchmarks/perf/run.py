@@ -30,6 +30,7 @@ from .corpus import DEFAULT_DATA, LOADERS, REPO, parse_size, real_corpus, scaled
 from .queries import Query, build_queries, sample, save
 
 REF = ("fts5", "whoosh")
+INDEX_ONLY = ("baseline", "searchkit1")  # built for their indexing figures, never queried
 TOLERANCE = 0.05  # totals within 5% (or 2 articles) of FTS5 count as agreeing
 
 
@@ -283,7 +284,7 @@ def bench_corpus(name: str, engines: list[str], a: argparse.Namespace, out: Path
             (path / ".built").write_text(json.dumps(e))
             log(f"[{name}] {engine}: built {ans['docs']:,} in {ans['seconds']:.1f}s ({e['docs_per_s']:,.0f}/s, "
                 f"{ans['rss_mb']:,.0f} MB RSS, {ans['bytes'] / 2**20:,.1f} MB)")
-        if engine == "baseline":
+        if engine in INDEX_ONLY:
             shutil.rmtree(path, ignore_errors=True)
             continue
         every = 1
@@ -444,7 +445,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--corpus", default="real", help="comma list of 'real' and sizes such as 100k,300k")
     p.add_argument("--engines", default="searchkit,fts5,whoosh",
                    help="comma list of searchkit, fts5, whoosh, tantivy, opensearch (searchkit on a cluster,"
-                   " see --opensearch) (baseline always runs)")
+                   " see --opensearch), and searchkit1 (searchkit indexing in one process, no worker"
+                   " processes; built only) (baseline always runs)")
     p.add_argument("--opensearch", metavar="URL",
                    help="the cluster of the opensearch engine (default: $SEARCHKIT_BENCH_OPENSEARCH, else"
                    " http://127.0.0.1:9201); each build makes a uniquely named index, dropped after")

@@ -16,6 +16,7 @@ from .queries import Query
 
 class SearchkitEngine:
     name = "searchkit"
+    workers: int | None = None  # Index.create's default: worker processes for big writes
 
     def __init__(self) -> None:
         import searchkit  # imported here so the other engines run without it
@@ -25,7 +26,7 @@ class SearchkitEngine:
 
     def build(self, articles: Iterable[dict], path: Path) -> dict:
         sk = self.sk
-        idx = sk.Index.create(Path(path))
+        idx = sk.Index.create(Path(path), workers=self.workers)
         report = idx.add_many(sk.Article(**art) for art in articles)
         idx.close()
         rejected = getattr(report, "rejected", [])
@@ -50,3 +51,10 @@ class SearchkitEngine:
         if self.idx is not None:
             self.idx.close()
         self.idx = None
+
+
+class SearchkitOneProcessEngine(SearchkitEngine):
+    """searchkit indexing in one process (``workers=1``), to set the workers' gain beside it."""
+
+    name = "searchkit1"
+    workers = 1

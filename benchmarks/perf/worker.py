@@ -1,7 +1,8 @@
 """The child process the runner starts for each build and each query run.
 
 One process per step, so each engine's peak RSS (VmHWM of the child, see
-:func:`peak_rss_mb`) is its own. Prints one JSON object on stdout's last line.
+:func:`peak_rss_mb`, or while building the sampled sum over the child and the worker
+processes it started, whichever is larger) is its own. Prints one JSON object on stdout's last line.
 
     python -m benchmarks.perf.worker build ENGINE CORPUS INDEX_DIR [--data D] [--seed S] [--profile OUT]
     python -m benchmarks.perf.worker query ENGINE INDEX_DIR QUERIES.json RESULTS.json [--every K] [--warmup N] [--profile OUT]
@@ -11,7 +12,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+import threading
 import time
 import traceback
 from pathlib import Path
@@ -59,6 +62,43 @@ def peak_rss_mb() -> float | None:
     return None
 
 
+def _tree_rss_kb(pid: int) -> int:
+    """VmRSS of ``pid`` and all its descendants, in kB (0 for a process already gone)."""
+    total = 0
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1])
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            for child in (task / "children").read_text().split():
+                total += _tree_rss_kb(int(child))
+    except (OSError, ValueError):
+        pass
+    return total
+
+
+class _TreePeak:
+    """The peak of this process's RSS plus its children's (searchkit's worker processes),
+    sampled every 20 ms on a thread: VmHWM alone would miss the workers."""
+
+    def __init__(self) -> None:
+        self.peak_kb = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.02):
+            self.peak_kb = max(self.peak_kb, _tree_rss_kb(os.getpid()))
+
+    def __enter__(self) -> _TreePeak:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
 def build(args: argparse.Namespace) -> dict:
     engine = make_engine(args.engine)
     data = Path(args.data)
@@ -72,12 +112,14 @@ def build(args: argparse.Namespace) -> dict:
         source = scaled_corpus(parse_size(args.corpus), seed=args.seed, data=data)
     counted = _Counter(source)
     t0 = time.perf_counter()
-    with _Profile(args.profile):
+    with _Profile(args.profile), _TreePeak() as tree:
         stats = engine.build(counted, Path(args.path))
     elapsed = time.perf_counter() - t0
+    own = peak_rss_mb() or 0.0
     size = stats.get("store_bytes") if isinstance(stats, dict) else None  # an index kept elsewhere (a cluster)
     return {"engine": args.engine, "docs": counted.n, "chars": counted.chars,
-            "seconds": elapsed, "bytes": dir_size(args.path) if size is None else size, "stats": stats}
+            "seconds": elapsed, "bytes": dir_size(args.path) if size is None else size, "stats": stats,
+            "tree_peak_rss_mb": max(own, tree.peak_kb / 1024)}
 
 
 class _Counter:
@@ -146,7 +188,7 @@ def main() -> None:
     except Exception as exc:  # reported by the parent, which goes on with the other engines
         traceback.print_exc()
         out = {"error": f"{type(exc).__name__}: {exc}"[:500]}
-    out["peak_rss_mb"] = peak_rss_mb()
+    out["peak_rss_mb"] = max(peak_rss_mb() or 0.0, out.get("tree_peak_rss_mb", 0.0)) or None
     sys.stdout.flush()
     print(json.dumps(out))
 
