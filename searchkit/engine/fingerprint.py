@@ -146,24 +146,29 @@ def near_duplicates(a: Array, b: Array, count_a: Array, count_b: Array) -> Array
 def _candidate_pairs(slots: Array, rows: Array) -> Array:
     """Pairs (as ``a * 2**32 + b``, ``a < b``) of ``rows`` that share a band."""
     found = []
-    wide = slots[rows].astype(np.uint64)
+    columns = np.ascontiguousarray(slots[rows, :BANDS * ROWS].T)  # one row of values per slot
     for band in range(BANDS):
         first = band * ROWS
-        keys = (wide[:, first] << np.uint64(32)) | (wide[:, first + 1] << np.uint64(16)) | wide[:, first + 2]
-        order = np.argsort(keys, kind="stable")
+        keys = ((columns[first].astype(np.uint64) << np.uint64(32)) | (columns[first + 1].astype(np.uint64) << np.uint64(16))
+                | columns[first + 2].astype(np.uint64))
+        order = np.argsort(keys, kind="stable")  # equal keys in row order: the same pairs on every machine
         ordered = keys[order]
-        same = np.flatnonzero(ordered[1:] == ordered[:-1]) + 1
+        starts = np.concatenate(([True], ordered[1:] != ordered[:-1]))
+        same = np.flatnonzero(~starts)
         if not same.size:
             continue
         # Each member of a run pairs with the one before it and with the run's first.
-        run_start = np.where(np.concatenate(([True], ordered[1:] != ordered[:-1])), np.arange(ordered.size), 0)
-        run_start = np.maximum.accumulate(run_start)
+        run_start = np.maximum.accumulate(np.where(starts, np.arange(ordered.size), 0))
         for other in (same - 1, run_start[same]):
             a, b = rows[order[same]], rows[order[other]]
             low, high = np.minimum(a, b).astype(np.int64), np.maximum(a, b).astype(np.int64)
             keep = low != high
             found.append((low[keep] << 32) | high[keep])
-    return np.unique(np.concatenate(found)) if found else np.zeros(0, dtype=np.int64)
+    if not found:
+        return np.zeros(0, dtype=np.int64)
+    codes = np.sort(np.concatenate(found))
+    unique: Array = codes[np.concatenate(([True], codes[1:] != codes[:-1]))]
+    return unique
 
 
 def _components(size: int, a: Array, b: Array) -> Array:

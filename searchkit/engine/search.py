@@ -116,6 +116,8 @@ def run_search(snapshot: Snapshot, request: SearchRequest, ranking: Ranking, *,
     """Run ``request``; ``scorer``, when given, finds and scores the matches in place of
     ``request.query`` (:mod:`searchkit.engine.related`), and the rest (live documents,
     filters, facets, order, snippets) is the same."""
+    # Collapse groups are built once per snapshot, before the clock of time_limit starts.
+    grouping = _grouping(snapshot, request) if request.collapse is not None else None
     executor = Executor(snapshot, ranking, time_limit=request.time_limit, explain=request.explain)
     matches = []
     found_per_segment = executor.run(request.query) if scorer is None else scorer(executor)
@@ -152,7 +154,7 @@ def run_search(snapshot: Snapshot, request: SearchRequest, ranking: Ranking, *,
     story_count = count_stories(snapshot, stories, hit_parts) if request.facets and stories is not None else None
     total_articles = groups = None
     if request.collapse is not None:
-        groups = _grouping(snapshot, request)
+        groups = grouping
         total_articles = total
 
         def collapsed(parts: list[Matches]) -> list[Matches]:
