@@ -193,12 +193,13 @@ def run_search(snapshot: Snapshot, request: SearchRequest, ranking: Ranking, *,
     first_rank = (request.page - 1) * request.limit + 1
     for rank, placed in enumerate(page, start=first_rank):
         explanation = _explain(executor, request, snapshot, placed, rank) if request.explain else None
-        hit = _hit(snapshot, placed, spec, request, executor.check_time, explanation)
+        extra: dict[str, Any] = {}  # given to the Hit as it is made: a model_copy per hit costs as much again
         if isinstance(groups, DuplicateGroups):
-            hit = hit.model_copy(update={"duplicates": duplicate_refs(snapshot, groups, placed.seg, placed.doc)})
+            extra["duplicates"] = duplicate_refs(snapshot, groups, placed.seg, placed.doc)
         if stories is not None:
-            hit = hit.model_copy(update=story_fields(stories, hit.id, with_story=request.collapse == "story"))
-        hits.append(hit)
+            extra.update(story_fields(stories, _doc_id(snapshot, placed.seg, placed.doc),
+                                      with_story=request.collapse == "story"))
+        hits.append(_hit(snapshot, placed, spec, request, executor.check_time, explanation, extra))
     return SearchOutcome(total, hits, facets, next_cursor, executor.notes, spec, more_from, total_articles)
 
 
@@ -368,7 +369,7 @@ def _decode_cursor(cursor: str, request: SearchRequest) -> tuple[float, float, s
 
 
 def _hit(snapshot: Snapshot, placed: _Placed, spec: HighlightSpec, request: SearchRequest,
-         check_time: Callable[[], None], explanation: Explanation | None) -> Hit:
+         check_time: Callable[[], None], explanation: Explanation | None, extra: dict[str, Any]) -> Hit:
     check_time()
     seg, doc, score = placed.seg, placed.doc, placed.score
     stored = snapshot.segments[seg].reader.stored(doc)
@@ -391,4 +392,5 @@ def _hit(snapshot: Snapshot, placed: _Placed, spec: HighlightSpec, request: Sear
         url=stored.get("url"),
         snippets=snippets,
         explanation=explanation,
+        **extra,
     )
