@@ -474,6 +474,10 @@ class StringTable(Sequence[str]):
     def __init__(self, reader: SegmentFileReader, name: str):
         self._offsets = reader.array(f"{name}.off")
         self._data = reader.array(f"{name}.data")
+        # Memoryviews over the same arrays: indexing one gives a Python int and slicing one
+        # costs a fraction of a numpy scalar or view, which counts in a bisect over the terms.
+        self._bounds = self._offsets.data
+        self._bytes = self._data.data
         self._list: list[str] | None = None
 
     def __len__(self) -> int:
@@ -494,12 +498,12 @@ class StringTable(Sequence[str]):
             return self._list[index]
         if index < 0:
             index += len(self)
-        start, end = int(self._offsets[index]), int(self._offsets[index + 1])
-        return bytes(self._data[start:end]).decode("utf-8")
+        bounds = self._bounds
+        return str(self._bytes[bounds[index]:bounds[index + 1]], "utf-8")
 
     def blob(self, index: int) -> bytes:
-        start, end = int(self._offsets[index]), int(self._offsets[index + 1])
-        return bytes(self._data[start:end])
+        bounds = self._bounds
+        return bytes(self._bytes[bounds[index]:bounds[index + 1]])
 
     def as_list(self) -> list[str]:
         """All strings, decoded once and kept (for scans such as prefix and fuzzy)."""
