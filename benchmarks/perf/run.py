@@ -4,8 +4,9 @@
 
 For each corpus x engine: build the index in a child process (peak RSS of that child,
 articles/s, index size), then query it in another child (open time, the cold first search,
-then the warm mix: p50, p95, mean ms, queries/s), every figure also as a ratio to FTS5 and
-to plain Whoosh from the same run. A ``baseline`` row (read + tokenize the same articles in
+then the warm mix: p50, p95, mean ms, queries/s, and the query process's private memory apart
+from its mapped file pages), every figure also as a ratio to FTS5, to plain Whoosh and to
+tantivy from the same run. A ``baseline`` row (read + tokenize the same articles in
 Python, no index) gives indexing rates a base. Totals are checked against FTS5 per query.
 Results: a Markdown report on stdout and in ``--out`` (default ``benchmarks/out/``), plus
 the raw figures as JSON. See ``benchmarks/README.md`` for what each figure means.
@@ -29,7 +30,7 @@ from pathlib import Path
 from .corpus import DEFAULT_DATA, LOADERS, REPO, parse_size, real_corpus, scaled_corpus
 from .queries import Query, build_queries, sample, save
 
-REF = ("fts5", "whoosh")
+REF = ("fts5", "whoosh", "tantivy")  # the engines every figure is also given as a ratio to
 INDEX_ONLY = ("baseline", "searchkit1")  # built for their indexing figures, never queried
 TOLERANCE = 0.05  # totals within 5% (or 2 articles) of FTS5 count as agreeing
 
@@ -298,8 +299,10 @@ def bench_corpus(name: str, engines: list[str], a: argparse.Namespace, out: Path
             continue
         rows = json.loads((out / f"results-{name}-{engine}.json").read_text())
         results[engine] = rows
+        memory = ans.get("memory") or {}
         e.update(open_ms=ans["open_ms"], cold_ms=ans["cold_ms"], query_rss_mb=ans["rss_mb"], every=every,
-                 cold_query=ans["cold_query"], **query_figures(rows))
+                 cold_query=ans["cold_query"], query_private_mb=memory.get("private_mb"),
+                 query_file_mb=memory.get("file_mb"), **query_figures(rows))
         log(f"[{name}] {engine}: {len(rows)} queries in {e['query_wall_s']:.1f}s, "
             f"p50 {e['p50']:.1f} ms, p95 {e['p95']:.1f} ms")
         if not a.keep:
@@ -356,7 +359,7 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
 
 
 def _ratios(name: str, eng: dict) -> list[str]:
-    """One row of "×FTS5 / ×Whoosh" cells for every figure of ``name``."""
+    """One row of "×FTS5 / ×Whoosh / ×tantivy" cells for every figure of ``name``."""
     e, cells = eng[name], [name]
     for key in ("docs_per_s", "rss_mb", "bytes", "open_ms", "cold_ms"):
         cells.append(" / ".join(ratio(e.get(key), eng.get(ref, {}).get(key)) for ref in REF))
@@ -413,15 +416,20 @@ def report(runs: list[dict], mach: dict, cmd: str, steps: list[str], when: str) 
         rows = []
         for name, e in eng.items():
             if "query_error" in e:
-                rows.append([name, "failed", e["query_error"][:100], *[""] * 6])
+                rows.append([name, "failed", e["query_error"][:100], *[""] * 8])
             elif "p50" in e:
                 sub = f" (every {e['every']}th)" if e.get("every", 1) > 1 else ""
                 rows.append([name, f"{e['n']}{sub}", num(e["open_ms"]), num(e["cold_ms"]), num(e["p50"], 2),
-                             num(e["p95"], 2), num(e["mean"], 2), num(e["qps"]), num(e["query_rss_mb"], 0)])
+                             num(e["p95"], 2), num(e["mean"], 2), num(e["qps"]), num(e["query_rss_mb"], 0),
+                             num(e.get("query_private_mb"), 0), num(e.get("query_file_mb"), 0)])
         lines += _table(["engine", "queries", "open ms", "cold ms", "p50 ms", "p95 ms", "mean ms", "q/s",
-                         "peak RSS MB"], rows)
-        lines += ["", "### Ratios: ×FTS5 / ×plain Whoosh, same run", "",
-                  "Each figure divided by FTS5's and by plain Whoosh's (query figures over the queries both ran). "
+                         "peak RSS MB", "private MB", "mapped files MB"], rows)
+        lines += ["", "private MB: the largest anonymous memory of the query process (sampled every 10 queries "
+                  "and at the end, /proc/self/smaps_rollup); mapped files MB: the largest resident pages of "
+                  "mapped files (index files, libraries), which the kernel shares and can drop."]
+        lines += ["", "### Ratios: ×FTS5 / ×plain Whoosh / ×tantivy, same run", "",
+                  "Each figure divided by FTS5's, plain Whoosh's and tantivy's (query figures over the queries both ran; "
+                  "– where that engine did not run). "
                   "For articles/s and q/s above 1 is faster; for RSS, MB and ms above 1 is more.", ""]
         lines += _table(["engine", "articles/s", "build RSS", "index MB", "open", "cold", "p50", "p95", "mean", "q/s"],
                         [_ratios(name, eng) for name, e in eng.items() if "build_error" not in e])
@@ -444,9 +452,9 @@ def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(prog="python -m benchmarks.perf.run", description=__doc__.split("\n\n")[0])
     p.add_argument("--corpus", default="real", help="comma list of 'real' and sizes such as 100k,300k")
     p.add_argument("--engines", default="searchkit,fts5,whoosh",
-                   help="comma list of searchkit, fts5, whoosh, tantivy, opensearch (searchkit on a cluster,"
-                   " see --opensearch), and searchkit1 (searchkit indexing in one process, no worker"
-                   " processes; built only) (baseline always runs)")
+                   help="comma list of searchkit, fts5, whoosh, tantivy, opensearch (searchkit on a cluster, see"
+                   " --opensearch), and searchkit1 (searchkit indexing in"
+                   " one process, no worker processes; built only) (baseline always runs)")
     p.add_argument("--opensearch", metavar="URL",
                    help="the cluster of the opensearch engine (default: $SEARCHKIT_BENCH_OPENSEARCH, else"
                    " http://127.0.0.1:9201); each build makes a uniquely named index, dropped after")

@@ -99,6 +99,36 @@ class _TreePeak:
         self._thread.join()
 
 
+def memory_mb() -> dict[str, float]:
+    """This process's memory now, from ``/proc/self/smaps_rollup``, in MB.
+
+    ``private_mb`` is anonymous memory (heap, numpy arrays, caches: what the process
+    allocated itself and what another process could not share); ``file_mb`` is the resident
+    pages of mapped files (the index's segment files, libraries), which the kernel can drop
+    and re-read and which every process mapping the same files shares. ``rss_mb`` is both.
+    """
+    fields: dict[str, int] = {}
+    try:
+        for line in Path("/proc/self/smaps_rollup").read_text().splitlines()[1:]:
+            name, value = line.split(":", 1)
+            fields[name] = int(value.split()[0])
+    except (OSError, ValueError):
+        return {}
+    rss, anonymous = fields.get("Rss", 0), fields.get("Anonymous", 0)
+    return {"rss_mb": rss / 1024, "private_mb": anonymous / 1024, "file_mb": (rss - anonymous) / 1024}
+
+
+class _MemoryPeak:
+    """The largest :func:`memory_mb` figures seen by :meth:`sample` (each figure's own peak)."""
+
+    def __init__(self) -> None:
+        self.peak: dict[str, float] = {}
+
+    def sample(self) -> None:
+        for name, value in memory_mb().items():
+            self.peak[name] = max(value, self.peak.get(name, 0.0))
+
+
 def build(args: argparse.Namespace) -> dict:
     engine = make_engine(args.engine)
     data = Path(args.data)
@@ -149,19 +179,23 @@ def query(args: argparse.Namespace) -> dict:
     for q in queries[1:1 + args.warmup]:
         engine.search(q)
     rows = []
+    memory = _MemoryPeak()
     with _Profile(args.profile):
-        for q in queries:
+        for n, q in enumerate(queries):
             t0 = time.perf_counter()
             r = engine.search(q)
             ms = (time.perf_counter() - t0) * 1000
+            if n % 10 == 0:  # outside the timed part
+                memory.sample()
             rows.append({"qid": q.qid, "ms": ms, "total": r.total, "ids": r.ids,
                          "snippet": r.snippets[0][:200] if r.snippets else "",
                          "n_snippets": sum(1 for s in r.snippets if s),
                          "sources": r.sources, "months": r.months})
+    memory.sample()
     engine.close()
     Path(args.results).write_text(json.dumps(rows))
     return {"engine": args.engine, "open_ms": open_ms, "cold_ms": cold_ms, "n": len(rows),
-            "cold_query": queries[0].describe()}
+            "cold_query": queries[0].describe(), "memory": memory.peak}
 
 
 def main() -> None:
