@@ -216,10 +216,10 @@ def term_slots(text: str) -> str:
     terms, positions, _ = field_terms(text)
     if not terms:
         return ""
-    slots: list[list[str]] = [[] for _ in range(positions[-1] + 1)]
+    slots = [GAP] * (positions[-1] + 1)  # GAP is never a term, so it marks an empty slot
     for term, at in zip(terms, positions):
-        slots[at].append(term)
-    return " ".join("/".join(slot) if slot else GAP for slot in slots)
+        slots[at] = term if slots[at] == GAP else f"{slots[at]}/{term}"
+    return " ".join(slots)
 
 
 def content_hash(article: Article) -> str:
