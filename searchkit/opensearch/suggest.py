@@ -6,11 +6,12 @@ lookups go to the cluster, on the indexed terms of ``all_terms`` (every text fie
 * the respellings of each word: the terms of its one-edit variants, plus the index terms
   close to its term that OpenSearch's term suggester finds (same first letter, within
   :func:`~searchkit.engine.suggest.close_limit` edits, checked again with searchkit's own
-  edit distance);
-* how many articles hold each of them: one ``filters`` aggregation of ``term`` queries;
-* how many articles hold a whole respelled query's terms together: ``count`` requests for the
-  partial choices of the beam, one ``_msearch`` per word;
-* how a chosen term is written: the first three articles (by id) that hold it in each field.
+  edit distance), and how many articles hold each (``filters`` aggregations of ``term``
+  queries): one ``_msearch`` for all the words, and one more for the close terms;
+* how many articles hold a whole respelled query's terms together: counts for the partial
+  choices of the beam, one ``_msearch`` per word;
+* how a chosen term is written: the first three articles (by id) that hold it in each
+  field, one ``_msearch`` for all the changed words.
 
 The suggested query is then searched in the query's mode and suggested when it finds at least
 twice as many articles (and at least :data:`~searchkit.engine.suggest.SUGGEST_BELOW`). What
@@ -30,6 +31,7 @@ from ..engine.segment import FIELDS
 from ..engine.suggest import (
     BEAM,
     SUGGEST_BELOW,
+    Respellable,
     better_enough,
     close_limit,
     closest_form,
@@ -39,7 +41,7 @@ from ..engine.suggest import (
     respellable_words,
     written_forms,
 )
-from ..errors import QueryTooComplexError
+from ..errors import ClusterError, QueryTooComplexError
 from ..query import QueryMode
 from .mapping import ALL_FIELD, TERM_FIELDS
 
@@ -51,15 +53,19 @@ __all__ = ["SUGGESTER_SIZE", "suggest"]
 SUGGESTER_SIZE = 100  # close index terms asked of the term suggester per word
 
 
-def _close_terms(index: OpenSearchIndex, term: str) -> dict[str, int]:
-    """Index terms that share ``term``'s first letter and lie within :func:`close_limit` edits."""
-    limit = close_limit(term)
-    body = {"size": 0, "suggest": {"close": {"text": term, "term": {
-        "field": ALL_FIELD, "suggest_mode": "always", "max_edits": limit, "prefix_length": 1,
+def _close_terms_request(term: str) -> dict[str, Any]:
+    """The term suggester asked for index terms that share ``term``'s first letter and lie
+    within :func:`close_limit` edits."""
+    return {"close": {"text": term, "term": {
+        "field": ALL_FIELD, "suggest_mode": "always", "max_edits": close_limit(term), "prefix_length": 1,
         "min_word_length": 1, "min_doc_freq": 1, "max_term_freq": 2**31 - 1, "accuracy": 0.0001,
         "size": SUGGESTER_SIZE, "shard_size": SUGGESTER_SIZE, "max_inspections": 10,
-    }}}}
-    answer = index._call("looking up close terms", index._client.search, body=body)
+    }}}
+
+
+def _close_terms(term: str, answer: dict[str, Any]) -> dict[str, int]:
+    """The suggester's close terms in ``answer``, each with its distance (searchkit's)."""
+    limit = close_limit(term)
     found = {}
     for entry in answer["suggest"]["close"]:
         for option in entry["options"]:
@@ -70,40 +76,77 @@ def _close_terms(index: OpenSearchIndex, term: str) -> dict[str, int]:
     return found
 
 
-def _articles(index: OpenSearchIndex, terms: list[str]) -> dict[str, int]:
-    """How many articles hold each of ``terms`` in any text field."""
-    body = {"size": 0, "aggs": {"terms": {"filters": {"filters": {
-        str(n): {"term": {ALL_FIELD: term}} for n, term in enumerate(terms)}}}}}
-    answer = index._call("counting articles per term", index._client.search, body=body)
+def _counting(terms: list[str]) -> dict[str, Any]:
+    """An aggregation counting the articles that hold each of ``terms`` in any text field."""
+    return {"terms": {"filters": {"filters": {str(n): {"term": {ALL_FIELD: term}} for n, term in enumerate(terms)}}}}
+
+
+def _counts(terms: list[str], answer: dict[str, Any]) -> dict[str, int]:
     buckets = answer["aggregations"]["terms"]["buckets"]
     return {term: int(buckets[str(n)]["doc_count"]) for n, term in enumerate(terms)}
 
 
+def _msearch(index: OpenSearchIndex, action: str, bodies: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One ``_msearch`` of ``bodies`` on the index; each answer (a failed one raises)."""
+    lines: list[dict[str, Any]] = []
+    for body in bodies:
+        lines += [{}, body]
+    answers: list[dict[str, Any]] = index._call(action, index._client.msearch, body=lines)["responses"]
+    for answer in answers:
+        if "error" in answer:
+            raise ClusterError(f"{index.url}: the cluster failed while {action}: {str(answer['error'])[:300]}")
+    return answers
+
+
+def _options(index: OpenSearchIndex, words: list[Respellable]) -> list[list[tuple[str, int]]]:
+    """Each word's own term and kept respellings, with their articles: two round trips for
+    all the words (close terms and one-edit terms counted, then the close terms counted)."""
+    variants = [[word.term, *sorted(one_edit_terms(normalize(word.typed), word.term))] for word in words]
+    first = _msearch(index, "looking up respellings", [
+        {"size": 0, "suggest": _close_terms_request(word.term), "aggs": _counting(terms)}
+        for word, terms in zip(words, variants)])
+    counts = [_counts(terms, answer) for terms, answer in zip(variants, first)]
+    close = [_close_terms(word.term, answer) for word, answer in zip(words, first)]
+    extra = [sorted(set(found) - set(known)) for found, known in zip(close, counts)]
+    asked = [(known, terms) for known, terms in zip(counts, extra) if terms]
+    if asked:
+        second = _msearch(index, "counting close terms", [{"size": 0, "aggs": _counting(terms)} for _, terms in asked])
+        for (known, terms), answer in zip(asked, second):
+            known.update(_counts(terms, answer))
+    choices = []
+    for word, terms, known, found in zip(words, variants, counts, close):
+        candidates = dict.fromkeys(terms[1:], 1)
+        for candidate, distance in found.items():
+            candidates.setdefault(candidate, distance)
+        own = known[word.term]
+        kept = keep_respellings(own, [(term, distance, known[term]) for term, distance in candidates.items()])
+        choices.append([(word.term, own), *kept])
+    return choices
+
+
 def _together(index: OpenSearchIndex, choices: list[list[str]]) -> list[int]:
     """For each list of terms, how many articles hold all of them."""
-    lines: list[dict[str, Any]] = []
-    for terms in choices:
-        lines.append({})
-        lines.append({"size": 0, "track_total_hits": True,
-                      "query": {"bool": {"filter": [{"term": {ALL_FIELD: term}} for term in terms]}}})
-    answer = index._call("counting respelled queries", index._client.msearch, body=lines)
-    return [int(response["hits"]["total"]["value"]) for response in answer["responses"]]
+    answers = _msearch(index, "counting respelled queries", [
+        {"size": 0, "track_total_hits": True,
+         "query": {"bool": {"filter": [{"term": {ALL_FIELD: term}} for term in terms]}}} for terms in choices])
+    return [int(answer["hits"]["total"]["value"]) for answer in answers]
 
 
-def _surface(index: OpenSearchIndex, term: str, typed: str) -> str:
-    """How ``term`` is written in the first articles holding it, closest to what was typed."""
-    lines: list[dict[str, Any]] = []
-    for name in FIELDS:
-        lines.append({})
-        lines.append({"size": 3, "query": {"term": {TERM_FIELDS[name]: term}}, "sort": [{"id": "asc"}],
-                      "_source": [name]})
-    answer = index._call("reading how a word is written", index._client.msearch, body=lines)
-    forms: Counter[str] = Counter()
-    for name, response in zip(FIELDS, answer["responses"]):
-        for hit in response["hits"]["hits"]:
-            text = hit["_source"].get(name) or ""
-            forms.update(written_forms("\n".join(text) if isinstance(text, list) else text, term))
-    return closest_form(forms, term, typed)
+def _surfaces(index: OpenSearchIndex, chosen: list[tuple[str, str]]) -> list[str]:
+    """How each ``(term, typed)`` term is written in the first articles (by id) that hold it
+    in each field, closest to what was typed; one round trip for all of them."""
+    answers = _msearch(index, "reading how words are written", [
+        {"size": 3, "query": {"term": {TERM_FIELDS[name]: term}}, "sort": [{"id": "asc"}], "_source": [name]}
+        for term, _ in chosen for name in FIELDS])
+    spellings = []
+    for at, (term, typed) in enumerate(chosen):
+        forms: Counter[str] = Counter()
+        for name, answer in zip(FIELDS, answers[at * len(FIELDS):(at + 1) * len(FIELDS)]):
+            for hit in answer["hits"]["hits"]:
+                text = hit["_source"].get(name) or ""
+                forms.update(written_forms("\n".join(text) if isinstance(text, list) else text, term))
+        spellings.append(closest_form(forms, term, typed))
+    return spellings
 
 
 def suggest(index: OpenSearchIndex, query: str, total: int, *, mode: QueryMode,
@@ -120,32 +163,28 @@ def suggest(index: OpenSearchIndex, query: str, total: int, *, mode: QueryMode,
     if total >= SUGGEST_BELOW or late():
         return None
     words = respellable_words(query)
-    choices: list[list[tuple[str, int]]] = []
-    for word in words:
-        candidates = dict.fromkeys(one_edit_terms(normalize(word.typed), word.term), 1)
-        for candidate, distance in _close_terms(index, word.term).items():
-            candidates.setdefault(candidate, distance)
-        counts = _articles(index, [word.term, *candidates])
-        own = counts[word.term]
-        kept = keep_respellings(own, [(term, distance, counts[term]) for term, distance in candidates.items()])
-        choices.append([(word.term, own), *kept])
-        if late():
-            return None
-    if not any(len(options) > 1 for options in choices):
+    if not words:
+        return None
+    choices = _options(index, words)
+    if late() or not any(len(options) > 1 for options in choices):
         return None
     beam: list[list[tuple[str, int]]] = [[]]
     for options in choices:  # the embedded index's beam, with counts from the cluster
         grown = [[*chosen, option] for chosen in beam for option in options]
-        together = _together(index, [[term for term, _ in chosen] for chosen in grown])
+        if len(grown[0]) == 1:  # one word: its articles are counted already
+            together = [frequency for [(_, frequency)] in grown]
+        else:
+            together = _together(index, [[term for term, _ in chosen] for chosen in grown])
         ranked = sorted(zip(together, range(len(grown))),
                         key=lambda pair: (-pair[0], -sum(frequency for _, frequency in grown[pair[1]])))
         beam = [grown[at] for _, at in ranked[:BEAM]]
         if late():
             return None
-    changes = [(word, _surface(index, term, word.typed))
-               for word, options, (term, _) in zip(words, choices, beam[0]) if term != options[0][0]]
-    if not changes:
+    changed = [(word, term) for word, options, (term, _) in zip(words, choices, beam[0]) if term != options[0][0]]
+    if not changed:
         return None
+    spellings = _surfaces(index, [(term, word.typed) for word, term in changed])
+    changes = [(word, spelling) for (word, _), spelling in zip(changed, spellings)]
     replaced = respell(query, changes)
     remaining = None if deadline is None else deadline - time.perf_counter()
     if remaining is not None and remaining <= 0:
