@@ -379,6 +379,19 @@ def cmd_related(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return 0
 
 
+def cmd_stories(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    stories = _open(args).stories(args.query, since=args.since, until=args.until, sources=args.source or None,
+                                  limit=args.limit)
+    if args.json:
+        import orjson
+
+        out.write(orjson.dumps({"query": args.query, "stories": [s.model_dump(mode="json") for s in stories]}).decode()
+                  + "\n")
+    else:
+        out.write(output.stories_text(stories, args.query, color=output.use_color(out, args.color)))
+    return 0
+
+
 def cmd_show(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     article = _open(args).get(args.id)
     if article is None:
@@ -626,7 +639,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--diversify", choices=("source",), help="let outlets take turns at the top; say how many more each has")
     p.add_argument("--explain", action="store_true", help="show how each hit's score was computed")
     p.add_argument("--collapse", choices=("duplicates", "story"),
-                   help="one hit per group of near-duplicates (wire copies), listing where else it ran")
+                   help="one hit per group of near-duplicates (wire copies), listing where else it ran; "
+                        "or one per story, with its size and outlets")
     p.add_argument("--facet-counts", choices=("groups", "articles"), default="groups",
                    help="with --collapse: count each group once in the facets (default) or every article")
     p.set_defaults(run=cmd_search)
@@ -641,6 +655,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--since", type=_date_arg, metavar="DATE")
     p.add_argument("--until", type=_date_arg, metavar="DATE")
     p.set_defaults(run=cmd_related)
+
+    p = command("stories", "News stories: articles about the same story across outlets and days, largest first.",
+                "searchkit stories flood --since 2024-03-01 --limit 5")
+    p.add_argument("query", nargs="?", default="", help="only stories with an article matching it (default: all)")
+    p.add_argument("--since", type=_date_arg, metavar="DATE", help="only stories with an article on or after DATE")
+    p.add_argument("--until", type=_date_arg, metavar="DATE", help="only stories with an article on or before DATE")
+    p.add_argument("--source", action="append", metavar="S", help="only stories with an article from S (repeatable)")
+    p.add_argument("--limit", type=_positive, default=20, metavar="N")
+    p.set_defaults(run=cmd_stories)
 
     p = command("show", "Print one article.", "searchkit show 2151e9c14f79ed23")
     p.add_argument("id")

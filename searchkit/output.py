@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
-    from .models import Article, FacetValue, SearchResults
+    from .models import Article, FacetValue, SearchResults, Story
     from .index import AddReport, CheckReport, IndexStats, Progress, Rejection
     from .ingest import Skipped
 
@@ -267,6 +267,10 @@ def search_results(results: SearchResults, *, color: bool, continued: bool = Fal
             also = [" ".join(p for p in (d.source or "(no source)", d.date.isoformat() if d.date else "", d.id) if p)
                     for d in hit.duplicates]
             lines.append(_paint("     also ran in: " + "; ".join(also), _DIM, color))
+        if hit.story_size is not None:  # collapse="story"
+            told = ", ".join(source or "(no source)" for source in hit.story_sources or [])
+            lines.append(_paint(f"     story {hit.story_id}: {hit.story_size:,} article{'' if hit.story_size == 1 else 's'}"
+                                f" from {told}", _DIM, color))
         if hit.explanation is not None:
             lines += [_paint("     " + line, _DIM, color) for line in hit.explanation.lines()]
     if results.more_from is not None:  # diversify: pages by number only
@@ -292,6 +296,21 @@ def search_results(results: SearchResults, *, color: bool, continued: bool = Fal
         lines += _histogram(facets.date, facets.date_interval, top)
         if filtered:
             lines.append(_paint(FACETS_IGNORE_OWN_FILTER, _DIM, color))
+    return "\n".join(lines) + "\n"
+
+
+def stories_text(stories: Sequence[Story], query: str, *, color: bool) -> str:
+    """``searchkit stories``: each story's headline, size, days, id and outlets."""
+    noun = "story" if len(stories) == 1 else "stories"
+    lines = [_paint(f"{len(stories):,} {noun}" + (f" for {query!r}" if query else ""), _BOLD, color)]
+    for number, story in enumerate(stories, start=1):
+        days = "(undated)" if story.first_date is None else story.first_date.isoformat()
+        if story.last_date is not None and story.last_date != story.first_date:
+            days += f" to {story.last_date.isoformat()}"
+        size = f"{story.size:,} article{'' if story.size == 1 else 's'}"
+        lines += ["", f"{number:>3}. {_paint(story.headline, _BOLD, color)}",
+                  "     " + _paint(" · ".join((size, days, story.id)), _DIM, color),
+                  "     " + ", ".join(source or "(no source)" for source in story.sources)]
     return "\n".join(lines) + "\n"
 
 

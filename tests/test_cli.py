@@ -616,7 +616,7 @@ def command_names() -> list[str]:
 
 
 def test_the_commands() -> None:
-    assert command_names() == ["index", "follow", "search", "related", "show", "delete", "stats", "export", "reindex", "check", "demo", "serve"]
+    assert command_names() == ["index", "follow", "search", "related", "stories", "show", "delete", "stats", "export", "reindex", "check", "demo", "serve"]
 
 
 @pytest.mark.parametrize("command", command_names())
