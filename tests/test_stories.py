@@ -263,3 +263,19 @@ def test_allsides_roundups_b_cubed_f1_is_at_least_0_80(tmp_path: Path) -> None:
     precision, recall, f1 = bcubed(clusters, truth)
     assert len(clusters) == 1479
     assert f1 >= 0.80, (precision, recall, f1)
+
+
+def test_http_api_serves_stories_as_the_library(index: Index) -> None:
+    pytest.importorskip("fastapi")
+    from test_server import Api, error
+
+    api = Api(index)
+    response = api.get("/api/stories", params={"q": "olm", "limit": "5"})
+    assert response.status_code == 200
+    assert response.json() == {"query": "olm", "stories": [s.model_dump(mode="json") for s in index.stories("olm")]}
+    assert [s["article_ids"][0] for s in api.get("/api/stories", params={"sources": "Metro Wire"}).json()["stories"]] \
+        == ["leopard-1", "alone"]
+    story = api.get("/api/articles/dam-2/story")
+    assert (story.status_code, story.json()) == (200, index.story("dam-2").model_dump(mode="json"))
+    missing = api.get("/api/articles/no-such-id/story")
+    assert error(missing) == {"type": "ArticleNotFound", "message": "no article with id 'no-such-id'", "status": 404}

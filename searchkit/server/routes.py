@@ -17,7 +17,7 @@ from starlette.responses import Response
 from .._version import __version__
 from ..errors import ArticleError, ArticleNotFoundError
 from ..index import AddReport, Rejection
-from ..models import Article, SearchResults
+from ..models import Article, SearchResults, Story
 from .auth import require_read, require_write
 from .errors import ApiError
 from .settings import ServerSettings
@@ -121,6 +121,33 @@ def related_articles(
     except ArticleNotFoundError as exc:
         raise ApiError(404, "ArticleNotFound", f"no article with id {article_id!r}") from exc
     return _json(results.to_json())
+
+
+@router.get("/articles/{article_id}/story", response_model=Story, dependencies=[Depends(require_read)],
+            summary="The news story of one article: the body is exactly Index.story(...) as JSON")
+def article_story(request: Request, article_id: str) -> Response:
+    try:
+        story = request.app.state.index.story(article_id)
+    except ArticleNotFoundError as exc:
+        raise ApiError(404, "ArticleNotFound", f"no article with id {article_id!r}") from exc
+    return _json(story.model_dump_json())
+
+
+@router.get("/stories", dependencies=[Depends(require_read)],
+            summary="News stories, the largest first: the body is `searchkit stories --json`")
+def list_stories(
+    request: Request,
+    q: Annotated[str, Query(description="only stories with an article matching this query")] = "",
+    since: Annotated[date | None, Query(description="first day, YYYY-MM-DD")] = None,
+    until: Annotated[date | None, Query(description="last day, YYYY-MM-DD")] = None,
+    sources: Annotated[list[str] | None, Query(description="only stories with an article from these sources")] = None,
+    limit: Annotated[int, Query(ge=1)] = 20,
+) -> Response:
+    if limit > _settings(request).max_limit:
+        raise ApiError(400, "InvalidParameter", f"limit={limit} is out of range; this server returns up to "
+                       f"{_settings(request).max_limit} stories")
+    stories = request.app.state.index.stories(q, since=since, until=until, sources=sources, limit=limit)
+    return _json({"query": q, "stories": [story.model_dump(mode="json") for story in stories]})
 
 
 @router.delete("/articles/{article_id}", dependencies=[Depends(require_write)],
