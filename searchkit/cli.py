@@ -508,6 +508,8 @@ def cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def cmd_demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from importlib import resources
+
     import orjson
 
     from .index import Index, resolve_index_path
@@ -518,8 +520,6 @@ def cmd_demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     with resources.as_file(samples) as folder:
         index = Index.open_or_create(path)
         report = index.add_many(read_articles(folder))
-    from importlib import resources
-
     if args.json:
         searches = [{"query": query, "results": index.search(query, limit=3).model_dump(mode="json")} for query in DEMO_QUERIES]
         data = {"index": str(index.path), "report": report.model_dump(mode="json"), "searches": searches}
