@@ -36,7 +36,7 @@ from .storyfile import StoryLog
 
 __all__ = ["AddOutcome", "ArticleWriter", "WriterOptions"]
 
-FLUSH_TOKENS = 3_000_000
+FLUSH_TOKENS = 1_000_000  # writing a segment holds about 70 bytes a term for a moment (216 MB at 3M)
 FLUSH_STORED_BYTES = 32 << 20
 MERGE_FACTOR = 6
 MAX_DELETED_RATIO = 0.3
