@@ -23,6 +23,10 @@ of searchkit speaks :mod:`searchkit.models`. Modules:
 * :mod:`.suggest`  did-you-mean respellings of a query that found little
 * :mod:`.feedback` pseudo-relevance feedback (RM3) for ``search(feedback=True)``
 * :mod:`.notes`    notes that explain an empty result (unknown sources, stop words)
+* :mod:`.stories`   grouping articles into news stories as they are added (the clustering)
+* :mod:`.storyfile` the stories of each generation on disk (written before the commit point),
+  for writers (``StoryLog``) and readers (``StoryTable``)
+* :mod:`.storylist` reading stories: an article's story, lists, the story facet, collapse
 * :mod:`.codec`    Whoosh's read side over searchkit segments, so Whoosh's own ``open_dir``,
   searcher and parsers read a searchkit index (one module per codec role: ``terms``,
   ``postings``, ``documents``, ``empty`` for the guard segment, and ``weighting``: searchkit's

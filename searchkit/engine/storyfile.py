@@ -78,6 +78,11 @@ def _write(path: Path, state: StoryState) -> None:
         raise
 
 
+def _damaged(path: Path, exc: Exception) -> IndexCorruptError:
+    return IndexCorruptError(f"{path}: the story file is damaged ({type(exc).__name__}: {exc}); delete it: "
+                             "searches then cluster the articles in memory and the next write stores them again")
+
+
 def _read(path: Path) -> StoryState:
     """The state in a story file, for a writer to go on from."""
     file = SegmentFileReader(path)
@@ -105,8 +110,7 @@ def _read(path: Path) -> StoryState:
                            zip(file.array("story.number").tolist(), file.array("story.rep").tolist())}
         return StoryState(members, int(meta["next_story"]), representatives)
     except (KeyError, IndexError, TypeError, ValueError) as exc:
-        raise IndexCorruptError(f"{path}: the story file is damaged ({type(exc).__name__}: {exc}); "
-                                "delete it and the next write clusters the index again") from exc
+        raise _damaged(path, exc) from exc
     finally:
         file.close()
 
@@ -245,8 +249,7 @@ class StoryTable:
             if not (story.size == day.size == len(sources) == len(headlines) == len(ids)):
                 raise IndexCorruptError(f"{path}: the story file's columns do not cover its {len(ids)} articles")
         except (KeyError, IndexError, TypeError, ValueError) as exc:
-            raise IndexCorruptError(f"{path}: the story file is damaged ({type(exc).__name__}: {exc}); "
-                                    "delete it and the next write clusters the index again") from exc
+            raise _damaged(path, exc) from exc
         finally:
             file.close()
         return cls(ids, story, day, sources, headlines.__getitem__, representatives)
