@@ -171,6 +171,9 @@ def test_every_command_prints_json_with_json(tmp_path: Path) -> None:
     printed["index"] = json_of("index", str(articles), "--index", str(path))
     printed["search"] = json_of("search", "ferry", "--index", str(path))
     ids = sorted(article.id for article in Index.open(path).articles())
+    printed["related"] = json_of("related", ids[1], "--index", str(path))
+    printed["stories"] = json_of("stories", "ferry", "--index", str(path))
+    stories = [s.model_dump(mode="json") for s in Index.open(path).stories("ferry")]  # before the writes below
     printed["show"] = json_of("show", ids[0], "--index", str(path))
     printed["delete"] = json_of("delete", ids[0], "no-such-id", "--index", str(path))
     printed["stats"] = json_of("stats", "--index", str(path))
@@ -185,6 +188,8 @@ def test_every_command_prints_json_with_json(tmp_path: Path) -> None:
     assert isinstance(printed["index"], dict) and printed["index"]["added"] == N_ARTICLES
     assert isinstance(printed["search"], dict) and printed["search"]["total"] == 4
     assert isinstance(printed["show"], dict) and printed["show"]["id"] == ids[0]
+    assert isinstance(printed["related"], dict) and ids[1] not in [hit["id"] for hit in printed["related"]["hits"]]
+    assert printed["stories"] == {"query": "ferry", "stories": stories} and len(stories) == 4  # as search finds 4
     assert printed["delete"] == {"deleted": 1, "requested": 2, "not_found": ["no-such-id"]}
     assert isinstance(printed["stats"], dict) and printed["stats"]["articles"] == N_ARTICLES - 1
     assert printed["export"] == {"exported": N_ARTICLES - 1, "output": str(tmp_path / "news.jsonl")}
