@@ -194,7 +194,7 @@ def test_article_data_never_becomes_a_file_name(tmp_path: Path) -> None:
     index.optimize()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["index"]
     names = sorted(tree(tmp_path / "index"))
-    assert [n for n in names if not re.fullmatch(r"MAIN_WRITELOCK|searchkit\.json|_MAIN_\d+\.toc|MAIN_\w+\.skseg", n)] == []
+    assert [n for n in names if not re.fullmatch(r"MAIN_WRITELOCK|searchkit\.json|_MAIN_\d+\.toc|MAIN_\w+\.skseg|MAIN_\d+\.skstory", n)] == []
     assert sorted(a.id for a in index.articles()) == sorted(PATHLIKE_IDS[2:])
 
 
