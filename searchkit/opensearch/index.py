@@ -407,11 +407,13 @@ class OpenSearchIndex:
         recency: str | Recency | None = None,
         diversify: Literal["source"] | None = None,
         explain: bool = False,
+        collapse: Literal["duplicates", "story"] | None = None,
+        facet_counts: Literal["articles", "groups"] = "groups",
     ) -> SearchResults:
         """Search the index, with the options and results of :meth:`searchkit.Index.search`.
 
         Not available here yet, each refused with a :class:`QueryError` naming it:
-        ``feedback=True``, ``diversify`` and ``explain=True``. Spelling
+        ``feedback=True``, ``diversify``, ``explain=True`` and ``collapse``. Spelling
         suggestions follow the embedded rule (:mod:`searchkit.opensearch.suggest`). Pages deeper than
         :data:`MAX_RESULT_WINDOW` results need a cursor.
 
@@ -438,6 +440,8 @@ class OpenSearchIndex:
                 (a ``function_score`` decay on the cluster).
             diversify: Refused when given.
             explain: Refused when True.
+            collapse: Refused when given.
+            facet_counts: Checked; without ``collapse`` both count articles.
 
         Returns:
             One page of results, shaped as a folder index's.
@@ -455,10 +459,11 @@ class OpenSearchIndex:
             cursor=cursor, date_interval=date_interval, mode=mode, strict=strict, snippets=snippets,
             facets=facets, source_facet_limit=source_facet_limit, snippet_chars=snippet_chars,
             suggest_spelling=suggest_spelling, time_limit=time_limit, feedback=feedback,
-            recency=recency, diversify=diversify, explain=explain,
+            recency=recency, diversify=diversify, explain=explain, collapse=collapse, facet_counts=facet_counts,
         )
         for name, value, given in (("feedback", feedback, feedback),
-                                   ("diversify", diversify, diversify is not None), ("explain", explain, explain)):
+                                   ("diversify", diversify, diversify is not None), ("explain", explain, explain),
+                                   ("collapse", collapse, collapse is not None)):
             if given:
                 raise QueryError(f"{name}={value!r} is not available on OpenSearch indexes yet; search without it")
         wanted_sources, since, until, limit, page = checked.sources, checked.since, checked.until, checked.limit, checked.page
