@@ -48,6 +48,7 @@ from .errors import (
     ReadError,
     SearchkitError,
     UnsafePathError,
+    ArgumentError,
     UnsupportedFormatError,
 )
 
@@ -146,6 +147,7 @@ __all__ = [
     "WriteBatch",
     "WriterOptions",
     "UnsafePathError",
+    "ArgumentError",
     "UnsupportedFormatError",
     "__version__",
     "check",

@@ -24,6 +24,7 @@
     │   ├── IndexReadOnlyError(PermissionError)  the index folder cannot be written
     │   └── IndexFullError              no space left on the device holding the index
     ├── UnsafePathError(ValueError)     a path tries to reach outside the folder it names
+    ├── ArgumentError(ValueError)       an argument has a value the function does not take
     ├── IndexURLError(ValueError)       an OpenSearch index URL or its settings are malformed
     ├── ClusterError(ConnectionError)   an OpenSearch cluster refused, timed out or failed a request
     │   └── ClusterAuthError            the cluster refused the credentials (401/403)
@@ -64,6 +65,7 @@ __all__ = [
     "ReadError",
     "SearchkitError",
     "UnsafePathError",
+    "ArgumentError",
     "UnsupportedFormatError",
 ]
 
@@ -291,6 +293,11 @@ class IndexReadOnlyError(IndexWriteError, PermissionError):
 
 class IndexFullError(IndexWriteError):
     """No space (or quota) left on the device that holds the index."""
+
+
+class ArgumentError(SearchkitError, ValueError):
+    """An argument has a value the function does not take (``Snippet.render``'s ``format``,
+    ``read_articles``' ``exclude`` patterns); the message names the argument and what it accepts."""
 
 
 class UnsafePathError(SearchkitError, ValueError):

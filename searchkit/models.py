@@ -30,7 +30,7 @@ from pydantic import (
 )
 
 from .dates import parse_published
-from .errors import ArticleError, QueryError
+from .errors import ArgumentError, ArticleError, QueryError
 from .urls import canonical_url, is_web_url
 
 __all__ = [
@@ -394,7 +394,7 @@ class Snippet(BaseModel):
             The fragment, with the matches marked and an ellipsis at each cut end.
 
         Raises:
-            ValueError: An unknown ``format``.
+            ArgumentError: An unknown ``format``.
 
         Examples:
             >>> Snippet(field="body", text="the River Olm floods", highlights=[(14, 20)], truncated_start=True).render("html")
@@ -411,7 +411,7 @@ class Snippet(BaseModel):
             escape = _identity
             open_mark = close_mark = ""
         else:
-            raise ValueError(f"unknown render format {format!r}; use 'text', 'html' or 'ansi'")
+            raise ArgumentError(f"unknown render format {format!r}; use 'text', 'html' or 'ansi'")
         pieces: list[str] = [ellipsis] if self.truncated_start else []
         at = 0
         for start, end in self.highlights:

@@ -13,7 +13,7 @@ import orjson
 import pytest
 from conftest import FIXTURES, shared_path
 
-from searchkit.errors import ArticleError, ReadError, UnsupportedFormatError
+from searchkit.errors import ArgumentError, ArticleError, ReadError, UnsupportedFormatError
 from searchkit.ingest import ArticleReader, ReadProblem, read_articles
 
 ARTICLES = FIXTURES / "articles"
@@ -301,10 +301,10 @@ def test_exclude_patterns_match_names_paths_and_folders(tmp_path: Path) -> None:
     assert (list(named), [s.rule for s in named.skipped]) == ([], ["exclude"])
 
 
-@pytest.mark.parametrize(("exclude", "error"), [("*.txt", TypeError), ([""], ValueError), ([3], ValueError)])
-def test_bad_exclude_raises(tmp_path: Path, exclude: object, error: type[Exception]) -> None:
+@pytest.mark.parametrize("exclude", ["*.txt", [""], [3]])
+def test_bad_exclude_raises(tmp_path: Path, exclude: object) -> None:
     write(tmp_path, {"a.txt": "A\n\nbody"})
-    with pytest.raises(error, match="exclude"):
+    with pytest.raises(ArgumentError, match="exclude"):
         read_articles(tmp_path, exclude=exclude)  # type: ignore[arg-type]
 
 

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from news_fixtures import NEWS, make_index, story
 
-from searchkit import Article, Hit, Index, QueryTooComplexError, Snippet
+from searchkit import ArgumentError, Article, Hit, Index, QueryTooComplexError, Snippet
 from searchkit.engine.search import MAX_HIT_HEADLINE_CHARS
 from searchkit.analysis import analyze_query_word, iter_tokens
 from searchkit.snippets import (
@@ -162,7 +162,7 @@ def test_render_marks_truncation() -> None:
 
 
 def test_render_refuses_an_unknown_format() -> None:
-    with pytest.raises(ValueError, match="unknown render format 'pdf'"):
+    with pytest.raises(ArgumentError, match="unknown render format 'pdf'"):
         Snippet(field="body", text="x").render("pdf")  # type: ignore[arg-type]
 
 

@@ -59,7 +59,7 @@ from pathlib import Path
 from typing import Literal, get_args
 
 from .._formats import FileFormat, Format
-from ..errors import ArticleError, ReadError, UnsupportedFormatError
+from ..errors import ArgumentError, ArticleError, ReadError, UnsupportedFormatError
 from ..models import Article
 from .csv_format import parse_csv
 from .feed_format import looks_like_feed, parse_feed
@@ -490,7 +490,8 @@ def read_articles(
         ReadError: A path does not exist, or a glob matches nothing.
         UnsupportedFormatError: An unknown ``format``, or a named file whose format cannot
             be told from its extension.
-        TypeError: ``exclude`` is one string rather than a list of patterns.
+        ArgumentError: ``exclude`` is one string rather than a list of patterns, or holds
+            an empty or non-string pattern.
 
     Examples:
         >>> from pathlib import Path
@@ -506,7 +507,7 @@ def read_articles(
     if format not in get_args(Format):
         raise UnsupportedFormatError(f"unknown format {format!r}; use one of {', '.join(get_args(Format))}")
     if isinstance(exclude, str):
-        raise TypeError(f"exclude must be a list of glob patterns, not the string {exclude!r}")
+        raise ArgumentError(f"exclude must be a list of glob patterns, not the string {exclude!r}")
     given = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
     found: dict[Path, None] = {}
     explicit: set[Path] = set()
@@ -547,7 +548,7 @@ def _patterns(patterns: Iterable[str]) -> tuple[str, ...]:
     checked = tuple(patterns)
     for pattern in checked:
         if not isinstance(pattern, str) or not pattern.strip():
-            raise ValueError(f"exclude patterns must be non-empty strings; got {pattern!r}")
+            raise ArgumentError(f"exclude patterns must be non-empty strings; got {pattern!r}")
     return checked
 
 
