@@ -929,15 +929,9 @@ class Index:
                 if progress is not None and time.perf_counter() - last_report >= 0.2:
                     last_report = time.perf_counter()
                     report()
-        rejected.extend(reader_rejections(articles))
-        for rejection in rejected:
-            log_skipped(self.path, rejection)
+        result = finish_add_report(self.path, articles, counts, rejected, started)
         report(finished=True)
-        return AddReport(
-            added=counts[AddOutcome.ADDED], replaced=counts[AddOutcome.REPLACED],
-            unchanged=counts[AddOutcome.UNCHANGED], rejected=rejected,
-            seconds=round(time.perf_counter() - started, 3),
-        )
+        return result
 
     def delete(self, article_ids: Iterable[str]) -> int:
         """Delete articles by id; durable when it returns.
@@ -1068,6 +1062,20 @@ def reader_rejections(articles: object) -> list[Rejection]:
     return rejected
 
 
+def finish_add_report(path: Path, articles: object, counts: Mapping[AddOutcome, int],
+                      rejected: list[Rejection], started: float) -> AddReport:
+    """The report of an embedded ``add_many``: the reader's own errors joined to ``rejected``
+    (in place) and each rejection logged with the index ``path``."""
+    rejected.extend(reader_rejections(articles))
+    for rejection in rejected:
+        log_skipped(path, rejection)
+    return AddReport(
+        added=counts[AddOutcome.ADDED], replaced=counts[AddOutcome.REPLACED],
+        unchanged=counts[AddOutcome.UNCHANGED], rejected=rejected,
+        seconds=round(time.perf_counter() - started, 3),
+    )
+
+
 class Batch:
     """Writes to one :class:`Index` published together; made by :meth:`Index.batch`.
 
@@ -1156,14 +1164,7 @@ class Batch:
                 rejected.append(article)
             else:
                 counts[writer.add(article)] += 1
-        rejected.extend(reader_rejections(articles))
-        for rejection in rejected:
-            log_skipped(self._index.path, rejection)
-        return AddReport(
-            added=counts[AddOutcome.ADDED], replaced=counts[AddOutcome.REPLACED],
-            unchanged=counts[AddOutcome.UNCHANGED], rejected=rejected,
-            seconds=round(time.perf_counter() - started, 3),
-        )
+        return finish_add_report(self._index.path, articles, counts, rejected, started)
 
     def delete(self, article_ids: Iterable[str]) -> int:
         """Delete articles by id when the batch commits (also ones added earlier in it).
