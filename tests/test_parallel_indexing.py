@@ -25,6 +25,7 @@ from conftest import shared_path
 
 from searchkit import AddReport, Article, Index, IndexOptionError, check, read_articles
 from searchkit.engine.parallel import AUTO_FROM, CHUNK_ARTICLES, auto_workers
+from searchkit.engine.segment import BuiltChunk, ChunkAnalyser, SegmentBuilder
 from searchkit.engine.store import IndexStore
 
 WORDS = ("ferry", "harbour", "council", "budget", "river", "flood", "market", "weather", "school", "bridge",
@@ -263,3 +264,28 @@ def test_the_bbc_corpus_is_indexed_the_same_with_workers(tmp_path: Path) -> None
             first, second = one.search(query, limit=50), two.search(query, limit=50)
             assert (second.total, [h.id for h in second.hits]) == (first.total, [h.id for h in first.hits])
             assert second.facets == first.facets
+
+
+def chunk_values(chunk: BuiltChunk) -> list[Any]:
+    """A BuiltChunk as plain values comparable with ``==``: its terms as a sorted list, and
+    each occurrence's term as a string (the numbering of a chunk's terms is its own)."""
+    fields = [[[chunk.terms[t] for t in terms.tolist()], *(part.tolist() for part in rest)]
+              for terms, *rest in chunk.fields]
+    return [sorted(chunk.terms), fields, chunk.tokens.tolist(), chunk.source_names, chunk.sources.tolist(),
+            chunk.days.tolist(), chunk.stored, chunk.stored_lengths.tolist()]
+
+
+@pytest.mark.parametrize("limit", [300_000, 150])
+def test_a_worker_keeping_its_token_table_exports_what_a_fresh_builder_does(limit: int) -> None:
+    # A worker keeps one table of token codes across chunks (restarting it past ``limit``
+    # entries: 150 restarts it several times here); each chunk must still carry just its own
+    # terms and the same occurrences as a builder of its own would export.
+    analyser = ChunkAnalyser(limit=limit)
+    articles = [article(n, variant=n % 3) for n in range(600)]
+    for start in range(0, len(articles), 100):
+        chunk = articles[start:start + 100]
+        fresh = SegmentBuilder()
+        for item in chunk:
+            fresh.add(item)
+        expected = chunk_values(fresh.export([item.source for item in chunk]))
+        assert chunk_values(analyser.analyse(chunk)) == expected

@@ -37,7 +37,7 @@ from typing import IO
 
 from .._log import log
 from ..models import Article
-from .segment import BuiltChunk, SegmentBuilder
+from .segment import BuiltChunk, ChunkAnalyser
 
 __all__ = ["AUTO_FROM", "CHUNK_ARTICLES", "AnalysisPool", "analyse", "auto_workers", "serve"]
 
@@ -58,12 +58,12 @@ def auto_workers() -> int:
     return max(1, min(cores, MAX_AUTO_WORKERS))
 
 
+_ANALYSER = ChunkAnalyser()  # a worker's (or a writer's without workers) table of token codes
+
+
 def analyse(articles: list[Article]) -> BuiltChunk:
     """What a worker does with a chunk: the builder's own analysis, exported."""
-    builder = SegmentBuilder()
-    for article in articles:
-        builder.add(article)
-    return builder.export([article.source for article in articles])
+    return _ANALYSER.analyse(articles)
 
 
 def _read_frame(stream: IO[bytes]) -> bytes | None:

@@ -41,6 +41,7 @@ from .segfile import SegmentFileReader, SegmentFileWriter
 
 __all__ = [
     "FIELDS",
+    "ChunkAnalyser",
     "FieldPostings",
     "MISSING_DAY",
     "SegmentBuilder",
@@ -75,8 +76,15 @@ def field_texts(article: Article) -> tuple[str, str, str]:
 
 
 class _Vocabulary(dict[str, int]):
+    """Term -> number, numbering new terms as they come; :attr:`terms` lists them by number."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.terms: list[str] = []
+
     def __missing__(self, term: str) -> int:
         number = self[term] = len(self)
+        self.terms.append(term)
         return number
 
 
@@ -133,12 +141,14 @@ class _TokenCodes(dict[str, int]):
     def __init__(self, vocabulary: _Vocabulary):
         super().__init__()
         self.vocabulary = vocabulary
-        self.widths: list[int] = []
-        self.entry_starts: list[int] = []
-        self.entry_counts: list[int] = []
-        self.entry_terms: list[int] = []
-        self.entry_offsets: list[int] = []
-        self.entry_counted: list[bool] = []
+        # Typed arrays, so a long-lived table (a worker's, see :class:`ChunkAnalyser`) is
+        # read by numpy without a copy.
+        self.widths = array("i")
+        self.entry_starts = array("q")
+        self.entry_counts = array("i")
+        self.entry_terms = array("i")
+        self.entry_offsets = array("i")
+        self.entry_counted = array("b")
 
     def __missing__(self, chunk: str) -> int:
         analysed = _CHUNKS.get(chunk)
@@ -179,12 +189,36 @@ class BuiltChunk(NamedTuple):
     stored_lengths: Array
 
 
+class ChunkAnalyser:
+    """Analyses chunks of articles for a builder in another process (:mod:`.parallel`).
+
+    It keeps one table of token codes from chunk to chunk (up to ``limit`` entries, then
+    it starts a new one), so a worker pays the Python-level analysis of a
+    whitespace-separated chunk once, not once per chunk of articles it appears in.
+    """
+
+    def __init__(self, *, limit: int = _CHUNKS_LIMIT) -> None:
+        self.limit = limit
+        self._codes = _TokenCodes(_Vocabulary())
+
+    def analyse(self, articles: Sequence[Article]) -> BuiltChunk:
+        """The :class:`BuiltChunk` of ``articles``: what a fresh builder would export."""
+        if len(self._codes) >= self.limit:
+            self._codes = _TokenCodes(_Vocabulary())
+        builder = SegmentBuilder(codes=self._codes)
+        for article in articles:
+            builder.add(article)
+        return builder.export([article.source for article in articles])
+
+
 class SegmentBuilder:
     """Collects articles as arrays of token codes, then inverts and writes them in one pass."""
 
-    def __init__(self) -> None:
-        self._vocabulary = _Vocabulary()
-        self._codes = _TokenCodes(self._vocabulary)
+    def __init__(self, *, codes: _TokenCodes | None = None) -> None:
+        # ``codes``: a table kept from builder to builder (:class:`ChunkAnalyser`), whose
+        # vocabulary then holds terms of earlier chunks too (:meth:`export` leaves them out).
+        self._codes = _TokenCodes(_Vocabulary()) if codes is None else codes
+        self._vocabulary = self._codes.vocabulary
         self._tokens = [array("i") for _ in FIELDS]
         self._counts = [array("I") for _ in FIELDS]
         self._sources: dict[str, int] = {}
@@ -206,21 +240,28 @@ class SegmentBuilder:
 
     def export(self, sources: Sequence[str | None]) -> BuiltChunk:
         """The articles added so far as compact arrays, for :meth:`absorb` in another
-        process's builder (see :mod:`.parallel`): this builder's terms are numbered in its
-        own vocabulary. ``sources``: each article's source as spelled (the segment keeps
-        the first spelling of each, so absorbing part of a chunk needs them all)."""
+        process's builder (see :mod:`.parallel`): the chunk's terms are numbered in the
+        order of this builder's vocabulary, leaving out terms no article here uses.
+        ``sources``: each article's source as spelled (the segment keeps the first spelling
+        of each, so absorbing part of a chunk needs them all)."""
         spellings: dict[str, int] = {}
         source_column = [spellings.setdefault(source, len(spellings)) if source else -1 for source in sources]
+        occurrences = [self._occurrences(index) for index in range(len(FIELDS))]
+        used = np.zeros(len(self._vocabulary), dtype=bool)
+        for terms, *_ in occurrences:
+            used[terms] = True
+        number = np.cumsum(used, dtype=np.int32) - 1  # a used term's number in the chunk
+        vocabulary = self._vocabulary.terms
         fields = []
-        for index in range(len(FIELDS)):
-            terms, docs, positions, lengths = self._occurrences(index)
-            fields.append((terms, np.bincount(docs, minlength=self.doc_count).astype(np.int32), positions,
+        for terms, docs, positions, lengths in occurrences:
+            fields.append((number[terms], np.bincount(docs, minlength=self.doc_count).astype(np.int32), positions,
                            lengths.astype(np.int32)))
         tokens = np.zeros(self.doc_count, dtype=np.int64)
         for counts in self._counts:
             tokens += np.frombuffer(counts, dtype=np.uint32)
         stored_lengths = np.fromiter(map(len, self._stored), dtype=np.int64, count=len(self._stored))
-        return BuiltChunk(list(self._vocabulary), tuple(fields), tokens, list(spellings),
+        chunk_terms = vocabulary[:] if used.all() else [vocabulary[n] for n in np.flatnonzero(used).tolist()]
+        return BuiltChunk(chunk_terms, tuple(fields), tokens, list(spellings),
                           np.array(source_column, dtype=np.int32),
                           np.frombuffer(self._days, dtype=np.int32).copy(), b"".join(self._stored), stored_lengths)
 
@@ -237,9 +278,9 @@ class SegmentBuilder:
             slices.append((terms[lo:hi], per_doc[start:stop], positions[lo:hi], lengths[start:stop]))
             used[terms[lo:hi]] = True
         number = np.full(len(chunk.terms), -1, dtype=np.int32)
-        vocabulary = self._vocabulary
-        for local in np.flatnonzero(used).tolist():
-            number[local] = vocabulary[chunk.terms[local]]
+        local = np.flatnonzero(used)
+        number[local] = np.fromiter(map(self._vocabulary.__getitem__, map(chunk.terms.__getitem__, local.tolist())),
+                                    dtype=np.int32, count=local.size)
         docs_here = np.arange(first_doc, first_doc + stop - start, dtype=np.int32)
         for index, (terms, per_doc, positions, lengths) in enumerate(slices):
             self._parts[index].append((number[terms], np.repeat(docs_here, per_doc), positions,
@@ -338,7 +379,7 @@ class SegmentBuilder:
         :meth:`write` has them already."""
         if streams is None:
             streams = [self._occurrences(FIELDS.index(field))[:2] for field in FINGERPRINTED]
-        return document_fingerprints(list(self._vocabulary), streams, self.doc_count)
+        return document_fingerprints(self._vocabulary.terms, streams, self.doc_count)
 
     def _occurrences(self, index: int) -> Occurrences:
         """One field's (term, doc, position) occurrences in doc order, and field lengths."""
@@ -364,7 +405,7 @@ class SegmentBuilder:
         special = codes <= -2
         which = -2 - codes[special].astype(np.int64)
         width = np.ones(codes.size, dtype=np.int32)
-        width[special] = np.array(table.widths, dtype=np.int32)[which]
+        width[special] = np.frombuffer(table.widths, dtype=np.int32)[which]
         before = np.cumsum(width, dtype=np.int64)
         before -= width  # positions counted from the start of the buffer
         del width
@@ -379,14 +420,14 @@ class SegmentBuilder:
         terms, docs, where = codes[simple], doc_of[simple], positions[simple]
         lengths = np.bincount(docs, minlength=doc_count)
         if which.size:
-            n_entries = np.array(table.entry_counts, dtype=np.int64)[which]
+            n_entries = np.frombuffer(table.entry_counts, dtype=np.int32)[which].astype(np.int64)
             skip = np.cumsum(n_entries) - n_entries
-            entry = np.repeat(np.array(table.entry_starts, dtype=np.int64)[which] - skip, n_entries)
+            entry = np.repeat(np.frombuffer(table.entry_starts, dtype=np.int64)[which] - skip, n_entries)
             entry += np.arange(int(n_entries.sum()), dtype=np.int64)
-            s_terms = np.array(table.entry_terms, dtype=np.int32)[entry]
+            s_terms = np.frombuffer(table.entry_terms, dtype=np.int32)[entry]
             s_docs = np.repeat(doc_of[special], n_entries)
-            s_where = np.repeat(positions[special], n_entries) + np.array(table.entry_offsets, dtype=np.int32)[entry]
-            counted = np.array(table.entry_counted, dtype=bool)[entry]
+            s_where = np.repeat(positions[special], n_entries) + np.frombuffer(table.entry_offsets, dtype=np.int32)[entry]
+            counted = np.frombuffer(table.entry_counted, dtype=np.int8)[entry].astype(bool)
             lengths += np.bincount(s_docs[counted], minlength=doc_count)
             key = (docs.astype(np.int64) << 32) | where
             at = np.searchsorted(key, (s_docs.astype(np.int64) << 32) | s_where, side="right")
