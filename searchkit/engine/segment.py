@@ -22,6 +22,7 @@ A segment holds, for its documents (numbered 0..n-1 inside the segment):
 from __future__ import annotations
 
 import bisect
+import os
 import zlib
 from array import array
 from collections.abc import Sequence
@@ -38,6 +39,15 @@ from ..models import Article
 from .fingerprint import SLOTS, document_fingerprints
 from .fuzzy import close_terms, letter_counts
 from .segfile import SegmentFileReader, SegmentFileWriter
+
+_ChunkCodes: type[ChunkCodes] | None
+try:
+    from .._speedups import ChunkCodes as _ChunkCodes
+except ImportError:  # not built: the same loop runs in Python
+    _ChunkCodes = None
+
+if TYPE_CHECKING:
+    from .._speedups import ChunkCodes
 
 __all__ = [
     "FIELDS",
@@ -124,6 +134,16 @@ def _analyze_chunk(chunk: str) -> ChunkAnalysis:
     return analysed
 
 
+def native_kernel() -> type[ChunkCodes] | None:
+    """The optional C kernel of the per-token loop (``searchkit/_speedups.c``, built by
+    ``pip install`` where a compiler and the Python headers exist), or None: not built, or
+    switched off by the environment variable ``SEARCHKIT_PURE_PYTHON=1``. Segments are the
+    same, byte for byte, either way."""
+    if _ChunkCodes is None or os.environ.get("SEARCHKIT_PURE_PYTHON", "") not in ("", "0"):
+        return None
+    return _ChunkCodes
+
+
 class _TokenCodes(dict[str, int]):
     """Whitespace-separated chunk of text -> code, for one segment.
 
@@ -135,12 +155,15 @@ class _TokenCodes(dict[str, int]):
     no token of :data:`~searchkit.analysis.TOKEN_PATTERN` spans whitespace.
 
     Looking up a known chunk is one C-level dict hit, so the per-token work of indexing
-    is ``str.split`` plus ``array.extend(map(codes.__getitem__, chunks))``.
+    is ``str.split`` plus ``array.extend(map(codes.__getitem__, chunks))``
+    (:meth:`encode`), or less where the optional C kernel is built (:func:`native_kernel`).
     """
 
     def __init__(self, vocabulary: _Vocabulary):
         super().__init__()
         self.vocabulary = vocabulary
+        kernel = native_kernel()
+        self._native = None if kernel is None else kernel(self)
         # Typed arrays, so a long-lived table (a worker's, see :class:`ChunkAnalyser`) is
         # read by numpy without a copy.
         self.widths = array("i")
@@ -168,6 +191,17 @@ class _TokenCodes(dict[str, int]):
         self.entry_counts.append(len(entries))
         code = self[chunk] = -1 - len(self.widths)
         return code
+
+    def encode(self, tokens: array[int], text: str) -> int:
+        """Append the code of each whitespace-separated chunk of ``text`` to ``tokens``;
+        returns how many chunks there were."""
+        if self._native is not None:
+            codes = self._native.encode(text)
+            tokens.frombytes(codes)
+            return len(codes) >> 2
+        chunks = text.split()
+        tokens.extend(map(self.__getitem__, chunks))
+        return len(chunks)
 
 # One field's occurrences: term numbers, doc numbers, positions (all in doc order) and
 # each document's field length.
@@ -321,12 +355,11 @@ class SegmentBuilder:
 
     def add(self, article: Article) -> int:
         """Tokenize and buffer one article; returns its document number in the segment."""
-        code = self._codes.__getitem__
+        encode = self._codes.encode
         for index, text in enumerate(field_texts(article)):
-            chunks = text.split()
-            self._tokens[index].extend(map(code, chunks))
-            self._counts[index].append(len(chunks))
-            self.token_count += len(chunks)
+            count = encode(self._tokens[index], text)
+            self._counts[index].append(count)
+            self.token_count += count
         if article.source:
             key = source_key(article.source)
             ordinal = self._sources.get(key)

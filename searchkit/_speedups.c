@@ -1,0 +1,310 @@
+/* searchkit._speedups: the per-token loop of indexing in C (optional).
+ *
+ * ChunkCodes(codes) wraps a token-code table of searchkit.engine.segment (a dict subclass
+ * whose __missing__ analyses a whitespace-separated chunk of text and numbers it).
+ * ChunkCodes.encode(text) splits text on whitespace exactly as str.split() does and
+ * returns the code of each chunk as native int32 bytes, the same codes as
+ *
+ *     array("i", map(codes.__getitem__, text.split())).tobytes()
+ *
+ * A chunk met before is found in a hash table of its own (keyed by the chunk's code
+ * points), without making a str; a new chunk is made a str and looked up in `codes`
+ * (which analyses it when it is new there too), and its code is kept. Codes never change
+ * once given, so what is kept stays right for the life of the table.
+ *
+ * Without this module (no compiler when searchkit was installed, or
+ * SEARCHKIT_PURE_PYTHON=1), segment.py runs the Python line above: the segments written
+ * are the same, byte for byte (tests/test_speedups.py).
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <string.h>
+
+typedef struct {
+    uint64_t hash;     /* 0: empty slot */
+    Py_ssize_t start;  /* where the chunk's code points start in the arena */
+    Py_ssize_t length; /* its code points */
+    int32_t code;
+} Entry;
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *codes;   /* the Python table, asked for new chunks */
+    Entry *entries;
+    Py_ssize_t capacity; /* a power of two */
+    Py_ssize_t used;
+    Py_UCS4 *arena;    /* every kept chunk's code points, one after another */
+    Py_ssize_t arena_used;
+    Py_ssize_t arena_capacity;
+} ChunkCodes;
+
+static void
+ChunkCodes_dealloc(ChunkCodes *self)
+{
+    PyObject_GC_UnTrack(self);
+    Py_CLEAR(self->codes);
+    PyMem_Free(self->entries);
+    PyMem_Free(self->arena);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static int
+ChunkCodes_traverse(ChunkCodes *self, visitproc visit, void *arg)
+{
+    Py_VISIT(self->codes);
+    return 0;
+}
+
+static int
+ChunkCodes_clear(ChunkCodes *self)
+{
+    Py_CLEAR(self->codes);
+    return 0;
+}
+
+static int
+ChunkCodes_init(ChunkCodes *self, PyObject *args, PyObject *kwds)
+{
+    static char *keywords[] = {"codes", NULL};
+    PyObject *codes;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O:ChunkCodes", keywords, &codes)) {
+        return -1;
+    }
+    Py_INCREF(codes);
+    Py_XSETREF(self->codes, codes);
+    PyMem_Free(self->entries);
+    PyMem_Free(self->arena);
+    self->capacity = 1 << 12;
+    self->used = 0;
+    self->entries = PyMem_Calloc((size_t)self->capacity, sizeof(Entry));
+    self->arena_capacity = 1 << 15;
+    self->arena_used = 0;
+    self->arena = PyMem_Malloc((size_t)self->arena_capacity * sizeof(Py_UCS4));
+    if (self->entries == NULL || self->arena == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    return 0;
+}
+
+static int
+grow_table(ChunkCodes *self)
+{
+    Py_ssize_t capacity = self->capacity * 2;
+    Entry *entries = PyMem_Calloc((size_t)capacity, sizeof(Entry));
+    if (entries == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    size_t mask = (size_t)capacity - 1;
+    for (Py_ssize_t i = 0; i < self->capacity; i++) {
+        Entry *old = &self->entries[i];
+        if (old->hash) {
+            size_t slot = (size_t)old->hash & mask;
+            while (entries[slot].hash) {
+                slot = (slot + 1) & mask;
+            }
+            entries[slot] = *old;
+        }
+    }
+    PyMem_Free(self->entries);
+    self->entries = entries;
+    self->capacity = capacity;
+    return 0;
+}
+
+/* Keep a new chunk (text[start:end]) with its code; the slot was found empty for hash. */
+static int
+keep(ChunkCodes *self, int kind, const void *data, Py_ssize_t start, Py_ssize_t end,
+     uint64_t hash, int32_t code)
+{
+    Py_ssize_t length = end - start;
+    if (self->arena_used + length > self->arena_capacity) {
+        Py_ssize_t capacity = self->arena_capacity;
+        while (self->arena_used + length > capacity) {
+            capacity *= 2;
+        }
+        Py_UCS4 *arena = PyMem_Realloc(self->arena, (size_t)capacity * sizeof(Py_UCS4));
+        if (arena == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        self->arena = arena;
+        self->arena_capacity = capacity;
+    }
+    Py_UCS4 *to = self->arena + self->arena_used;
+    for (Py_ssize_t i = 0; i < length; i++) {
+        to[i] = PyUnicode_READ(kind, data, start + i);
+    }
+    if ((self->used + 1) * 2 > self->capacity && grow_table(self) < 0) {
+        return -1;
+    }
+    size_t mask = (size_t)self->capacity - 1;
+    size_t slot = (size_t)hash & mask;
+    while (self->entries[slot].hash) {
+        slot = (slot + 1) & mask;
+    }
+    Entry *entry = &self->entries[slot];
+    entry->hash = hash;
+    entry->start = self->arena_used;
+    entry->length = length;
+    entry->code = code;
+    self->arena_used += length;
+    self->used++;
+    return 0;
+}
+
+static PyObject *
+ChunkCodes_encode(ChunkCodes *self, PyObject *text)
+{
+    if (!PyUnicode_Check(text)) {
+        PyErr_Format(PyExc_TypeError, "encode() takes a str, not %.100s", Py_TYPE(text)->tp_name);
+        return NULL;
+    }
+#if PY_VERSION_HEX < 0x030C0000
+    if (PyUnicode_READY(text) < 0) {
+        return NULL;
+    }
+#endif
+    const int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    const Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    /* At most one chunk per two characters (a chunk and the space after it), plus one. */
+    Py_ssize_t room = n / 2 + 1;
+    int32_t *out = PyMem_Malloc((size_t)room * sizeof(int32_t));
+    if (out == NULL) {
+        return PyErr_NoMemory();
+    }
+    Py_ssize_t count = 0;
+    Py_ssize_t i = 0;
+    while (i < n) {
+        Py_UCS4 ch = PyUnicode_READ(kind, data, i);
+        if (Py_UNICODE_ISSPACE(ch)) {
+            i++;
+            continue;
+        }
+        Py_ssize_t start = i;
+        uint64_t hash = 1469598103934665603ULL; /* FNV-1a over the code points */
+        do {
+            hash = (hash ^ ch) * 1099511628211ULL;
+            if (++i == n) {
+                break;
+            }
+            ch = PyUnicode_READ(kind, data, i);
+        } while (!Py_UNICODE_ISSPACE(ch));
+        hash ^= hash >> 29;
+        if (hash == 0) {
+            hash = 1;
+        }
+        Py_ssize_t length = i - start;
+        size_t mask = (size_t)self->capacity - 1;
+        size_t slot = (size_t)hash & mask;
+        int32_t code = 0;
+        int found = 0;
+        for (;;) {
+            Entry *entry = &self->entries[slot];
+            if (!entry->hash) {
+                break;
+            }
+            if (entry->hash == hash && entry->length == length) {
+                const Py_UCS4 *kept = self->arena + entry->start;
+                Py_ssize_t k = 0;
+                while (k < length && kept[k] == PyUnicode_READ(kind, data, start + k)) {
+                    k++;
+                }
+                if (k == length) {
+                    code = entry->code;
+                    found = 1;
+                    break;
+                }
+            }
+            slot = (slot + 1) & mask;
+        }
+        if (!found) {
+            PyObject *chunk = PyUnicode_Substring(text, start, i);
+            if (chunk == NULL) {
+                goto error;
+            }
+            PyObject *value = PyObject_GetItem(self->codes, chunk);
+            Py_DECREF(chunk);
+            if (value == NULL) {
+                goto error;
+            }
+            long number = PyLong_AsLong(value);
+            Py_DECREF(value);
+            if (number == -1 && PyErr_Occurred()) {
+                goto error;
+            }
+            if (number < INT32_MIN || number > INT32_MAX) {
+                PyErr_SetString(PyExc_OverflowError, "a token code does not fit in 32 bits");
+                goto error;
+            }
+            code = (int32_t)number;
+            if (keep(self, kind, data, start, i, hash, code) < 0) {
+                goto error;
+            }
+        }
+        out[count++] = code;
+    }
+    PyObject *result = PyBytes_FromStringAndSize((const char *)out, count * (Py_ssize_t)sizeof(int32_t));
+    PyMem_Free(out);
+    return result;
+error:
+    PyMem_Free(out);
+    return NULL;
+}
+
+static PyObject *
+ChunkCodes_len(ChunkCodes *self, PyObject *Py_UNUSED(ignored))
+{
+    return PyLong_FromSsize_t(self->used);
+}
+
+static PyMethodDef ChunkCodes_methods[] = {
+    {"encode", (PyCFunction)ChunkCodes_encode, METH_O,
+     "encode(text) -> bytes: the code of each whitespace-separated chunk of text, as native int32."},
+    {"kept", (PyCFunction)ChunkCodes_len, METH_NOARGS, "kept() -> int: how many chunks are kept."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyTypeObject ChunkCodesType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "searchkit._speedups.ChunkCodes",
+    .tp_doc = "ChunkCodes(codes): the codes of a token-code table's chunks, found in C.",
+    .tp_basicsize = sizeof(ChunkCodes),
+    .tp_itemsize = 0,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)ChunkCodes_init,
+    .tp_dealloc = (destructor)ChunkCodes_dealloc,
+    .tp_traverse = (traverseproc)ChunkCodes_traverse,
+    .tp_clear = (inquiry)ChunkCodes_clear,
+    .tp_methods = ChunkCodes_methods,
+};
+
+static struct PyModuleDef speedups_module = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "searchkit._speedups",
+    .m_doc = "The per-token loop of indexing in C (optional; see searchkit/engine/segment.py).",
+    .m_size = -1,
+};
+
+PyMODINIT_FUNC
+PyInit__speedups(void)
+{
+    if (PyType_Ready(&ChunkCodesType) < 0) {
+        return NULL;
+    }
+    PyObject *module = PyModule_Create(&speedups_module);
+    if (module == NULL) {
+        return NULL;
+    }
+    Py_INCREF(&ChunkCodesType);
+    if (PyModule_AddObject(module, "ChunkCodes", (PyObject *)&ChunkCodesType) < 0) {
+        Py_DECREF(&ChunkCodesType);
+        Py_DECREF(module);
+        return NULL;
+    }
+    return module;
+}

@@ -1,0 +1,101 @@
+"""The optional C kernel of indexing's per-token loop (searchkit/_speedups.c).
+
+The promise: with the kernel or without it (not built, or ``SEARCHKIT_PURE_PYTHON=1``),
+every segment file is the same, byte for byte. Each test writes the same articles both
+ways and compares the files.
+"""
+
+from __future__ import annotations
+
+import os
+from array import array
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from conftest import shared_path
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_parallel_indexing import segment_digests
+
+from searchkit import Article, Index, read_articles
+from searchkit.engine import segment
+from searchkit.engine.segment import SegmentBuilder, native_kernel
+
+
+@pytest.fixture(autouse=True)
+def _kernel_built() -> None:
+    if segment._ChunkCodes is None:
+        reason = "the C kernel is not built here (no compiler or Python headers when searchkit was installed)"
+        if os.environ.get("CI"):
+            pytest.fail(f"CI is set but {reason}")
+        pytest.skip(reason)
+
+
+@contextmanager
+def pure_python(on: bool) -> Iterator[None]:
+    """SEARCHKIT_PURE_PYTHON=1 inside the block when ``on`` (the way users switch the kernel off)."""
+    with pytest.MonkeyPatch.context() as patch:
+        if on:
+            patch.setenv("SEARCHKIT_PURE_PYTHON", "1")
+        else:
+            patch.delenv("SEARCHKIT_PURE_PYTHON", raising=False)
+        yield
+
+
+def segment_bytes(articles: list[Article], path: Path, *, pure: bool) -> bytes:
+    with pure_python(pure):
+        builder = SegmentBuilder()
+        for item in articles:
+            builder.add(item)
+    builder.write(path)
+    return path.read_bytes()
+
+
+def test_the_environment_variable_switches_the_kernel_off() -> None:
+    with pure_python(True):
+        assert native_kernel() is None
+    with pure_python(False):
+        assert native_kernel() is segment._ChunkCodes
+
+
+# Text with every kind of white space str.split() knows (and NUL, which it does not),
+# punctuation the tokenizer joins on, accents, other scripts and astral characters.
+PIECES = st.sampled_from([
+    " ", "  ", "\n", "\t", "\r\n", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x1f", "\x85", "\xa0", "\u2028",
+    "\u3000", "\u200b", "\x00", "flood", "Flood,", "FLOOD.", "O'Brien's", "U.S.", "7,400", "1.5", "end.Next",
+    "Novo-Karsk", "well‐known", "José", "Núñez", "straße", "the", "and", "us", "—", "...", "(river)", "東京",
+    "😀", "a", "ß", "İstanbul", "x" * 40,
+])
+TEXTS = st.lists(st.one_of(PIECES, st.text(max_size=12)), max_size=40).map("".join)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(TEXTS, TEXTS, st.lists(TEXTS, max_size=2)), min_size=1, max_size=6))
+def test_any_text_gives_the_same_codes_and_segment_with_and_without_the_kernel(
+    tmp_path: Path, fields: list[tuple[str, str, list[str]]]
+) -> None:
+    articles = [Article(id=f"h{n}", headline=f"headline {headline}", body=body, background=background)
+                for n, (headline, body, background) in enumerate(fields)]
+    with pure_python(False):
+        codes = segment._TokenCodes(segment._Vocabulary())
+    assert codes._native is not None
+    for text in [piece for item in articles for piece in segment.field_texts(item)]:
+        tokens = array("i")
+        assert codes.encode(tokens, text) == len(text.split())
+        assert tokens.tolist() == [codes[chunk] for chunk in text.split()]
+    native = segment_bytes(articles, tmp_path / "native.seg", pure=False)
+    assert segment_bytes(articles, tmp_path / "pure.seg", pure=True) == native
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("workers", [1, 2])
+def test_the_bbc_corpus_is_indexed_the_same_with_and_without_the_kernel(tmp_path: Path, workers: int) -> None:
+    # The environment reaches the worker processes too (they start with a copy of it).
+    folder = shared_path("data", "bbc-news")
+    for pure in (False, True):
+        with pure_python(pure), Index.create(tmp_path / f"{pure}", workers=workers, flush_tokens=150_000) as index:
+            index.add_many(read_articles(folder))
+    assert len(segment_digests(tmp_path / "False")) > 1
+    assert segment_digests(tmp_path / "True") == segment_digests(tmp_path / "False")
