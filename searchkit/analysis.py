@@ -107,6 +107,12 @@ def _stem(word: str) -> str:
     return stem
 
 
+def stem_letters(words: list[str]) -> list[str]:
+    """The terms of words of lower-case a-z letters only, at once: what :func:`analyze`
+    gives each of them (``""`` for a stop word), stemmed in one call."""
+    return [stem if word not in STOP_WORDS else "" for word, stem in zip(words, _STEMMER.stemWords(words))]
+
+
 def _analyze(raw: str) -> Analyzed:
     word = normalize(raw)
     if "." in word or "," in word:

@@ -23,10 +23,11 @@ from __future__ import annotations
 
 import bisect
 import itertools
+import operator
 import re
 from collections.abc import Callable, Iterable, Sequence
 
-from .analysis import TOKEN_PATTERN, Token, analyze, iter_tokens
+from .analysis import TOKEN_PATTERN, Token, analyze, iter_tokens, stem_letters
 from .models import Snippet, SnippetField
 
 __all__ = ["HighlightSpec", "make_snippets", "match_spans"]
@@ -96,18 +97,41 @@ _COMPOUNDS: set[str] = set()
 _CHUNK_TOKENS = _ChunkTokens()
 
 
-def _distinct_raws(text: str) -> list[str]:
-    """The distinct raw tokens of ``text``."""
-    return list(set(itertools.chain.from_iterable(map(_CHUNK_TOKENS.__getitem__, set(text.split())))))
+def _raws(text: str) -> list[str]:
+    """The raw tokens of ``text`` in order: its chunks' tokens, looked up at C speed.
+
+    The strings come from the cache, with their hashes computed, so a set of them is cheap
+    (cheaper than deduplicating the chunks first, whose hashes are new each time).
+    """
+    return list(itertools.chain.from_iterable(map(_CHUNK_TOKENS.__getitem__, text.split())))
 
 
 def _hit_raws(distinct: list[str], wanted: frozenset[str]) -> set[str]:
     """The raw tokens among ``distinct`` that stand for at least one ``wanted`` term."""
-    hits = set(itertools.compress(distinct, map(wanted.__contains__, map(_SINGLE.__getitem__, distinct))))
+    singles = list(map(_SINGLE.get, distinct))  # None: not analysed yet
+    if None in singles:
+        _analyse(list(itertools.compress(distinct, map(operator.is_, singles, itertools.repeat(None)))))
+        singles = list(map(_SINGLE.__getitem__, distinct))
+    hits = set(itertools.compress(distinct, map(wanted.__contains__, singles)))
     for raw in _COMPOUNDS.intersection(distinct):
         if not wanted.isdisjoint(_TERMS_OF[raw]):
             hits.add(raw)
     return hits
+
+
+_PLAIN = re.compile("[A-Za-z]+")
+
+
+def _analyse(raws: list[str]) -> None:
+    """Put the analysis of ``raws`` in :data:`_SINGLE`: the words of ASCII letters only
+    (most words of an article) stemmed in one call, as :func:`analyze` would one by one."""
+    if len(_SINGLE) + len(raws) > _CACHE_LIMIT:
+        _SINGLE.clear()
+        _COMPOUNDS.clear()
+    plain = list(itertools.compress(raws, map(_PLAIN.fullmatch, raws)))
+    _SINGLE.update(zip(plain, stem_letters(list(map(str.lower, plain)))))
+    for raw in raws:
+        _SINGLE[raw]  # the others, one by one (a no-op for the plain ones)
 
 
 _JOINERS = frozenset("'’‐‑.,-")  # what joins two runs of word characters into one token
@@ -166,23 +190,51 @@ def match_spans(text: str, spec: HighlightSpec) -> list[Span]:
     """Character spans of ``text`` that the query matched, sorted and merged."""
     if not spec or not text:
         return []
-    distinct = _distinct_raws(text)
-    return _spans(text, distinct, spec, _hit_raws(distinct, spec.wanted))
+    distinct = list(set(_raws(text)))
+    return _spans(text, spec, _hit_raws(distinct, spec.wanted))
 
 
-def _spans(text: str, distinct: list[str], spec: HighlightSpec, hits: set[str]) -> list[Span]:
-    """:func:`match_spans` given the text's distinct raw tokens and those standing for a
-    wanted term (``hits``)."""
+def _spans(text: str, spec: HighlightSpec, hits: set[str]) -> list[Span]:
+    """:func:`match_spans` given the raw tokens of the text standing for a wanted term
+    (``hits``)."""
     if not hits:
         return []
-    # Single terms need no positions: find the raw tokens that stand for them, then those.
-    spans = _token_spans(text, hits if not spec.phrases else _hit_raws(distinct, spec.terms))
+    # Single terms need no positions: find the raw tokens that stand for them, then those
+    # (of the hits, since the single terms are some of the wanted ones).
+    spans = _token_spans(text, hits if not spec.phrases else _hit_raws(list(hits), spec.terms))
     if spec.phrases:
         present = {term for raw in hits for term in _TERMS_OF[raw]}
         phrases = [phrase for phrase in spec.phrases if all(term in present for term, _ in phrase)]
         if phrases:  # positions only where every term of a phrase occurs
-            spans.extend(_phrase_spans(text, list(iter_tokens(text)), phrases))
+            spans.extend(_phrase_spans(text, _hit_tokens(text, hits), phrases))
     return _merge(spans)
+
+
+class _Width(dict[str, int]):
+    """Raw token -> how many positions it takes (its parts for a compound, else one)."""
+
+    def __missing__(self, raw: str) -> int:
+        if len(self) > _CACHE_LIMIT:
+            self.clear()
+        result = analyze(raw)
+        width = self[raw] = 1 if isinstance(result, str) else len(result[0])
+        return width
+
+
+_WIDTH = _Width()
+
+
+def _hit_tokens(text: str, hits: set[str]) -> list[Token]:
+    """The tokens of ``text`` whose raw token is one of ``hits``, as :func:`iter_tokens`
+    gives them, without walking the other tokens in Python: positions are the running sum
+    of every raw token's width, and the hits' offsets come from :func:`_token_spans`."""
+    raws = list(itertools.chain.from_iterable(map(_CHUNK_TOKENS.__getitem__, text.split())))
+    positions = list(itertools.accumulate(map(_WIDTH.__getitem__, raws), initial=0))
+    numbers = list(itertools.compress(itertools.count(), map(hits.__contains__, raws)))
+    spans = _token_spans(text, hits)
+    if len(spans) != len(numbers):  # never seen: the two ways of finding tokens disagree
+        return [token for token in iter_tokens(text) if token.terms and text[token.start:token.end] in hits]
+    return [Token(start, end, positions[number], _TERMS_OF[raws[number]]) for number, (start, end) in zip(numbers, spans)]
 
 
 def _positioned_terms(text: str, token: Token) -> list[tuple[int, str]]:
@@ -274,10 +326,18 @@ def _best_body_fragment(text: str, spans: list[Span], max_chars: int, lo: int = 
     """The best fragment of ``text[lo:hi]`` (see the module docstring)."""
     hi = len(text) if hi is None else hi
     sentences = [(m.start(), m.end()) for m in _SENTENCE.finditer(text, lo, hi)] or [(lo, hi)]
-    best, best_score = 0, (-1, 0)
-    for number, (s_start, s_end) in enumerate(sentences):
-        inside = [text[a:b].casefold() for a, b in spans if a >= s_start and b <= s_end]
-        score = (len(set(inside)), len(inside))
+    # Only sentences holding a span score above (0, 0), the score of the first sentence
+    # when none does: a span is inside the last sentence that starts at or before it, or
+    # none (sentences are apart).
+    sentence_starts = [s_start for s_start, _ in sentences]
+    inside: dict[int, list[str]] = {}
+    for a, b in spans:
+        number = bisect.bisect_right(sentence_starts, a) - 1
+        if number >= 0 and b <= sentences[number][1]:
+            inside.setdefault(number, []).append(text[a:b].casefold())
+    best, best_score = 0, (0, 0)
+    for number, words in inside.items():  # in order of sentence, as the spans are
+        score = (len(set(words)), len(words))
         if score > best_score:
             best, best_score = number, score
     start, end = sentences[best]
@@ -313,13 +373,10 @@ def _body_spans(text: str, spec: HighlightSpec, max_chars: int) -> tuple[int, in
     window of :data:`_WINDOW_TOKENS` tokens holding the most matching words (the earliest
     such window) is highlighted; a short one, or one where nothing matches, is whole.
     """
-    chunks = text.split()
-    tokens_of = _CHUNK_TOKENS.__getitem__
-    distinct = list(set(itertools.chain.from_iterable(map(tokens_of, set(chunks)))))
-    hits = _hit_raws(distinct, spec.wanted)
-    if not hits or sum(map(len, map(tokens_of, chunks))) <= _FOCUS_ABOVE_TOKENS:
-        return 0, len(text), _spans(text, distinct, spec, hits)
-    raws = list(itertools.chain.from_iterable(map(tokens_of, chunks)))
+    raws = _raws(text)
+    hits = _hit_raws(list(set(raws)), spec.wanted)
+    if not hits or len(raws) <= _FOCUS_ABOVE_TOKENS:
+        return 0, len(text), _spans(text, spec, hits)
     flagged = list(itertools.compress(itertools.count(), map(hits.__contains__, raws)))
     best_count, best_number = 0, 0
     for number, first in enumerate(flagged):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ from news_fixtures import NEWS, make_index, story
 
 from searchkit import ArgumentError, Article, Hit, Index, QueryTooComplexError, Snippet
 from searchkit.engine.search import MAX_HIT_HEADLINE_CHARS
-from searchkit.analysis import analyze_query_word, iter_tokens
+from searchkit.analysis import Token, analyze_query_word, field_terms, iter_tokens, phrase_terms
 from searchkit.snippets import (
     MAX_BACKGROUND_SCANNED,
     MAX_BACKGROUND_SNIPPETS,
@@ -288,3 +289,61 @@ def test_a_long_body_window_is_found_by_token_count_with_compounds_before_it(tmp
     )
     assert snippet.highlights == [(54, 59), (116, 121), (178, 183)]
     assert snippet.offset == 3274
+
+
+# Words a process has not analysed yet take another way (stemmed many at once); phrases
+# find their tokens' positions from each token's width. Both must agree with the tokenizer.
+_NEW_WORDS = st.text(alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ", min_size=1, max_size=12)
+_FILLERS = st.sampled_from(["the", "The", "of", "state-of-the-art", "end.Next", "U.S.", "7,400", "O'Brien's", "Núñez",
+                            "flood_gate", "flood-warning", "flood", "Floods", "warning", "warned", "WARNINGS"])
+_SEPARATORS = st.sampled_from([" ", "  ", "\n", ", ", ". ", " (", ") ", "-", "—"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.one_of(_NEW_WORDS, _FILLERS), _SEPARATORS), min_size=1, max_size=40), st.data())
+def test_highlights_of_words_never_seen_before_are_the_tokens_of_their_term(
+    parts: list[tuple[str, str]], data: st.DataObject
+) -> None:
+    text = "".join(word + separator for word, separator in parts)
+    word = data.draw(st.sampled_from([word for word, _ in parts]))
+    wanted = set(analyze_query_word(word)) or {"flood"}
+    expected = [(token.start, token.end) for token in iter_tokens(text) if not wanted.isdisjoint(token.terms)]
+    assert match_spans(text, HighlightSpec(wanted)) == expected
+
+
+def _phrase_spans_by_positions(text: str, phrase: list[tuple[str, int]]) -> list[tuple[int, int]]:
+    """Where the index would find ``phrase`` in ``text`` (from field_terms' positions), as
+    the spans from its first token to its last one."""
+    terms, positions, _ = field_terms(text)
+    at = {(term, position) for term, position in zip(terms, positions)}
+    tokens = list(iter_tokens(text))
+    starts = [token.position for token in tokens]
+
+    def token_at(position: int) -> Token:
+        return tokens[bisect.bisect_right(starts, position) - 1]
+
+    found = [p for p in sorted(set(positions)) if all((term, p + offset) in at for term, offset in phrase)]
+    return [(token_at(p).start, token_at(p + phrase[-1][1]).end) for p in found]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.one_of(_NEW_WORDS, _FILLERS), _SEPARATORS), min_size=1, max_size=40),
+       st.sampled_from(["flood warning", "state of the art flood", "next flood", "floods warned", "art end"]))
+def test_phrase_highlights_are_where_the_index_finds_the_phrase(parts: list[tuple[str, str]], phrase_text: str) -> None:
+    text = "".join(word + separator for word, separator in parts)
+    phrase = phrase_terms(phrase_text)
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(_phrase_spans_by_positions(text, phrase)):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    assert match_spans(text, HighlightSpec(phrases=[phrase])) == merged
+
+
+def test_phrase_highlights_after_compounds() -> None:
+    # state-of-the-art takes four positions and end.Next two: the phrase after them is
+    # found where the index has it, and only there.
+    text = "A state-of-the-art end.Next flood warning; no flood here; a flood-warning system."
+    assert match_spans(text, HighlightSpec(phrases=[phrase_terms("flood warning")])) == [(28, 41), (60, 73)]
+    assert match_spans(text, HighlightSpec(phrases=[phrase_terms("art end")])) == [(2, 27)]

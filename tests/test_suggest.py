@@ -19,8 +19,9 @@ import pytest
 from news_fixtures import make_index
 
 from searchkit import Article, Index
-from searchkit.engine.fuzzy import COUNTED_LETTERS, edit_distance
-from searchkit.engine.suggest import suggest
+from searchkit.analysis import analyze_query_word
+from searchkit.engine.fuzzy import COUNTED_LETTERS, close_terms, edit_distance, letter_totals
+from searchkit.engine.suggest import _one_edit, close_limit, one_edit_terms, suggest
 
 CORPUS = [
     *(Article(id=f"korea-{n}", headline=f"North Korea fires missile {n}",
@@ -101,3 +102,39 @@ def test_no_suggestion_once_the_time_limit_has_passed(index: Index) -> None:
     arguments = dict(mode="auto", ranking=index.ranking)
     assert suggest(snapshot, "desertoin", 0, **arguments) == "desertion"  # type: ignore[arg-type]
     assert suggest(snapshot, "desertoin", 0, deadline=time.perf_counter() - 1, **arguments) is None  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("word", ["corea", "desertoin", "thw", "dyng", "runing", "x", "missle", "xyzzyq"])
+def test_respellings_of_a_plain_word_are_the_terms_of_its_one_edit_spellings(word: str) -> None:
+    # Words of a-z letters only are stemmed many at once; the terms must be those that
+    # analysing each spelling one edit away gives ("thw" -> "the" is a stop word: none).
+    [term] = analyze_query_word(word)
+    expected = set()
+    for variant in _one_edit(word):
+        terms = analyze_query_word(variant)
+        if len(terms) == 1 and terms[0] != term:
+            expected.add(terms[0])
+    assert one_edit_terms(word, term) == expected
+
+
+def test_close_terms_are_the_same_with_the_letter_totals_filter(index: Index) -> None:
+    [loaded] = index._current().segments
+    reader = loaded.reader
+    counts = reader.letter_counts()
+    vocabulary = reader.terms.as_list()
+    for word in ["corea", "missle", "desertoin", "nroth", "inflaton", "statistic"]:
+        limit = close_limit(word)
+        lo, hi = reader.term_range(word[0])
+        found = close_terms(word, limit, lo, hi, vocabulary, counts, letter_totals(counts))
+        assert found == close_terms(word, limit, lo, hi, vocabulary, counts)
+    assert [vocabulary[n] for n in close_terms("corea", 1, 0, len(vocabulary), vocabulary, counts,
+                                                 letter_totals(counts))] == ["core", "korea"]
+
+
+def test_a_respelling_only_a_later_segment_holds_is_suggested(tmp_path: Path) -> None:
+    index = Index.create(tmp_path / "index", refresh_interval=0)
+    index.add_many([Article(id="plain", headline="Harbour news", body="Nothing about it.")])
+    index.add_many([Article(id=f"desertion-{n}", headline=f"Soldier {n} tried for desertion",
+                            body="The court heard the charge.") for n in range(3)])
+    assert len(index._current().segments) == 2
+    assert index.search("desertoin").suggestion == "desertion"

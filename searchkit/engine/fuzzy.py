@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["COUNTED_LETTERS", "close_terms", "edit_distance", "letter_counts", "within_distance"]
+__all__ = ["COUNTED_LETTERS", "close_terms", "edit_distance", "letter_counts", "letter_totals", "within_distance"]
 
 Array = np.ndarray[Any, Any]
 
@@ -87,12 +87,21 @@ def letter_counts(offsets: Array, data: Array) -> Array:
     return counts
 
 
-def close_terms(word: str, limit: int, lo: int, hi: int, vocabulary: list[str], counts: Array) -> list[int]:
+def letter_totals(counts: Array) -> Array:
+    """Each row of :func:`letter_counts` summed (negative for the terms it does not count)."""
+    totals: Array = counts.sum(axis=1)
+    return totals
+
+
+def close_terms(word: str, limit: int, lo: int, hi: int, vocabulary: list[str], counts: Array,
+                totals: Array | None = None) -> list[int]:
     """Term numbers in ``[lo, hi)`` within ``limit`` edits of ``word``.
 
     A vectorized filter goes first: one edit changes the letter and digit counts by at most
     2 in all, so terms whose counts differ by more than ``2 * limit`` cannot be close; the
-    few that remain get the exact (banded) edit distance.
+    few that remain get the exact (banded) edit distance. With ``totals`` (each row of
+    ``counts`` summed, :func:`letter_totals`), terms whose totals differ by more than that
+    are set aside before the counts are compared (the same terms remain, sooner).
     """
     if hi <= lo:
         return []
@@ -101,9 +110,13 @@ def close_terms(word: str, limit: int, lo: int, hi: int, vocabulary: list[str], 
         column = _ALPHABET.find(char)
         if column >= 0:
             wanted[column] += 1
-    rows = counts[lo:hi]
+    numbers = np.arange(lo, hi)
+    if totals is not None:
+        part = totals[lo:hi]
+        numbers = numbers[(np.abs(part - int(wanted.sum())) <= 2 * limit) | (part < 0)]
+    rows = counts[numbers]
     distance = np.abs(rows - wanted).sum(axis=1)
-    survivors = np.flatnonzero((distance <= 2 * limit) | (rows[:, 0] < 0)) + lo
+    survivors = numbers[(distance <= 2 * limit) | (rows[:, 0] < 0)]
     return [
         number
         for number in survivors.tolist()
