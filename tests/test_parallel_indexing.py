@@ -75,7 +75,7 @@ def report_fields(report: AddReport) -> tuple[int, int, int, list[Any]]:
     return report.added, report.replaced, report.unchanged, report.rejected
 
 
-def build(path: Path, workers: int, items: Iterable[Article | dict[str, Any]], **options: Any) -> AddReport:
+def build(path: Path, workers: int | None, items: Iterable[Article | dict[str, Any]], **options: Any) -> AddReport:
     with Index.create(path, workers=workers, **options) as index:
         return index.add_many(items)
 
@@ -147,6 +147,35 @@ def test_by_default_only_big_writes_start_workers(tmp_path: Path, caplog: pytest
     with Index.create(tmp_path / "alone", workers=1) as index:
         index.add_many(article(n) for n in range(AUTO_FROM + CHUNK_ARTICLES))
     assert len(started_workers(caplog)) == (1 if cores > 1 else 0)
+
+
+@pytest.mark.skipif(auto_workers() < 2, reason="one usable core: workers=None never starts workers")
+def test_a_segment_of_articles_analysed_here_and_by_workers_is_the_same_as_one_process(tmp_path: Path) -> None:
+    # workers=None: the first AUTO_FROM articles are analysed in the writer's process, the rest
+    # by workers, into the same segment (one flush at the end): its fingerprints come from both.
+    items = [article(n, variant=n % 5 == 0) for n in range(AUTO_FROM + 3 * CHUNK_ARTICLES)]
+    build(tmp_path / "auto", None, items)
+    build(tmp_path / "one", 1, items)
+    assert len(segment_digests(tmp_path / "one")) == 1
+    assert segment_digests(tmp_path / "auto") == segment_digests(tmp_path / "one")
+
+
+def test_a_builder_mixing_its_own_and_absorbed_articles_writes_what_one_builder_does(tmp_path: Path) -> None:
+    items = [article(n, variant=n % 3) for n in range(400)]
+    alone, mixed = SegmentBuilder(), SegmentBuilder()
+    for item in items:
+        alone.add(item)
+    analyser = ChunkAnalyser()
+    for part, (start, stop) in enumerate([(0, 50), (50, 150), (150, 170), (170, 300), (300, 400)]):
+        if part % 2:  # absorbed, as from a worker: only the chunk's middle, the rest added here
+            chunk = analyser.analyse(items[start - 10:stop + 10])
+            mixed.absorb(chunk, 10, 10 + stop - start, [item.id for item in items[start:stop]])
+        else:
+            for item in items[start:stop]:
+                mixed.add(item)
+    alone.write(tmp_path / "alone.seg")
+    mixed.write(tmp_path / "mixed.seg")
+    assert (tmp_path / "mixed.seg").read_bytes() == (tmp_path / "alone.seg").read_bytes()
 
 
 def worker_pids() -> list[int]:

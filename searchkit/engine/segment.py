@@ -221,6 +221,7 @@ class BuiltChunk(NamedTuple):
     days: Array
     stored: bytes  # the compressed articles one after another
     stored_lengths: Array
+    fingerprints: tuple[Array, Array]  # per article: its fingerprint's slots and shingle count
 
 
 class ChunkAnalyser:
@@ -267,6 +268,9 @@ class SegmentBuilder:
         # :meth:`add`), per field; the codes above cover documents from _run_start on.
         self._parts: list[list[Occurrences]] = [[] for _ in FIELDS]
         self._run_start = 0
+        # Fingerprints of absorbed documents, made by the process that analysed them:
+        # (first document, slots, shingle counts) per absorbed run.
+        self._known_fingerprints: list[tuple[int, Array, Array]] = []
 
     @property
     def doc_count(self) -> int:
@@ -295,9 +299,11 @@ class SegmentBuilder:
             tokens += np.frombuffer(counts, dtype=np.uint32)
         stored_lengths = np.fromiter(map(len, self._stored), dtype=np.int64, count=len(self._stored))
         chunk_terms = vocabulary[:] if used.all() else [vocabulary[n] for n in np.flatnonzero(used).tolist()]
+        streams = [(fields[index][0], occurrences[index][1]) for index in map(FIELDS.index, FINGERPRINTED)]
         return BuiltChunk(chunk_terms, tuple(fields), tokens, list(spellings),
                           np.array(source_column, dtype=np.int32),
-                          np.frombuffer(self._days, dtype=np.int32).copy(), b"".join(self._stored), stored_lengths)
+                          np.frombuffer(self._days, dtype=np.int32).copy(), b"".join(self._stored), stored_lengths,
+                          document_fingerprints(chunk_terms, streams, self.doc_count))
 
     def absorb(self, chunk: BuiltChunk, start: int, stop: int, ids: Sequence[str]) -> None:
         """Take articles ``start``..``stop`` of an exported chunk (``ids`` are theirs),
@@ -339,6 +345,8 @@ class SegmentBuilder:
         self.token_count += int(chunk.tokens[start:stop].sum())
         self._ids.extend(ids)
         self._run_start = self.doc_count
+        slots, shingles = chunk.fingerprints
+        self._known_fingerprints.append((first_doc, slots[start:stop], shingles[start:stop]))
 
     def _close_run(self) -> None:
         """Turn the documents :meth:`add` buffered as codes into occurrences, so absorbed
@@ -409,10 +417,22 @@ class SegmentBuilder:
     def fingerprints(self, streams: list[tuple[Array, Array]] | None = None) -> tuple[Array, Array]:
         """The near-duplicate fingerprints of the buffered articles (:mod:`.fingerprint`):
         slots and shingle counts. ``streams``: the fingerprinted fields' occurrences when
-        :meth:`write` has them already."""
-        if streams is None:
-            streams = [self._occurrences(FIELDS.index(field))[:2] for field in FINGERPRINTED]
-        return document_fingerprints(self._vocabulary.terms, streams, self.doc_count)
+        :meth:`write` has them already. Absorbed documents keep the fingerprints their
+        chunk came with (a document's fingerprint depends on its own terms only)."""
+        missing = np.ones(self.doc_count, dtype=bool)
+        slots = np.empty((self.doc_count, SLOTS), dtype=np.uint16)
+        shingles = np.empty(self.doc_count, dtype=np.uint32)
+        for first, known_slots, known_shingles in self._known_fingerprints:
+            end = first + known_shingles.size
+            slots[first:end], shingles[first:end], missing[first:end] = known_slots, known_shingles, False
+        if missing.any():
+            if streams is None:
+                streams = [self._occurrences(FIELDS.index(field))[:2] for field in FINGERPRINTED]
+            rows = np.flatnonzero(missing)
+            number = np.cumsum(missing) - 1  # a missing document's number among the missing
+            wanted = [(terms[missing[docs]], number[docs[missing[docs]]]) for terms, docs in streams]
+            slots[rows], shingles[rows] = document_fingerprints(self._vocabulary.terms, wanted, rows.size)
+        return slots, shingles
 
     def _occurrences(self, index: int) -> Occurrences:
         """One field's (term, doc, position) occurrences in doc order, and field lengths."""
