@@ -21,7 +21,7 @@ from news_fixtures import make_index
 from searchkit import Article, Index
 from searchkit.analysis import analyze_query_word
 from searchkit.engine.fuzzy import COUNTED_LETTERS, close_terms, edit_distance, letter_totals
-from searchkit.engine.suggest import _one_edit, close_limit, one_edit_terms, suggest
+from searchkit.engine.suggest import _one_edit, close_limit, one_edit_terms, suggest, written_forms
 
 CORPUS = [
     *(Article(id=f"korea-{n}", headline=f"North Korea fires missile {n}",
@@ -138,3 +138,12 @@ def test_a_respelling_only_a_later_segment_holds_is_suggested(tmp_path: Path) ->
                             body="The court heard the charge.") for n in range(3)])
     assert len(index._current().segments) == 2
     assert index.search("desertoin").suggestion == "desertion"
+
+
+def test_written_forms_are_counted_in_the_order_they_first_occur() -> None:
+    # The forms a suggestion is spelled from: every raw token whose terms hold the term
+    # (compounds by their parts, possessives without 's), normalized, counted.
+    text = "Floods hit Flood-plain towns; the flood’s edge. FLOODS again, floods."
+    assert list(written_forms(text, "flood").items()) == [("floods", 3), ("flood-plain", 1), ("flood’s", 1)]
+    assert written_forms(text, "edg") == {"edge": 1}
+    assert written_forms(text, "drought") == {}

@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from ..analysis import analyze_query_word, iter_tokens, normalize, stem_letters
+from ..analysis import TOKEN_PATTERN, analyze, analyze_query_word, normalize, stem_letters
 from ..errors import QueryTooComplexError
 from ..query import QueryMode, _lex, parse_query
 from .execute import Ranking
@@ -240,8 +240,14 @@ def _surface(snapshot: Snapshot, term: str, typed: str) -> str:
 
 
 def written_forms(text: str, term: str) -> Counter[str]:
-    """The words of ``text`` (normalized) that have ``term`` among their terms, counted."""
-    return Counter(normalize(text[token.start:token.end]) for token in iter_tokens(text) if term in token.terms)
+    """The words of ``text`` (normalized) that have ``term`` among their terms, counted, in
+    the order they first occur (each distinct raw token analysed once)."""
+    forms: Counter[str] = Counter()
+    for raw, count in Counter(TOKEN_PATTERN.findall(text)).items():
+        result = analyze(raw)
+        if (term == result) if isinstance(result, str) else (term == result[1] or term in result[0]):
+            forms[normalize(raw)] += count
+    return forms
 
 
 def closest_form(forms: Counter[str], term: str, typed: str) -> str:
