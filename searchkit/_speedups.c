@@ -10,7 +10,9 @@
  * A chunk met before is found in a hash table of its own (keyed by the chunk's code
  * points), without making a str; a new chunk is made a str and looked up in `codes`
  * (which analyses it when it is new there too), and its code is kept. Codes never change
- * once given, so what is kept stays right for the life of the table.
+ * once given, so what is kept stays right for the life of the table. Chunks that are one
+ * ASCII word with punctuation around it share the entry of the word (see chunk_key), so
+ * "Flood," and "(flood)" cost no analysis once "flood" has had one.
  *
  * Without this module (no compiler when searchkit was installed, or
  * SEARCHKIT_PURE_PYTHON=1), segment.py runs the Python line above: the segments written
@@ -114,12 +116,10 @@ grow_table(ChunkCodes *self)
     return 0;
 }
 
-/* Keep a new chunk (text[start:end]) with its code; the slot was found empty for hash. */
+/* Keep a key (length code points) with its code; it was not in the table. */
 static int
-keep(ChunkCodes *self, int kind, const void *data, Py_ssize_t start, Py_ssize_t end,
-     uint64_t hash, int32_t code)
+keep(ChunkCodes *self, const Py_UCS4 *key, Py_ssize_t length, uint64_t hash, int32_t code)
 {
-    Py_ssize_t length = end - start;
     if (self->arena_used + length > self->arena_capacity) {
         Py_ssize_t capacity = self->arena_capacity;
         while (self->arena_used + length > capacity) {
@@ -133,10 +133,7 @@ keep(ChunkCodes *self, int kind, const void *data, Py_ssize_t start, Py_ssize_t 
         self->arena = arena;
         self->arena_capacity = capacity;
     }
-    Py_UCS4 *to = self->arena + self->arena_used;
-    for (Py_ssize_t i = 0; i < length; i++) {
-        to[i] = PyUnicode_READ(kind, data, start + i);
-    }
+    memcpy(self->arena + self->arena_used, key, (size_t)length * sizeof(Py_UCS4));
     if ((self->used + 1) * 2 > self->capacity && grow_table(self) < 0) {
         return -1;
     }
@@ -153,6 +150,55 @@ keep(ChunkCodes *self, int kind, const void *data, Py_ssize_t start, Py_ssize_t 
     self->arena_used += length;
     self->used++;
     return 0;
+}
+
+static int
+is_ascii_alnum(Py_UCS4 ch)
+{
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
+}
+
+/* The key a chunk (text[start:end]) is looked up by, written to key; returns its length.
+ *
+ * A chunk of ASCII characters that is one run of letters and digits with only other ASCII
+ * characters around it (not "_", which the tokenizer counts as a word character), such as
+ * "Flood," or "(1990)", is one token to the tokenizer, and the analysis lower-cases it
+ * first: its code is that of the run, lower-cased ("flood", "1990"), so it is looked up
+ * as that. Any other chunk is its own key. No other chunk's key is a lower-case run of
+ * letters and digits, so the keys never collide. */
+static Py_ssize_t
+chunk_key(int kind, const void *data, Py_ssize_t start, Py_ssize_t end, Py_UCS4 *key)
+{
+    Py_ssize_t first = -1, last = -1;
+    int simple = 1;
+    for (Py_ssize_t i = start; i < end; i++) {
+        Py_UCS4 ch = PyUnicode_READ(kind, data, i);
+        if (ch >= 128 || ch == '_') {
+            simple = 0;
+            break;
+        }
+        if (is_ascii_alnum(ch)) {
+            if (last >= 0 && last != i - 1) {
+                simple = 0; /* a second run of letters and digits */
+                break;
+            }
+            if (first < 0) {
+                first = i;
+            }
+            last = i;
+        }
+    }
+    if (simple && first >= 0) {
+        for (Py_ssize_t i = first; i <= last; i++) {
+            Py_UCS4 ch = PyUnicode_READ(kind, data, i);
+            key[i - first] = (ch >= 'A' && ch <= 'Z') ? ch + ('a' - 'A') : ch;
+        }
+        return last - first + 1;
+    }
+    for (Py_ssize_t i = start; i < end; i++) {
+        key[i - start] = PyUnicode_READ(kind, data, i);
+    }
+    return end - start;
 }
 
 static PyObject *
@@ -173,31 +219,31 @@ ChunkCodes_encode(ChunkCodes *self, PyObject *text)
     /* At most one chunk per two characters (a chunk and the space after it), plus one. */
     Py_ssize_t room = n / 2 + 1;
     int32_t *out = PyMem_Malloc((size_t)room * sizeof(int32_t));
-    if (out == NULL) {
+    Py_UCS4 *key = PyMem_Malloc(((size_t)n + 1) * sizeof(Py_UCS4));
+    if (out == NULL || key == NULL) {
+        PyMem_Free(out);
+        PyMem_Free(key);
         return PyErr_NoMemory();
     }
     Py_ssize_t count = 0;
     Py_ssize_t i = 0;
     while (i < n) {
-        Py_UCS4 ch = PyUnicode_READ(kind, data, i);
-        if (Py_UNICODE_ISSPACE(ch)) {
+        if (Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, i))) {
             i++;
             continue;
         }
         Py_ssize_t start = i;
-        uint64_t hash = 1469598103934665603ULL; /* FNV-1a over the code points */
-        do {
-            hash = (hash ^ ch) * 1099511628211ULL;
-            if (++i == n) {
-                break;
-            }
-            ch = PyUnicode_READ(kind, data, i);
-        } while (!Py_UNICODE_ISSPACE(ch));
+        while (++i < n && !Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, i))) {
+        }
+        Py_ssize_t length = chunk_key(kind, data, start, i, key);
+        uint64_t hash = 1469598103934665603ULL; /* FNV-1a over the key's code points */
+        for (Py_ssize_t k = 0; k < length; k++) {
+            hash = (hash ^ key[k]) * 1099511628211ULL;
+        }
         hash ^= hash >> 29;
         if (hash == 0) {
             hash = 1;
         }
-        Py_ssize_t length = i - start;
         size_t mask = (size_t)self->capacity - 1;
         size_t slot = (size_t)hash & mask;
         int32_t code = 0;
@@ -207,22 +253,16 @@ ChunkCodes_encode(ChunkCodes *self, PyObject *text)
             if (!entry->hash) {
                 break;
             }
-            if (entry->hash == hash && entry->length == length) {
-                const Py_UCS4 *kept = self->arena + entry->start;
-                Py_ssize_t k = 0;
-                while (k < length && kept[k] == PyUnicode_READ(kind, data, start + k)) {
-                    k++;
-                }
-                if (k == length) {
-                    code = entry->code;
-                    found = 1;
-                    break;
-                }
+            if (entry->hash == hash && entry->length == length &&
+                memcmp(self->arena + entry->start, key, (size_t)length * sizeof(Py_UCS4)) == 0) {
+                code = entry->code;
+                found = 1;
+                break;
             }
             slot = (slot + 1) & mask;
         }
         if (!found) {
-            PyObject *chunk = PyUnicode_Substring(text, start, i);
+            PyObject *chunk = PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, key, length);
             if (chunk == NULL) {
                 goto error;
             }
@@ -241,16 +281,18 @@ ChunkCodes_encode(ChunkCodes *self, PyObject *text)
                 goto error;
             }
             code = (int32_t)number;
-            if (keep(self, kind, data, start, i, hash, code) < 0) {
+            if (keep(self, key, length, hash, code) < 0) {
                 goto error;
             }
         }
         out[count++] = code;
     }
+    PyMem_Free(key);
     PyObject *result = PyBytes_FromStringAndSize((const char *)out, count * (Py_ssize_t)sizeof(int32_t));
     PyMem_Free(out);
     return result;
 error:
+    PyMem_Free(key);
     PyMem_Free(out);
     return NULL;
 }

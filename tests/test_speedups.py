@@ -66,7 +66,8 @@ PIECES = st.sampled_from([
     " ", "  ", "\n", "\t", "\r\n", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x1f", "\x85", "\xa0", "\u2028",
     "\u3000", "\u200b", "\x00", "flood", "Flood,", "FLOOD.", "O'Brien's", "U.S.", "7,400", "1.5", "end.Next",
     "Novo-Karsk", "well‐known", "José", "Núñez", "straße", "the", "and", "us", "—", "...", "(river)", "東京",
-    "😀", "a", "ß", "İstanbul", "x" * 40,
+    "😀", "a", "ß", "İstanbul", "x" * 40, "_", "snake_case", "(a)", "1990,", "19th", '"Said', "don't", "--",
+    "x9Y", "A.", "it's", "(The)", "Ünited", "<b>", "#1",
 ])
 TEXTS = st.lists(st.one_of(PIECES, st.text(max_size=12)), max_size=40).map("".join)
 
