@@ -110,3 +110,23 @@ def test_wrong_values_are_refused_before_anything_is_created(
         Index.open(tmp_path / "news", **{option: value})
     with pytest.raises(IndexOptionError, match=f"^{message}$"):
         WriterOptions(**{option: value})
+
+
+def test_ids_are_found_across_flushes_and_merges_of_one_write(tmp_path: Path) -> None:
+    # A segment per article and a merge every two segments: the writer's id directory
+    # (engine/idmap.py) is updated at each flush and merge, never rebuilt, and must still
+    # find the live copy of each id (not a replaced one) and nothing for a deleted id.
+    path = tmp_path / "news"
+    index = Index.create(path, flush_bytes=1, merge_factor=2, workers=1, refresh_interval=0)
+    first, second = NEWS[0], NEWS[1]
+    edited = first.model_copy(update={"body": first.body + " Sandbags ran out by noon."})
+    again = first.model_copy(update={"body": first.body + " Volunteers filled sandbags."})
+    report = index.add_many([*NEWS, edited, second, again, edited])
+    assert (report.added, report.replaced, report.unchanged) == (10, 3, 1)
+    assert [len(index), found(index, "sandbags")] == [10, ["river-rises"]]
+    assert segment_sizes(path) == [(8, 1), (2, 0), (1, 0)]  # merged twice with replaced copies dropped
+    # A new writer reads the committed segments, deletions included.
+    assert index.delete(["river-rises", "river-rises"]) == 1
+    report = index.add_many([again, second, NEWS[2].model_copy(update={"headline": "Flood cover: sandbags"})])
+    assert (report.added, report.replaced, report.unchanged) == (1, 1, 1)
+    assert [len(index), found(index, "sandbags")] == [10, ["river-rises", "flood-insurance"]]

@@ -17,7 +17,8 @@ from typing import Any
 import numpy as np
 
 from .segfile import SegmentFileWriter
-from .segment import FIELDS, SegmentReader, offset_dtype, source_key, write_fingerprints, write_strings
+from .segment import (FIELDS, SegmentReader, StringTable, offset_dtype, source_key, write_fingerprints,
+                      write_strings)
 
 __all__ = ["MergeInput", "merge_segments"]
 
@@ -63,8 +64,8 @@ def merge_segments(inputs: Sequence[MergeInput], path: Path) -> int:
         prints = [(i.reader.fingerprints(), i) for i in inputs]
         write_fingerprints(writer, _live_concat([(slots, i) for (slots, _), i in prints]).astype(np.uint16),
                            _live_concat([(counts, i) for (_, counts), i in prints]))
-        write_strings(writer, "ids", [i.reader.ids[d] for i in inputs for d in np.flatnonzero(i.live).tolist()])
-        _merge_stored(writer, inputs, doc_count)
+        _merge_table(writer, "ids", [i.reader.ids for i in inputs], inputs, doc_count)
+        _merge_table(writer, "stored", [i.reader.stored_table for i in inputs], inputs, doc_count)
         writer.finish({"doc_count": doc_count, "term_count": len(terms), "sources": sources})
     except BaseException:
         writer.abort()
@@ -224,26 +225,29 @@ def _term_chunks(inputs: Sequence[MergeInput], field: str, term_count: int) -> l
     return chunks
 
 
-def _merge_stored(writer: SegmentFileWriter, inputs: Sequence[MergeInput], doc_count: int) -> None:
+def _merge_table(writer: SegmentFileWriter, name: str, tables: Sequence[StringTable], inputs: Sequence[MergeInput],
+                 doc_count: int) -> None:
+    """The live documents' entries of a per-document string table (``ids``, ``stored``),
+    copied as bytes in runs of consecutive live documents, :data:`_STORED_CHUNK_BYTES` at
+    a time: nothing is decoded, and memory does not grow with the segment."""
     lengths = []
-    for item in inputs:
-        offsets = item.reader.stored_table.offsets.astype(np.int64)
+    for table, item in zip(tables, inputs):
+        offsets = table.offsets.astype(np.int64)
         lengths.append(np.diff(offsets)[item.live])
     all_lengths = np.concatenate(lengths) if lengths else np.zeros(0, dtype=np.int64)
     offsets = np.zeros(doc_count + 1, dtype=np.int64)
     np.cumsum(all_lengths, out=offsets[1:])
-    writer.add("stored.off", offsets, offset_dtype(offsets))
-    writer.reserve("stored.data", np.uint8, int(offsets[-1]))
+    writer.add(f"{name}.off", offsets, offset_dtype(offsets))
+    writer.reserve(f"{name}.data", np.uint8, int(offsets[-1]))
     at = 0
-    for item in inputs:
-        data = item.reader.stored_table.data
-        source_offsets = item.reader.stored_table.offsets.astype(np.int64)
+    for table, item in zip(tables, inputs):
+        data = table.data
+        source_offsets = table.offsets.astype(np.int64)
         if not item.has_deletions:
             for start in range(0, data.size, _STORED_CHUNK_BYTES):
                 piece = data[start : start + _STORED_CHUNK_BYTES]
-                writer.write("stored.data", piece, at)
+                writer.write(f"{name}.data", piece, at)
                 at += piece.size
-                item.reader.file.release()
                 item.reader.file.release()
             continue
         # Copy runs of consecutive live documents.
@@ -252,6 +256,6 @@ def _merge_stored(writer: SegmentFileWriter, inputs: Sequence[MergeInput], doc_c
             start, end = int(source_offsets[first]), int(source_offsets[last])
             for chunk in range(start, end, _STORED_CHUNK_BYTES):
                 piece = data[chunk : min(chunk + _STORED_CHUNK_BYTES, end)]
-                writer.write("stored.data", piece, at)
+                writer.write(f"{name}.data", piece, at)
                 at += piece.size
                 item.reader.file.release()

@@ -17,7 +17,7 @@ story, and each story's members, sources, days and headline.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -28,7 +28,7 @@ import numpy as np
 from ..errors import IndexCorruptError
 from ..models import Article
 from .segfile import SegmentFileReader, SegmentFileWriter
-from .segment import FIELDS, MISSING_DAY, SegmentReader, StringTable, day_number, write_strings
+from .segment import FIELDS, MISSING_DAY, SegmentReader, StringTable, day_number, source_key, write_strings
 from .stories import Member, StoryClusterer, StoryOptions, StoryState, cluster_all
 from .snapshot import Snapshot
 from .store import INDEX_NAME, IndexStore, SearchkitSegment
@@ -204,27 +204,41 @@ def _day(number: int) -> date | None:
 
 
 class StoryTable:
-    """The stories of one committed generation, for reading: columns per clustered
-    article (id, story number, day, source, headline) and each story's representative."""
+    """The stories of one committed generation, for reading: per clustered article its id,
+    story number, day, source and headline, and each story's representative.
 
-    def __init__(self, ids: list[str], story: Array, day: Array, sources: list[str | None],
-                 headline: Callable[[int], str], representatives: dict[int, int]):
+    Compact, as an index of a million articles needs (a dict and a list of strings per
+    article took hundreds of MB there): read from a file, the ids and headlines stay in
+    the mapped file and are decoded one at a time; an id is found through a sorted array
+    of the ids' hashes (a match confirmed against the id itself); a story's members are a
+    slice of one array of rows ordered by story; sources are ordinals.
+    """
+
+    def __init__(self, ids: Sequence[str], story: Array, day: Array, source: Array, source_names: Sequence[str],
+                 headlines: Sequence[str], rep_numbers: Array, rep_rows: Array):
         self.ids = ids
-        self.story = story.astype(np.int64)
-        self.day = day.astype(np.int64)
-        self.sources = sources
-        self._headline = headline
-        self._representatives = representatives  # story number -> row
-        self.rows = {article_id: row for row, article_id in enumerate(ids)}
+        self.story: Array = np.asarray(story, dtype=np.int64)
+        self.day: Array = np.asarray(day)
+        self.source: Array = np.asarray(source)  # ordinal in source_names, -1 for none
+        self.source_names = list(source_names)
+        self._headlines = headlines
+        by_number = np.argsort(rep_numbers, kind="stable")
+        self._rep_numbers: Array = np.asarray(rep_numbers, dtype=np.int64)[by_number]
+        self._rep_rows: Array = np.asarray(rep_rows, dtype=np.int64)[by_number]
+        keys = np.concatenate([np.fromiter(map(hash, chunk), dtype=np.int64, count=len(chunk))
+                               for _, chunk in _chunks(ids)] or [np.zeros(0, dtype=np.int64)])
+        self._key_rows: Array = np.argsort(keys, kind="stable")
+        self._keys: Array = keys[self._key_rows]
         order = np.argsort(self.story, kind="stable")
         numbers, starts, sizes = np.unique(self.story[order], return_index=True, return_counts=True)
+        self._order: Array = order
+        self._starts: Array = starts
         self.numbers: Array = numbers
         self.sizes: Array = sizes
-        self._members = {int(n): order[a:a + c] for n, a, c in zip(numbers.tolist(), starts.tolist(), sizes.tolist())}
         self.first_days: Array = np.zeros(0, np.int64)
         self.last_days: Array = np.zeros(0, np.int64)
         if starts.size:  # per story: its dated members' first and last day, MISSING_DAY when none
-            days = self.day[order]
+            days = self.day[order].astype(np.int64)
             late = np.maximum.reduceat(np.where(days == MISSING_DAY, np.iinfo(np.int64).min, days), starts)
             early = np.minimum.reduceat(np.where(days == MISSING_DAY, np.iinfo(np.int64).max, days), starts)
             self.last_days = np.where(late == np.iinfo(np.int64).min, MISSING_DAY, late)
@@ -232,7 +246,8 @@ class StoryTable:
 
     @classmethod
     def load(cls, path: Path) -> StoryTable:
-        """The table in the story file ``path`` (FileNotFoundError if there is none)."""
+        """The table in the story file ``path`` (FileNotFoundError if there is none); the
+        file stays mapped while the table is in use."""
         try:
             file = SegmentFileReader(path)
         except IndexCorruptError as exc:
@@ -240,19 +255,24 @@ class StoryTable:
                 raise exc.__cause__ from None
             raise
         try:
-            ids = StringTable(file, "ids").decode_all()
-            names: list[str | None] = [*file.meta["sources"], None]  # -1 picks None
-            sources = [names[s] for s in file.array("source").tolist()]
-            headlines = StringTable(file, "headline").decode_all()
-            representatives = dict(zip(file.array("story.number").tolist(), file.array("story.rep").tolist()))
-            story, day = np.array(file.array("story")), np.array(file.array("day"))
-            if not (story.size == day.size == len(sources) == len(headlines) == len(ids)):
-                raise IndexCorruptError(f"{path}: the story file's columns do not cover its {len(ids)} articles")
+            ids, headlines = StringTable(file, "ids"), StringTable(file, "headline")
+            names: list[str] = list(file.meta["sources"])
+            source, story, day = file.array("source"), file.array("story"), file.array("day")
+            rep_numbers, rep_rows = file.array("story.number"), file.array("story.rep")
+            count = len(ids)
+            if not (story.size == day.size == source.size == len(headlines) == count):
+                raise IndexCorruptError(f"{path}: the story file's columns do not cover its {count} articles")
+            if (source.size and (int(source.min()) < -1 or int(source.max()) >= len(names))) or (
+                    rep_rows.size != rep_numbers.size or (rep_rows.size and not 0 <= int(rep_rows.min()) <= int(
+                        rep_rows.max()) < count)):
+                raise ValueError("a source or representative refers past the end of its table")
+            return cls(ids, story, day, source, names, headlines, rep_numbers, rep_rows)
         except (KeyError, IndexError, TypeError, ValueError) as exc:
-            raise _damaged(path, exc) from exc
-        finally:
             file.close()
-        return cls(ids, story, day, sources, headlines.__getitem__, representatives)
+            raise _damaged(path, exc) from exc
+        except BaseException:
+            file.close()
+            raise
 
     @classmethod
     def cluster(cls, readers: list[tuple[SegmentReader, SearchkitSegment]]) -> StoryTable:
@@ -262,23 +282,80 @@ class StoryTable:
         ids = list(state.members)
         members = list(state.members.values())
         rows = {article_id: row for row, article_id in enumerate(ids)}
+        names: dict[str, int] = {}
+        source = [-1 if m.source is None else names.setdefault(m.source, len(names)) for m in members]
+        representatives = clusterer.representatives()
         return cls(ids, np.array([m.story for m in members], dtype=np.int64),
-                   np.array([m.day for m in members], dtype=np.int64), [m.source for m in members],
-                   lambda row: members[row].headline,
-                   {n: rows[a] for n, a in clusterer.representatives().items()})
+                   np.array([m.day for m in members], dtype=np.int64), np.array(source, dtype=np.int32), list(names),
+                   [m.headline for m in members], np.array(list(representatives), dtype=np.int64),
+                   np.array([rows[a] for a in representatives.values()], dtype=np.int64))
+
+    def row_of(self, article_id: str) -> int:
+        """The row of ``article_id``, or -1."""
+        keys, key = self._keys, hash(article_id)
+        at = int(keys.searchsorted(key))
+        while at < keys.size and keys[at] == key:
+            row = int(self._key_rows[at])
+            if self.ids[row] == article_id:
+                return row
+            at += 1
+        return -1
+
+    def rows_of(self, article_ids: Sequence[str]) -> Array:
+        """The row of each of ``article_ids`` (-1 for one without a story)."""
+        keys = np.fromiter(map(hash, article_ids), dtype=np.int64, count=len(article_ids))
+        rows = np.full(keys.size, -1, dtype=np.int64)
+        if not self._keys.size:
+            return rows
+        at = np.minimum(self._keys.searchsorted(keys), self._keys.size - 1)
+        hit = np.flatnonzero(self._keys[at] == keys)
+        rows[hit] = self._key_rows[at[hit]]
+        ids = self.ids
+        for i, row in zip(hit.tolist(), rows[hit].tolist()):
+            if ids[row] != article_ids[i]:  # another id with the same hash: look at the others
+                rows[i] = self.row_of(article_ids[i])
+        return rows
 
     def story_of(self, article_id: str) -> int | None:
-        row = self.rows.get(article_id)
-        return None if row is None else int(self.story[row])
+        row = self.row_of(article_id)
+        return None if row < 0 else int(self.story[row])
+
+    def stories_from(self, source_keys: set[str]) -> Array:
+        """The story numbers of the articles from the sources with these :func:`source_key` s."""
+        wanted = [n for n, name in enumerate(self.source_names) if source_key(name) in source_keys]
+        return self.story[np.isin(self.source, wanted)]
 
     def record(self, number: int) -> StoryRecord:
-        rows = self._members[number].tolist()
-        ordered = sorted(rows, key=lambda r: (self.day[r] == MISSING_DAY, int(self.day[r]), self.ids[r]))
-        days = [int(self.day[r]) for r in rows if self.day[r] != MISSING_DAY]
-        sources = tuple(dict.fromkeys(self.sources[r] for r in ordered))
-        return StoryRecord(number, tuple(self.ids[r] for r in ordered), sources,
+        at = int(np.searchsorted(self.numbers, number))
+        start = int(self._starts[at])
+        rows = self._order[start:start + int(self.sizes[at])].tolist()
+        day, ids = self.day, self.ids
+        ordered = sorted(rows, key=lambda r: (day[r] == MISSING_DAY, int(day[r]), ids[r]))
+        days = [int(day[r]) for r in rows if day[r] != MISSING_DAY]
+        names = self.source_names
+        sources = tuple(dict.fromkeys(None if (s := int(self.source[r])) < 0 else names[s] for r in ordered))
+        rep = int(np.searchsorted(self._rep_numbers, number))
+        found = rep < self._rep_numbers.size and int(self._rep_numbers[rep]) == number
+        return StoryRecord(number, tuple(ids[r] for r in ordered), sources,
                            _day(min(days)) if days else None, _day(max(days)) if days else None,
-                           self._headline(self._representatives.get(number, ordered[0])))
+                           self._headlines[int(self._rep_rows[rep]) if found else ordered[0]])
+
+
+def _chunks(strings: Sequence[str], size: int = 1 << 16) -> Iterator[tuple[int, list[str]]]:
+    """``strings`` decoded ``size`` at a time: (where the chunk starts, its strings)."""
+    for start in range(0, len(strings), size):
+        stop = min(start + size, len(strings))
+        if isinstance(strings, StringTable):
+            bounds = strings.offsets[start:stop + 1].astype(np.int64)
+            blob = bytes(strings.data[int(bounds[0]):int(bounds[-1])])
+            edges = (bounds - bounds[0]).tolist()
+            if blob.isascii():
+                text = blob.decode("ascii")
+                yield start, [text[a:b] for a, b in zip(edges, edges[1:])]
+            else:
+                yield start, [blob[a:b].decode("utf-8") for a, b in zip(edges, edges[1:])]
+        else:
+            yield start, list(strings[start:stop])
 
 
 def snapshot_stories(store: IndexStore, snapshot: Snapshot, *, cluster: bool) -> StoryTable | None:
@@ -301,10 +378,12 @@ def story_columns(snapshot: Snapshot, table: StoryTable) -> list[Array]:
     """Per segment of ``snapshot``, each document's story number (-1: none), made once."""
     columns: list[Array] | None = snapshot.cache.get("story_columns")
     if columns is None:
-        rows, story = table.rows, table.story
         columns = []
         for loaded in snapshot.segments:
-            found = np.array([rows.get(i, -1) for i in loaded.reader.ids.as_list()], dtype=np.int64)
-            columns.append(np.where(found >= 0, story[found], -1))
+            column = np.full(loaded.reader.doc_count, -1, dtype=np.int64)
+            for start, ids in _chunks(loaded.reader.ids):
+                found = table.rows_of(ids)
+                column[start:start + found.size] = np.where(found >= 0, table.story[found], -1)
+            columns.append(column)
         snapshot.cache["story_columns"] = columns
     return columns

@@ -80,9 +80,7 @@ def list_stories(snapshot: Snapshot, table: StoryTable, ranking: Ranking, query:
     if checked.until is not None:
         keep &= (first_days != MISSING_DAY) & (first_days <= day_number(checked.until))
     if checked.sources:
-        wanted = {source_key(name) for name in checked.sources}
-        rows = [row for row, name in enumerate(table.sources) if name is not None and source_key(name) in wanted]
-        keep &= np.isin(numbers, table.story[rows])
+        keep &= np.isin(numbers, table.stories_from({source_key(name) for name in checked.sources}))
     chosen = np.flatnonzero(keep)
     recency = np.where(last_days[chosen] == MISSING_DAY, np.iinfo(np.int64).max, -last_days[chosen])
     order = chosen[np.lexsort((numbers[chosen], recency, -table.sizes[chosen]))][:checked.limit]

@@ -28,6 +28,7 @@ import numpy as np
 from .._log import log
 from ..errors import IndexOptionError
 from ..models import Article
+from .idmap import IdDirectory
 from .merge import MergeInput, merge_segments
 from .parallel import AUTO_FROM, CHUNK_ARTICLES, AnalysisPool, auto_workers
 from .segment import BuiltChunk, SegmentBuilder, SegmentReader
@@ -121,7 +122,7 @@ class ArticleWriter:
         self.segments = [segment.copy() for segment in committed]
         self.options = options or WriterOptions()
         self._readers: dict[str, SegmentReader] = {}
-        self._ids: dict[str, int] | None = None  # id -> segment number << 32 | document number
+        self._ids: IdDirectory | None = None  # made when the first lookup needs it
         self._builder = SegmentBuilder()
         # Buffered articles (in the builder, or still analysed by workers) by sequence
         # number; the builder holds those from _builder_seq on, the pool the rest.
@@ -145,15 +146,9 @@ class ArticleWriter:
             )
         return reader
 
-    def _id_index(self) -> dict[str, int]:
+    def _id_index(self) -> IdDirectory:
         if self._ids is None:
-            ids: dict[str, int] = {}
-            for number, segment in enumerate(self.segments):
-                deleted = segment.deleted_docs()
-                for docnum, article_id in enumerate(self._reader(segment).ids.as_list()):
-                    if docnum not in deleted:
-                        ids[article_id] = number << 32 | docnum
-            self._ids = ids
+            self._ids = IdDirectory(self.segments, self._reader)
         return self._ids
 
     # Changes
@@ -170,14 +165,12 @@ class ArticleWriter:
             self._buffer_deleted.add(buffered)
             outcome = AddOutcome.REPLACED
         else:
-            located = self._id_index().get(article.id)
+            located = self._id_index().find(article.id)
             if located is not None:
-                number, docnum = located >> 32, located & 0xFFFFFFFF
-                segment = self.segments[number]
+                segment, docnum = located
                 if zlib.decompress(self._reader(segment).stored_blob(docnum)) == article.to_json():
                     return AddOutcome.UNCHANGED
                 segment.delete_document(docnum)
-                del self._id_index()[article.id]
                 outcome = AddOutcome.REPLACED
         self._buffered[article.id] = self._next_seq
         self._next_seq += 1
@@ -250,10 +243,10 @@ class ArticleWriter:
                 self._stories.remove(article_id)
                 count += 1
                 continue
-            located = self._id_index().pop(article_id, None)
+            located = self._id_index().find(article_id)
             if located is not None:
-                number, docnum = located >> 32, located & 0xFFFFFFFF
-                self.segments[number].delete_document(docnum)
+                segment, docnum = located
+                segment.delete_document(docnum)
                 self._stories.remove(article_id)
                 count += 1
         if count:
@@ -283,13 +276,15 @@ class ArticleWriter:
             if seq < end:
                 segment.delete_document(seq - first)
         self.segments.append(segment)
-        number = len(self.segments) - 1
         still: dict[str, int] = {}
+        written: list[tuple[int, str]] = []
         for article_id, seq in self._buffered.items():
             if seq >= end:  # still with the workers
                 still[article_id] = seq
-            elif self._ids is not None:
-                self._ids[article_id] = number << 32 | (seq - first)
+            else:
+                written.append((seq - first, article_id))
+        if self._ids is not None:
+            self._ids.add_segment(segment, written)
         self._builder = SegmentBuilder()
         self._builder_seq = end
         self._buffered = still
@@ -401,7 +396,8 @@ class ArticleWriter:
         rest = [s for s in self.segments if id(s) not in chosen]
         rest.insert(position, merged)
         self.segments = rest
-        self._ids = None  # document numbers changed
+        if self._ids is not None:  # document numbers changed
+            self._ids.merged(group, merged, [item.live for item in inputs])
         for segment in group:
             reader = self._readers.pop(segment.segid, None)
             if reader is not None:

@@ -1,0 +1,50 @@
+"""The readers' story table (engine/storyfile.py's StoryTable), kept compact for big
+indexes: read from the story file it keeps ids and headlines in the mapped file and finds
+ids through sorted hashes. It must answer exactly as the table clustered in memory from
+the same articles (the path of an index without a story file)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from searchkit import Index
+from searchkit.engine.snapshot import Snapshot
+from searchkit.engine.store import IndexStore
+from searchkit.engine.storyfile import StoryTable, story_columns, story_file_name
+
+from test_stories import NEWS
+
+
+def test_the_table_read_from_its_file_answers_as_the_one_clustered_in_memory(tmp_path: Path) -> None:
+    path = tmp_path / "news"
+    index = Index.create(path)
+    index.add_many(NEWS)
+    index.delete(["budget-2"])
+    store = IndexStore.open(path)
+    snapshot = Snapshot.load(store)
+    read = StoryTable.load(path / story_file_name(snapshot.generation))
+    clustered = StoryTable.cluster([(loaded.reader, loaded.segment) for loaded in snapshot.segments])
+    live = sorted(article.id for article in NEWS if article.id != "budget-2")
+    numbers = {article_id: read.story_of(article_id) for article_id in live}
+    assert None not in numbers.values()
+    assert [read.story_of(i) for i in ("budget-2", "nope", "")] == [None, None, None]
+    # Clustering from scratch numbers stories in date order: the same groups, other numbers.
+    twin = {numbers[i]: clustered.story_of(i) for i in live}
+    assert [twin[numbers[i]] for i in live] == [clustered.story_of(i) for i in live]
+    assert len(set(twin.values())) == len(twin) == read.numbers.size == clustered.numbers.size
+    for number in read.numbers.tolist():
+        assert replace(read.record(number), number=0) == replace(clustered.record(twin[number]), number=0)
+    by_story = {number: sorted(i for i in live if numbers[i] == number) for number in set(numbers.values())}
+    assert sorted(by_story.values()) == [["alone"], ["budget-1"], ["dam-1", "dam-2", "dam-3"], ["dam-later"],
+                                         ["leopard-1", "leopard-2"]]
+    assert read.record(numbers["dam-2"]).sources == ("Harbor Daily", "The Lantern Post", "River Courier")
+    assert read.record(numbers["leopard-2"]).sources == ("Metro Wire", None)
+    assert np.array_equal(read.stories_from({"metro wire"}), [numbers["leopard-1"], numbers["alone"]])
+    # Per segment document, its story number (or -1), as the facets and collapse read it.
+    columns = story_columns(snapshot, read)
+    expected = [[numbers.get(i, -1) for i in loaded.reader.ids.decode_all()] for loaded in snapshot.segments]
+    assert [column.tolist() for column in columns] == expected
+    assert sum(column.size for column in columns) == len(NEWS)
