@@ -31,7 +31,7 @@ from .corpus import DEFAULT_DATA, LOADERS, REPO, parse_size, real_corpus, scaled
 from .queries import Query, build_queries, sample, save
 
 REF = ("fts5", "whoosh", "tantivy")  # the engines every figure is also given as a ratio to
-INDEX_ONLY = ("baseline", "searchkit1")  # built for their indexing figures, never queried
+INDEX_ONLY = ("baseline", "searchkit1", "searchkit-plain")  # built for their indexing figures, never queried
 TOLERANCE = 0.05  # totals within 5% (or 2 articles) of FTS5 count as agreeing
 
 
@@ -286,7 +286,8 @@ def bench_corpus(name: str, engines: list[str], a: argparse.Namespace, out: Path
             if ans is None:
                 continue
             e.update(docs=ans["docs"], chars=ans["chars"], seconds=ans["seconds"], bytes=ans["bytes"],
-                     rss_mb=ans["rss_mb"], docs_per_s=ans["docs"] / ans["seconds"])
+                     rss_mb=ans["rss_mb"], docs_per_s=ans["docs"] / ans["seconds"],
+                     feeder_rss_mb=ans.get("feeder_peak_rss_mb"))
             (path / ".built").write_text(json.dumps(e))
             log(f"[{name}] {engine}: built {ans['docs']:,} in {ans['seconds']:.1f}s ({e['docs_per_s']:,.0f}/s, "
                 f"{ans['rss_mb']:,.0f} MB RSS, {ans['bytes'] / 2**20:,.1f} MB)")
@@ -415,6 +416,11 @@ def report(runs: list[dict], mach: dict, cmd: str, steps: list[str], when: str) 
                          num(e["docs_per_s"], 0), num(e["chars"] / 2**20 / e["seconds"]), num(e["rss_mb"], 0),
                          num(e["bytes"] / 2**20) if name != "baseline" else "–"])
         lines += _table(["engine", "articles", "build s", "articles/s", "MB text/s", "peak RSS MB", "index MB"], rows)
+        feeders = [e["feeder_rss_mb"] for e in eng.values() if e.get("feeder_rss_mb")]
+        if feeders:
+            lines += ["", "Peak RSS: the building process and its worker processes, without the input: the articles "
+                      f"come from a separate feeder process (its peak RSS {min(feeders):,.0f}-{max(feeders):,.0f} MB: "
+                      "the corpus or the scaled corpus's sentence pool)."]
         if any(e.get("reused") for e in eng.values()):
             lines += ["", "† index built by an earlier run (`--reuse`): its build figures are from that run."]
         lines += ["", "### Queries (cold = first search in a fresh process after open; then the warm mix)", ""]
@@ -461,7 +467,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--engines", default="searchkit,fts5,whoosh",
                    help="comma list of searchkit, fts5, whoosh, tantivy, opensearch (searchkit on a cluster, see"
                    " --opensearch), and searchkit1 (searchkit indexing in"
-                   " one process, no worker processes; built only) (baseline always runs)")
+                   " one process, no worker processes; built only), searchkit-plain (searchkit with story"
+                   " clustering switched off; built only) (baseline always runs)")
     p.add_argument("--opensearch", metavar="URL",
                    help="the cluster of the opensearch engine (default: $SEARCHKIT_BENCH_OPENSEARCH, else"
                    " http://127.0.0.1:9201); each build makes a uniquely named index, dropped after")

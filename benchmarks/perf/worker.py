@@ -4,8 +4,15 @@ One process per step, so each engine's peak RSS (VmHWM of the child, see
 :func:`peak_rss_mb`, or while building the sampled sum over the child and the worker
 processes it started, whichever is larger) is its own. Prints one JSON object on stdout's last line.
 
+A build reads its articles from a third process, the *feeder* (``worker feed``), which
+loads the real corpus or builds the scaled corpus's sentence pool and sends the articles
+in pickled batches through a pipe: the input (84 MB of real corpus, 150-200 MB of sentence
+pool) is then in neither the build child's peak RSS nor its tree's, and the feeder's own
+peak is reported apart (``feeder_peak_rss_mb``).
+
     python -m benchmarks.perf.worker build ENGINE CORPUS INDEX_DIR [--data D] [--seed S] [--profile OUT]
     python -m benchmarks.perf.worker query ENGINE INDEX_DIR QUERIES.json RESULTS.json [--every K] [--warmup N] [--profile OUT]
+    python -m benchmarks.perf.worker feed CORPUS [--data D] [--seed S]   (pickled batches on stdout)
 """
 
 from __future__ import annotations
@@ -13,6 +20,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import pickle
+import subprocess
 import sys
 import threading
 import time
@@ -20,10 +29,11 @@ import traceback
 from pathlib import Path
 
 from .base import dir_size, make_engine
-from .corpus import DEFAULT_DATA, _pool, parse_size, real_corpus, scaled_corpus
+from .corpus import DEFAULT_DATA, REPO, corpus_iter
 from .queries import load
 
 WARMUP = 20  # default number of queries run untimed after the cold one, before the timed pass
+FEED_BATCH = 256  # articles per pickled batch from the feeder
 
 
 class _Profile:
@@ -62,8 +72,9 @@ def peak_rss_mb() -> float | None:
     return None
 
 
-def _tree_rss_kb(pid: int) -> int:
-    """VmRSS of ``pid`` and all its descendants, in kB (0 for a process already gone)."""
+def _tree_rss_kb(pid: int, skip: frozenset[int] = frozenset()) -> int:
+    """VmRSS of ``pid`` and all its descendants but those in ``skip`` (and theirs), in kB
+    (0 for a process already gone)."""
     total = 0
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -71,7 +82,8 @@ def _tree_rss_kb(pid: int) -> int:
                 total += int(line.split()[1])
         for task in Path(f"/proc/{pid}/task").iterdir():
             for child in (task / "children").read_text().split():
-                total += _tree_rss_kb(int(child))
+                if int(child) not in skip:
+                    total += _tree_rss_kb(int(child), skip)
     except (OSError, ValueError):
         pass
     return total
@@ -79,16 +91,18 @@ def _tree_rss_kb(pid: int) -> int:
 
 class _TreePeak:
     """The peak of this process's RSS plus its children's (searchkit's worker processes),
-    sampled every 20 ms on a thread: VmHWM alone would miss the workers."""
+    sampled every 20 ms on a thread: VmHWM alone would miss the workers. The processes in
+    ``skip`` (the feeder) are left out."""
 
-    def __init__(self) -> None:
+    def __init__(self, skip: frozenset[int] = frozenset()) -> None:
         self.peak_kb = 0
+        self._skip = skip
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
         while not self._stop.wait(0.02):
-            self.peak_kb = max(self.peak_kb, _tree_rss_kb(os.getpid()))
+            self.peak_kb = max(self.peak_kb, _tree_rss_kb(os.getpid(), self._skip))
 
     def __enter__(self) -> _TreePeak:
         self._thread.start()
@@ -129,27 +143,77 @@ class _MemoryPeak:
             self.peak[name] = max(value, self.peak.get(name, 0.0))
 
 
+def feed(args: argparse.Namespace) -> None:
+    """The feeder: prepare the corpus (read the real one, or build the scaled one's sentence
+    pool), send an empty batch to say it is ready, then the articles in batches of
+    :data:`FEED_BATCH`, then ``{"peak_rss_mb": ...}`` (its own VmHWM)."""
+    sink = sys.stdout.buffer
+    sys.stdout = sys.stderr  # nothing else may write into the stream
+    articles = corpus_iter(args.corpus, Path(args.data), args.seed)
+    first = next(articles, None)  # the real corpus is read, the sentence pool built
+    pickle.dump([], sink)
+    sink.flush()
+    batch = [] if first is None else [first]
+    for article in articles:
+        batch.append(article)
+        if len(batch) == FEED_BATCH:
+            pickle.dump(batch, sink, protocol=pickle.HIGHEST_PROTOCOL)
+            batch = []
+    if batch:
+        pickle.dump(batch, sink, protocol=pickle.HIGHEST_PROTOCOL)
+    pickle.dump({"peak_rss_mb": peak_rss_mb()}, sink)
+    sink.flush()
+
+
+class _Feeder:
+    """The articles of a corpus, read from a feeder process (:func:`feed`)."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "benchmarks.perf.worker", "feed", args.corpus, "--data", str(args.data),
+             "--seed", str(args.seed)], cwd=REPO, env=env, stdout=subprocess.PIPE)
+        self.peak_rss_mb: float | None = None
+        try:
+            pickle.load(self.process.stdout)  # the empty batch: the corpus is ready
+        except EOFError:
+            raise RuntimeError(f"the feeder of corpus {args.corpus} ended before it was ready") from None
+
+    def __iter__(self):
+        while True:
+            try:
+                batch = pickle.load(self.process.stdout)
+            except EOFError:
+                raise RuntimeError("the feeder ended before its last article") from None
+            if isinstance(batch, dict):
+                self.peak_rss_mb = batch.get("peak_rss_mb")
+                return
+            yield from batch
+
+    def close(self) -> None:
+        self.process.stdout.close()
+        self.process.kill()
+        self.process.wait()
+
+
 def build(args: argparse.Namespace) -> dict:
     engine = make_engine(args.engine)
-    data = Path(args.data)
-    # Prepare the input outside the timed region: the real corpus is read into memory,
-    # the scaled corpus's sentence pool is built; generation itself stays inside (lazy).
-    if args.corpus == "real":
-        articles = real_corpus(data)
-        source = iter(articles)
-    else:
-        _pool(data)
-        source = scaled_corpus(parse_size(args.corpus), seed=args.seed, data=data)
-    counted = _Counter(source)
-    t0 = time.perf_counter()
-    with _Profile(args.profile), _TreePeak() as tree:
-        stats = engine.build(counted, Path(args.path))
-    elapsed = time.perf_counter() - t0
+    # The input is prepared outside the timed region and outside this process (the feeder:
+    # the real corpus read, the scaled corpus's sentence pool built); generation stays inside.
+    feeder = _Feeder(args)
+    try:
+        counted = _Counter(feeder)
+        t0 = time.perf_counter()
+        with _Profile(args.profile), _TreePeak(frozenset({feeder.process.pid})) as tree:
+            stats = engine.build(counted, Path(args.path))
+        elapsed = time.perf_counter() - t0
+    finally:
+        feeder.close()
     own = peak_rss_mb() or 0.0
     size = stats.get("store_bytes") if isinstance(stats, dict) else None  # an index kept elsewhere (a cluster)
     return {"engine": args.engine, "docs": counted.n, "chars": counted.chars,
             "seconds": elapsed, "bytes": dir_size(args.path) if size is None else size, "stats": stats,
-            "tree_peak_rss_mb": max(own, tree.peak_kb / 1024)}
+            "tree_peak_rss_mb": max(own, tree.peak_kb / 1024), "feeder_peak_rss_mb": feeder.peak_rss_mb}
 
 
 class _Counter:
@@ -217,7 +281,14 @@ def main() -> None:
     q.add_argument("--every", type=int, default=1)
     q.add_argument("--warmup", type=int, default=WARMUP)
     q.add_argument("--profile")
+    f = sub.add_parser("feed")
+    f.add_argument("corpus")
+    f.add_argument("--data", default=str(DEFAULT_DATA))
+    f.add_argument("--seed", type=int, default=20240601)
     args = p.parse_args()
+    if args.cmd == "feed":
+        feed(args)
+        return
     try:
         out = build(args) if args.cmd == "build" else query(args)
     except Exception as exc:  # reported by the parent, which goes on with the other engines
