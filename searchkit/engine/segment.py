@@ -26,6 +26,7 @@ import os
 import zlib
 from array import array
 from collections.abc import Sequence
+from itertools import repeat
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, Union
@@ -96,6 +97,18 @@ class _Vocabulary(dict[str, int]):
         number = self[term] = len(self)
         self.terms.append(term)
         return number
+
+    def numbers(self, terms: list[str]) -> Array:
+        """The numbers of distinct ``terms`` (int32), numbering the new ones in order."""
+        found = np.fromiter(map(self.get, terms, repeat(-1)), dtype=np.int32, count=len(terms))
+        new = np.flatnonzero(found < 0)
+        if new.size:
+            first = len(self)
+            names = [terms[n] for n in new.tolist()]
+            self.update(zip(names, range(first, first + len(names))))
+            self.terms.extend(names)
+            found[new] = np.arange(first, first + len(names), dtype=np.int32)
+        return found
 
 
 # A chunk analysed once per process: a term ("" for a stop word), or (width, entries).
@@ -319,8 +332,7 @@ class SegmentBuilder:
             used[terms[lo:hi]] = True
         number = np.full(len(chunk.terms), -1, dtype=np.int32)
         local = np.flatnonzero(used)
-        number[local] = np.fromiter(map(self._vocabulary.__getitem__, map(chunk.terms.__getitem__, local.tolist())),
-                                    dtype=np.int32, count=local.size)
+        number[local] = self._vocabulary.numbers([chunk.terms[n] for n in local.tolist()])
         docs_here = np.arange(first_doc, first_doc + stop - start, dtype=np.int32)
         for index, (terms, per_doc, positions, lengths) in enumerate(slices):
             self._parts[index].append((number[terms], np.repeat(docs_here, per_doc), positions,
@@ -545,7 +557,7 @@ def write_strings(writer: SegmentFileWriter, name: str, strings: Sequence[str]) 
 
 
 def write_blobs(writer: SegmentFileWriter, name: str, blobs: Sequence[bytes]) -> None:
-    lengths = np.fromiter((len(b) for b in blobs), dtype=np.int64, count=len(blobs))
+    lengths = np.fromiter(map(len, blobs), dtype=np.int64, count=len(blobs))
     offsets = np.zeros(len(blobs) + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])
     writer.add(f"{name}.off", offsets, offset_dtype(offsets))
