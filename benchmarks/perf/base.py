@@ -68,6 +68,7 @@ ENGINES = {
     "whoosh": "benchmarks.perf.whoosh_engine:WhooshEngine",
     "searchkit": "benchmarks.perf.searchkit_engine:SearchkitEngine",
     "searchkit1": "benchmarks.perf.searchkit_engine:SearchkitOneProcessEngine",
+    "searchkit-plain": "benchmarks.perf.searchkit_engine:SearchkitPlainEngine",
     "tantivy": "benchmarks.perf.tantivy_engine:TantivyEngine",
     "opensearch": "benchmarks.perf.opensearch_engine:OpenSearchEngine",
     "baseline": "benchmarks.perf.base:Baseline",

@@ -58,3 +58,18 @@ class SearchkitOneProcessEngine(SearchkitEngine):
 
     name = "searchkit1"
     workers = 1
+
+
+class SearchkitPlainEngine(SearchkitEngine):
+    """searchkit (workers as ``searchkit``) with story clustering switched off, to give the
+    stories' share of indexing time: ``StoryLog.enabled = False`` in the building process
+    (no story counts in the workers, nothing clustered; the story file written is empty),
+    as ``benchmarks.news.stories`` does."""
+
+    name = "searchkit-plain"
+
+    def build(self, articles: Iterable[dict], path: Path) -> dict:
+        from searchkit.engine.storyfile import StoryLog
+
+        StoryLog.enabled = False
+        return super().build(articles, path)

@@ -38,6 +38,7 @@ from typing import IO
 from .._log import log
 from ..models import Article
 from .segment import BuiltChunk, ChunkAnalyser
+from .stories import story_counts
 
 __all__ = ["AUTO_FROM", "CHUNK_ARTICLES", "AnalysisPool", "analyse", "auto_workers", "serve"]
 
@@ -61,9 +62,15 @@ def auto_workers() -> int:
 _ANALYSER = ChunkAnalyser()  # a worker's (or a writer's without workers) table of token codes
 
 
-def analyse(articles: list[Article]) -> BuiltChunk:
-    """What a worker does with a chunk: the builder's own analysis, exported."""
-    return _ANALYSER.analyse(articles)
+def analyse(articles: list[Article], *, stories: bool = False) -> BuiltChunk:
+    """What a worker does with a chunk: the builder's own analysis, exported; with
+    ``stories``, also the articles' story term counts (:func:`.stories.story_counts`,
+    through the table of token codes that has just seen their text)."""
+    built = _ANALYSER.analyse(articles)
+    if stories:
+        built = built._replace(stories=story_counts(((article.headline, article.body) for article in articles),
+                                                    analyser=_ANALYSER))
+    return built
 
 
 def _read_frame(stream: IO[bytes]) -> bytes | None:
@@ -82,12 +89,14 @@ def _write_frame(stream: IO[bytes], data: bytes) -> None:
 
 
 def serve() -> None:
-    """A worker's loop: a chunk of articles in, its :class:`BuiltChunk` out, until stdin ends."""
+    """A worker's loop: a chunk of articles (and whether to count their story terms) in,
+    its :class:`BuiltChunk` out, until stdin ends."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     source, sink = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # nothing else may write into the result stream
     while (frame := _read_frame(source)) is not None:
-        _write_frame(sink, pickle.dumps(analyse(pickle.loads(frame)), protocol=pickle.HIGHEST_PROTOCOL))
+        articles, stories = pickle.loads(frame)
+        _write_frame(sink, pickle.dumps(analyse(articles, stories=stories), protocol=pickle.HIGHEST_PROTOCOL))
 
 
 class _Worker:
@@ -150,11 +159,13 @@ class AnalysisPool:
     """Worker processes analysing chunks of articles; results come back in order.
 
     At most ``2 * workers`` chunks are in flight, which bounds the memory they take.
+    ``stories``: the chunks come back with their story term counts.
     """
 
-    def __init__(self, workers: int, *, index_path: Path):
+    def __init__(self, workers: int, *, index_path: Path, stories: bool = False):
         self.workers = workers
         self.index_path = index_path
+        self.stories = stories
         # Each chunk: its worker (None: analysed here already, with the result) and articles.
         self._queue: collections.deque[tuple[_Worker | None, BuiltChunk | None, list[Article]]] = collections.deque()
         self._workers: list[_Worker] = []
@@ -194,11 +205,11 @@ class AnalysisPool:
     def submit(self, articles: list[Article]) -> None:
         """Queue a chunk for the least busy worker; analysed here at once without workers."""
         if not self._workers:
-            self._queue.append((None, analyse(articles), articles))
+            self._queue.append((None, analyse(articles, stories=self.stories), articles))
             return
         worker = min(self._workers, key=lambda w: w.outstanding)
         worker.outstanding += 1
-        worker.tasks.put(pickle.dumps(articles, protocol=pickle.HIGHEST_PROTOCOL))
+        worker.tasks.put(pickle.dumps((articles, self.stories), protocol=pickle.HIGHEST_PROTOCOL))
         self._queue.append((worker, None, articles))
 
     def ready(self) -> bool:
@@ -218,7 +229,7 @@ class AnalysisPool:
         frame = worker.results.get() if worker in self._workers else None
         if frame is None:  # the worker died (killed, out of memory), or its pool was given up
             self._give_up(f"worker process {worker.process.pid} ended with exit code {worker.process.poll()}")
-            return analyse(articles), articles
+            return analyse(articles, stories=self.stories), articles
         built: BuiltChunk = pickle.loads(frame)
         return built, articles
 

@@ -49,6 +49,7 @@ except ImportError:  # not built: the same loop runs in Python
 
 if TYPE_CHECKING:
     from .._speedups import ChunkCodes
+    from .stories import StoryCounts
 
 __all__ = [
     "FIELDS",
@@ -59,6 +60,7 @@ __all__ = [
     "SegmentReader",
     "day_number",
     "source_key",
+    "Vocabulary",
 ]
 
 FIELDS = ("headline", "body", "background")
@@ -109,6 +111,9 @@ class _Vocabulary(dict[str, int]):
             self.terms.extend(names)
             found[new] = np.arange(first, first + len(names), dtype=np.int32)
         return found
+
+
+Vocabulary = _Vocabulary  # its public name: the story clustering numbers terms with it too (:mod:`.stories`)
 
 
 # A chunk analysed once per process: a term ("" for a stop word), or (width, entries).
@@ -235,6 +240,7 @@ class BuiltChunk(NamedTuple):
     stored: bytes  # the compressed articles one after another
     stored_lengths: Array
     fingerprints: tuple[Array, Array]  # per article: its fingerprint's slots and shingle count
+    stories: StoryCounts | None = None  # the articles' story term counts (:func:`.parallel.analyse`)
 
 
 class ChunkAnalyser:
@@ -257,6 +263,27 @@ class ChunkAnalyser:
         for article in articles:
             builder.add(article)
         return builder.export([article.source for article in articles])
+
+    def text_terms(self, texts: Sequence[str]) -> tuple[list[str], Array, Array]:
+        """The terms of each of ``texts`` (:func:`searchkit.analysis.field_terms`' terms,
+        without positions and in another order) through this analyser's table, for the
+        story term counts (:mod:`.stories`): the table's vocabulary (it has other terms
+        too), and each term's number and text."""
+        if len(self._codes) >= self.limit:
+            self._codes = _TokenCodes(_Vocabulary())
+        table = self._codes
+        tokens = array("i")
+        sizes = [table.encode(tokens, text) for text in texts]
+        codes = np.frombuffer(tokens, dtype=np.int32)
+        owner = np.repeat(np.arange(len(texts), dtype=np.int64), sizes)
+        special = codes <= -2
+        which = -2 - codes[special].astype(np.int64)
+        n_entries = np.frombuffer(table.entry_counts, dtype=np.int32)[which].astype(np.int64)
+        entry = np.repeat(np.frombuffer(table.entry_starts, dtype=np.int64)[which] - np.cumsum(n_entries) + n_entries,
+                          n_entries) + np.arange(int(n_entries.sum()), dtype=np.int64)
+        simple = codes >= 0
+        terms = np.concatenate((codes[simple], np.frombuffer(table.entry_terms, dtype=np.int32)[entry]))
+        return table.vocabulary.terms, terms, np.concatenate((owner[simple], np.repeat(owner[special], n_entries)))
 
 
 class SegmentBuilder:

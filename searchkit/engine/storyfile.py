@@ -17,9 +17,11 @@ story, and each story's members, sources, days and headline.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +30,9 @@ import numpy as np
 from ..errors import IndexCorruptError
 from ..models import Article
 from .segfile import SegmentFileReader, SegmentFileWriter
-from .segment import FIELDS, MISSING_DAY, SegmentReader, StringTable, day_number, source_key, write_strings
-from .stories import Member, StoryClusterer, StoryOptions, StoryState, cluster_all
+from .segment import FIELDS, MISSING_DAY, SegmentReader, StringTable, Vocabulary, day_number, source_key, write_strings
+from .stories import (BATCH, DEFAULT_OPTIONS, HEADLINE_WEIGHT, LEAD_CHARS, Member, StoryClusterer,
+                      StoryCounts, StoryOptions, StoryState, cluster_all, story_counts)
 from .snapshot import Snapshot
 from .store import INDEX_NAME, IndexStore, SearchkitSegment
 
@@ -45,27 +48,24 @@ def story_file_name(generation: int) -> str:
 
 
 def _write(path: Path, state: StoryState) -> None:
-    members = state.members
-    ids = list(members)
+    members = list(state.members.values())
+    ids = list(state.members)
     sources: dict[str, int] = {}
-    terms: dict[str, int] = {}
+    terms = Vocabulary()
+    vector_terms = np.fromiter(map(terms.__getitem__, chain.from_iterable(m.terms for m in members)), dtype=np.int32)
+    weights = np.fromiter(chain.from_iterable(m.weights for m in members), dtype=np.float64, count=vector_terms.size)
     offsets = np.zeros(len(ids) + 1, dtype=np.int64)
-    vector_terms: list[int] = []
-    weights: list[float] = []
-    for row, member in enumerate(members.values()):
-        vector_terms.extend(terms.setdefault(t, len(terms)) for t in member.terms)
-        weights.extend(member.weights)
-        offsets[row + 1] = len(vector_terms)
+    np.cumsum(np.fromiter(map(len, (m.terms for m in members)), dtype=np.int64, count=len(ids)), out=offsets[1:])
     rows = {article_id: row for row, article_id in enumerate(ids)}
     numbers = sorted(state.representatives)
     writer = SegmentFileWriter(path)
     try:
         write_strings(writer, "ids", ids)
-        writer.add("story", [m.story for m in members.values()], np.int64)
-        writer.add("day", [m.day for m in members.values()], np.int32)
+        writer.add("story", [m.story for m in members], np.int64)
+        writer.add("day", [m.day for m in members], np.int32)
         writer.add("source", [-1 if m.source is None else sources.setdefault(m.source, len(sources))
-                              for m in members.values()], np.int32)
-        write_strings(writer, "headline", [m.headline for m in members.values()])
+                              for m in members], np.int32)
+        write_strings(writer, "headline", [m.headline for m in members])
         write_strings(writer, "terms", list(terms))
         writer.add("vec.off", offsets, np.int64)
         writer.add("vec.term", vector_terms, np.int32)
@@ -100,12 +100,12 @@ def _read(path: Path) -> StoryState:
         members: dict[str, Member] = {}
         terms = StringTable(file, "terms").decode_all()
         offsets = file.array("vec.off").tolist()
-        vector_terms = file.array("vec.term").tolist()
+        names = list(map(terms.__getitem__, file.array("vec.term").tolist()))
         weights = file.array("vec.weight").tolist()
         for row in range(count):
             a, b = offsets[row], offsets[row + 1]
             members[ids[row]] = Member(stories[row], days[row], sources[row], headlines[row],
-                                       tuple(terms[t] for t in vector_terms[a:b]), tuple(weights[a:b]))
+                                       tuple(names[a:b]), tuple(weights[a:b]))
         representatives = {number: ids[row] for number, row in
                            zip(file.array("story.number").tolist(), file.array("story.rep").tolist())}
         return StoryState(members, int(meta["next_story"]), representatives)
@@ -127,7 +127,16 @@ def _live_articles(readers: list[tuple[SegmentReader, SearchkitSegment]]) -> Ite
 
 
 class StoryLog:
-    """A writer's stories: loaded on the first change, written with each commit."""
+    """A writer's stories: loaded on the first change, written with each commit.
+
+    Changes are queued and applied in order, :data:`.stories.BATCH` added articles at a
+    time (their vectors are computed together, :meth:`.StoryClusterer.vectors`). An added
+    article's story term counts come with its analysed chunk from the worker processes
+    (:meth:`analysed`) when it went to them, else they are made here. Nothing reads the
+    stories before :meth:`write`, which applies what is left.
+    """
+
+    enabled = True  # False: no clustering (benchmarks set it to measure indexing without stories)
 
     def __init__(self, store: IndexStore, generation: int, committed: list[SearchkitSegment],
                  options: StoryOptions | None = None):
@@ -137,6 +146,11 @@ class StoryLog:
         self.options = options
         self._clusterer: StoryClusterer | None = None
         self._readers: list[SegmentReader] = []
+        # Changes not applied yet: (article id, the added article or None for a removal,
+        # whether its counts come from a worker); counts delivered for the queued ones.
+        self._queue: deque[tuple[str, Article | None, bool]] = deque()
+        self._delivered: deque[StoryCounts] = deque()
+        self._local = 0  # queued additions counted here
 
     def _committed_readers(self) -> list[tuple[SegmentReader, SearchkitSegment]]:
         if not self._readers and self.committed:
@@ -163,17 +177,75 @@ class StoryLog:
                 self._clusterer = cluster_all(_live_articles(readers), options=self.options)
         return self._clusterer
 
-    def add(self, article: Article) -> None:
-        """Cluster an added article (taking an older copy with its id out first)."""
-        clusterer = self.clusterer()
-        clusterer.remove(article.id)
-        clusterer.add(article.id, article.headline, article.body, day=day_number(article.date), source=article.source)
+    def add(self, article: Article, *, counted_elsewhere: bool = False) -> None:
+        """Queue an added article (an older copy with its id is taken out first).
+        ``counted_elsewhere``: its story counts will come through :meth:`analysed`."""
+        if not self.enabled:
+            return
+        self._queue.append((article.id, None, False))
+        self._queue.append((article.id, article, counted_elsewhere))
+        if not counted_elsewhere:
+            self._local += 1
+            if self._local >= BATCH:
+                self._apply(final=False)
 
     def remove(self, article_id: str) -> None:
-        self.clusterer().remove(article_id)
+        if self.enabled:
+            self._queue.append((article_id, None, False))
+
+    def analysed(self, counts: StoryCounts | None, articles: list[Article]) -> None:
+        """The story counts of the next ``articles`` queued with ``counted_elsewhere``,
+        in order (made here when ``counts`` is None or the options count otherwise)."""
+        if not self.enabled:
+            return
+        options = self.options or DEFAULT_OPTIONS
+        if counts is None or (options.lead_chars, options.headline_weight) != (LEAD_CHARS, HEADLINE_WEIGHT):
+            counts = story_counts(((a.headline, a.body) for a in articles), options)
+        self._delivered.append(counts)
+        self._apply(final=False)
+
+    def _apply(self, *, final: bool) -> None:
+        """Apply the queued changes, a run of additions at a time; unless ``final``, only
+        runs whose counts are here (from the workers, or :data:`.stories.BATCH` to count here)."""
+        queue = self._queue
+        while queue:
+            _, article, elsewhere = queue[0]
+            if article is None:
+                self.clusterer().remove(queue.popleft()[0])
+                continue
+            # The run: the next additions of one chunk (removals between them apply in order).
+            counts = self._delivered.popleft() if elsewhere and self._delivered else None
+            size = BATCH if counts is None else counts.articles
+            run: list[Article] = []
+            ended = False  # by an addition of the other kind: the run is whole
+            for _, added, from_worker in queue:
+                if added is not None:
+                    if from_worker != elsewhere or len(run) == size:
+                        ended = True
+                        break
+                    run.append(added)
+            if counts is None:
+                if not final and (elsewhere or not (ended or len(run) == size)):
+                    return
+                counts = story_counts(((a.headline, a.body) for a in run), self.options or DEFAULT_OPTIONS)
+            if not elsewhere:
+                self._local -= len(run)
+            clusterer = self.clusterer()
+            vectors = iter(clusterer.vectors(counts))
+            placed = 0
+            while placed < len(run):
+                article_id, added, _ = queue.popleft()
+                if added is None:
+                    clusterer.remove(article_id)
+                    continue
+                terms, vector = next(vectors)
+                clusterer.place(article_id, added.headline, terms, vector, day=day_number(added.date),
+                                source=added.source)
+                placed += 1
 
     def write(self, generation: int) -> str:
         """Write the stories of ``generation`` (before it is published); returns the file's name."""
+        self._apply(final=True)
         clusterer = self.clusterer()
         clusterer.representatives()
         name = story_file_name(generation)

@@ -175,8 +175,9 @@ class ArticleWriter:
         self._buffered[article.id] = self._next_seq
         self._next_seq += 1
         self.changed = True
-        self._stories.add(article)
-        if self._start_pool():
+        pooled = self._start_pool()
+        self._stories.add(article, counted_elsewhere=pooled)
+        if pooled:
             self._chunk.append(article)
             if len(self._chunk) >= CHUNK_ARTICLES:
                 self._send_chunk()
@@ -195,7 +196,7 @@ class ArticleWriter:
             return self._pool is not None
         if self.options.workers is None and self._next_seq < AUTO_FROM:
             return False
-        self._pool = AnalysisPool(self._workers, index_path=self.store.path)
+        self._pool = AnalysisPool(self._workers, index_path=self.store.path, stories=self._stories.enabled)
         return True
 
     def _send_chunk(self) -> None:
@@ -221,6 +222,7 @@ class ArticleWriter:
     def _absorb(self, chunk: BuiltChunk, articles: list[Article]) -> None:
         """Feed an analysed chunk to the builder, flushing exactly where :meth:`add`
         would have, article by article."""
+        self._stories.analysed(chunk.stories, articles)
         start, options = 0, self.options
         while start < len(articles):
             builder = self._builder
