@@ -23,11 +23,10 @@ from __future__ import annotations
 
 import bisect
 import itertools
-import operator
 import re
 from collections.abc import Callable, Iterable, Sequence
 
-from .analysis import TOKEN_PATTERN, Token, analyze, iter_tokens, stem_letters
+from .analysis import TOKEN_PATTERN, Analyzed, Token, analyze, iter_tokens, stem_letters
 from .models import Snippet, SnippetField
 
 __all__ = ["HighlightSpec", "make_snippets", "match_spans"]
@@ -44,7 +43,6 @@ _WINDOW_TOKENS = 40
 
 
 _CACHE_LIMIT = 500_000
-_COMPOUND = ""  # what _SINGLE holds for a raw token of several terms (also a stop word's "term")
 
 
 class _TokenTerms(dict[str, tuple[str, ...]]):
@@ -56,24 +54,6 @@ class _TokenTerms(dict[str, tuple[str, ...]]):
         result = analyze(raw)
         terms = self[raw] = (result,) if isinstance(result, str) else (result[1], *result[0])
         return terms
-
-
-class _SingleTerm(dict[str, str]):
-    """Raw token -> its one term, or ``""`` for a stop word and for a raw token of several
-    terms (a compound, ``end.Next``), which also goes into :data:`_COMPOUNDS`. A dict, so a
-    whole text's tokens are looked up at C speed (``map(_SINGLE.__getitem__, raws)``)."""
-
-    def __missing__(self, raw: str) -> str:
-        if len(self) > _CACHE_LIMIT:
-            self.clear()
-            _COMPOUNDS.clear()
-        result = analyze(raw)
-        if isinstance(result, str):
-            self[raw] = result
-            return result
-        _COMPOUNDS.add(raw)
-        self[raw] = _COMPOUND
-        return _COMPOUND
 
 
 class _ChunkTokens(dict[str, tuple[str, ...]]):
@@ -92,8 +72,11 @@ class _ChunkTokens(dict[str, tuple[str, ...]]):
 
 
 _TERMS_OF = _TokenTerms()
-_SINGLE = _SingleTerm()
-_COMPOUNDS: set[str] = set()
+# Term -> the raw tokens analysed so far that stand for it (a compound under each of its
+# terms, and with stop words under ""), and every raw token analysed so far: a text's raw
+# tokens that stand for a query's terms are then a few set intersections at C speed.
+_RAWS_OF: dict[str, set[str]] = {}
+_ANALYSED: set[str] = set()
 _CHUNK_TOKENS = _ChunkTokens()
 
 
@@ -106,16 +89,16 @@ def _raws(text: str) -> list[str]:
     return list(itertools.chain.from_iterable(map(_CHUNK_TOKENS.__getitem__, text.split())))
 
 
-def _hit_raws(distinct: list[str], wanted: frozenset[str]) -> set[str]:
+def _hit_raws(distinct: set[str], wanted: frozenset[str]) -> set[str]:
     """The raw tokens among ``distinct`` that stand for at least one ``wanted`` term."""
-    singles = list(map(_SINGLE.get, distinct))  # None: not analysed yet
-    if None in singles:
-        _analyse(list(itertools.compress(distinct, map(operator.is_, singles, itertools.repeat(None)))))
-        singles = list(map(_SINGLE.__getitem__, distinct))
-    hits = set(itertools.compress(distinct, map(wanted.__contains__, singles)))
-    for raw in _COMPOUNDS.intersection(distinct):
-        if not wanted.isdisjoint(_TERMS_OF[raw]):
-            hits.add(raw)
+    unknown = distinct.difference(_ANALYSED)
+    if unknown:
+        _analyse(list(unknown))
+    hits: set[str] = set()
+    for term in wanted:
+        raws = _RAWS_OF.get(term)
+        if raws:
+            hits.update(raws.intersection(distinct))
     return hits
 
 
@@ -123,15 +106,22 @@ _PLAIN = re.compile("[A-Za-z]+")
 
 
 def _analyse(raws: list[str]) -> None:
-    """Put the analysis of ``raws`` in :data:`_SINGLE`: the words of ASCII letters only
+    """Put the analysis of ``raws`` in :data:`_RAWS_OF`: the words of ASCII letters only
     (most words of an article) stemmed in one call, as :func:`analyze` would one by one."""
-    if len(_SINGLE) + len(raws) > _CACHE_LIMIT:
-        _SINGLE.clear()
-        _COMPOUNDS.clear()
+    if len(_ANALYSED) + len(raws) > _CACHE_LIMIT:
+        _ANALYSED.clear()
+        _RAWS_OF.clear()
     plain = list(itertools.compress(raws, map(_PLAIN.fullmatch, raws)))
-    _SINGLE.update(zip(plain, stem_letters(list(map(str.lower, plain)))))
-    for raw in raws:
-        _SINGLE[raw]  # the others, one by one (a no-op for the plain ones)
+    found: list[tuple[str, Analyzed]] = list(zip(plain, stem_letters(list(map(str.lower, plain)))))
+    if len(plain) < len(raws):
+        found.extend((raw, analyze(raw)) for raw in set(raws).difference(plain))
+    for raw, result in found:
+        if isinstance(result, str):
+            _RAWS_OF.setdefault(result, set()).add(raw)
+        else:  # a compound: under "" (as stop words are) and under each of its terms
+            for term in {"", result[1], *result[0]}:
+                _RAWS_OF.setdefault(term, set()).add(raw)
+    _ANALYSED.update(raws)
 
 
 _JOINERS = frozenset("'’‐‑.,-")  # what joins two runs of word characters into one token
@@ -190,8 +180,7 @@ def match_spans(text: str, spec: HighlightSpec) -> list[Span]:
     """Character spans of ``text`` that the query matched, sorted and merged."""
     if not spec or not text:
         return []
-    distinct = list(set(_raws(text)))
-    return _spans(text, spec, _hit_raws(distinct, spec.wanted))
+    return _spans(text, spec, _hit_raws(set(_raws(text)), spec.wanted))
 
 
 def _spans(text: str, spec: HighlightSpec, hits: set[str]) -> list[Span]:
@@ -201,7 +190,7 @@ def _spans(text: str, spec: HighlightSpec, hits: set[str]) -> list[Span]:
         return []
     # Single terms need no positions: find the raw tokens that stand for them, then those
     # (of the hits, since the single terms are some of the wanted ones).
-    spans = _token_spans(text, hits if not spec.phrases else _hit_raws(list(hits), spec.terms))
+    spans = _token_spans(text, hits if not spec.phrases else _hit_raws(hits, spec.terms))
     if spec.phrases:
         present = {term for raw in hits for term in _TERMS_OF[raw]}
         phrases = [phrase for phrase in spec.phrases if all(term in present for term, _ in phrase)]
@@ -374,7 +363,7 @@ def _body_spans(text: str, spec: HighlightSpec, max_chars: int) -> tuple[int, in
     such window) is highlighted; a short one, or one where nothing matches, is whole.
     """
     raws = _raws(text)
-    hits = _hit_raws(list(set(raws)), spec.wanted)
+    hits = _hit_raws(set(raws), spec.wanted)
     if not hits or len(raws) <= _FOCUS_ABOVE_TOKENS:
         return 0, len(text), _spans(text, spec, hits)
     flagged = list(itertools.compress(itertools.count(), map(hits.__contains__, raws)))
