@@ -180,12 +180,13 @@ def match_spans(text: str, spec: HighlightSpec) -> list[Span]:
     """Character spans of ``text`` that the query matched, sorted and merged."""
     if not spec or not text:
         return []
-    return _spans(text, spec, _hit_raws(set(_raws(text)), spec.wanted))
+    raws = _raws(text)
+    return _spans(text, spec, _hit_raws(set(raws), spec.wanted), raws)
 
 
-def _spans(text: str, spec: HighlightSpec, hits: set[str]) -> list[Span]:
-    """:func:`match_spans` given the raw tokens of the text standing for a wanted term
-    (``hits``)."""
+def _spans(text: str, spec: HighlightSpec, hits: set[str], raws: list[str]) -> list[Span]:
+    """:func:`match_spans` given the text's raw tokens in order (``raws``) and those
+    standing for a wanted term (``hits``)."""
     if not hits:
         return []
     # Single terms need no positions: find the raw tokens that stand for them, then those
@@ -195,7 +196,7 @@ def _spans(text: str, spec: HighlightSpec, hits: set[str]) -> list[Span]:
         present = {term for raw in hits for term in _TERMS_OF[raw]}
         phrases = [phrase for phrase in spec.phrases if all(term in present for term, _ in phrase)]
         if phrases:  # positions only where every term of a phrase occurs
-            spans.extend(_phrase_spans(text, _hit_tokens(text, hits), phrases))
+            spans.extend(_phrase_spans(text, _hit_tokens(text, raws, hits), phrases))
     return _merge(spans)
 
 
@@ -205,19 +206,26 @@ class _Width(dict[str, int]):
     def __missing__(self, raw: str) -> int:
         if len(self) > _CACHE_LIMIT:
             self.clear()
-        result = analyze(raw)
-        width = self[raw] = 1 if isinstance(result, str) else len(result[0])
+        if raw.isascii() and not _SPLIT.search(raw):  # only dots, commas and hyphens split
+            width = 1
+        else:
+            result = analyze(raw)
+            width = 1 if isinstance(result, str) else len(result[0])
+        self[raw] = width
         return width
+
+
+_SPLIT = re.compile("[.,-]")
 
 
 _WIDTH = _Width()
 
 
-def _hit_tokens(text: str, hits: set[str]) -> list[Token]:
-    """The tokens of ``text`` whose raw token is one of ``hits``, as :func:`iter_tokens`
-    gives them, without walking the other tokens in Python: positions are the running sum
-    of every raw token's width, and the hits' offsets come from :func:`_token_spans`."""
-    raws = list(itertools.chain.from_iterable(map(_CHUNK_TOKENS.__getitem__, text.split())))
+def _hit_tokens(text: str, raws: list[str], hits: set[str]) -> list[Token]:
+    """The tokens of ``text`` (whose raw tokens are ``raws``) that are one of ``hits``, as
+    :func:`iter_tokens` gives them, without walking the other tokens in Python: positions
+    are the running sum of every raw token's width, and the hits' offsets come from
+    :func:`_token_spans`."""
     positions = list(itertools.accumulate(map(_WIDTH.__getitem__, raws), initial=0))
     numbers = list(itertools.compress(itertools.count(), map(hits.__contains__, raws)))
     spans = _token_spans(text, hits)
@@ -365,7 +373,7 @@ def _body_spans(text: str, spec: HighlightSpec, max_chars: int) -> tuple[int, in
     raws = _raws(text)
     hits = _hit_raws(set(raws), spec.wanted)
     if not hits or len(raws) <= _FOCUS_ABOVE_TOKENS:
-        return 0, len(text), _spans(text, spec, hits)
+        return 0, len(text), _spans(text, spec, hits, raws)
     flagged = list(itertools.compress(itertools.count(), map(hits.__contains__, raws)))
     best_count, best_number = 0, 0
     for number, first in enumerate(flagged):
