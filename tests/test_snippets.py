@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import bisect
+import re
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from news_fixtures import NEWS, make_index, story
 
@@ -16,6 +17,7 @@ from searchkit.analysis import Token, analyze_query_word, field_terms, iter_toke
 from searchkit.snippets import (
     MAX_BACKGROUND_SCANNED,
     MAX_BACKGROUND_SNIPPETS,
+    _SENTENCE,
     HighlightSpec,
     make_snippets,
     match_spans,
@@ -351,3 +353,20 @@ def test_phrase_highlights_after_compounds() -> None:
     # second empty, with no dot or hyphen in the raw token itself.
     assert match_spans("Item ⒈ flood warning", HighlightSpec(phrases=[phrase_terms("1 flood")])) == []
     assert match_spans("Item ⒈ flood warning", HighlightSpec(phrases=[phrase_terms("flood warning")])) == [(7, 20)]
+
+
+_LAZY_SENTENCE = re.compile(r"[^\s].*?(?:[.!?]+[\"”’')\]]*(?=\s)|\n|$)", re.DOTALL)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.text(alphabet=["a", "b", " ", "\n", "\t", "\u00a0", ".", "!", "?", '"', "”", "’", "'", ")", "]"], max_size=30),
+       st.integers(0, 30), st.integers(0, 30))
+@example("He said “Hi.” Then he left!) And? Yes.\nNext...", 0, 60)
+@example("a.] b", 0, 30)
+@example("a?!.’ b. c", 2, 9)
+@example(". x..y ?", 0, 30)
+@example("end.\n", 0, 30)
+def test_sentences_split_as_the_lazy_pattern_does(text: str, low: int, high: int) -> None:
+    lo = min(low, len(text))
+    hi = max(lo, min(high, len(text)))
+    assert [m.span() for m in _SENTENCE.finditer(text, lo, hi)] == [m.span() for m in _LAZY_SENTENCE.finditer(text, lo, hi)]
