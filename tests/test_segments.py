@@ -56,6 +56,7 @@ def contents(reader: SegmentReader) -> dict[str, Any]:
         "day": reader.day.tolist(),
         "source": [source_key(reader.source_names[s]) if s >= 0 else None for s in reader.source.tolist()],
         "stored": [reader.stored_blob(doc) for doc in range(reader.doc_count)],
+        "fingerprints": [column.tolist() for column in reader.fingerprints()],
     }
 
 
@@ -101,10 +102,11 @@ def test_undated_and_unsourced_articles(tmp_path: Path) -> None:
 
 @pytest.fixture(params=["default-chunks", "tiny-chunks"])
 def chunking(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Merge in one chunk, or in chunks of a few postings and stored bytes each."""
+    """Merge in one chunk, or in chunks of a few postings, stored bytes and fingerprints each."""
     if request.param == "tiny-chunks":
         monkeypatch.setattr(merge, "CHUNK_POSTINGS", 3)
         monkeypatch.setattr(merge, "_STORED_CHUNK_BYTES", 7)
+        monkeypatch.setattr(merge, "_FINGERPRINT_ROWS", 2)
 
 
 @pytest.mark.usefixtures("chunking")
