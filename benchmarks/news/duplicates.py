@@ -1,7 +1,7 @@
 """Near-duplicates measured (issue 13, item 1): one table per target.
 
     python -m benchmarks.news.duplicates                  # every part
-    python -m benchmarks.news.duplicates --parts reuters,synthetic,roundups,slowdown,collapse
+    python -m benchmarks.news.duplicates --parts reuters,synthetic,roundups,slowdown,collapse,commit
 
 Parts (real data read from ``../shared/data``; read each PROVENANCE.md; nothing is copied):
 
@@ -27,6 +27,12 @@ Parts (real data read from ``../shared/data``; read each PROVENANCE.md; nothing 
   once into ``--work``); the perf query mix searched with and without
   ``collapse="duplicates"`` (``limit=10``, facets on), alternately, best of 3 per query; the
   added p50. The groups are built by the first collapsed search after a commit: timed apart.
+* ``commit``: a copy of that index; 5 times: add 100 other scaled articles (one commit), then
+  on the new snapshot time one perf query: not collapsed (the first search after a commit
+  loads the story file and more), collapsed (its groups made from the last commit's),
+  collapsed again (groups made: the search alone), and collapsed with the groups made from
+  scratch (the snapshot's cache and lineage emptied, as every first collapsed search after a
+  commit did before); medians and their ratios.
 
 Speeds are from whatever machine runs this; on a shared machine quote only the ratios and
 differences measured in the same run.
@@ -37,6 +43,7 @@ from __future__ import annotations
 import argparse
 import random
 import re
+import shutil
 import statistics
 import tempfile
 import time
@@ -44,6 +51,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from itertools import combinations
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
@@ -53,7 +61,10 @@ from searchkit.engine import segment
 from .roundups import DEFAULT_DATA
 from .roundups import load as load_roundups
 
-PARTS = ("reuters", "synthetic", "roundups", "slowdown", "collapse")
+if TYPE_CHECKING:
+    from benchmarks.perf.queries import Query
+
+PARTS = ("reuters", "synthetic", "roundups", "slowdown", "collapse", "commit")
 _WORD = re.compile(r"\w+")
 _DATELINES = ["LONDON", "NEW YORK", "WASHINGTON", "PARIS", "TOKYO", "NAIROBI", "SYDNEY", "BRUSSELS"]
 _AGENCIES = ["Reuters", "AP", "AFP", "Wire Service"]
@@ -219,17 +230,28 @@ def part_slowdown(data: Path, work: Path) -> None:
     ])
 
 
-def part_collapse(data: Path, work: Path, size: int) -> None:
+def scaled_index(data: Path, work: Path, size: int) -> Path:
+    """The folder of an index of ``size`` scaled articles, built once into ``work``."""
     from benchmarks.perf.corpus import scaled_corpus
-    from benchmarks.perf.queries import build_queries, sample
 
     folder = work / f"scaled-{size}"
     if not folder.exists():
         started = time.perf_counter()
         build(folder, (Article.model_validate(a) for a in scaled_corpus(size, data=data))).close()
         print(f"(built {folder} in {time.perf_counter() - started:.0f} s)")
-    index = Index.open(folder)
-    queries = build_queries(sample(list(scaled_corpus(min(size, 20_000), data=data))))
+    return folder
+
+
+def scaled_queries(data: Path, size: int) -> list[Query]:
+    from benchmarks.perf.corpus import scaled_corpus
+    from benchmarks.perf.queries import build_queries, sample
+
+    return build_queries(sample(list(scaled_corpus(min(size, 20_000), data=data))))
+
+
+def part_collapse(data: Path, work: Path, size: int) -> None:
+    index = Index.open(scaled_index(data, work, size))
+    queries = scaled_queries(data, size)
     started = time.perf_counter()
     index.search("", collapse="duplicates", limit=1, time_limit=None)
     build_ms = (time.perf_counter() - started) * 1000
@@ -255,6 +277,52 @@ def part_collapse(data: Path, work: Path, size: int) -> None:
     index.close()
 
 
+def part_commit(data: Path, work: Path, size: int, rounds: int = 5) -> None:
+    """The first collapsed search after a commit of 100 articles, with the groups made from
+    the last commit's (today) and from scratch (as before), on one snapshot, alternately."""
+    from benchmarks.perf.corpus import scaled_corpus
+
+    folder = Path(tempfile.mkdtemp(dir=work)) / "index"
+    shutil.copytree(scaled_index(data, work, size), folder)  # the kept index stays as it was
+    queries = scaled_queries(data, size)
+    added = list(scaled_corpus(100 * rounds, seed=7, data=data))  # other ids than the index's
+    times: dict[str, list[float]] = defaultdict(list)
+    with Index.open(folder, refresh_interval=0.0) as index:
+        index.search("", collapse="duplicates", limit=1, time_limit=None)  # the groups of the first snapshot
+        for number in range(rounds):
+            index.add_many(added[100 * number:100 * (number + 1)])
+            query = queries[number % len(queries)]
+
+            def search(collapse: Literal["duplicates"] | None = "duplicates") -> float:
+                started = time.perf_counter()
+                index.search(query.text(), limit=10, collapse=collapse, time_limit=None)
+                return (time.perf_counter() - started) * 1000
+
+            snapshot = index._current()
+            times["plain"].append(search(None))  # what any first search after a commit loads (stories, ...)
+            times["incremental"].append(search())  # the groups made from the previous snapshot's
+            times["groups kept"].append(search())  # the search alone
+            snapshot.cache.pop("duplicate_groups")
+            snapshot.lineage.clear()  # nothing to build on: from scratch
+            times["from scratch"].append(search())
+        articles = len(index)
+    shutil.rmtree(folder.parent)
+    incremental, scratch = statistics.median(times["incremental"]), statistics.median(times["from scratch"])
+    alone = statistics.median(times["groups kept"])
+    table(f"the first collapsed search after adding 100 articles and committing, at {articles:,} articles "
+          f"({rounds} commits, median)", [
+        ("first search after the commit, not collapsed (ms)", f"{statistics.median(times['plain']):.0f}"),
+        ("then collapsed, groups from scratch as before (ms)",
+         f"{scratch:.0f}  (all: {', '.join(f'{t:.0f}' for t in times['from scratch'])})"),
+        ("then collapsed, groups from the last commit's (ms)",
+         f"{incremental:.0f}  (all: {', '.join(f'{t:.0f}' for t in times['incremental'])})"),
+        ("the same search with the groups made (ms)", f"{alone:.0f}"),
+        ("collapsed search: from scratch / from the last commit's", f"{scratch / incremental:.1f}x"),
+        ("making the groups alone: from scratch / from the last commit's",
+         f"{(scratch - alone) / max(incremental - alone, 0.001):.1f}x"),
+    ])
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--parts", default=",".join(PARTS), help="comma-separated: " + ", ".join(PARTS))
@@ -268,8 +336,8 @@ def main(argv: list[str] | None = None) -> None:
         work = args.work or Path(temporary)
         work.mkdir(parents=True, exist_ok=True)
         for part in parts:
-            if part == "collapse":
-                part_collapse(args.data, work, args.size)
+            if part in ("collapse", "commit"):
+                globals()[f"part_{part}"](args.data, work, args.size)
             else:
                 globals()[f"part_{part}"](args.data, work)
 

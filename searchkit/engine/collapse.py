@@ -1,8 +1,9 @@
 """Collapsing results: one hit per group of articles (``search(collapse="duplicates")``).
 
 A :class:`Grouping` says which documents of a snapshot belong together; for
-``"duplicates"`` it is the snapshot's near-duplicate groups (:mod:`.fingerprint`), built on
-first use after each commit and kept with the snapshot. :func:`collapse` keeps, of every
+``"duplicates"`` it is the snapshot's near-duplicate groups (:mod:`.fingerprint`), made on
+first use after each commit from the last groups made (only what the commit changed is
+checked again) and kept with the snapshot. :func:`collapse` keeps, of every
 group, the one matching article that comes first in the search's order (score, date and
 id as :mod:`.search` sorts), so paging and cursors work on the kept articles exactly as
 on plain results, and nothing is deleted: :func:`duplicate_refs` lists a hit's others.
@@ -18,7 +19,7 @@ import numpy as np
 
 from ..models import DuplicateRef
 from .execute import Matches
-from .fingerprint import DuplicateGroups
+from .fingerprint import DuplicateGroups, SegmentPrints
 from .segment import MISSING_DAY
 from .snapshot import Snapshot
 
@@ -46,17 +47,15 @@ class Grouping(Protocol):
 
 
 def duplicate_groups(snapshot: Snapshot) -> DuplicateGroups:
-    """The near-duplicate groups of ``snapshot``'s live articles, built once per snapshot."""
+    """The near-duplicate groups of ``snapshot``'s live articles, made once per snapshot
+    from the groups last made for an earlier snapshot of the index (``snapshot.lineage``):
+    only the runs of band keys that gained or lost an article are checked again."""
     cached = snapshot.cache.get("duplicate_groups")
     if cached is None:
-        sizes = [loaded.reader.doc_count for loaded in snapshot.segments]
-        base = np.concatenate(([0], np.cumsum(sizes, dtype=np.int64)))[:-1] if sizes else np.zeros(0, np.int64)
-        prints = [loaded.reader.fingerprints() for loaded in snapshot.segments]
-        slots = np.concatenate([p[0] for p in prints]) if prints else np.zeros((0, 1), dtype=np.uint16)
-        counts = np.concatenate([p[1] for p in prints]) if prints else np.zeros(0, dtype=np.uint32)
-        live = np.concatenate([np.ones(loaded.reader.doc_count, dtype=bool) if loaded.live is None else loaded.live
-                               for loaded in snapshot.segments]) if prints else np.zeros(0, dtype=bool)
-        cached = snapshot.cache["duplicate_groups"] = DuplicateGroups.build(base, slots, counts, live)
+        segments = [SegmentPrints(loaded.segment.segid, *loaded.reader.fingerprints(), loaded.live)
+                    for loaded in snapshot.segments]
+        cached = DuplicateGroups.update(snapshot.lineage.get("duplicate_groups"), segments)
+        snapshot.cache["duplicate_groups"] = snapshot.lineage["duplicate_groups"] = cached
     groups: DuplicateGroups = cached
     return groups
 

@@ -61,6 +61,9 @@ class Snapshot:
     source_ordinals: dict[str, int]
     loaded_at: float
     cache: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)  # derived arrays
+    # Handed from each snapshot to the next one an Index loads: what a snapshot may build
+    # on from an earlier one's (the latest near-duplicate groups, see collapse.py).
+    lineage: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def load(cls, store: IndexStore, previous: Snapshot | None = None) -> Snapshot:
@@ -136,6 +139,7 @@ class Snapshot:
             source_names=tuple(source_names),
             source_ordinals=source_ordinals,
             loaded_at=time.monotonic(),
+            lineage=previous.lineage if previous is not None else {},
         )
 
     def date_span(self) -> tuple[date | None, date | None, int]:
