@@ -1,21 +1,26 @@
 """Verifying an index: every file readable, every count consistent.
 
 :func:`check_index` reads the latest generation's segments in full (all arrays, every
-stored article) and lists what is wrong, in words that say which file and what, apart from
-what interrupted writes left behind (notes, not problems).
+stored article, the near-duplicate fingerprint columns) and its story file, and lists what
+is wrong, in words that say which file, what and what to do, apart from what interrupted
+writes left behind (notes, not problems).
 """
 
 from __future__ import annotations
 
 import zlib
+from pathlib import Path
 
 import numpy as np
 import orjson
 
 from ..errors import SearchkitError
 from ..models import Article
-from .segment import FIELDS, SegmentReader
+from .fingerprint import SLOTS
+from .segfile import SegmentFileReader
+from .segment import FIELDS, SegmentReader, StringTable
 from .store import IndexStore
+from .storyfile import story_file_name
 
 __all__ = ["check_index"]
 
@@ -50,6 +55,7 @@ def _check_segment(reader: SegmentReader, expected_docs: int, problems: list[str
         problems.append(f"{name}: per-document columns do not cover {n} documents")
     if reader.source.size and int(reader.source.max()) >= len(reader.source_names):
         problems.append(f"{name}: a source ordinal points past the source table")
+    _check_fingerprints(reader, problems)
     ids = reader.ids.as_list()
     for docnum in range(n):
         try:
@@ -60,6 +66,85 @@ def _check_segment(reader: SegmentReader, expected_docs: int, problems: list[str
             continue
         if docnum < len(ids) and article.id != ids[docnum]:
             problems.append(f"{name}: stored article {docnum} has id {article.id!r}, the id table says {ids[docnum]!r}")
+
+
+def _check_fingerprints(reader: SegmentReader, problems: list[str]) -> None:
+    """The near-duplicate columns (:mod:`.fingerprint`): :data:`SLOTS` uint16 per document
+    and one uint32 shingle count per document, or neither (a segment written before them)."""
+    file, n = reader.file, reader.doc_count
+    shapes = {"fingerprint": (np.uint16, n * SLOTS, f"{n} x {SLOTS} = {n * SLOTS}"), "shingles": (np.uint32, n, f"{n}")}
+    present = [name for name in shapes if name in file]
+    wrong = []
+    if len(present) == 1:
+        wrong.append(f"has a {present[0]} column without its {'shingles' if present[0] == 'fingerprint' else 'fingerprint'}"
+                     " column")
+    for name in present:
+        dtype, size, expected = shapes[name]
+        try:
+            array = file.array(name)
+        except SearchkitError as exc:
+            wrong.append(f"its {name} column is unreadable ({exc})")
+            continue
+        if array.dtype != dtype or array.size != size:
+            wrong.append(f"its {name} column holds {array.size} {array.dtype} values, not {expected} {np.dtype(dtype)}")
+    if wrong:
+        problems.append(f"{file.path.name}: {'; '.join(wrong)}: near-duplicates (Index.duplicates, "
+                        "collapse='duplicates') cannot use it; export the articles (searchkit export) and index them "
+                        "into a new index")
+
+
+def _story_problem(path: Path, what: str) -> str:
+    return (f"{path.name}: {what}; delete it: searches then cluster the articles in memory and the next write "
+            "stores them again")
+
+
+def _check_stories(path: Path, generation: int, live: set[str] | None, problems: list[str]) -> None:
+    """The story file of ``generation`` (none is fine: searches cluster in memory): whole,
+    its columns consistent, and clustering exactly the live articles ``live`` (None: not
+    known, a segment is unreadable)."""
+    if not path.exists():
+        return
+    try:
+        file = SegmentFileReader(path)
+    except SearchkitError as exc:
+        problems.append(_story_problem(path, f"it is damaged ({exc})"))
+        return
+    try:
+        meta = file.meta
+        ids = StringTable(file, "ids").decode_all()
+        headlines = StringTable(file, "headline")
+        columns = {name: file.array(name) for name in ("story", "day", "source", "story.number", "story.rep")}
+        count, sources = int(meta["articles"]), list(meta["sources"])
+        next_story = int(meta["next_story"])
+    except (SearchkitError, KeyError, TypeError, ValueError, UnicodeDecodeError) as exc:
+        problems.append(_story_problem(path, f"it is damaged ({type(exc).__name__}: {exc})"))
+        file.close()
+        return
+    try:
+        story, source, numbers, rows = columns["story"], columns["source"], columns["story.number"], columns["story.rep"]
+        sizes = {len(ids), len(headlines), story.size, columns["day"].size, source.size}
+        if sizes != {count}:
+            problems.append(_story_problem(path, f"its columns do not cover its {count} articles "
+                                                 f"(they hold {', '.join(map(str, sorted(sizes)))})"))
+            return
+        if source.size and (int(source.min()) < -1 or int(source.max()) >= len(sources)):
+            problems.append(_story_problem(path, f"a source ordinal points past its {len(sources)} sources"))
+        if story.size and (int(story.min()) < 0 or int(story.max()) >= next_story):
+            problems.append(_story_problem(path, f"a story number is outside 0..{next_story - 1}"))
+        if rows.size != numbers.size or (rows.size and not 0 <= int(rows.min()) <= int(rows.max()) < count):
+            problems.append(_story_problem(path, "a representative points past its articles"))
+        elif sorted(set(numbers.tolist())) != sorted(set(story.tolist())) or np.any(story[rows] != numbers):
+            problems.append(_story_problem(path, "its representatives do not match its stories"))
+        clustered = set(ids)
+        if len(clustered) != len(ids):
+            problems.append(_story_problem(path, f"it lists {len(ids) - len(clustered)} article ids twice"))
+        stale, missing = (sorted(clustered - live), sorted(live - clustered)) if live is not None else ([], [])
+        if stale or missing:
+            parts = [f"{len(stale)} article ids not in the index (first {stale[0]!r})"] if stale else []
+            parts += [f"no story for {len(missing)} articles of the index (first {missing[0]!r})"] if missing else []
+            problems.append(_story_problem(path, f"it does not match generation {generation}: {'; '.join(parts)}"))
+    finally:
+        file.close()
 
 
 def check_index(store: IndexStore) -> tuple[int, int, list[str], list[str]]:
@@ -76,12 +161,14 @@ def check_index(store: IndexStore) -> tuple[int, int, list[str], list[str]]:
         return 0, 0, [str(exc)], []
     live = 0
     seen: dict[str, str] = {}
+    unreadable = False
     for segment in segments:
         path = store.segment_path(segment)
         try:
             reader = SegmentReader(path, name=segment.segid)
         except (OSError, SearchkitError) as exc:
             problems.append(f"{path.name}: {exc}")
+            unreadable = True
             continue
         try:
             _check_segment(reader, segment.document_count(), problems)
@@ -97,6 +184,7 @@ def check_index(store: IndexStore) -> tuple[int, int, list[str], list[str]]:
                 seen[article_id] = path.name
         finally:
             reader.close()
+    _check_stories(store.path / story_file_name(generation), generation, None if unreadable else set(seen), problems)
     notes = [
         f"leftover {name}: from an interrupted write, not part of generation {generation}; "
         "harmless, the next write to the index removes it"
