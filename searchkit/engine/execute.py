@@ -380,15 +380,17 @@ class Executor:
         else:
             required.sort(key=lambda m: m.docs.size)
             result_docs, result_scores = required[0].docs, required[0].scores.copy()
+            # Binary searches of the smaller side in the larger (both ascending) rather
+            # than sorting both together: an AND of a rare and a frequent word costs the rare one's size.
             for other in required[1:]:
-                result_docs, left, right = np.intersect1d(result_docs, other.docs, assume_unique=True, return_indices=True)
-                result_scores = result_scores[left] + other.scores[right]
+                at, found = _positions(other.docs, result_docs)
+                result_docs, result_scores = result_docs[found], result_scores[found] + other.scores[at[found]]
         for other in excluded:
-            keep = ~np.isin(result_docs, other.docs, assume_unique=True)
+            keep = ~_positions(other.docs, result_docs)[1]
             result_docs, result_scores = result_docs[keep], result_scores[keep]
         for other in optional:
-            _, left, right = np.intersect1d(result_docs, other.docs, assume_unique=True, return_indices=True)
-            result_scores[left] += other.scores[right]
+            at, found = _positions(other.docs, result_docs)
+            result_scores[found] += other.scores[at[found]]
         return Matches(result_docs, result_scores)
 
     def _or(self, query: Or, number: int, loaded: LoadedSegment) -> Matches | None:
@@ -446,7 +448,7 @@ def _sum_by_doc(docs: list[Array], values: list[Array], size: int) -> tuple[Arra
     if len(docs) == 1:
         return docs[0].astype(np.int64), values[0].astype(np.float64)
     all_docs = np.concatenate(docs)
-    all_values = np.concatenate(values).astype(np.float64)
+    all_values = np.concatenate(values).astype(np.float64, copy=False)
     if all_docs.size * 8 > size:
         sums = np.bincount(all_docs, weights=all_values, minlength=size)
         present = np.bincount(all_docs, minlength=size) > 0
@@ -457,27 +459,50 @@ def _sum_by_doc(docs: list[Array], values: list[Array], size: int) -> tuple[Arra
 
 
 def _phrase_matches(reader: Any, name: str, numbers: list[int], offsets: list[int]) -> tuple[Array, Array]:
-    """Documents where the terms occur at the given relative positions, and how often."""
-    candidates: Array | None = None
-    for number in numbers:
-        docs, _ = reader.postings(name, number)
-        candidates = docs if candidates is None else np.intersect1d(candidates, docs, assume_unique=True)
+    """Documents where the terms occur at the given relative positions, and how often.
+
+    Works on the candidate documents only (those holding every term, found by binary
+    search from the rarest term's documents), gathering just their positions: a frequent
+    word's whole position list is never expanded."""
+    postings = [reader.postings(name, number) for number in numbers]
+    candidates: Array = min((docs for docs, _ in postings), key=lambda d: d.size)
+    for docs, _ in postings:
+        candidates = candidates[_members(docs, candidates)]
         if candidates.size == 0:
             return _EMPTY_DOCS, _EMPTY_SCORES
-    assert candidates is not None
-    keys = None
-    for number, offset in zip(numbers, offsets):
-        docs, tf = reader.postings(name, number)
-        positions, _ = reader.positions(name, number)
-        wanted = np.isin(docs, candidates, assume_unique=True)
-        occurrence_mask = np.repeat(wanted, tf)
-        doc_of = np.repeat(docs[wanted].astype(np.int64), tf[wanted])
-        starts = positions[occurrence_mask].astype(np.int64) - offset
-        valid = starts >= 0
-        term_keys = np.unique((doc_of[valid] << 32) | starts[valid])
-        keys = term_keys if keys is None else np.intersect1d(keys, term_keys, assume_unique=True)
+    keys: Array | None = None
+    for number, offset, (docs, tf) in zip(numbers, offsets, postings):
+        positions, run_starts = reader.positions(name, number)
+        where = np.searchsorted(docs, candidates)
+        counts = tf[where].astype(np.int64)
+        first = run_starts[where]
+        # The positions of the candidates' runs: run k covers first[k] .. first[k] + counts[k] - 1.
+        ends = np.cumsum(counts)
+        gather = np.repeat(first - (ends - counts), counts) + np.arange(int(ends[-1]), dtype=np.int64)
+        starts = positions[gather].astype(np.int64) - offset
+        term_keys = (np.repeat(candidates.astype(np.int64), counts) << 32) | starts
+        term_keys = term_keys[starts >= 0]
+        if term_keys.size > 1 and not bool(np.all(term_keys[1:] > term_keys[:-1])):
+            term_keys = np.unique(term_keys)
+        keys = term_keys if keys is None else keys[_members(term_keys, keys)]
         if keys.size == 0:
             return _EMPTY_DOCS, _EMPTY_SCORES
     assert keys is not None
     found, counts = np.unique(keys >> 32, return_counts=True)
     return found.astype(np.int64), counts.astype(np.float64)
+
+
+def _members(haystack: Array, needles: Array) -> Array:
+    """True for each of ``needles`` found in ``haystack`` (ascending, unique)."""
+    return _positions(haystack, needles)[1]
+
+
+def _positions(haystack: Array, needles: Array) -> tuple[Array, Array]:
+    """For each of ``needles``: where it is in ``haystack`` (ascending, unique) and whether
+    it is there at all (where it is not, the position is meaningless)."""
+    if haystack.size == 0:
+        return np.zeros(needles.size, dtype=np.intp), np.zeros(needles.size, dtype=bool)
+    at = np.searchsorted(haystack, needles)
+    at[at == haystack.size] = 0
+    found: Array = haystack[at] == needles
+    return at, found

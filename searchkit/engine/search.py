@@ -223,12 +223,24 @@ def _sort_keys(sort: SortOrder, scores: Array, days: Array) -> tuple[Array, Arra
 
 def _page(snapshot: Snapshot, parts: list[Matches], request: SearchRequest) -> tuple[list[_Placed], str | None, list[_Placed]]:
     """The hits of the requested page, the cursor after it, and the hits of the pages before."""
-    segs = np.concatenate([np.full(p.docs.size, i, dtype=np.int64) for i, p in enumerate(parts)]) if parts else np.zeros(0, np.int64)
     docs = np.concatenate([p.docs for p in parts]) if parts else np.zeros(0, np.int64)
     scores = np.concatenate([p.scores for p in parts]) if parts else np.zeros(0)
-    days = np.concatenate(
-        [snapshot.segments[i].reader.day[p.docs].astype(np.float64) for i, p in enumerate(parts)]
-    ) if parts else np.zeros(0)
+    segs = np.repeat(np.arange(len(parts), dtype=np.int64), [p.docs.size for p in parts])
+    total = docs.size
+    if request.sort == "relevance" and request.cursor is None and total > _page_end(request):
+        # Only the matches scoring at least the page's last score can be on it (ties included):
+        # the dates and the order are made for those, not for every match.
+        last = total - _page_end(request)
+        kept = np.flatnonzero(scores >= np.partition(scores, last)[last])
+        segs, docs, scores = segs[kept], docs[kept], scores[kept]
+        days = np.zeros(docs.size)
+        for i in np.unique(segs).tolist():
+            in_segment = segs == i
+            days[in_segment] = snapshot.segments[i].reader.day[docs[in_segment]]
+    else:
+        days = np.concatenate(
+            [snapshot.segments[i].reader.day[p.docs].astype(np.float64) for i, p in enumerate(parts)]
+        ) if parts else np.zeros(0)
     primary, secondary = _sort_keys(request.sort, scores, days)
     candidates = np.arange(docs.size)
     after_id: str | None = None
@@ -244,10 +256,9 @@ def _page(snapshot: Snapshot, parts: list[Matches], request: SearchRequest) -> t
         offset = 0
     else:
         offset = (request.page - 1) * request.limit
-    wanted = offset + request.limit
+    wanted = _page_end(request)
     window = diversity_window(request.limit) if request.diversify is not None else 0
-    wanted = max(wanted, window)
-    more_than_wanted = candidates.size > wanted
+    more_than_wanted = (candidates.size if request.cursor is not None else total) > wanted
     if more_than_wanted:
         cut = np.argpartition(primary[candidates], wanted - 1)[:wanted]
         threshold = primary[candidates][cut].max()
@@ -268,6 +279,13 @@ def _page(snapshot: Snapshot, parts: list[Matches], request: SearchRequest) -> t
         next_cursor = _encode_cursor(request, float(primary[last]), float(secondary[last]),
                                      _doc_id(snapshot, segs[last], docs[last]))
     return page, next_cursor, []
+
+
+def _page_end(request: SearchRequest) -> int:
+    """How many hits of the order a page needs (those of the pages before it included; with
+    ``diversify``, at least its window); a cursor's page counts from the cursor."""
+    wanted = request.limit if request.cursor is not None else request.page * request.limit
+    return max(wanted, diversity_window(request.limit)) if request.diversify is not None else wanted
 
 
 def _more_from(snapshot: Snapshot, parts: list[Matches], before: list[_Placed], page: list[_Placed]) -> dict[str, int]:
