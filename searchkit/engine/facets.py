@@ -71,6 +71,36 @@ def _bucket_ordinals(snapshot: Snapshot, loaded: LoadedSegment, interval: DateIn
     return result
 
 
+def _bucket_slots(snapshot: Snapshot, interval: DateInterval) -> tuple[int, int]:
+    """The first bucket ordinal of the snapshot's dated documents (deleted ones included) and
+    how many buckets reach from it to the last: a histogram is then one ``bincount`` per
+    segment into those slots, with no list of every match's bucket."""
+    key = ("bucket slots", interval)
+    found = snapshot.cache.get(key)
+    if found is None:
+        low, high = None, None
+        for loaded in snapshot.segments:
+            ordinals = _bucket_ordinals(snapshot, loaded, interval)
+            dated = ordinals[ordinals != _UNDATED]
+            if dated.size:
+                low = int(dated.min()) if low is None else min(low, int(dated.min()))
+                high = int(dated.max()) if high is None else max(high, int(dated.max()))
+        found = snapshot.cache[key] = (0, 0) if low is None or high is None else (low, high - low + 1)
+    result: tuple[int, int] = found
+    return result
+
+
+def _bucket_slot_column(snapshot: Snapshot, loaded: LoadedSegment, interval: DateInterval, low: int, slots: int) -> Array:
+    """Per document of the segment: its bucket's slot (ordinal - ``low``), ``slots`` when undated."""
+    key = ("bucket slot column", loaded.segment.segid, interval)
+    column = snapshot.cache.get(key)
+    if column is None:
+        ordinals = _bucket_ordinals(snapshot, loaded, interval).astype(np.intp)
+        column = snapshot.cache[key] = np.where(ordinals == _UNDATED, slots, ordinals - low)
+    result: Array = column
+    return result
+
+
 def _first_days(first: int, last: int, interval: DateInterval) -> Array:
     """The first day (number) of each bucket from ordinal ``first`` to ``last`` (see :func:`_bucket_ordinals`)."""
     ordinals = np.arange(first, last + 1, dtype=np.int64)
@@ -132,14 +162,16 @@ def date_histogram(
         if dated_days.size == 0:
             return "month", [], int(days.size)
         interval = choose_interval(int(dated_days.min()), int(dated_days.max()))
-    ordinals = [_bucket_ordinals(snapshot, loaded, interval)[docs] for loaded, docs in present]
-    buckets = np.concatenate(ordinals) if ordinals else np.zeros(0, np.int32)
-    dated = buckets[buckets != _UNDATED]
-    missing = int(buckets.size - dated.size)
-    if dated.size == 0:
+    low, slots = _bucket_slots(snapshot, interval)
+    totals = np.zeros(slots + 1, dtype=np.int64)  # the last slot counts the undated
+    for loaded, docs in present:
+        totals += np.bincount(_bucket_slot_column(snapshot, loaded, interval, low, slots)[docs], minlength=slots + 1)
+    missing = int(totals[slots])
+    used = np.flatnonzero(totals[:slots])
+    if used.size == 0:
         return interval, [], missing
-    first = int(dated.min())
-    counts = np.bincount(dated - first)
+    first = low + int(used[0])
+    counts = totals[used[0]:used[-1] + 1]
     starts = _first_days(first, first + counts.size - 1, interval)
     days_iso = np.datetime_as_string(starts.astype("datetime64[D]")).tolist()
     return interval, list(zip(days_iso, counts.tolist())), missing
