@@ -446,7 +446,7 @@ def _sum_by_doc(docs: list[Array], values: list[Array], size: int) -> tuple[Arra
     if not docs:
         return _EMPTY_DOCS, _EMPTY_SCORES
     if len(docs) == 1:
-        return docs[0].astype(np.int64), values[0].astype(np.float64)
+        return docs[0].astype(np.int64, copy=False), values[0].astype(np.float64, copy=False)  # fresh arrays: no copy
     all_docs = np.concatenate(docs)
     all_values = np.concatenate(values).astype(np.float64, copy=False)
     if all_docs.size * 8 > size:
