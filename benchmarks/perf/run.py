@@ -463,7 +463,7 @@ def report(runs: list[dict], mach: dict, cmd: str, steps: list[str], when: str) 
 
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(prog="python -m benchmarks.perf.run", description=__doc__.split("\n\n")[0])
-    p.add_argument("--corpus", default="real", help="comma list of 'real' and sizes such as 100k,300k")
+    p.add_argument("--corpus", default="real", help="comma list of 'real' and sizes such as 100k,300k,1m")
     p.add_argument("--engines", default="searchkit,fts5,whoosh",
                    help="comma list of searchkit, fts5, whoosh, tantivy, opensearch (searchkit on a cluster, see"
                    " --opensearch), and searchkit1 (searchkit indexing in"
