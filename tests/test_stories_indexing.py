@@ -99,3 +99,17 @@ def test_a_workers_story_counts_are_the_writers(tmp_path: Path) -> None:
                                                       worker.counts[:worker.offsets[1]].tolist())]
         assert dict(first) == article_counts(chunk[0].headline, chunk[0].body[:LEAD_CHARS], HEADLINE_WEIGHT)
         assert [t for t, _ in first] == sorted(dict(first), reverse=True)
+
+
+def test_a_term_counted_in_more_articles_than_the_index_has_left(tmp_path: Path) -> None:
+    # The committed document frequencies still count deleted articles (their postings stay
+    # until the segment is rewritten), so a term's can pass the number of live articles.
+    dam = [Article(id=f"dam-{n}", headline="Olm dam breach floods valley", body=f"The Olm dam gave way, report {n}.")
+           for n in range(6)]
+    with Index.create(tmp_path / "news", workers=1, max_deleted_ratio=1.0) as index:
+        index.add_many(dam)
+        assert index.delete([f"dam-{n}" for n in range(5)]) == 5
+        index.add_many([Article(id="again", headline="Olm dam breach floods valley villages",
+                                body="The Olm dam gave way again.")])
+        # As the per-article clusterer has it: the shared terms are common here, so apart.
+        assert (index.story("again").article_ids, index.story("dam-5").article_ids) == (["again"], ["dam-5"])

@@ -296,7 +296,9 @@ class StoryClusterer:
         self._df[grouped[starts]] += np.diff(np.append(starts, grouped.size))
         docs = self._docs + np.arange(1, n + 1, dtype=np.int64)
         self._docs += n
-        logs = self._log(max(int(docs[-1]) + 1, int(counts.counts.max(initial=1))))
+        # (a term's document frequency may pass the article count: the committed one
+        # counts deleted articles too)
+        logs = self._log(max(int(docs[-1]) + 1, int(counts.counts.max(initial=1)), int(df.max(initial=0)) + 1))
         most = logs[docs + 1] + 1.0  # the idf of a term no other article has had
         weight = (1.0 + logs[counts.counts]) * (most[article] - logs[df + 1])
         # The heaviest terms of each article, ties to the later term (as heapq.nlargest
