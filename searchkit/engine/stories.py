@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import heapq
 import math
+import threading
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -175,7 +176,10 @@ def article_counts(headline: str, body: str, headline_weight: int) -> dict[str, 
     return counts
 
 
-_WRITERS = ChunkAnalyser(limit=50_000)  # the story counts made in this process (no worker had the articles)
+# The story counts made in this process (no worker had the articles); writers of other
+# indexes may count in other threads, and the table's entries are made in several steps.
+_WRITERS = ChunkAnalyser(limit=50_000)
+_WRITERS_LOCK = threading.Lock()
 
 
 def story_counts(articles: Iterable[tuple[str, str]], options: StoryOptions = DEFAULT_OPTIONS, *,
@@ -188,7 +192,11 @@ def story_counts(articles: Iterable[tuple[str, str]], options: StoryOptions = DE
     texts: list[str] = []
     for headline, body in articles:
         texts += (body[:lead], headline)
-    vocabulary, terms, owner = (analyser or _WRITERS).text_terms(texts)
+    if analyser is None:
+        with _WRITERS_LOCK:
+            vocabulary, terms, owner = _WRITERS.text_terms(texts)
+    else:
+        vocabulary, terms, owner = analyser.text_terms(texts)
     used, local = np.unique(terms, return_inverse=True)
     names = [vocabulary[t] for t in used.tolist()]
     order = sorted(range(len(names)), key=names.__getitem__)
