@@ -294,9 +294,11 @@ class StoryTable:
         self.source: Array = np.asarray(source)  # ordinal in source_names, -1 for none
         self.source_names = list(source_names)
         self._headlines = headlines
-        by_number = np.argsort(rep_numbers, kind="stable")
-        self._rep_numbers: Array = np.asarray(rep_numbers, dtype=np.int64)[by_number]
-        self._rep_rows: Array = np.asarray(rep_rows, dtype=np.int64)[by_number]
+        self._rep_numbers: Array = np.asarray(rep_numbers, dtype=np.int64)
+        self._rep_rows: Array = np.asarray(rep_rows, dtype=np.int64)
+        if self._rep_numbers.size > 1 and bool((self._rep_numbers[1:] < self._rep_numbers[:-1]).any()):
+            by_number = np.argsort(self._rep_numbers, kind="stable")  # a file's are sorted: used where they lie
+            self._rep_numbers, self._rep_rows = self._rep_numbers[by_number], self._rep_rows[by_number]
         keys = np.concatenate([np.fromiter(map(hash, chunk), dtype=np.int64, count=len(chunk))
                                for _, chunk in _chunks(ids)] or [np.zeros(0, dtype=np.int64)])
         self._key_rows: Array = np.argsort(keys, kind="stable")
