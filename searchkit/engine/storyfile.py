@@ -457,7 +457,8 @@ def story_columns(snapshot: Snapshot, table: StoryTable) -> list[Array]:
             column = np.full(loaded.reader.doc_count, -1, dtype=np.int64)
             for start, ids in _chunks(loaded.reader.ids):
                 found = table.rows_of(ids)
-                column[start:start + found.size] = np.where(found >= 0, table.story[found], -1)
+                hit = found >= 0  # (an empty table has no row for -1 to pick)
+                column[start:start + found.size][hit] = table.story[found[hit]]
             columns.append(column)
         snapshot.cache["story_columns"] = columns
     return columns
