@@ -443,6 +443,9 @@ class Index:
         if snapshot is not None:
             for loaded in snapshot.segments:
                 loaded.reader.close()
+            stories = snapshot.cache.get("stories")
+            if stories is not None:
+                stories.close()  # its story file is mapped too
 
     @property
     def closed(self) -> bool:

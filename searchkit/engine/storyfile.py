@@ -289,6 +289,7 @@ class StoryTable:
     def __init__(self, ids: Sequence[str], story: Array, day: Array, source: Array, source_names: Sequence[str],
                  headlines: Sequence[str], rep_numbers: Array, rep_rows: Array):
         self.ids = ids
+        self._file: SegmentFileReader | None = None  # the mapped story file, when read from one
         self.story: Array = np.asarray(story, dtype=np.int64)
         self.day: Array = np.asarray(day)
         self.source: Array = np.asarray(source)  # ordinal in source_names, -1 for none
@@ -340,7 +341,9 @@ class StoryTable:
                     rep_rows.size != rep_numbers.size or (rep_rows.size and not 0 <= int(rep_rows.min()) <= int(
                         rep_rows.max()) < count)):
                 raise ValueError("a source or representative refers past the end of its table")
-            return cls(ids, story, day, source, names, headlines, rep_numbers, rep_rows)
+            table = cls(ids, story, day, source, names, headlines, rep_numbers, rep_rows)
+            table._file = file
+            return table
         except (KeyError, IndexError, TypeError, ValueError) as exc:
             file.close()
             raise _damaged(path, exc) from exc
@@ -363,6 +366,13 @@ class StoryTable:
                    np.array([m.day for m in members], dtype=np.int64), np.array(source, dtype=np.int32), list(names),
                    [m.headline for m in members], np.array(list(representatives), dtype=np.int64),
                    np.array([rows[a] for a in representatives.values()], dtype=np.int64))
+
+    def close(self) -> None:
+        """Unmap the story file now (a table read from one); the table cannot be used after."""
+        file = self.__dict__.get("_file")
+        self.__dict__.clear()  # the arrays and string tables are views into the map
+        if file is not None:
+            file.close()
 
     def row_of(self, article_id: str) -> int:
         """The row of ``article_id``, or -1."""
