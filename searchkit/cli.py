@@ -155,7 +155,8 @@ def _target(args: argparse.Namespace) -> str:
 
 def _open(args: argparse.Namespace, *, create: bool = False, lock_timeout: float | None = None) -> SearchIndex:
     """The index ``--index`` (or ``$SEARCHKIT_INDEX``) names; see :func:`_open_target`."""
-    return _open_target(_target(args), create=create, lock_timeout=lock_timeout, layout=_layout(args))
+    stories = False if getattr(args, "no_stories", False) else None
+    return _open_target(_target(args), create=create, lock_timeout=lock_timeout, layout=_layout(args), stories=stories)
 
 
 def _layout(args: argparse.Namespace) -> tuple[int | None, int | None]:
@@ -164,10 +165,11 @@ def _layout(args: argparse.Namespace) -> tuple[int | None, int | None]:
 
 
 def _open_target(target: str, *, create: bool = False, lock_timeout: float | None = None,
-                 layout: tuple[int | None, int | None] = (None, None)) -> SearchIndex:
+                 layout: tuple[int | None, int | None] = (None, None), stories: bool | None = None) -> SearchIndex:
     """An ``http(s)://host:port/name`` target is an OpenSearch index, anything else a folder (or a
     bare name under indexes/). ``create``: make it when absent, with ``layout``'s shards and
-    replicas (default 3 and 1), which only a cluster index being created takes."""
+    replicas (default 3 and 1), which only a cluster index being created takes, and a folder
+    index with ``stories`` (``--no-stories``; None: the default, or whatever the index has)."""
     from .index import Index, resolve_index_path
     from .opensearch.connection import is_index_url
 
@@ -176,6 +178,8 @@ def _open_target(target: str, *, create: bool = False, lock_timeout: float | Non
     if is_index_url(target):
         from .opensearch import OpenSearchIndex
 
+        if stories is not None:
+            raise IndexOptionError(f"--no-stories applies to a folder index, not the cluster index {_where(target)}")
         try:
             opened = OpenSearchIndex.open(target)
         except IndexNotFoundError:
@@ -192,7 +196,8 @@ def _open_target(target: str, *, create: bool = False, lock_timeout: float | Non
         raise IndexOptionError(f"--shards and --replicas apply to a cluster index (an http(s):// URL), not the folder {target}")
     path = resolve_index_path(target)
     if create:
-        return Index.open_or_create(path, lock_timeout=30.0 if lock_timeout is None else lock_timeout)
+        return Index.open_or_create(path, lock_timeout=30.0 if lock_timeout is None else lock_timeout,
+                                    **({} if stories is None else {"stories": stories}))
     return Index.open(path) if lock_timeout is None else Index.open(path, lock_timeout=lock_timeout)
 
 
@@ -606,6 +611,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"also commit when SECONDS have passed since the last commit (default {COMMIT_INTERVAL:g}; 0: never)")
     p.add_argument("--watch", action="store_true",
                    help="then keep indexing files that appear or change in the folders, until Ctrl-C")
+    p.add_argument("--no-stories", action="store_true",
+                   help="create the index without news stories (faster, less memory; `story`, `stories` and "
+                        "--collapse story then refuse); kept in the index, which cannot change it later")
     p.add_argument("--every", type=_duration, default=2.0, metavar="DURATION",
                    help="with --watch: how often to look (default 2s; e.g. 30s, 5m)")
     p.set_defaults(run=cmd_index)

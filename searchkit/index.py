@@ -298,7 +298,7 @@ class Index:
                slow_search: float | None = 1.0, flush_tokens: int = FLUSH_TOKENS,
                flush_bytes: int = FLUSH_STORED_BYTES, merge_factor: int = MERGE_FACTOR,
                max_deleted_ratio: float = MAX_DELETED_RATIO, max_merged_articles: int | None = None,
-               workers: int | None = None) -> Index:
+               workers: int | None = None, stories: bool = True) -> Index:
         """Create an empty index at ``path``; :class:`IndexExistsError` if something is there.
 
         ``flush_tokens``, ``flush_bytes``, ``merge_factor``, ``max_deleted_ratio``,
@@ -320,6 +320,10 @@ class Index:
             max_merged_articles: Segments this large are left out of merges (None: no limit).
             workers: Processes that analyse articles in big writes (None: every core once a
                 write passes 2,000 articles; 1: none).
+            stories: Group articles into news stories as they are added (the README's
+                "Stories"); False indexes faster in less memory, and :meth:`story`,
+                :meth:`stories` and ``collapse="story"`` then raise :class:`QueryError`.
+                Stored in the index (:attr:`stories_enabled`).
 
         Returns:
             The new, empty index, open.
@@ -336,7 +340,9 @@ class Index:
         """
         options = WriterOptions(flush_tokens, flush_bytes, merge_factor, max_deleted_ratio, max_merged_articles, workers)
         _check_slow_search(slow_search)
-        store = IndexStore.create(Path(path))
+        if not isinstance(stories, bool):
+            raise IndexOptionError(f"stories must be True or False, not {stories!r}")
+        store = IndexStore.create(Path(path), stories=stories)
         return cls(store, lock_timeout=lock_timeout, refresh_interval=refresh_interval, ranking=ranking or Ranking(),
                    slow_search=slow_search, writer_options=options)
 
@@ -399,15 +405,34 @@ class Index:
         Raises:
             IndexVersionError: The folder holds an index of an incompatible searchkit.
             IndexExistsError: The folder holds something that is not an index.
+            IndexOptionError: ``stories`` is given and the existing index was made with the
+                other setting.
         """
         if Path(path).exists() and any(Path(path).iterdir()):
-            return cls.open(path, **options)
+            stories = options.pop("stories", None)
+            index = cls.open(path, **options)
+            if stories is not None and stories != index.stories_enabled:
+                index.close()
+                raise IndexOptionError(
+                    f"{index.path} was created with stories={index.stories_enabled}; the setting is the index's "
+                    f"and cannot change: rebuild it into a new folder to change it")
+            return index
         return cls.create(path, **options)
 
     @property
     def path(self) -> Path:
         """The index's folder."""
         return self._store.path
+
+    @property
+    def stories_enabled(self) -> bool:
+        """Whether the index groups articles into stories (``Index.create(stories=...)``)."""
+        return self._store.stories
+
+    def _need_stories(self, what: str) -> None:
+        if not self._store.stories:
+            raise QueryError(f"{what} needs stories, and the index {self.path} was created with stories=False "
+                             "(`searchkit index --no-stories`): rebuild it with stories on to group articles")
 
     def __repr__(self) -> str:
         return f"Index({str(self.path)!r})"
@@ -627,6 +652,8 @@ class Index:
             recency=recency, diversify=diversify, explain=explain, collapse=collapse, facet_counts=facet_counts,
         )
         sources, since, until, limit, page = checked.sources, checked.since, checked.until, checked.limit, checked.page
+        if collapse == "story":
+            self._need_stories('search(collapse="story")')
         decay = checked.recency
         if decay is not None and decay.origin is None:
             decay = dataclasses.replace(decay, origin=date.today())
@@ -758,6 +785,7 @@ class Index:
         Raises:
             ArticleNotFoundError: No article has this id (a ``KeyError``).
         """
+        self._need_stories("Index.story")
         snapshot, table = self._stories()
         return article_story(snapshot, table, self.path, article_id)
 
@@ -782,6 +810,7 @@ class Index:
         Raises:
             QueryError: A wrong argument, named in the message (a ``ValueError``).
         """
+        self._need_stories("Index.stories")
         snapshot, table = self._stories()
         return list_stories(snapshot, table, self.ranking, query, since=since, until=until, sources=sources,
                             limit=limit)

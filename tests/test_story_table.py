@@ -9,12 +9,11 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from searchkit import Index
 from searchkit.engine.snapshot import Snapshot
 from searchkit.engine.store import IndexStore
-from searchkit.engine.storyfile import StoryLog, StoryTable, story_columns, story_file_name
+from searchkit.engine.storyfile import StoryTable, story_columns, story_file_name
 
 from test_stories import NEWS
 
@@ -51,12 +50,10 @@ def test_the_table_read_from_its_file_answers_as_the_one_clustered_in_memory(tmp
     assert sum(column.size for column in columns) == len(NEWS)
 
 
-def test_an_index_written_without_stories_searches_with_the_story_facet(tmp_path: Path,
-                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    # StoryLog.enabled = False (what benchmarks set to index without clustering) writes an
-    # empty story table; each article then counts as a story of its own.
-    monkeypatch.setattr(StoryLog, "enabled", False)
-    index = Index.create(tmp_path / "news")
+def test_an_index_written_without_stories_searches_with_the_story_facet(tmp_path: Path) -> None:
+    # Index.create(stories=False) writes an empty story table; each article then counts as
+    # a story of its own.
+    index = Index.create(tmp_path / "news", stories=False)
     index.add_many(NEWS)
     results = index.search("dam", limit=2)
     assert [results.total, results.facets.stories, [hit.story_id for hit in results.hits]] == [4, 4, [None, None]]

@@ -17,8 +17,8 @@ and the same over pairs of articles. Methods:
 
 Speed: ``--articles`` (default 100,000) articles of ``benchmarks.perf.corpus.scaled_corpus``
 indexed into a new folder by one ``add_many``, first with the clustering switched off (plain
-indexing: ``StoryLog.enabled = False`` in this process, so the workers count no story terms
-and nothing is clustered), then as shipped; and the same articles clustered alone by the
+indexing: ``Index.create(stories=False)``, so the workers count no story terms and nothing
+is clustered), then as shipped; and the same articles clustered alone by the
 engine's clusterer (``StoryClusterer.add_many``, no index, the story terms counted here). Rates are also given as ratios
 to plain indexing in the same run, the figure to compare across machines (a shared machine
 makes absolute rates noisy).
@@ -40,7 +40,6 @@ from searchkit import Article, Index
 from searchkit.analysis import field_terms
 from searchkit.engine.segment import day_number
 from searchkit.engine.stories import StoryClusterer, StoryState
-from searchkit.engine.storyfile import StoryLog
 
 from .roundups import DEFAULT_DATA, load
 
@@ -121,13 +120,13 @@ def quality(data: Path) -> None:
               f"| {len(set(clusters.values())):>8,} |")
 
 
-def _index(count: int, data: Path) -> float:
+def _index(count: int, data: Path, *, stories: bool) -> float:
     """Seconds to index ``count`` scaled articles into a new folder (one ``add_many``)."""
     from benchmarks.perf.corpus import scaled_corpus
 
     with tempfile.TemporaryDirectory() as folder:
         started = time.perf_counter()
-        with Index.create(Path(folder) / "scaled") as index:
+        with Index.create(Path(folder) / "scaled", stories=stories) as index:
             report = index.add_many(scaled_corpus(count, data=data))
         seconds = time.perf_counter() - started
     assert report.added == count
@@ -138,12 +137,8 @@ def speed(count: int, data: Path) -> None:
     from benchmarks.perf.corpus import scaled_corpus
 
     print(f"\nscaled corpus: {count:,} articles (benchmarks.perf.corpus, seed 20240601)")
-    StoryLog.enabled = False  # plain indexing: no clustering
-    try:
-        plain = _index(count, data)
-    finally:
-        StoryLog.enabled = True
-    with_stories = _index(count, data)
+    plain = _index(count, data, stories=False)  # plain indexing: no clustering
+    with_stories = _index(count, data, stories=True)
     clusterer = StoryClusterer(StoryState(), committed_df=lambda term: 0, committed_docs=0)
     items = [(item["id"], item["headline"], item["body"], day_number(item["date"]), item["source"])
              for item in scaled_corpus(count, data=data)]

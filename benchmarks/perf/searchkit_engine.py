@@ -17,6 +17,7 @@ from .queries import Query
 class SearchkitEngine:
     name = "searchkit"
     workers: int | None = None  # Index.create's default: worker processes for big writes
+    stories = True  # Index.create's default: articles grouped into stories as they are added
 
     def __init__(self) -> None:
         import searchkit  # imported here so the other engines run without it
@@ -26,7 +27,7 @@ class SearchkitEngine:
 
     def build(self, articles: Iterable[dict], path: Path) -> dict:
         sk = self.sk
-        idx = sk.Index.create(Path(path), workers=self.workers)
+        idx = sk.Index.create(Path(path), workers=self.workers, stories=self.stories)
         report = idx.add_many(sk.Article(**art) for art in articles)
         idx.close()
         rejected = getattr(report, "rejected", [])
@@ -62,14 +63,8 @@ class SearchkitOneProcessEngine(SearchkitEngine):
 
 class SearchkitPlainEngine(SearchkitEngine):
     """searchkit (workers as ``searchkit``) with story clustering switched off, to give the
-    stories' share of indexing time: ``StoryLog.enabled = False`` in the building process
-    (no story counts in the workers, nothing clustered; the story file written is empty),
-    as ``benchmarks.news.stories`` does."""
+    stories' share of indexing time: ``Index.create(stories=False)`` (no story counts in the
+    workers, nothing clustered; the story file written is empty), as ``benchmarks.news.stories`` does."""
 
     name = "searchkit-plain"
-
-    def build(self, articles: Iterable[dict], path: Path) -> dict:
-        from searchkit.engine.storyfile import StoryLog
-
-        StoryLog.enabled = False
-        return super().build(articles, path)
+    stories = False

@@ -284,17 +284,18 @@ def fsync_dir(path: Path) -> None:
 class IndexStore:
     """One index folder on disk."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, *, stories: bool = True):
         self.path = path
         self.storage = _DurableStorage(str(path))
+        self.stories = stories  # whether writers cluster stories ("stories" in searchkit.json)
 
     # Creating and opening
 
     @classmethod
-    def create(cls, path: Path) -> IndexStore:
+    def create(cls, path: Path, *, stories: bool = True) -> IndexStore:
         if path.exists() and (not path.is_dir() or any(path.iterdir())):
             raise IndexExistsError(path)
-        store = cls(path)
+        store = cls(path, stories=stories)
         with store.write_errors("creating the index"):
             path.mkdir(parents=True, exist_ok=True, mode=0o700)
             os.chmod(path, 0o700)
@@ -303,6 +304,7 @@ class IndexStore:
                 "schema_version": SCHEMA_VERSION,
                 "created_by": f"searchkit {__version__}",
                 "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                "stories": stories,
             }
             (path / META_FILE).write_bytes(orjson.dumps(meta, option=orjson.OPT_INDENT_2))
             os.chmod(path / META_FILE, 0o600)
@@ -324,7 +326,10 @@ class IndexStore:
         try:
             meta = orjson.loads(meta_path.read_bytes())
             version = int(meta["schema_version"])
-        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+            stories = meta.get("stories", True)  # absent in indexes made before the option: on
+            if not isinstance(stories, bool):
+                raise ValueError(f'"stories" must be true or false, not {stories!r}')
+        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as exc:
             raise IndexCorruptError(f"{meta_path} is damaged: {exc}") from exc
         if version != SCHEMA_VERSION:
             raise IndexVersionError(
@@ -332,7 +337,7 @@ class IndexStore:
                 f"this searchkit {__version__} reads version {SCHEMA_VERSION}. "
                 f"{_VERSION_NOTES.get(version, '')}{_REBUILD_HINT}"
             )
-        store = cls(path)
+        store = cls(path, stories=stories)
         # A listing made while a writer swaps tables of contents may see neither (POSIX
         # leaves entries renamed during a listing unspecified): look again before giving up.
         for attempt in range(4):

@@ -136,11 +136,10 @@ class StoryLog:
     stories before :meth:`write`, which applies what is left.
     """
 
-    enabled = True  # False: no clustering (benchmarks set it to measure indexing without stories)
-
     def __init__(self, store: IndexStore, generation: int, committed: list[SearchkitSegment],
                  options: StoryOptions | None = None):
         self.store = store
+        self.enabled = store.stories  # False (``Index.create(stories=False)``): nothing clustered
         self.generation = generation
         self.committed = [segment.copy() for segment in committed]
         self.options = options
@@ -245,10 +244,13 @@ class StoryLog:
 
     def write(self, generation: int) -> str:
         """Write the stories of ``generation`` (before it is published); returns the file's name."""
+        name = story_file_name(generation)
+        if not self.enabled:  # an empty table: searches see each article as a story of its own
+            _write(self.store.path / name, StoryState())
+            return name
         self._apply(final=True)
         clusterer = self.clusterer()
         clusterer.representatives()
-        name = story_file_name(generation)
         _write(self.store.path / name, clusterer.state)
         return name
 
@@ -453,7 +455,10 @@ def snapshot_stories(store: IndexStore, snapshot: Snapshot, *, cluster: bool) ->
         except FileNotFoundError:
             if not cluster:
                 return None
-            table = StoryTable.cluster([(loaded.reader, loaded.segment) for loaded in snapshot.segments])
+            if not store.stories:  # an index without stories: no article has one
+                table = StoryTable.cluster([])
+            else:
+                table = StoryTable.cluster([(loaded.reader, loaded.segment) for loaded in snapshot.segments])
         snapshot.cache["stories"] = table
     return table
 
