@@ -224,3 +224,22 @@ def test_buckets_across_1970_and_before_it(tmp_path: Path, interval: str, expect
     index = make_index(tmp_path / "index", [*articles, story("undated", "The ferry timetable changes.")])
     results = index.search("ferry", date_interval=interval)  # type: ignore[arg-type]
     assert (histogram(results), results.facets.missing_date) == (expected, 1)
+
+
+def test_histograms_stay_whole_when_their_empty_buckets_are_shared(tmp_path: Path) -> None:
+    # Empty buckets are made once per snapshot and shared: a narrow histogram made first
+    # leaves the wider one after it whole, in order, and neither changes the other.
+    index = make_index(tmp_path / "index")
+    narrow = index.search('source:"Harbor Daily"', date_interval="day")
+    wide = index.search("*", date_interval="day")
+    assert histogram(narrow) == [
+        ("2024-02-20", 1), *((f"2024-02-{day}", 0) for day in range(21, 30)), ("2024-03-01", 0),
+        ("2024-03-02", 0), ("2024-03-03", 0), ("2024-03-04", 1), ("2024-03-05", 1),
+    ]
+    assert histogram(index.search('source:"Harbor Daily"', date_interval="day")) == histogram(narrow)
+    assert len(wide.facets.date) == (date(2024, 4, 10) - date(2023, 11, 28)).days + 1
+    assert histogram(wide) == histogram(Index.open(tmp_path / "index").search("*", date_interval="day"))
+    assert [value for value in histogram(wide) if value[1]] == [
+        ("2023-11-28", 1), ("2024-01-15", 1), ("2024-01-30", 1), ("2024-02-20", 2), ("2024-03-04", 1),
+        ("2024-03-05", 1), ("2024-04-10", 1),
+    ]

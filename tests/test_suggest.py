@@ -20,8 +20,8 @@ from news_fixtures import make_index
 
 from searchkit import Article, Index
 from searchkit.analysis import analyze_query_word
-from searchkit.engine.fuzzy import COUNTED_LETTERS, close_terms, edit_distance, letter_totals
-from searchkit.engine.suggest import _one_edit, close_limit, one_edit_terms, suggest, written_forms
+from searchkit.engine.fuzzy import COUNTED_LETTERS, close_terms, edit_distance, letter_totals, possibly_close
+from searchkit.engine.suggest import _letters, _one_edit, close_limit, one_edit_terms, suggest, written_forms
 
 CORPUS = [
     *(Article(id=f"korea-{n}", headline=f"North Korea fires missile {n}",
@@ -129,6 +129,22 @@ def test_close_terms_are_the_same_with_the_letter_totals_filter(index: Index) ->
         assert found == close_terms(word, limit, lo, hi, vocabulary, counts)
     assert [vocabulary[n] for n in close_terms("corea", 1, 0, len(vocabulary), vocabulary, counts,
                                                  letter_totals(counts))] == ["core", "korea"]
+
+
+def test_letter_counts_of_one_first_letter_are_the_rows_of_the_whole_vocabulary(index: Index) -> None:
+    # Suggesting counts the letters of the terms that share the word's first letter only
+    # (the first misspelt word after opening no longer counts the whole vocabulary's).
+    [loaded] = index._current().segments
+    reader = loaded.reader
+    whole = reader.letter_counts()
+    for first in "cdkmnz":
+        lo, hi = reader.term_range(first)
+        counts, totals = _letters(reader, first, lo, hi)
+        assert (counts.tolist(), totals.tolist()) == (whole[lo:hi].tolist(), letter_totals(whole)[lo:hi].tolist())
+    lo, hi = reader.term_range("c")
+    counts, totals = _letters(reader, "c", lo, hi)
+    assert [reader.terms[lo + n] for n in possibly_close("corea", 1, 0, hi - lo, counts, totals).tolist()] == [
+        reader.terms[n] for n in possibly_close("corea", 1, lo, hi, whole, letter_totals(whole)).tolist()] == ["core"]
 
 
 def test_a_respelling_only_a_later_segment_holds_is_suggested(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from ..models import FacetValue
 from .segment import MISSING_DAY
 from .snapshot import LoadedSegment, Snapshot
 
@@ -23,8 +24,8 @@ Array = np.ndarray[Any, Any]
 
 def source_counts(
     snapshot: Snapshot, per_segment: Sequence[Array], *, limit: int | None
-) -> tuple[list[tuple[str, int]], int]:
-    """(display name, count) by count then name, at most ``limit``; and the count without a source."""
+) -> tuple[list[FacetValue], int]:
+    """(display name, count) buckets by count then name, at most ``limit``; and the count without a source."""
     slots = len(snapshot.source_names) + 1
     totals = np.zeros(slots, dtype=np.int64)
     for loaded, docs in zip(snapshot.segments, per_segment):
@@ -33,7 +34,7 @@ def source_counts(
     missing = int(totals[0])
     pairs = [(snapshot.source_names[i], int(c)) for i, c in enumerate(totals[1:].tolist()) if c]
     pairs.sort(key=lambda pair: (-pair[1], pair[0].casefold()))
-    return (pairs if limit is None else pairs[:limit]), missing
+    return [FacetValue(name, count) for name, count in (pairs if limit is None else pairs[:limit])], missing
 
 
 def _source_slots(snapshot: Snapshot, loaded: LoadedSegment) -> Array:
@@ -101,9 +102,8 @@ def _bucket_slot_column(snapshot: Snapshot, loaded: LoadedSegment, interval: Dat
     return result
 
 
-def _first_days(first: int, last: int, interval: DateInterval) -> Array:
-    """The first day (number) of each bucket from ordinal ``first`` to ``last`` (see :func:`_bucket_ordinals`)."""
-    ordinals = np.arange(first, last + 1, dtype=np.int64)
+def _first_days(ordinals: Array, interval: DateInterval) -> Array:
+    """The first day (number) of each bucket of ``ordinals`` (see :func:`_bucket_ordinals`)."""
     if interval == "day":
         return ordinals
     if interval == "week":
@@ -151,10 +151,9 @@ def _all_starts(first: int, last: int, interval: DateInterval) -> Array:
 
 def date_histogram(
     snapshot: Snapshot, per_segment: Sequence[Array], *, interval: DateInterval | Literal["auto"]
-) -> tuple[DateInterval, list[tuple[str, int]], int]:
-    """Buckets from the first to the last matching date (empty ones as zero), each as its first
-    day in ISO form (``YYYY-MM-DD``, made in one numpy call: there can be hundreds), and the
-    undated count."""
+) -> tuple[DateInterval, list[FacetValue], int]:
+    """Buckets from the first to the last matching date (empty ones as zero), each valued its
+    first day in ISO form (``YYYY-MM-DD``), and the undated count."""
     present = [(loaded, docs) for loaded, docs in zip(snapshot.segments, per_segment) if docs.size]
     if interval == "auto":
         days = np.concatenate([loaded.reader.day[docs] for loaded, docs in present]) if present else np.zeros(0, np.int32)
@@ -170,8 +169,21 @@ def date_histogram(
     used = np.flatnonzero(totals[:slots])
     if used.size == 0:
         return interval, [], missing
-    first = low + int(used[0])
-    counts = totals[used[0]:used[-1] + 1]
-    starts = _first_days(first, first + counts.size - 1, interval)
-    days_iso = np.datetime_as_string(starts.astype("datetime64[D]")).tolist()
-    return interval, list(zip(days_iso, counts.tolist())), missing
+    start, stop = int(used[0]), int(used[-1]) + 1
+    buckets = _empty_buckets(snapshot, interval, low, start, stop)
+    for at, count in zip((used - start).tolist(), totals[used].tolist()):
+        buckets[at] = FacetValue(buckets[at].value, count)
+    return interval, buckets, missing
+
+
+def _empty_buckets(snapshot: Snapshot, interval: DateInterval, low: int, start: int, stop: int) -> list[FacetValue]:
+    """The buckets of slots ``start`` to ``stop`` (excluded) with a count of 0, each made once
+    per snapshot and interval and shared after (a histogram has hundreds of buckets, most of
+    them empty for most queries; their ISO days are made in one numpy call)."""
+    made: dict[int, FacetValue] = snapshot.cache.setdefault(("empty date buckets", interval), {})
+    new = [slot for slot in range(start, stop) if slot not in made]
+    if new:
+        starts = _first_days(np.array(new, dtype=np.int64) + low, interval)
+        for slot, day in zip(new, np.datetime_as_string(starts.astype("datetime64[D]")).tolist()):
+            made[slot] = FacetValue(day, 0)
+    return [made[slot] for slot in range(start, stop)]

@@ -9,7 +9,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["COUNTED_LETTERS", "close_terms", "edit_distance", "letter_counts", "letter_totals", "within_distance"]
+__all__ = ["COUNTED_LETTERS", "close_terms", "edit_distance", "letter_counts", "letter_totals", "possibly_close",
+           "within_distance"]
 
 Array = np.ndarray[Any, Any]
 
@@ -103,8 +104,18 @@ def close_terms(word: str, limit: int, lo: int, hi: int, vocabulary: list[str], 
     ``counts`` summed, :func:`letter_totals`), terms whose totals differ by more than that
     are set aside before the counts are compared (the same terms remain, sooner).
     """
+    return [
+        number
+        for number in possibly_close(word, limit, lo, hi, counts, totals).tolist()
+        if abs(len(vocabulary[number]) - len(word)) <= limit and within_distance(word, vocabulary[number], limit)
+    ]
+
+
+def possibly_close(word: str, limit: int, lo: int, hi: int, counts: Array, totals: Array | None = None) -> Array:
+    """The term numbers in ``[lo, hi)`` that :func:`close_terms` checks exactly: those whose
+    letter counts (see there) do not rule out ``limit`` edits from ``word``."""
     if hi <= lo:
-        return []
+        return np.zeros(0, dtype=np.int64)
     wanted = np.zeros(len(_ALPHABET), dtype=np.int32)
     for char in word:
         column = _ALPHABET.find(char)
@@ -116,9 +127,5 @@ def close_terms(word: str, limit: int, lo: int, hi: int, vocabulary: list[str], 
         numbers = numbers[(np.abs(part - int(wanted.sum())) <= 2 * limit) | (part < 0)]
     rows = counts[numbers]
     distance = np.abs(rows - wanted).sum(axis=1)
-    survivors = numbers[(distance <= 2 * limit) | (rows[:, 0] < 0)]
-    return [
-        number
-        for number in survivors.tolist()
-        if abs(len(vocabulary[number]) - len(word)) <= limit and within_distance(word, vocabulary[number], limit)
-    ]
+    survivors: Array = numbers[(distance <= 2 * limit) | (rows[:, 0] < 0)]
+    return survivors

@@ -35,7 +35,7 @@ from ..analysis import TOKEN_PATTERN, analyze, analyze_query_word, normalize, st
 from ..errors import QueryTooComplexError
 from ..query import QueryMode, _lex, parse_query
 from .execute import Ranking
-from .fuzzy import close_terms, edit_distance, letter_totals
+from .fuzzy import edit_distance, letter_counts, letter_totals, possibly_close
 from .segment import FIELDS, SegmentReader
 from .snapshot import Snapshot
 
@@ -134,15 +134,19 @@ def _candidate_terms(snapshot: Snapshot, word: str, term: str) -> dict[str, int]
             held[index] = _term_number(loaded.reader, found[index]) >= 0
     present = {t: 1 for t in itertools.compress(found, held.tolist())}
     limit = close_limit(term)
+    distances: dict[str, int] = {}  # most terms are in every segment: each is measured once
     for loaded in snapshot.segments:
         reader = loaded.reader
         lo, hi = reader.term_range(term[0])
-        close = close_terms(term, limit, lo, hi, reader.terms.as_list(), reader.letter_counts(),
-                            _vocabulary(reader).totals)
-        for number in close:
-            candidate = reader.terms[number]
-            if candidate != term and candidate not in present:
-                present[candidate] = edit_distance(term, candidate, limit)
+        vocabulary = reader.terms.as_list()
+        counts, totals = _letters(reader, term[0], lo, hi)
+        for number in (possibly_close(term, limit, 0, hi - lo, counts, totals) + lo).tolist():
+            candidate = vocabulary[number]
+            if candidate not in distances:
+                distances[candidate] = edit_distance(term, candidate, limit)
+    for candidate, distance in distances.items():
+        if distance <= limit and candidate != term and candidate not in present:
+            present[candidate] = distance
     return present
 
 
@@ -169,7 +173,7 @@ class _Vocabulary:
     """What suggesting keeps of a segment's vocabulary, made once per reader."""
 
     hashes: Array  # the terms' hashes, sorted: hundreds of respellings ruled out at once
-    totals: Array  # :func:`.fuzzy.letter_totals` of the reader's letter counts
+    letters: dict[str, tuple[Array, Array]]  # per first letter, its terms' letter counts and totals, made on first use
 
 
 _VOCABULARIES: weakref.WeakKeyDictionary[SegmentReader, _Vocabulary] = weakref.WeakKeyDictionary()
@@ -180,7 +184,20 @@ def _vocabulary(reader: SegmentReader) -> _Vocabulary:
     if found is None:
         terms = reader.terms.as_list()
         hashes = np.sort(np.fromiter(map(hash, terms), dtype=np.int64, count=len(terms)))
-        found = _VOCABULARIES[reader] = _Vocabulary(hashes, letter_totals(reader.letter_counts()))
+        found = _VOCABULARIES[reader] = _Vocabulary(hashes, {})
+    return found
+
+
+def _letters(reader: SegmentReader, first: str, lo: int, hi: int) -> tuple[Array, Array]:
+    """:func:`.fuzzy.letter_counts` and :func:`.fuzzy.letter_totals` of the terms ``[lo, hi)``
+    that start with ``first``: a word's close terms are looked for among those only, so
+    the first misspelt word after opening counts the letters of one letter's terms, not of
+    the whole vocabulary."""
+    letters = _vocabulary(reader).letters
+    found = letters.get(first)
+    if found is None:
+        counts = letter_counts(reader.terms.offsets[lo:hi + 1], reader.terms.data)
+        found = letters[first] = (counts, letter_totals(counts))
     return found
 
 
