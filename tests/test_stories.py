@@ -197,6 +197,20 @@ def test_story_facet_counts_the_stories_of_the_matches(index: Index) -> None:
     assert index.search("zebra").facets.stories == 0
 
 
+def test_story_facet_looks_up_only_what_searches_match_and_agrees_with_the_full_columns(index: Index) -> None:
+    # A search looks up the stories of its own matches and keeps them; a later search with
+    # other matches looks up the rest; once collapse="story" has made every segment's
+    # column, the facet reads from it. Each way counts the same.
+    counts = [("chess", 1), ("valley", 2), ("olm OR budget OR leopard", 4), ("", 5), ("zebra", 0)]
+    assert [(query, index.search(query).facets.stories) for query, _ in counts] == counts
+    index.search("olm", collapse="story")
+    assert [(query, index.search(query).facets.stories) for query, _ in counts] == counts
+    index.add_many([article("dam-4", "Olm dam breach: the valley villages count the damage",
+                            "The Olm dam breach flooded three valley villages; the reservoir wall gave way.",
+                            "Metro Wire", "2024-03-08")])
+    assert (index.search("valley").facets.stories, index.story("dam-4").id) == (2, index.story("dam-1").id)
+
+
 def test_a_killed_writers_story_file_is_ignored_and_replaced(index: Index) -> None:
     # A writer killed after writing the next generation's stories, before its table of
     # contents: the file is there, the generation is not.

@@ -90,14 +90,42 @@ def list_stories(snapshot: Snapshot, table: StoryTable, ranking: Ranking, query:
 def count_stories(snapshot: Snapshot, table: StoryTable, parts: Sequence[Matches]) -> int:
     """How many stories the documents of ``parts`` (per segment) belong to; a document
     without a story counts as one of its own."""
-    columns = story_columns(snapshot, table)
     seen = np.zeros(int(table.numbers.max()) + 1 if table.numbers.size else 0, dtype=bool)
     alone = 0
-    for part, column in zip(parts, columns):
-        numbers = column[part.docs]
+    for number, part in enumerate(parts):
+        numbers = _story_numbers(snapshot, table, number, part.docs)
         alone += int(np.count_nonzero(numbers < 0))
         seen[numbers[numbers >= 0]] = True
     return int(np.count_nonzero(seen)) + alone
+
+
+_UNKNOWN = -2  # in a column of :func:`_story_numbers`: not looked up yet
+
+
+def _story_numbers(snapshot: Snapshot, table: StoryTable, segment: int, docs: Array) -> Array:
+    """The story numbers (-1: none) of the ``docs`` of the snapshot's ``segment``, from the columns of
+    :func:`.storyfile.story_columns` when a search has made them, else looked up as searches
+    first need them and kept: the first search after opening looks up its matches only,
+    not every article of the index."""
+    made: list[Array] | None = snapshot.cache.get("story_columns")
+    if made is not None:
+        found: Array = made[segment][docs]
+        return found
+    loaded = snapshot.segments[segment]
+    key = ("story numbers", loaded.segment.segid)
+    column = snapshot.cache.get(key)
+    if column is None:
+        column = snapshot.cache[key] = np.full(loaded.reader.doc_count, _UNKNOWN, dtype=np.int64)
+    numbers: Array = column[docs]
+    unknown = docs[numbers == _UNKNOWN]
+    if unknown.size:
+        ids = loaded.reader.ids
+        rows = table.rows_of([ids[doc] for doc in unknown.tolist()])
+        looked_up = np.full(rows.size, -1, dtype=np.int64)
+        looked_up[rows >= 0] = table.story[rows[rows >= 0]]  # (an empty table has no row for -1 to pick)
+        column[unknown] = looked_up
+        numbers = column[docs]
+    return numbers
 
 
 @dataclass(frozen=True)
