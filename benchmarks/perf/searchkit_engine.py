@@ -22,6 +22,9 @@ class SearchkitEngine:
     def __init__(self) -> None:
         import searchkit  # imported here so the other engines run without it
 
+        # Index is a lazy attribute: reading it imports the library now, as the other engines
+        # import theirs at the top of their modules, so open's time is opening an index.
+        searchkit.Index  # noqa: B018
         self.sk = searchkit
         self.idx = None
 
