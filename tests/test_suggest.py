@@ -20,7 +20,8 @@ from news_fixtures import make_index
 
 from searchkit import Article, Index
 from searchkit.analysis import analyze_query_word
-from searchkit.engine.fuzzy import COUNTED_LETTERS, close_terms, edit_distance, letter_totals, possibly_close
+from searchkit.engine.fuzzy import (COUNTED_LETTERS, close_terms, edit_distance, letter_totals, nearby_terms,
+                                    possibly_close)
 from searchkit.engine.suggest import _letters, _one_edit, close_limit, one_edit_terms, suggest, written_forms
 
 CORPUS = [
@@ -131,20 +132,48 @@ def test_close_terms_are_the_same_with_the_letter_totals_filter(index: Index) ->
                                                  letter_totals(counts))] == ["core", "korea"]
 
 
-def test_letter_counts_of_one_first_letter_are_the_rows_of_the_whole_vocabulary(index: Index) -> None:
+def test_letter_counts_of_one_first_letter_find_what_the_whole_vocabulary_finds(index: Index) -> None:
     # Suggesting counts the letters of the terms that share the word's first letter only
-    # (the first misspelt word after opening no longer counts the whole vocabulary's).
-    [loaded] = index._current().segments
+    # (the first misspelt word after opening no longer counts the whole vocabulary's), and
+    # takes the terms of nearby letter totals as a slice of those ordered by total.
+    snapshot = index._current()
+    [loaded] = snapshot.segments
     reader = loaded.reader
     whole = reader.letter_counts()
     for first in "cdkmnz":
         lo, hi = reader.term_range(first)
-        counts, totals = _letters(reader, first, lo, hi)
-        assert (counts.tolist(), totals.tolist()) == (whole[lo:hi].tolist(), letter_totals(whole)[lo:hi].tolist())
-    lo, hi = reader.term_range("c")
-    counts, totals = _letters(reader, "c", lo, hi)
-    assert [reader.terms[lo + n] for n in possibly_close("corea", 1, 0, hi - lo, counts, totals).tolist()] == [
-        reader.terms[n] for n in possibly_close("corea", 1, lo, hi, whole, letter_totals(whole)).tolist()] == ["core"]
+        terms, letters = _letters(snapshot, first)
+        assert terms == reader.terms.as_list()[lo:hi]
+        assert letters.counts.tolist() == whole[lo:hi].tolist()
+        assert letters.totals.tolist() == sorted(letter_totals(whole)[lo:hi].tolist())
+        for word in ["corea", "core", "cor", "desertoin", "korea", "kore", "missle", "nroth", "zz", "c" * 300]:
+            for limit in (1, 2):
+                with_totals = possibly_close(word, limit, lo, hi, whole, letter_totals(whole)).tolist()
+                assert (nearby_terms(word, limit, letters) + lo).tolist() == with_totals
+                assert with_totals == possibly_close(word, limit, lo, hi, whole).tolist()
+    terms, letters = _letters(snapshot, "c")
+    assert [terms[n] for n in nearby_terms("corea", 1, letters).tolist()] == ["core"]
+
+
+def test_the_terms_of_a_letter_are_those_of_every_segment_once(tmp_path: Path) -> None:
+    index = Index.create(tmp_path / "index", refresh_interval=0)
+    index.add_many([Article(id="a", headline="Koala keeper", body="The koala kept a kettle.")])
+    index.add_many([Article(id="b", headline="Kettle koala", body="A keeper and a kite.")])
+    snapshot = index._current()
+    assert len(snapshot.segments) == 2
+    terms, letters = _letters(snapshot, "k")
+    assert terms == ["keeper", "kept", "kettl", "kite", "koala"]
+    assert [terms[n] for n in nearby_terms("kettle", 1, letters).tolist()] == ["kettl"]
+
+
+def test_terms_too_long_to_count_are_always_checked(tmp_path: Path) -> None:
+    # A term longer than COUNTED_LETTERS has no letter counts: it is among the terms
+    # checked exactly, whatever its length, and found when it is close.
+    long_word = "k" * (COUNTED_LETTERS + 1)
+    index = make_index(tmp_path / "index", [Article(id="long", headline="Long words", body=f"{long_word} koala")])
+    terms, letters = _letters(index._current(), "k")
+    assert [terms[n] for n in nearby_terms("kaola", 1, letters).tolist()] == sorted([long_word, "koala"])
+    assert [terms[n] for n in nearby_terms(long_word[:-1], 1, letters).tolist()] == [long_word]
 
 
 def test_a_respelling_only_a_later_segment_holds_is_suggested(tmp_path: Path) -> None:

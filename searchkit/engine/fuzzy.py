@@ -5,12 +5,12 @@ Used by fuzzy words (``ukrane~``) and by "did you mean".
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
-__all__ = ["COUNTED_LETTERS", "close_terms", "edit_distance", "letter_counts", "letter_totals", "possibly_close",
-           "within_distance"]
+__all__ = ["COUNTED_LETTERS", "LetterIndex", "close_terms", "edit_distance", "letter_counts", "letter_index",
+           "letter_totals", "nearby_terms", "possibly_close", "within_distance"]
 
 Array = np.ndarray[Any, Any]
 
@@ -116,15 +116,56 @@ def possibly_close(word: str, limit: int, lo: int, hi: int, counts: Array, total
     letter counts (see there) do not rule out ``limit`` edits from ``word``."""
     if hi <= lo:
         return np.zeros(0, dtype=np.int64)
+    wanted = _wanted(word)
+    numbers = np.arange(lo, hi)
+    if totals is not None:
+        part = totals[lo:hi]
+        numbers = numbers[(np.abs(part - int(wanted.sum())) <= 2 * limit) | (part < 0)]
+    return _by_counts(numbers, wanted, limit, counts)
+
+
+class LetterIndex(NamedTuple):
+    """The letter counts of a run of terms (:func:`letter_counts`) and the terms in order of
+    their totals, so that those whose totals lie near a word's are a slice."""
+
+    counts: Array
+    by_total: Array  # the term numbers (from 0), by total
+    totals: Array  # their totals, ascending (negative first: the terms not counted)
+
+
+def letter_index(offsets: Array, data: Array) -> LetterIndex:
+    """The :class:`LetterIndex` of the terms of a blob (as :func:`letter_counts` takes it)."""
+    counts = letter_counts(offsets, data)
+    totals = letter_totals(counts)
+    order = np.argsort(totals, kind="stable")
+    return LetterIndex(counts.astype(np.int16), order, totals[order])  # counts of at most 255 letters
+
+
+def nearby_terms(word: str, limit: int, index: LetterIndex) -> Array:
+    """:func:`possibly_close` of all the terms of ``index`` (with their totals), ascending,
+    from the slice of terms whose totals are near the word's instead of a scan of them all."""
+    wanted = _wanted(word)
+    total = int(wanted.sum())
+    uncounted = int(np.searchsorted(index.totals, 0))
+    lo = max(int(np.searchsorted(index.totals, total - 2 * limit, "left")), uncounted)
+    hi = int(np.searchsorted(index.totals, total + 2 * limit, "right"))
+    numbers = np.sort(np.concatenate((index.by_total[:uncounted], index.by_total[lo:max(lo, hi)])))
+    return _by_counts(numbers, wanted, limit, index.counts)
+
+
+def _wanted(word: str) -> Array:
+    """The word's a-z and 0-9 counts, as a row of :func:`letter_counts`."""
     wanted = np.zeros(len(_ALPHABET), dtype=np.int32)
     for char in word:
         column = _ALPHABET.find(char)
         if column >= 0:
             wanted[column] += 1
-    numbers = np.arange(lo, hi)
-    if totals is not None:
-        part = totals[lo:hi]
-        numbers = numbers[(np.abs(part - int(wanted.sum())) <= 2 * limit) | (part < 0)]
+    return wanted
+
+
+def _by_counts(numbers: Array, wanted: Array, limit: int, counts: Array) -> Array:
+    """Of the term ``numbers``, those whose counts differ from ``wanted`` by at most
+    ``2 * limit`` in all, and those not counted."""
     rows = counts[numbers]
     distance = np.abs(rows - wanted).sum(axis=1)
     survivors: Array = numbers[(distance <= 2 * limit) | (rows[:, 0] < 0)]

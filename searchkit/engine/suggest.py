@@ -35,7 +35,7 @@ from ..analysis import TOKEN_PATTERN, analyze, analyze_query_word, normalize, st
 from ..errors import QueryTooComplexError
 from ..query import QueryMode, _lex, parse_query
 from .execute import Ranking
-from .fuzzy import edit_distance, letter_counts, letter_totals, possibly_close
+from .fuzzy import LetterIndex, edit_distance, letter_index, nearby_terms
 from .segment import FIELDS, SegmentReader
 from .snapshot import Snapshot
 
@@ -125,28 +125,19 @@ def _candidate_terms(snapshot: Snapshot, word: str, term: str) -> dict[str, int]
     first letter), each with its distance in edits."""
     found = list(one_edit_terms(word, term))
     hashes = np.fromiter(map(hash, found), dtype=np.int64, count=len(found))
-    held = np.zeros(len(found), dtype=bool)
-    for loaded in snapshot.segments:  # the hash tables rule out most at once; the rest are looked up
-        table = _vocabulary(loaded.reader).hashes
-        at = np.minimum(np.searchsorted(table, hashes), max(table.size - 1, 0))
-        maybe = np.flatnonzero(~held & (table[at] == hashes)) if table.size else np.zeros(0, dtype=np.int64)
-        for index in maybe.tolist():
-            held[index] = _term_number(loaded.reader, found[index]) >= 0
-    present = {t: 1 for t in itertools.compress(found, held.tolist())}
+    table = _hashes(snapshot)  # rules out most at once; the rest are looked up
+    at = np.minimum(np.searchsorted(table, hashes), max(table.size - 1, 0))
+    maybe = np.flatnonzero(table[at] == hashes).tolist() if table.size else []
+    present = {found[i]: 1 for i in maybe
+               if any(_term_number(loaded.reader, found[i]) >= 0 for loaded in snapshot.segments)}
     limit = close_limit(term)
-    distances: dict[str, int] = {}  # most terms are in every segment: each is measured once
-    for loaded in snapshot.segments:
-        reader = loaded.reader
-        lo, hi = reader.term_range(term[0])
-        vocabulary = reader.terms.as_list()
-        counts, totals = _letters(reader, term[0], lo, hi)
-        for number in (possibly_close(term, limit, 0, hi - lo, counts, totals) + lo).tolist():
-            candidate = vocabulary[number]
-            if candidate not in distances:
-                distances[candidate] = edit_distance(term, candidate, limit)
-    for candidate, distance in distances.items():
-        if distance <= limit and candidate != term and candidate not in present:
-            present[candidate] = distance
+    terms, letters = _letters(snapshot, term[0])
+    for number in nearby_terms(term, limit, letters).tolist():
+        candidate = terms[number]
+        if candidate != term and candidate not in present:
+            distance = edit_distance(term, candidate, limit)
+            if distance <= limit:
+                present[candidate] = distance
     return present
 
 
@@ -168,36 +159,46 @@ def _term_number(reader: SegmentReader, term: str) -> int:
     return at if at < len(vocabulary) and vocabulary[at] == term else -1
 
 
-@dataclass(frozen=True)
-class _Vocabulary:
-    """What suggesting keeps of a segment's vocabulary, made once per reader."""
-
-    hashes: Array  # the terms' hashes, sorted: hundreds of respellings ruled out at once
-    letters: dict[str, tuple[Array, Array]]  # per first letter, its terms' letter counts and totals, made on first use
+_HASHES: weakref.WeakKeyDictionary[SegmentReader, Array] = weakref.WeakKeyDictionary()
 
 
-_VOCABULARIES: weakref.WeakKeyDictionary[SegmentReader, _Vocabulary] = weakref.WeakKeyDictionary()
+def _hashes(snapshot: Snapshot) -> Array:
+    """The hashes of the terms of all the snapshot's segments, sorted, made once per snapshot
+    (from each reader's, made once per reader): hundreds of respellings ruled out at once."""
+    merged: Array | None = snapshot.cache.get("suggest hashes")
+    if merged is None:
+        parts = []
+        for loaded in snapshot.segments:
+            found = _HASHES.get(loaded.reader)
+            if found is None:
+                terms = loaded.reader.terms.as_list()
+                hashes = np.fromiter(map(hash, terms), dtype=np.int64, count=len(terms))
+                found = _HASHES[loaded.reader] = np.sort(hashes)
+            parts.append(found)
+        # (sorted runs merged by a stable sort; a term in several segments stays several times)
+        merged = snapshot.cache["suggest hashes"] = np.sort(np.concatenate(parts), kind="stable") if parts else \
+            np.zeros(0, np.int64)
+    return merged
 
 
-def _vocabulary(reader: SegmentReader) -> _Vocabulary:
-    found = _VOCABULARIES.get(reader)
+def _letters(snapshot: Snapshot, first: str) -> tuple[list[str], LetterIndex]:
+    """The terms of all the snapshot's segments that start with ``first``, sorted, and their
+    :class:`.fuzzy.LetterIndex`, made on first use per snapshot: a word's close terms are
+    looked for among those only, each once (most terms are in every segment), and the first
+    misspelt word after opening counts the letters of one letter's terms, not of the whole
+    vocabulary."""
+    key = ("suggest letters", first)
+    found: tuple[list[str], LetterIndex] | None = snapshot.cache.get(key)
     if found is None:
-        terms = reader.terms.as_list()
-        hashes = np.sort(np.fromiter(map(hash, terms), dtype=np.int64, count=len(terms)))
-        found = _VOCABULARIES[reader] = _Vocabulary(hashes, {})
-    return found
-
-
-def _letters(reader: SegmentReader, first: str, lo: int, hi: int) -> tuple[Array, Array]:
-    """:func:`.fuzzy.letter_counts` and :func:`.fuzzy.letter_totals` of the terms ``[lo, hi)``
-    that start with ``first``: a word's close terms are looked for among those only, so
-    the first misspelt word after opening counts the letters of one letter's terms, not of
-    the whole vocabulary."""
-    letters = _vocabulary(reader).letters
-    found = letters.get(first)
-    if found is None:
-        counts = letter_counts(reader.terms.offsets[lo:hi + 1], reader.terms.data)
-        found = letters[first] = (counts, letter_totals(counts))
+        union: set[str] = set()
+        for loaded in snapshot.segments:
+            lo, hi = loaded.reader.term_range(first)
+            union.update(loaded.reader.terms.as_list()[lo:hi])
+        terms = sorted(union)
+        encoded = [term.encode("utf-8") for term in terms]
+        offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
+        np.cumsum([len(blob) for blob in encoded], out=offsets[1:])
+        found = snapshot.cache[key] = (terms, letter_index(offsets, np.frombuffer(b"".join(encoded), dtype=np.uint8)))
     return found
 
 
