@@ -10,9 +10,9 @@
  * A chunk met before is found in a hash table of its own (keyed by the chunk's code
  * points), without making a str; a new chunk is made a str and looked up in `codes`
  * (which analyses it when it is new there too), and its code is kept. Codes never change
- * once given, so what is kept stays right for the life of the table. Chunks that are one
- * ASCII word with punctuation around it share the entry of the word (see chunk_key), so
- * "Flood," and "(flood)" cost no analysis once "flood" has had one.
+ * once given, so what is kept stays right for the life of the table. Chunks that differ
+ * only in the punctuation around them (and in case, where they are ASCII) share one entry
+ * (see chunk_key), so "Flood," and "(flood)" cost no analysis once "flood" has had one.
  *
  * Without this module (no compiler when searchkit was installed, or
  * SEARCHKIT_PURE_PYTHON=1), segment.py runs the Python line above: the segments written
@@ -153,52 +153,49 @@ keep(ChunkCodes *self, const Py_UCS4 *key, Py_ssize_t length, uint64_t hash, int
 }
 
 static int
-is_ascii_alnum(Py_UCS4 ch)
+is_word_char(Py_UCS4 ch)
 {
-    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
+    if (ch < 128) {
+        return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_';
+    }
+    return Py_UNICODE_ISALNUM(ch); /* what the re module's \w is: alphanumeric, or "_" */
 }
 
 /* The key a chunk (text[start:end]) is looked up by, written to key; returns its length.
+ * The same as chunk_key() in searchkit/engine/segment.py:
  *
- * A chunk of ASCII characters that is one run of letters and digits with only other ASCII
- * characters around it (not "_", which the tokenizer counts as a word character), such as
- * "Flood," or "(1990)", is one token to the tokenizer, and the analysis lower-cases it
- * first: its code is that of the run, lower-cased ("flood", "1990"), so it is looked up
- * as that. Any other chunk is its own key. No other chunk's key is a lower-case run of
- * letters and digits, so the keys never collide. */
+ * The chunk without the characters before its first word character (\w: a letter, a
+ * digit or "_") and after its last one, which no token of the tokenizer starts or ends
+ * with, lower-cased where what is left is ASCII (the analysis lower-cases first): so
+ * "Flood,", "(flood)", the quoted word and "flood" share one entry and one analysis.
+ * A key has the analysis of every chunk that maps to it, so keys can never clash. */
 static Py_ssize_t
 chunk_key(int kind, const void *data, Py_ssize_t start, Py_ssize_t end, Py_UCS4 *key)
 {
-    Py_ssize_t first = -1, last = -1;
-    int simple = 1;
-    for (Py_ssize_t i = start; i < end; i++) {
+    Py_ssize_t first = start, last = end - 1;
+    while (first <= last && !is_word_char(PyUnicode_READ(kind, data, first))) {
+        first++;
+    }
+    while (last >= first && !is_word_char(PyUnicode_READ(kind, data, last))) {
+        last--;
+    }
+    int ascii = 1;
+    for (Py_ssize_t i = first; i <= last; i++) {
         Py_UCS4 ch = PyUnicode_READ(kind, data, i);
-        if (ch >= 128 || ch == '_') {
-            simple = 0;
-            break;
+        key[i - first] = ch;
+        if (ch >= 128) {
+            ascii = 0;
         }
-        if (is_ascii_alnum(ch)) {
-            if (last >= 0 && last != i - 1) {
-                simple = 0; /* a second run of letters and digits */
-                break;
+    }
+    Py_ssize_t length = last - first + 1;
+    if (ascii) {
+        for (Py_ssize_t i = 0; i < length; i++) {
+            if (key[i] >= 'A' && key[i] <= 'Z') {
+                key[i] += 'a' - 'A';
             }
-            if (first < 0) {
-                first = i;
-            }
-            last = i;
         }
     }
-    if (simple && first >= 0) {
-        for (Py_ssize_t i = first; i <= last; i++) {
-            Py_UCS4 ch = PyUnicode_READ(kind, data, i);
-            key[i - first] = (ch >= 'A' && ch <= 'Z') ? ch + ('a' - 'A') : ch;
-        }
-        return last - first + 1;
-    }
-    for (Py_ssize_t i = start; i < end; i++) {
-        key[i - start] = PyUnicode_READ(kind, data, i);
-    }
-    return end - start;
+    return length;
 }
 
 static PyObject *

@@ -107,6 +107,14 @@ def _stem(word: str) -> str:
     return stem
 
 
+def word_term(word: str) -> str:
+    """The term of one word of lower-case ASCII letters and digits (``flood``, ``1990``,
+    ``19th``), which is one token with nothing to normalize: what :func:`analyze` gives
+    it, without going through the cache: ``""`` for a stop word, a number as it is, else
+    its stem."""
+    return _stem(word)
+
+
 def stem_letters(words: list[str]) -> list[str]:
     """The terms of words of lower-case a-z letters only, at once: what :func:`analyze`
     gives each of them (``""`` for a stop word), stemmed in one call."""

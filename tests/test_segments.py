@@ -7,7 +7,10 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from news_fixtures import BY_ID, NEWS, make_index, story
 
 from searchkit import Article, Index
@@ -20,6 +23,7 @@ from searchkit.engine.segment import (
     SegmentReader,
     day_number,
     source_key,
+    stable_order,
 )
 from searchkit.engine.store import IndexStore
 from searchkit.engine.writer import ArticleWriter, WriterOptions
@@ -58,6 +62,18 @@ def contents(reader: SegmentReader) -> dict[str, Any]:
         "stored": [reader.stored_blob(doc) for doc in range(reader.doc_count)],
         "fingerprints": [column.tolist() for column in reader.fingerprints()],
     }
+
+
+@given(st.lists(st.integers(0, 2**32 - 1), max_size=300), st.sampled_from([1, 7, 2**16 - 1, 2**16, 2**20, 2**32]))
+def test_stable_order_is_numpys_stable_argsort(values: list[int], bound: int) -> None:
+    # Term numbers are sorted by two 16-bit radix passes when they fit in 32 bits; ties
+    # keep their order (documents stay ascending within a term), as argsort's stable sort.
+    for dtype in (np.int32, np.int64, np.uint32):
+        keys = np.array([value % bound for value in values], dtype=np.int64)
+        if dtype == np.int32:
+            keys = keys[keys < 2**31]
+        keys = keys.astype(dtype)
+        assert stable_order(keys).tolist() == np.argsort(keys, kind="stable").tolist()
 
 
 def test_a_built_segment_reads_back(tmp_path: Path) -> None:

@@ -90,6 +90,37 @@ def test_any_text_gives_the_same_codes_and_segment_with_and_without_the_kernel(
     assert segment_bytes(articles, tmp_path / "pure.seg", pure=True) == native
 
 
+# Chunks as str.split() makes them: punctuation and quotes around words, case, inner
+# joiners, numbers, non-ASCII letters and marks, "_" (a word character the analysis drops).
+CHUNK_PIECES = st.sampled_from([
+    "Flood", "flood", "FLOOD", ",", ".", "(", ")", '"', "'", "’", "‘", "“", "”", "—", "-", "…", "U.S", "7,400",
+    "1.5", "O'Brien's", "Novo-Karsk", "well‐known", "Núñez", "İstanbul", "straße", "_", "x_y", "19th", "the",
+    "us", "東京", "😀", "\x00", "é", "\u0301", "²", "ǅ", "ﬁ", "K",
+])
+CHUNKS = st.lists(st.one_of(CHUNK_PIECES, st.text(max_size=4)), min_size=1, max_size=6).map("".join).filter(
+    lambda chunk: chunk != "" and chunk.split() == [chunk])
+
+
+@settings(max_examples=400, deadline=None)
+@given(CHUNKS)
+def test_a_chunk_is_analysed_as_its_key(chunk: str) -> None:
+    # The kernel and the Python table analyse a chunk's key in its place (punctuation
+    # around it dropped, ASCII lower-cased); that is only right if the analyses agree.
+    key = segment.chunk_key(chunk)
+    assert segment._analyze_chunk(key) == segment._analyze_chunk(chunk)
+    assert segment.chunk_key(key) == key
+    for pure in (False, True):
+        with pure_python(pure):
+            codes = segment._TokenCodes(segment._Vocabulary())
+            tokens = array("i")
+            codes.encode(tokens, f"{chunk} {key} {chunk.upper()}")
+        analysed = segment._analyze_chunk(chunk)
+        if isinstance(analysed, str):  # a plain word (or a stop word): its term's number
+            expected = codes.vocabulary.terms.index(analysed) if analysed else -1
+            assert tokens[0] == expected
+        assert tokens[0] == tokens[1]
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("workers", [1, 2])
 def test_the_bbc_corpus_is_indexed_the_same_with_and_without_the_kernel(tmp_path: Path, workers: int) -> None:

@@ -18,7 +18,7 @@ import numpy as np
 
 from .segfile import SegmentFileWriter
 from .fingerprint import SLOTS
-from .segment import FIELDS, SegmentReader, StringTable, offset_dtype, source_key, write_strings
+from .segment import FIELDS, SegmentReader, StringTable, offset_dtype, source_key, stable_order, write_strings
 
 __all__ = ["MergeInput", "merge_segments"]
 
@@ -177,7 +177,7 @@ def _merge_field(writer: SegmentFileWriter, field: str, inputs: Sequence[MergeIn
         docs = np.concatenate(parts_docs)
         tf = np.concatenate(parts_tf).astype(np.int64)
         pos = np.concatenate(parts_pos)
-        order = np.argsort(posting_terms, kind="stable")
+        order = stable_order(posting_terms)
         if len(parts_terms) > 1:
             # Positions follow their postings: gather each posting's run in the new order.
             run_start = np.zeros(tf.size, dtype=np.int64)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import bisect
 import os
+import re
 import zlib
 from array import array
 from collections.abc import Sequence
@@ -34,7 +35,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Union
 import numpy as np
 import orjson
 
-from ..analysis import TOKEN_PATTERN, analyze
+from ..analysis import TOKEN_PATTERN, analyze, word_term
 from ..errors import IndexClosedError
 from ..models import Article
 from .fingerprint import SLOTS, document_fingerprints
@@ -122,10 +123,27 @@ _CHUNKS: dict[str, ChunkAnalysis] = {}
 _CHUNKS_LIMIT = 300_000
 
 
+_ASCII_EDGES = "".join(chr(c) for c in range(128) if not (chr(c).isalnum() or chr(c) == "_"))
+_EDGES = re.compile(r"^\W+|\W+\Z")
+
+
+def chunk_key(chunk: str) -> str:
+    """The chunk a whitespace-separated chunk is analysed as: without the characters
+    before its first word character (``\\w``: a letter, a digit or ``_``) and after its
+    last one, which no token starts or ends with, and lower-cased where what is left is
+    ASCII (the analysis lower-cases first), so ``Flood,``, ``(flood)``, ``“Flood”`` and
+    ``flood`` share one analysis. The C kernel (``chunk_key`` in ``searchkit/_speedups.c``)
+    does the same."""
+    if chunk.isascii():
+        return chunk.lower().strip(_ASCII_EDGES)
+    key = _EDGES.sub("", chunk)
+    return key.lower() if key.isascii() else key
+
+
 def _analyze_chunk(chunk: str) -> ChunkAnalysis:
     """The terms of one whitespace-separated chunk, with offsets (see :class:`_TokenCodes`)."""
-    tokens = TOKEN_PATTERN.findall(chunk)
     analysed: ChunkAnalysis
+    tokens = TOKEN_PATTERN.findall(chunk)
     if len(tokens) == 1 and isinstance(single := analyze(tokens[0]), str):
         analysed = single
     else:
@@ -146,8 +164,6 @@ def _analyze_chunk(chunk: str) -> ChunkAnalysis:
                     entries.append((part, offset, True))
                 offset += 1
         analysed = (offset, tuple(entries))
-    if len(_CHUNKS) >= _CHUNKS_LIMIT:
-        _CHUNKS.clear()
     _CHUNKS[chunk] = analysed
     return analysed
 
@@ -192,8 +208,20 @@ class _TokenCodes(dict[str, int]):
         self.entry_counted = array("b")
 
     def __missing__(self, chunk: str) -> int:
+        key = chunk_key(chunk)
+        if key != chunk:  # analysed as its key (the C kernel asks for keys only)
+            code = self[chunk] = self[key]
+            return code
+        if chunk.isalnum() and chunk.isascii() and (chunk.islower() or chunk.isdigit()):
+            # One word of lower-case letters and digits, with nothing to normalize: the
+            # tokenizer and the caches would give word_term's answer the long way round.
+            term = word_term(chunk)
+            code = self[chunk] = self.vocabulary[term] if term else -1
+            return code
         analysed = _CHUNKS.get(chunk)
         if analysed is None:
+            if len(_CHUNKS) >= _CHUNKS_LIMIT:
+                _CHUNKS.clear()
             analysed = _analyze_chunk(chunk)
         if isinstance(analysed, str):
             code = self[chunk] = self.vocabulary[analysed] if analysed else -1
@@ -530,6 +558,19 @@ class SegmentBuilder:
         return terms, docs, where, lengths
 
 
+def stable_order(keys: Array) -> Array:
+    """``np.argsort(keys, kind="stable")`` for non-negative integer keys (term numbers),
+    the same permutation, sorted as two 16-bit halves (numpy sorts 16-bit keys stably by
+    radix, in linear time) instead of by comparisons: about 2.5 times as fast on a
+    segment's occurrences."""
+    if keys.size == 0 or int(keys.min()) < 0 or (largest := int(keys.max())) >= 1 << 32:
+        return np.argsort(keys, kind="stable")
+    order = np.argsort((keys & 0xFFFF).astype(np.uint16), kind="stable")
+    if largest >= 1 << 16:
+        order = order[np.argsort((keys[order] >> 16).astype(np.uint16), kind="stable")]
+    return order
+
+
 def write_field(
     writer: SegmentFileWriter,
     field: str,
@@ -539,7 +580,7 @@ def write_field(
     term_count: int,
 ) -> None:
     """Invert one field's (term, doc, position) occurrences, given in doc order."""
-    order = np.argsort(term_ids, kind="stable")
+    order = stable_order(term_ids)
     term_ids = term_ids[order]
     docs = docs[order]
     positions = positions[order]
