@@ -25,11 +25,14 @@ import bisect
 import itertools
 import re
 from collections.abc import Callable, Iterable, Sequence
+from typing import Any, Protocol
+
+import numpy as np
 
 from .analysis import TOKEN_PATTERN, Analyzed, Token, analyze, iter_tokens, stem_letters
 from .models import Snippet, SnippetField
 
-__all__ = ["HighlightSpec", "make_snippets", "match_spans"]
+__all__ = ["BodyIndex", "HighlightSpec", "make_snippets", "match_spans"]
 
 # A sentence: from a character other than a space to the first run of .!? (and closing
 # quotes or brackets) followed by a space, or to a newline, or to the end. Unrolled (runs of
@@ -379,14 +382,74 @@ def _body_spans(text: str, spec: HighlightSpec, max_chars: int) -> tuple[int, in
     if not hits or len(raws) <= _FOCUS_ABOVE_TOKENS:
         return 0, len(text), _spans(text, spec, hits, raws)
     flagged = list(itertools.compress(itertools.count(), map(hits.__contains__, raws)))
+    best_number = _best_window(flagged)
+    # The flagged tokens in order are the hit raws' whole-token occurrences in order, so
+    # the window's first token starts where the best_number-th occurrence does.
+    return _region(text, _token_spans(text, hits)[best_number][0], spec, max_chars)
+
+
+class BodyIndex(Protocol):
+    """A hit's body as the index knows it (for :func:`make_snippets`'s ``body_index``): its
+    raw tokens (the matches of :data:`~searchkit.analysis.TOKEN_PATTERN`), its terms'
+    positions, and where a raw token lies, without tokenizing the whole body."""
+
+    token_count: int  # how many raw tokens the body has
+
+    def positions(self, term: str) -> np.ndarray[Any, Any] | None:
+        """The body positions of ``term`` (as the index numbers them), or None: none."""
+
+    def raw_numbers(self, positions: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+        """The number of the raw token holding each of ``positions``."""
+
+    def spans(self, text: str, raws: Sequence[int]) -> list[Span]:
+        """The character spans of the raw tokens numbered ``raws`` (ascending) in ``text``."""
+
+
+def _indexed_body_spans(text: str, spec: HighlightSpec, body: BodyIndex,
+                        max_chars: int) -> tuple[int, int, list[Span]]:
+    """:func:`_body_spans` from the index: the query's terms' positions in the body
+    (postings) and where their raw tokens lie (the body's token map), so only the tokens
+    shown are read; the same region and spans."""
+    found = {term: positions for term in spec.wanted if (positions := body.positions(term)) is not None}
+    if not found:
+        return 0, len(text), []
+    if body.token_count > _FOCUS_ABOVE_TOKENS:
+        flagged = np.unique(body.raw_numbers(np.concatenate(list(found.values())))).tolist()
+        begin = body.spans(text, [flagged[_best_window(flagged)]])[0][0]
+        return _region(text, begin, spec, max_chars)
+    singles = [found[term] for term in spec.terms if term in found]
+    firsts, lasts = [], []
+    for phrase in spec.phrases:
+        if all(term in found for term, _ in phrase):
+            starts = found[phrase[0][0]].astype(np.int64)
+            for term, offset in phrase[1:]:
+                starts = starts[np.isin(starts + offset, found[term])]
+            firsts.append(starts)
+            lasts.append(starts + phrase[-1][1])
+    raws = body.raw_numbers(np.concatenate(singles + firsts + lasts)) if singles or firsts else np.zeros(0, np.int64)
+    wanted = np.unique(raws).tolist()
+    span_of = dict(zip(wanted, body.spans(text, wanted)))
+    single_count = sum(positions.size for positions in singles)
+    spans = [span_of[raw] for raw in raws[:single_count].tolist()]
+    ends = raws[single_count:].tolist()
+    half = len(ends) // 2
+    spans.extend((span_of[first][0], span_of[last][1]) for first, last in zip(ends[:half], ends[half:]))
+    return 0, len(text), _merge(spans)
+
+
+def _best_window(flagged: Sequence[int]) -> int:
+    """Which of the ``flagged`` tokens' numbers (ascending) begins the earliest window of
+    :data:`_WINDOW_TOKENS` tokens holding the most of them."""
     best_count, best_number = 0, 0
     for number, first in enumerate(flagged):
         count = bisect.bisect_left(flagged, first + _WINDOW_TOKENS, number) - number
         if count > best_count:
             best_count, best_number = count, number
-    # The flagged tokens in order are the hit raws' whole-token occurrences in order, so
-    # the window's first token starts where the best_number-th occurrence does.
-    begin = _token_spans(text, hits)[best_number][0]
+    return best_number
+
+
+def _region(text: str, begin: int, spec: HighlightSpec, max_chars: int) -> tuple[int, int, list[Span]]:
+    """:func:`_body_spans` of a long text whose best window starts at character ``begin``."""
     tokens = itertools.islice(TOKEN_PATTERN.finditer(text, begin), _WINDOW_TOKENS)
     window = [match.span() for match in tokens]
     start = max(0, window[0][0] - max_chars)
@@ -407,10 +470,14 @@ def make_snippets(
     *,
     max_chars: int = 240,
     check_time: Callable[[], None] | None = None,
+    body_index: BodyIndex | None = None,
 ) -> list[Snippet]:
     """The snippets of one hit (see the module docstring for what and how much).
 
     ``check_time`` is called now and then and may raise to stop (the search's time limit).
+    ``body_index``: where the body's tokens and the query's terms lie, from the index
+    (:class:`BodyIndex`); the body is then read only around what the snippet shows. The
+    snippets are the same either way.
     """
     check = check_time or _no_check
     check()
@@ -424,7 +491,13 @@ def make_snippets(
         snippets.append(fragment.model_copy(update={"field": "headline"}))
     check()
     scanned = body[:SCAN_CHARS]
-    lo, hi, body_spans = _body_spans(scanned, spec, max_chars) if spec and scanned else (0, len(scanned), [])
+    body_spans: list[Span]
+    if not spec or not scanned:
+        lo, hi, body_spans = 0, len(scanned), []
+    elif body_index is not None and len(body) <= SCAN_CHARS:
+        lo, hi, body_spans = _indexed_body_spans(body, spec, body_index, max_chars)
+    else:
+        lo, hi, body_spans = _body_spans(scanned, spec, max_chars)
     if body_spans:
         snippets.append(_best_body_fragment(body, body_spans, max_chars, lo, hi))
     check()

@@ -26,6 +26,7 @@ from searchkit.engine.segment import (
     stable_order,
 )
 from searchkit.engine.store import IndexStore
+from searchkit.engine.tokenmap import COLUMNS as TOKEN_MAP_COLUMNS
 from searchkit.engine.writer import ArticleWriter, WriterOptions
 
 # One article long enough that its positions and term frequency need 32 bits.
@@ -61,6 +62,7 @@ def contents(reader: SegmentReader) -> dict[str, Any]:
         "source": [source_key(reader.source_names[s]) if s >= 0 else None for s in reader.source.tolist()],
         "stored": [reader.stored_blob(doc) for doc in range(reader.doc_count)],
         "fingerprints": [column.tolist() for column in reader.fingerprints()],
+        "token_map": {name: reader.file.array(name).tolist() for name in TOKEN_MAP_COLUMNS},
     }
 
 

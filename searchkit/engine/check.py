@@ -21,6 +21,7 @@ from .segfile import SegmentFileReader
 from .segment import FIELDS, SegmentReader, StringTable
 from .store import IndexStore
 from .storyfile import story_file_name
+from .tokenmap import problems as token_map_problems
 
 __all__ = ["check_index"]
 
@@ -56,6 +57,10 @@ def _check_segment(reader: SegmentReader, expected_docs: int, problems: list[str
     if reader.source.size and int(reader.source.max()) >= len(reader.source_names):
         problems.append(f"{name}: a source ordinal points past the source table")
     _check_fingerprints(reader, problems)
+    wrong = token_map_problems(reader.file)
+    if wrong:
+        problems.append(f"{name}: {'; '.join(wrong)}: snippets of its hits read whole bodies instead (the same "
+                        "snippets, slower); Index.optimize() writes the map anew from the stored articles")
     ids = reader.ids.as_list()
     for docnum in range(n):
         try:

@@ -19,6 +19,7 @@ import numpy as np
 from .segfile import SegmentFileWriter
 from .fingerprint import SLOTS
 from .segment import FIELDS, SegmentReader, StringTable, offset_dtype, source_key, stable_order, write_strings
+from .tokenmap import META_KEY as TOKEN_MAP_KEY, merge_token_maps
 
 __all__ = ["MergeInput", "merge_segments"]
 
@@ -63,9 +64,10 @@ def merge_segments(inputs: Sequence[MergeInput], path: Path) -> int:
         sources = _merge_sources(writer, inputs)
         writer.add("day", _live_concat([(i.reader.day, i) for i in inputs]), np.int32)
         _merge_fingerprints(writer, inputs, doc_count)
+        token_map = merge_token_maps(writer, [(i.reader, i.live) for i in inputs])
         _merge_table(writer, "ids", [i.reader.ids for i in inputs], inputs, doc_count)
         _merge_table(writer, "stored", [i.reader.stored_table for i in inputs], inputs, doc_count)
-        writer.finish({"doc_count": doc_count, "term_count": len(terms), "sources": sources})
+        writer.finish({"doc_count": doc_count, "term_count": len(terms), "sources": sources, TOKEN_MAP_KEY: token_map})
     except BaseException:
         writer.abort()
         raise

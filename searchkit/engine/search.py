@@ -38,6 +38,7 @@ from ..errors import QueryError
 from ..models import Explanation, Facets, Hit, Recency
 from ..query import Query
 from ..snippets import HighlightSpec, make_snippets
+from .tokenmap import BodyPositions
 from .execute import Executor, Matches, Ranking, date_mask
 from .explain import explain_match
 from .facets import DateInterval, date_histogram, source_counts
@@ -185,6 +186,7 @@ def run_search(snapshot: Snapshot, request: SearchRequest, ranking: Ranking, *,
             stories=story_count,
         )
     spec = HighlightSpec(executor.highlight_terms, executor.highlight_phrases)
+    bodies = BodyPositions()  # the page's hits' term positions, for their snippets
     page, next_cursor, before = _page(snapshot, hit_parts, request)
     more_from = None
     if request.diversify is not None:
@@ -199,7 +201,7 @@ def run_search(snapshot: Snapshot, request: SearchRequest, ranking: Ranking, *,
         if stories is not None:
             extra.update(story_fields(stories, _doc_id(snapshot, placed.seg, placed.doc),
                                       with_story=request.collapse == "story"))
-        hits.append(_hit(snapshot, placed, spec, request, executor.check_time, explanation, extra))
+        hits.append(_hit(snapshot, placed, spec, request, executor.check_time, explanation, extra, bodies))
     return SearchOutcome(total, hits, facets, next_cursor, executor.notes, spec, more_from, total_articles)
 
 
@@ -387,15 +389,18 @@ def _decode_cursor(cursor: str, request: SearchRequest) -> tuple[float, float, s
 
 
 def _hit(snapshot: Snapshot, placed: _Placed, spec: HighlightSpec, request: SearchRequest,
-         check_time: Callable[[], None], explanation: Explanation | None, extra: dict[str, Any]) -> Hit:
+         check_time: Callable[[], None], explanation: Explanation | None, extra: dict[str, Any],
+         bodies: BodyPositions | None = None) -> Hit:
     check_time()
     seg, doc, score = placed.seg, placed.doc, placed.score
-    stored = snapshot.segments[seg].reader.stored(doc)
+    reader = snapshot.segments[seg].reader
+    stored = reader.stored(doc)
     snippets = []
     if request.snippets:
         snippets = make_snippets(
             stored.get("headline", ""), stored.get("body", ""), stored.get("background", []),
             spec, max_chars=request.snippet_chars, check_time=check_time,
+            body_index=None if bodies is None else bodies.of(reader, doc),
         )
     day = stored.get("date")
     headline = stored.get("headline", "")

@@ -41,6 +41,7 @@ from ..models import Article
 from .fingerprint import SLOTS, document_fingerprints
 from .fuzzy import close_terms, letter_counts
 from .segfile import SegmentFileReader, SegmentFileWriter
+from .tokenmap import META_KEY as TOKEN_MAP_KEY, TokenMap, TokenMapBuilder, TokenMapColumns, write_token_map
 
 _ChunkCodes: type[ChunkCodes] | None
 try:
@@ -269,6 +270,7 @@ class BuiltChunk(NamedTuple):
     stored_lengths: Array
     fingerprints: tuple[Array, Array]  # per article: its fingerprint's slots and shingle count
     stories: StoryCounts | None = None  # the articles' story term counts (:func:`.parallel.analyse`)
+    token_map: TokenMapColumns | None = None  # where the bodies' tokens lie (:mod:`.tokenmap`)
 
 
 class ChunkAnalyser:
@@ -339,6 +341,7 @@ class SegmentBuilder:
         # Fingerprints of absorbed documents, made by the process that analysed them:
         # (first document, slots, shingle counts) per absorbed run.
         self._known_fingerprints: list[tuple[int, Array, Array]] = []
+        self._token_map = TokenMapBuilder()  # the bodies' token map (:mod:`.tokenmap`)
 
     @property
     def doc_count(self) -> int:
@@ -371,7 +374,8 @@ class SegmentBuilder:
         return BuiltChunk(chunk_terms, tuple(fields), tokens, list(spellings),
                           np.array(source_column, dtype=np.int32),
                           np.frombuffer(self._days, dtype=np.int32).copy(), b"".join(self._stored), stored_lengths,
-                          document_fingerprints(chunk_terms, streams, self.doc_count))
+                          document_fingerprints(chunk_terms, streams, self.doc_count),
+                          token_map=self._token_map.columns())
 
     def absorb(self, chunk: BuiltChunk, start: int, stop: int, ids: Sequence[str]) -> None:
         """Take articles ``start``..``stop`` of an exported chunk (``ids`` are theirs),
@@ -414,6 +418,8 @@ class SegmentBuilder:
         self._run_start = self.doc_count
         slots, shingles = chunk.fingerprints
         self._known_fingerprints.append((first_doc, slots[start:stop], shingles[start:stop]))
+        assert chunk.token_map is not None, "a chunk exported without its token map"
+        self._token_map.extend(chunk.token_map.rows(start, stop))
 
     def _close_run(self) -> None:
         """Turn the documents :meth:`add` buffered as codes into occurrences, so absorbed
@@ -435,6 +441,7 @@ class SegmentBuilder:
             count = encode(self._tokens[index], text)
             self._counts[index].append(count)
             self.token_count += count
+        self._token_map.add(article.body)
         if article.source:
             key = source_key(article.source)
             ordinal = self._sources.get(key)
@@ -472,11 +479,11 @@ class SegmentBuilder:
             writer.add("source", np.frombuffer(self._source_column, dtype=np.int32))
             writer.add("day", np.frombuffer(self._days, dtype=np.int32))
             write_fingerprints(writer, *self.fingerprints(streams))
+            token_map = write_token_map(writer, self._token_map.columns())
             write_strings(writer, "ids", self._ids)
             write_blobs(writer, "stored", self._stored)
-            return writer.finish(
-                {"doc_count": doc_count, "term_count": len(terms), "sources": self._source_names}
-            )
+            return writer.finish({"doc_count": doc_count, "term_count": len(terms), "sources": self._source_names,
+                                  TOKEN_MAP_KEY: token_map})
         except BaseException:
             writer.abort()
             raise
@@ -718,6 +725,7 @@ class SegmentReader:
         self._id_map: dict[str, int] | None = None
         self._letter_counts: np.ndarray[Any, Any] | None = None
         self._fingerprints: tuple[Array, Array] | None = None
+        self.token_map = TokenMap.of(self.file)  # None: written before token maps (:mod:`.tokenmap`)
 
     def fingerprints(self) -> tuple[Array, Array]:
         """Every document's near-duplicate fingerprint (:mod:`.fingerprint`): the slots

@@ -1,0 +1,406 @@
+"""Token maps: where a document's body tokens lie, so a snippet reads only what it shows.
+
+A body's *raw tokens* are the matches of :data:`~searchkit.analysis.TOKEN_PATTERN` in
+order; the index numbers their terms by *position*, which is the raw token's number except
+after a raw token that takes another number of positions than one (a compound such as
+``state-of-the-art`` takes four, ``⒈`` two, a token of underscores and dots none). Per
+document a segment keeps (all numpy columns, CSR over the documents):
+
+* ``tokens.count``: how many raw tokens the body has;
+* ``tokens.marks`` (``tokens.mark_off``): the character offset of raw tokens 0,
+  :data:`EVERY`, 2 x :data:`EVERY`, ...: the span of any raw token is found by running the
+  pattern over at most :data:`EVERY` tokens from the mark before it;
+* ``tokens.wide`` and ``tokens.width`` (``tokens.wide_off``): the raw tokens that take
+  another number of positions than one and how many they take, so a position converts to
+  its raw token's number without reading the text.
+
+The columns are made from the bodies' characters at once with numpy (a raw token starts at
+a word character that follows neither a word character nor a joiner after one), in the
+worker that analyses the articles (:meth:`TokenMapBuilder.add`, carried in
+:class:`~.segment.BuiltChunk`), and copied by a merge for the documents it keeps. A
+segment declares them in its meta (:data:`META_KEY`); a segment written before them has
+none, and its snippets tokenize the stored body as they always did.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from itertools import groupby, islice
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from ..analysis import TOKEN_PATTERN, analyze
+from ..errors import SearchkitError
+from .segfile import SegmentFileReader, SegmentFileWriter
+
+__all__ = ["EVERY", "META_KEY", "COLUMNS", "BodyPositions", "HitBody", "TokenMap", "TokenMapBuilder", "TokenMapColumns",
+           "merge_token_maps", "problems", "token_map", "write_token_map"]
+
+EVERY = 32  # raw tokens between two marks
+META_KEY = "tokens"  # the segment meta entry declaring the columns: {"every": EVERY}
+COLUMNS = ("tokens.count", "tokens.mark_off", "tokens.marks", "tokens.wide_off", "tokens.wide", "tokens.width")
+_BATCH_CHARS = 1 << 20  # characters analysed in one numpy pass
+_WORD, _JOINER = 1, 2
+_JOINERS = "'’‐‑.,-"
+_WORD_CHAR = re.compile(r"\w")
+
+Array = np.ndarray[Any, Any]
+
+
+def _ascii_classes() -> Array:
+    classes = np.zeros(129, dtype=np.uint8)  # index 128: not ASCII, classified one by one
+    for code in range(128):
+        char = chr(code)
+        classes[code] = _WORD if _WORD_CHAR.match(char) else _JOINER if char in _JOINERS else 0
+    return classes
+
+
+_ASCII_CLASSES = _ascii_classes()
+_MAY_SPLIT = np.zeros(129, dtype=bool)  # a token with one of these may take other than one position
+_MAY_SPLIT[[ord("."), ord(","), ord("-"), 128]] = True
+_OTHER_CLASSES: dict[int, int] = {}
+
+
+def _classes(codes: Array) -> Array:
+    """Each code point's class: a word character (``\\w``), a joiner, or neither."""
+    classes = _ASCII_CLASSES.take(np.minimum(codes, 128).astype(np.uint8))
+    wide = np.flatnonzero(codes >= 128)
+    if wide.size:
+        unique, inverse = np.unique(codes[wide], return_inverse=True)
+        known = _OTHER_CLASSES
+        for code in unique.tolist():
+            if code not in known:
+                char = chr(code)
+                known[code] = _WORD if _WORD_CHAR.match(char) else _JOINER if char in _JOINERS else 0
+        classes[wide] = np.fromiter(map(known.__getitem__, unique.tolist()), dtype=np.uint8,
+                                    count=unique.size)[inverse]
+    return classes
+
+
+class _Widths(dict[str, int]):
+    """Raw token -> how many positions it takes (as :func:`searchkit.analysis.field_terms`
+    counts them), cached."""
+
+    def __missing__(self, raw: str) -> int:
+        if len(self) >= _WIDTHS_LIMIT:
+            self.clear()
+        result = analyze(raw)
+        width = self[raw] = 1 if isinstance(result, str) else len(result[0])
+        return width
+
+
+_WIDTHS_LIMIT = 200_000
+_WIDTHS = _Widths()
+
+
+class TokenMapColumns(NamedTuple):
+    """The token map of some documents, one row per document (see the module docstring)."""
+
+    counts: Array  # uint32: raw tokens per document
+    marks: Array  # uint32: the marks' character offsets, document after document
+    wide_counts: Array  # uint32: wide tokens per document
+    wide: Array  # uint32: each wide token's raw number
+    width: Array  # uint32: how many positions it takes
+
+    def rows(self, start: int, stop: int) -> TokenMapColumns:
+        """Documents ``start``..``stop``."""
+        marks_per = _mark_counts(self.counts)
+        mark_lo, mark_hi = int(marks_per[:start].sum()), int(marks_per[:stop].sum())
+        wide_lo, wide_hi = int(self.wide_counts[:start].sum()), int(self.wide_counts[:stop].sum())
+        return TokenMapColumns(self.counts[start:stop], self.marks[mark_lo:mark_hi], self.wide_counts[start:stop],
+                               self.wide[wide_lo:wide_hi], self.width[wide_lo:wide_hi])
+
+    @classmethod
+    def join(cls, parts: Sequence[TokenMapColumns]) -> TokenMapColumns:
+        if not parts:
+            return _empty()
+        return cls(*(np.concatenate(arrays).astype(np.uint32) for arrays in zip(*parts)))
+
+
+_NOTHING = np.zeros(0, dtype=np.uint32)
+
+
+def _empty() -> TokenMapColumns:
+    return TokenMapColumns(_NOTHING, _NOTHING, _NOTHING, _NOTHING, _NOTHING)
+
+
+def _mark_counts(counts: Array) -> Array:
+    return (counts.astype(np.int64) + (EVERY - 1)) // EVERY
+
+
+def token_map(texts: Sequence[str]) -> TokenMapColumns:
+    """The token map of ``texts`` (each a document's body), made in one numpy pass."""
+    if not texts:
+        return _empty()
+    joined = "\n".join(texts)  # a raw token never spans whitespace
+    codes = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    classes = _classes(codes)
+    # Padded with characters of no class (one before, two after), so every look-around
+    # stays inside: character i is at i + 1.
+    n = codes.size
+    word = np.zeros(n + 3, dtype=bool)
+    word[1:n + 1] = classes == _WORD
+    joiner = np.zeros(n + 3, dtype=bool)
+    joiner[1:n + 1] = classes == _JOINER
+    edges = word[1:] != word[:-1]  # edges[i]: the run of word characters starts or ends at i
+    runs = np.flatnonzero(edges)
+    starts, ends = runs[0::2], runs[1::2]  # of the runs of word characters, in text offsets
+    # A run after a joiner that follows a word character goes on the token before it.
+    starts = starts[~(joiner[starts] & word[np.maximum(starts - 1, 0)])]
+    ends = ends[~(joiner[ends + 1] & word[ends + 2])]
+    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    bases = np.zeros(len(texts) + 1, dtype=np.int64)  # where each text starts in ``joined``
+    np.cumsum(lengths + 1, out=bases[1:])
+    counts = np.diff(np.searchsorted(starts, bases))
+    owner = np.repeat(np.arange(len(texts), dtype=np.int64), counts)
+    first = np.zeros(len(texts), dtype=np.int64)
+    np.cumsum(counts[:-1], out=first[1:])
+    number = np.arange(starts.size, dtype=np.int64) - first[owner]  # each token's number in its text
+    marked = number % EVERY == 0
+    marks = starts[marked] - bases[owner[marked]]
+    # Tokens that may take other than one position: those holding a dot, comma, hyphen or a
+    # character beyond ASCII; each is analysed (through the analyzer's cache).
+    may_split = np.flatnonzero(_MAY_SPLIT.take(np.minimum(codes, 128).astype(np.uint8)))
+    holder = np.searchsorted(starts, may_split, side="right") - 1  # the token each may be in
+    inside = holder >= 0
+    inside[inside] = may_split[inside] < ends[holder[inside]]
+    suspects = np.unique(holder[inside])
+    widths = np.fromiter(map(_WIDTHS.__getitem__, map(joined.__getitem__, map(slice, starts[suspects].tolist(),
+                                                                                ends[suspects].tolist()))),
+                         dtype=np.int64, count=suspects.size)
+    wide = suspects[widths != 1]
+    return TokenMapColumns(counts.astype(np.uint32), marks.astype(np.uint32),
+                           np.bincount(owner[wide], minlength=len(texts)).astype(np.uint32),
+                           number[wide].astype(np.uint32), widths[widths != 1].astype(np.uint32))
+
+
+class TokenMapBuilder:
+    """Collects bodies and makes their token map :data:`_BATCH_CHARS` characters at a time."""
+
+    def __init__(self) -> None:
+        self._texts: list[str] = []
+        self._chars = 0
+        self._done: list[TokenMapColumns] = []
+
+    def add(self, text: str) -> None:
+        self._texts.append(text)
+        self._chars += len(text)
+        if self._chars >= _BATCH_CHARS:
+            self._flush()
+
+    def extend(self, columns: TokenMapColumns) -> None:
+        """Documents whose map was made elsewhere (a worker's chunk), after those added."""
+        self._flush()
+        self._done.append(columns)
+
+    def _flush(self) -> None:
+        if self._texts:
+            self._done.append(token_map(self._texts))
+            self._texts, self._chars = [], 0
+
+    def columns(self) -> TokenMapColumns:
+        """Every document's map so far, in order."""
+        self._flush()
+        if len(self._done) > 1:
+            self._done = [TokenMapColumns.join(self._done)]
+        return self._done[0] if self._done else _empty()
+
+
+def write_token_map(writer: SegmentFileWriter, columns: TokenMapColumns) -> dict[str, int]:
+    """Write the columns; returns the segment meta entry that declares them."""
+    _write_offsets(writer, columns.counts, columns.wide_counts)
+    writer.add("tokens.marks", columns.marks, np.uint32)
+    writer.add("tokens.wide", columns.wide, np.uint32)
+    writer.add("tokens.width", columns.width, np.uint32)
+    return {"every": EVERY}
+
+
+def _write_offsets(writer: SegmentFileWriter, counts: Array, wide_counts: Array) -> None:
+    """``tokens.count`` and the two offset columns (CSR over the documents)."""
+    writer.add("tokens.count", counts, np.uint32)
+    for name, per_doc in (("mark_off", _mark_counts(counts)), ("wide_off", wide_counts.astype(np.int64))):
+        offsets = np.zeros(counts.size + 1, dtype=np.int64)
+        np.cumsum(per_doc, out=offsets[1:])
+        writer.add(f"tokens.{name}", offsets, np.uint32 if offsets[-1] < 2**32 else np.uint64)
+
+
+def _live_columns(reader: Any, live: Array) -> TokenMapColumns:
+    """The token map of a segment's ``live`` documents: its columns where it has them,
+    else made from its stored bodies (a segment written before token maps)."""
+    file = reader.file
+    if TokenMap.of(file) is None:
+        builder = TokenMapBuilder()
+        for doc in np.flatnonzero(live).tolist():
+            builder.add(reader.stored(doc).get("body", ""))
+        return builder.columns()
+    counts, marks, wide, width = (file.array(f"tokens.{name}") for name in ("count", "marks", "wide", "width"))
+    wide_counts = np.diff(file.array("tokens.wide_off").astype(np.int64))
+    if bool(live.all()):
+        return TokenMapColumns(counts, marks, wide_counts, wide, width)
+    keep_marks = np.repeat(live, _mark_counts(counts))
+    keep_wide = np.repeat(live, wide_counts)
+    return TokenMapColumns(counts[live], marks[keep_marks], wide_counts[live], wide[keep_wide], width[keep_wide])
+
+
+def merge_token_maps(writer: SegmentFileWriter, inputs: Sequence[tuple[Any, Array]]) -> dict[str, int]:
+    """Write the token map of a merge of ``inputs`` (segment reader, live documents), one
+    input at a time; returns the segment meta entry that declares it."""
+    made: dict[int, TokenMapColumns] = {}  # the maps of inputs written before token maps
+    counts, wide_counts = [], []
+    for number, (reader, live) in enumerate(inputs):
+        columns = _live_columns(reader, live)
+        if TokenMap.of(reader.file) is None:
+            made[number] = columns
+        counts.append(columns.counts)
+        wide_counts.append(columns.wide_counts)
+    joined = TokenMapColumns.join([TokenMapColumns(c, _NOTHING, w, _NOTHING, _NOTHING)
+                                   for c, w in zip(counts, wide_counts)])
+    _write_offsets(writer, joined.counts, joined.wide_counts)
+    writer.reserve("tokens.marks", np.uint32, int(_mark_counts(joined.counts).sum()))
+    writer.reserve("tokens.wide", np.uint32, int(joined.wide_counts.sum(dtype=np.int64)))
+    writer.reserve("tokens.width", np.uint32, int(joined.wide_counts.sum(dtype=np.int64)))
+    mark_at = wide_at = 0
+    for number, (reader, live) in enumerate(inputs):
+        columns = made.pop(number) if number in made else _live_columns(reader, live)
+        writer.write("tokens.marks", columns.marks, mark_at)
+        writer.write("tokens.wide", columns.wide, wide_at)
+        writer.write("tokens.width", columns.width, wide_at)
+        mark_at += columns.marks.size
+        wide_at += columns.wide.size
+        reader.file.release()
+    return {"every": EVERY}
+
+
+def problems(file: SegmentFileReader, *, thorough: bool = True) -> list[str]:
+    """What is wrong with a segment's token map columns (nothing when it declares none);
+    not ``thorough``: their sizes only, not every document's offsets."""
+    declared = file.meta.get(META_KEY)
+    if declared is None:
+        return []
+    if not isinstance(declared, dict) or declared.get("every") != EVERY:
+        return [f"its token map is declared as {declared!r}, not {{'every': {EVERY}}}"]
+    missing = [name for name in COLUMNS if name not in file]
+    if missing:
+        return [f"its token map lacks the {', '.join(missing)} column{'s' if len(missing) > 1 else ''}"]
+    try:
+        counts, mark_off, marks, wide_off, wide, width = (file.array(name) for name in COLUMNS)
+    except SearchkitError as exc:
+        return [f"its token map is unreadable ({exc})"]
+    n = int(file.meta.get("doc_count", -1))
+    wrong = []
+    if counts.size != n or mark_off.size != n + 1 or wide_off.size != n + 1:
+        wrong.append(f"its token map covers {counts.size} documents ({mark_off.size} and {wide_off.size} offsets), "
+                     f"not {n}")
+    elif (int(mark_off[-1]) != marks.size or int(wide_off[-1]) != wide.size or wide.size != width.size
+          or (thorough and bool(np.any(np.diff(mark_off.astype(np.int64)) != _mark_counts(counts))))):
+        wrong.append("its token map's offsets do not match its marks and wide tokens")
+    return wrong
+
+
+class TokenMap:
+    """A segment's token map, read from its mapped file (see the module docstring)."""
+
+    def __init__(self, file: SegmentFileReader):
+        self.counts = file.array("tokens.count")
+        self._mark_off = file.array("tokens.mark_off")
+        self._marks = file.array("tokens.marks")
+        self._wide_off = file.array("tokens.wide_off")
+        self._wide = file.array("tokens.wide")
+        self._width = file.array("tokens.width")
+
+    @classmethod
+    def of(cls, file: SegmentFileReader) -> TokenMap | None:
+        """The segment's token map, or None when it was written without one (or it is
+        damaged: :func:`problems` says how; snippets then tokenize the stored bodies)."""
+        if META_KEY not in file.meta or problems(file, thorough=False):
+            return None
+        return cls(file)
+
+    def raw_numbers(self, doc: int, positions: Array) -> Array:
+        """The number of the raw token holding each of ``positions`` of ``doc``'s body."""
+        lo, hi = int(self._wide_off[doc]), int(self._wide_off[doc + 1])
+        positions = positions.astype(np.int64)
+        if lo == hi:
+            same: Array = positions
+            return same
+        wide = self._wide[lo:hi].astype(np.int64)
+        extra = self._width[lo:hi].astype(np.int64) - 1
+        after = np.cumsum(extra)  # positions gained after each wide token
+        at = wide + after - extra  # each wide token's first position
+        which = np.searchsorted(at, positions, side="right") - 1
+        known = which >= 0
+        result: Array = positions.copy()
+        if known.any():
+            j = which[known]
+            inside = positions[known] < at[j] + extra[j] + 1
+            result[known] = np.where(inside, wide[j], positions[known] - after[j])
+        return result
+
+    def spans(self, doc: int, text: str, raws: Sequence[int]) -> list[tuple[int, int]]:
+        """The character spans of raw tokens ``raws`` (ascending) of ``doc``'s body ``text``."""
+        base = int(self._mark_off[doc])
+        marks = self._marks
+        spans: list[tuple[int, int]] = []
+        finditer = TOKEN_PATTERN.finditer
+        for number, group in groupby(raws, (EVERY).__rfloordiv__):
+            skips = [raw - number * EVERY for raw in group]
+            found = [match.span() for match in islice(finditer(text, int(marks[base + number])), skips[-1] + 1)]
+            spans.extend(map(found.__getitem__, skips))
+        return spans
+
+
+class BodyPositions:
+    """Per search: where a page's hits hold the query's terms in their bodies, from the
+    segments' postings and token maps (term numbers looked up once per segment)."""
+
+    def __init__(self) -> None:
+        self._terms: dict[tuple[int, str], tuple[int, Array, Array] | None] = {}
+
+    def of(self, reader: Any, doc: int) -> HitBody | None:
+        """Document ``doc`` of ``reader``'s segment as :func:`searchkit.snippets.make_snippets`
+        reads it (``body_index``), or None: the segment has no token map."""
+        token_map = reader.token_map
+        return None if token_map is None else HitBody(self, reader, doc, token_map)
+
+    def positions(self, reader: Any, doc: int, term: str) -> Array | None:
+        """The body positions of ``term`` in document ``doc`` of ``reader``'s segment (None: none)."""
+        key = (id(reader), term)
+        if key in self._terms:
+            postings = self._terms[key]
+        else:
+            number = reader.term_id(term)
+            postings = None
+            if number >= 0:
+                docs, tf = reader.postings("body", number)
+                if docs.size:
+                    postings = (number, docs, tf)
+            self._terms[key] = postings
+        if postings is None:
+            return None
+        number, docs, tf = postings
+        at = int(np.searchsorted(docs, doc))
+        if at == docs.size or int(docs[at]) != doc:
+            return None
+        body = reader.field_postings("body")
+        start = int(body.pos_off[number]) + int(tf[:at].sum(dtype=np.int64))
+        found: Array = body.pos[start:start + int(tf[at])]
+        return found
+
+
+class HitBody:
+    """One hit's body as the index knows it (:class:`searchkit.snippets.BodyIndex`)."""
+
+    def __init__(self, owner: BodyPositions, reader: Any, doc: int, token_map: TokenMap):
+        self._owner, self._reader, self._doc, self._map = owner, reader, doc, token_map
+        self.token_count = int(token_map.counts[doc])
+
+    def positions(self, term: str) -> Array | None:
+        return self._owner.positions(self._reader, self._doc, term)
+
+    def raw_numbers(self, positions: Array) -> Array:
+        return self._map.raw_numbers(self._doc, positions)
+
+    def spans(self, text: str, raws: Sequence[int]) -> list[tuple[int, int]]:
+        return self._map.spans(self._doc, text, raws)
