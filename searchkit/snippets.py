@@ -404,6 +404,9 @@ class BodyIndex(Protocol):
     def spans(self, text: str, raws: Sequence[int]) -> list[Span]:
         """The character spans of the raw tokens numbered ``raws`` (ascending) in ``text``."""
 
+    def holds(self, field: SnippetField, terms: Iterable[str]) -> bool:
+        """Whether the hit's ``field`` holds any of ``terms``."""
+
 
 def _indexed_body_spans(text: str, spec: HighlightSpec, body: BodyIndex,
                         max_chars: int) -> tuple[int, int, list[Span]]:
@@ -413,10 +416,25 @@ def _indexed_body_spans(text: str, spec: HighlightSpec, body: BodyIndex,
     found = {term: positions for term in spec.wanted if (positions := body.positions(term)) is not None}
     if not found:
         return 0, len(text), []
-    if body.token_count > _FOCUS_ABOVE_TOKENS:
-        flagged = np.unique(body.raw_numbers(np.concatenate(list(found.values())))).tolist()
-        begin = body.spans(text, [flagged[_best_window(flagged)]])[0][0]
-        return _region(text, begin, spec, max_chars)
+    if body.token_count <= _FOCUS_ABOVE_TOKENS:
+        return 0, len(text), _indexed_spans(text, spec, body, found)
+    flagged = np.unique(body.raw_numbers(np.concatenate(list(found.values())))).tolist()
+    first = flagged[_best_window(flagged)]
+    begin = body.spans(text, [first])[0][0]
+    start, end = _region_bounds(text, begin, max_chars)
+    if start and (_is_word(text[start - 1]) or (text[start - 1] in _JOINERS and start > 1 and _is_word(text[start - 2]))):
+        # The region starts inside a token: its text is tokenized as it is, cut token and all.
+        return start, end, [(a + start, b + start) for a, b in match_spans(text[start:end], spec)]
+    # A token takes a character and another lies between two tokens: bounds of the raw
+    # numbers of the region's tokens, which the spans then narrow to the region itself.
+    lowest, highest = first - (begin - start + 1) // 2 - 1, first + (end - begin + 1) // 2 + 1
+    return start, end, _indexed_spans(text, spec, body, found, (lowest, highest), (start, end))
+
+
+def _indexed_spans(text: str, spec: HighlightSpec, body: BodyIndex, found: dict[str, np.ndarray[Any, Any]],
+                   numbers: tuple[int, int] | None = None, region: Span | None = None) -> list[Span]:
+    """:func:`match_spans` of ``text`` (or of its ``region``, whose tokens' raw numbers lie
+    within ``numbers``) from the positions ``found`` of the wanted terms in the body."""
     singles = [found[term] for term in spec.terms if term in found]
     firsts, lasts = [], []
     for phrase in spec.phrases:
@@ -426,15 +444,26 @@ def _indexed_body_spans(text: str, spec: HighlightSpec, body: BodyIndex,
                 starts = starts[np.isin(starts + offset, found[term])]
             firsts.append(starts)
             lasts.append(starts + phrase[-1][1])
-    raws = body.raw_numbers(np.concatenate(singles + firsts + lasts)) if singles or firsts else np.zeros(0, np.int64)
-    wanted = np.unique(raws).tolist()
-    span_of = dict(zip(wanted, body.spans(text, wanted)))
+    if not singles and not firsts:
+        return []
+    raws = body.raw_numbers(np.concatenate(singles + firsts + lasts)).tolist()
     single_count = sum(positions.size for positions in singles)
-    spans = [span_of[raw] for raw in raws[:single_count].tolist()]
-    ends = raws[single_count:].tolist()
+    ends = raws[single_count:]
     half = len(ends) // 2
-    spans.extend((span_of[first][0], span_of[last][1]) for first, last in zip(ends[:half], ends[half:]))
-    return 0, len(text), _merge(spans)
+    pairs = list(zip(ends[:half], ends[half:]))
+    singles_raws = raws[:single_count]
+    if numbers is not None:
+        lowest, highest = numbers
+        singles_raws = [raw for raw in singles_raws if lowest <= raw <= highest]
+        pairs = [(a, b) for a, b in pairs if lowest <= a and b <= highest]
+    wanted = sorted({*singles_raws, *(raw for pair in pairs for raw in pair)})
+    span_of = dict(zip(wanted, body.spans(text, wanted)))
+    spans = [span_of[raw] for raw in singles_raws]
+    spans.extend((span_of[a][0], span_of[b][1]) for a, b in pairs)
+    if region is not None:
+        start, end = region
+        spans = [(a, b) for a, b in spans if a >= start and b <= end]
+    return _merge(spans)
 
 
 def _best_window(flagged: Sequence[int]) -> int:
@@ -450,6 +479,12 @@ def _best_window(flagged: Sequence[int]) -> int:
 
 def _region(text: str, begin: int, spec: HighlightSpec, max_chars: int) -> tuple[int, int, list[Span]]:
     """:func:`_body_spans` of a long text whose best window starts at character ``begin``."""
+    start, end = _region_bounds(text, begin, max_chars)
+    return start, end, [(a + start, b + start) for a, b in match_spans(text[start:end], spec)]
+
+
+def _region_bounds(text: str, begin: int, max_chars: int) -> Span:
+    """The region of a long text highlighted around its best window, which starts at ``begin``."""
     tokens = itertools.islice(TOKEN_PATTERN.finditer(text, begin), _WINDOW_TOKENS)
     window = [match.span() for match in tokens]
     start = max(0, window[0][0] - max_chars)
@@ -459,7 +494,7 @@ def _region(text: str, begin: int, spec: HighlightSpec, max_chars: int) -> tuple
     start = first_token.start() if first_token and first_token.start() <= window[0][0] else window[0][0]
     while end < len(text) and not text[end].isspace():
         end += 1
-    return start, end, [(a + start, b + start) for a, b in match_spans(text[start:end], spec)]
+    return start, end
 
 
 def make_snippets(
@@ -483,7 +518,8 @@ def make_snippets(
     check()
     snippets: list[Snippet] = []
     headline = headline[:SCAN_CHARS]
-    headline_spans = match_spans(headline, spec)
+    # Without a wanted term in a field's postings, its text has no match: it is not read.
+    headline_spans = match_spans(headline, spec) if body_index is None or body_index.holds("headline", spec.wanted) else []
     if headline_spans and len(headline) <= MAX_HEADLINE_SNIPPET_CHARS:
         snippets.append(Snippet(field="headline", text=headline, highlights=headline_spans))
     elif headline_spans:
@@ -501,7 +537,7 @@ def make_snippets(
     if body_spans:
         snippets.append(_best_body_fragment(body, body_spans, max_chars, lo, hi))
     check()
-    if spec:
+    if spec and (body_index is None or body_index.holds("background", spec.wanted)):
         snippets.extend(_background_snippets(background, spec, max_chars, check))
     if not snippets and body:
         cut = len(body) if len(body) <= max_chars else _word_end(body, max_chars, len(body))

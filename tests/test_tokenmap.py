@@ -172,7 +172,7 @@ def test_a_segment_written_before_token_maps_gives_the_same_snippets_and_merges_
     strip_token_map(segments[0])
     with Index.open(tmp_path / "old") as index:
         readers = [loaded.reader for loaded in index._current().segments]
-        assert [reader.token_map is None for reader in readers] == [True, False]
+        assert sorted(reader.token_map is None for reader in readers) == [False, True]
         assert snippet_answers(index) == expected
         assert index.check().ok
         index.delete(["a1"])

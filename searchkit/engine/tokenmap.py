@@ -25,7 +25,7 @@ none, and its snippets tokenize the stored body as they always did.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from itertools import groupby, islice
 from typing import Any, NamedTuple
 
@@ -357,6 +357,22 @@ class BodyPositions:
 
     def __init__(self) -> None:
         self._terms: dict[tuple[int, str], tuple[int, Array, Array] | None] = {}
+        self._numbers: dict[tuple[int, str], int] = {}
+
+    def holds(self, reader: Any, doc: int, field: str, terms: Iterable[str]) -> bool:
+        """Whether ``field`` of document ``doc`` of ``reader``'s segment holds any of ``terms``."""
+        numbers = self._numbers
+        for term in terms:
+            key = (id(reader), term)
+            number = numbers.get(key)
+            if number is None:
+                number = numbers[key] = reader.term_id(term)
+            if number >= 0:
+                docs, _ = reader.postings(field, number)
+                at = int(np.searchsorted(docs, doc))
+                if at < docs.size and int(docs[at]) == doc:
+                    return True
+        return False
 
     def of(self, reader: Any, doc: int) -> HitBody | None:
         """Document ``doc`` of ``reader``'s segment as :func:`searchkit.snippets.make_snippets`
@@ -404,3 +420,6 @@ class HitBody:
 
     def spans(self, text: str, raws: Sequence[int]) -> list[tuple[int, int]]:
         return self._map.spans(self._doc, text, raws)
+
+    def holds(self, field: str, terms: Iterable[str]) -> bool:
+        return self._owner.holds(self._reader, self._doc, field, terms)
