@@ -151,13 +151,30 @@ def test_by_default_only_big_writes_start_workers(tmp_path: Path, caplog: pytest
 
 @pytest.mark.skipif(auto_workers() < 2, reason="one usable core: workers=None never starts workers")
 def test_a_segment_of_articles_analysed_here_and_by_workers_is_the_same_as_one_process(tmp_path: Path) -> None:
-    # workers=None: the first AUTO_FROM articles are analysed in the writer's process, the rest
-    # by workers, into the same segment (one flush at the end): its fingerprints come from both.
+    # workers=None: the first AUTO_FROM articles wait for the workers to start; a copy of one
+    # of them (article 700) arriving meanwhile has those before it analysed in the writer's
+    # process, the rest go to the workers, into the same segment (one flush at the end): its
+    # fingerprints come from both.
     items = [article(n, variant=n % 5 == 0) for n in range(AUTO_FROM + 3 * CHUNK_ARTICLES)]
+    items[900] = article(700, variant=2)
     build(tmp_path / "auto", None, items)
     build(tmp_path / "one", 1, items)
     assert len(segment_digests(tmp_path / "one")) == 1
     assert segment_digests(tmp_path / "auto") == segment_digests(tmp_path / "one")
+
+
+@pytest.mark.skipif(auto_workers() < 2, reason="one usable core: workers=None never starts workers")
+@pytest.mark.parametrize("flush_tokens", [3_000, 3_000_000])
+def test_a_small_write_waiting_for_workers_that_never_start_is_the_same_as_one_process(
+    tmp_path: Path, flush_tokens: int
+) -> None:
+    # workers=None and fewer than AUTO_FROM articles: they waited for workers, and are
+    # analysed in the writer's process at the commit (flushing where one process would).
+    auto = build(tmp_path / "auto", None, batch(), flush_tokens=flush_tokens)
+    one = build(tmp_path / "one", 1, batch(), flush_tokens=flush_tokens)
+    assert report_fields(auto) == report_fields(one)
+    assert segment_digests(tmp_path / "auto") == segment_digests(tmp_path / "one")
+    assert len(segment_digests(tmp_path / "one")) == (1 if flush_tokens > 3_000 else 7)
 
 
 def test_a_builder_mixing_its_own_and_absorbed_articles_writes_what_one_builder_does(tmp_path: Path) -> None:

@@ -1,6 +1,8 @@
 """searchkit through its public API only (``Index.create/open``, ``add_many``, ``search``).
 
-Articles go in as :class:`searchkit.Article`; queries use the common syntax (``a AND b``,
+Articles go in as the records the corpus gives (mappings of the article's fields), handed
+to ``add_many`` whole as a user would hand a big batch: it validates them and reports bad
+ones in ``rejected``. Queries use the common syntax (``a AND b``,
 ``a OR b``, ``"a b"``) with ``sources=``, ``since=``, ``until=``, ``limit=10`` and
 ``date_interval="month"``. The snippet is the first one of each hit, rendered as text.
 """
@@ -31,7 +33,7 @@ class SearchkitEngine:
     def build(self, articles: Iterable[dict], path: Path) -> dict:
         sk = self.sk
         idx = sk.Index.create(Path(path), workers=self.workers, stories=self.stories)
-        report = idx.add_many(sk.Article(**art) for art in articles)
+        report = idx.add_many(articles)  # records as they come: validated there, bad ones rejected
         idx.close()
         rejected = getattr(report, "rejected", [])
         return {"docs": getattr(report, "added", None), "bytes": dir_size(path),

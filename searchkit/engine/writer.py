@@ -182,29 +182,37 @@ class ArticleWriter:
             if len(self._chunk) >= CHUNK_ARTICLES:
                 self._send_chunk()
             return outcome
+        self._add_here(article)
+        return outcome
+
+    def _add_here(self, article: Article) -> None:
+        """Analyse an article in this process (flushing when the builder is full)."""
         self._builder.add(article)
         options = self.options
         if self._builder.token_count >= options.flush_tokens or self._builder.stored_bytes >= options.flush_bytes:
             self._write_segment()
-        return outcome
 
     # Analysis in worker processes (:mod:`.parallel`)
 
     def _start_pool(self) -> bool:
-        """True when articles go to worker processes (starting them when it is time)."""
+        """True when articles go to worker processes (starting them when it is time).
+        With ``workers=None`` the first :data:`~.parallel.AUTO_FROM` articles wait in
+        :attr:`_chunk` meanwhile, and go to the workers too once they start: a write that
+        ends (or flushes) before then analyses them here (:meth:`_drain`)."""
         if self._pool is not None or self._workers < 2:
             return self._pool is not None
         if self.options.workers is None and self._next_seq < AUTO_FROM:
-            return False
+            return True
         self._pool = AnalysisPool(self._workers, index_path=self.store.path, stories=self._stories.enabled)
         return True
 
     def _send_chunk(self) -> None:
         pool = self._pool
-        assert pool is not None
-        if self._chunk:
-            pool.submit(self._chunk)
-            self._chunk = []
+        if pool is None:  # the articles wait for the workers to start
+            return
+        chunk, self._chunk = self._chunk, []
+        for start in range(0, len(chunk), CHUNK_ARTICLES):
+            pool.submit(chunk[start:start + CHUNK_ARTICLES])
         while pool.full or pool.ready():
             self._absorb(*pool.take())
 
@@ -212,10 +220,13 @@ class ArticleWriter:
         """Take every article the workers have into the builder (flushing as it fills)."""
         pool = self._pool
         if pool is None:
+            if self._chunk:  # the workers were never started: analysed here, in order
+                articles, self._chunk = self._chunk, []
+                self._stories.analysed(None, articles)
+                for article in articles:
+                    self._add_here(article)
             return
-        if self._chunk:
-            pool.submit(self._chunk)
-            self._chunk = []
+        self._send_chunk()
         while pool.in_flight:
             self._absorb(*pool.take())
 
