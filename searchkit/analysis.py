@@ -107,12 +107,17 @@ def _stem(word: str) -> str:
     return stem
 
 
-def word_term(word: str) -> str:
-    """The term of one word of lower-case ASCII letters and digits (``flood``, ``1990``,
-    ``19th``), which is one token with nothing to normalize: what :func:`analyze` gives
-    it, without going through the cache: ``""`` for a stop word, a number as it is, else
-    its stem."""
-    return _stem(word)
+def plain_term(word: str) -> str | None:
+    """The term of ``word``, lower-case ASCII text without white space or punctuation
+    around it, where it is one token with nothing to normalize: a word of letters and
+    digits (``flood``, ``19th``: ``""`` for a stop word, a number as it is, else its stem)
+    or a number with thousands separators or decimals (``7,400`` is ``7400``); None for
+    anything else, which needs the tokenizer. What :func:`analyze` gives, without its cache."""
+    if word.isalnum():
+        return _stem(word)
+    if _NUMBER.fullmatch(word):
+        return word.replace(",", "")
+    return None
 
 
 def stem_letters(words: list[str]) -> list[str]:

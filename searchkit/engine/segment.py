@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Union
 import numpy as np
 import orjson
 
-from ..analysis import TOKEN_PATTERN, analyze, word_term
+from ..analysis import TOKEN_PATTERN, analyze, plain_term
 from ..errors import IndexClosedError
 from ..models import Article
 from .fingerprint import SLOTS, document_fingerprints
@@ -213,10 +213,9 @@ class _TokenCodes(dict[str, int]):
         if key != chunk:  # analysed as its key (the C kernel asks for keys only)
             code = self[chunk] = self[key]
             return code
-        if chunk.isalnum() and chunk.isascii() and (chunk.islower() or chunk.isdigit()):
-            # One word of lower-case letters and digits, with nothing to normalize: the
-            # tokenizer and the caches would give word_term's answer the long way round.
-            term = word_term(chunk)
+        if chunk.isascii() and (term := plain_term(chunk)) is not None:
+            # One plain word or number (the chunk is a key: lower-case, nothing around it):
+            # the tokenizer and the caches would give the same term the long way round.
             code = self[chunk] = self.vocabulary[term] if term else -1
             return code
         analysed = _CHUNKS.get(chunk)
