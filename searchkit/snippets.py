@@ -395,8 +395,9 @@ class BodyIndex(Protocol):
 
     token_count: int  # how many raw tokens the body has
 
-    def positions(self, term: str) -> np.ndarray[Any, Any] | None:
-        """The body positions of ``term`` (as the index numbers them), or None: none."""
+    def positions(self, term: str, field: SnippetField = "body") -> np.ndarray[Any, Any] | None:
+        """The positions of ``term`` in the hit's ``field`` (as the index numbers them), or
+        None: none."""
 
     def raw_numbers(self, positions: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
         """The number of the raw token holding each of ``positions``."""
@@ -406,6 +407,39 @@ class BodyIndex(Protocol):
 
     def holds(self, field: SnippetField, terms: Iterable[str]) -> bool:
         """Whether the hit's ``field`` holds any of ``terms``."""
+
+
+class _ShortText:
+    """A short field of a hit (its headline) as :class:`BodyIndex` gives a body: its
+    tokens found here, the terms' positions from the index."""
+
+    def __init__(self, text: str, index: BodyIndex, field: SnippetField):
+        self._index, self._field = index, field
+        self._spans = [match.span() for match in TOKEN_PATTERN.finditer(text)]
+        self._starts = list(itertools.accumulate(
+            map(_WIDTH.__getitem__, TOKEN_PATTERN.findall(text)), initial=0))  # each raw token's position
+        self.token_count = len(self._spans)
+
+    def positions(self, term: str, field: SnippetField = "body") -> np.ndarray[Any, Any] | None:
+        return self._index.positions(term, self._field)
+
+    def raw_numbers(self, positions: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+        # The raw token holding a position: the last one starting at or before it (a token
+        # of no position shares its start with the next, which is the one that holds it).
+        starts = self._starts
+        return np.array([bisect.bisect_right(starts, position) - 1 for position in positions.tolist()], dtype=np.int64)
+
+    def spans(self, text: str, raws: Sequence[int]) -> list[Span]:
+        return [self._spans[raw] for raw in raws]
+
+    def holds(self, field: SnippetField, terms: Iterable[str]) -> bool:
+        return self._index.holds(field, terms)
+
+
+def _indexed_spans_of(text: str, spec: HighlightSpec, index: BodyIndex, field: SnippetField) -> list[Span]:
+    """:func:`match_spans` of a hit's short ``field`` (``text``) from the index's positions."""
+    found = {term: positions for term in spec.wanted if (positions := index.positions(term, field)) is not None}
+    return _indexed_spans(text, spec, _ShortText(text, index, field), found) if found else []
 
 
 def _indexed_body_spans(text: str, spec: HighlightSpec, body: BodyIndex,
@@ -518,8 +552,10 @@ def make_snippets(
     check()
     snippets: list[Snippet] = []
     headline = headline[:SCAN_CHARS]
-    # Without a wanted term in a field's postings, its text has no match: it is not read.
-    headline_spans = match_spans(headline, spec) if body_index is None or body_index.holds("headline", spec.wanted) else []
+    if body_index is None or len(headline) >= SCAN_CHARS:
+        headline_spans = match_spans(headline, spec)
+    else:
+        headline_spans = _indexed_spans_of(headline, spec, body_index, "headline")
     if headline_spans and len(headline) <= MAX_HEADLINE_SNIPPET_CHARS:
         snippets.append(Snippet(field="headline", text=headline, highlights=headline_spans))
     elif headline_spans:
@@ -537,6 +573,7 @@ def make_snippets(
     if body_spans:
         snippets.append(_best_body_fragment(body, body_spans, max_chars, lo, hi))
     check()
+    # Without a wanted term in the background's postings, no bullet matches: none is read.
     if spec and (body_index is None or body_index.holds("background", spec.wanted)):
         snippets.extend(_background_snippets(background, spec, max_chars, check))
     if not snippets and body:

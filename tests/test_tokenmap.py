@@ -35,10 +35,11 @@ def texts(min_words: int = 0, max_words: int = 600) -> st.SearchStrategy[str]:
         lambda parts: "".join(word + sep for word, sep in parts))
 
 
-def write_segment(path: Path, bodies: list[str]) -> SegmentReader:
+def write_segment(path: Path, bodies: list[str], headlines: list[str] | None = None) -> SegmentReader:
     builder = SegmentBuilder()
     for number, body in enumerate(bodies):
-        builder.add(Article(id=f"d{number}", headline="Headline", body=body or "-"))
+        headline = headlines[number] if headlines and headlines[number].strip() else "Headline"
+        builder.add(Article(id=f"d{number}", headline=headline, body=body or "-", background=[body[:80], "river"]))
     builder.write(path)
     return SegmentReader(path, name=path.stem)
 
@@ -104,13 +105,14 @@ def snippets_both_ways(reader: SegmentReader, doc: int, spec: HighlightSpec) -> 
 
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.lists(texts(min_words=1, max_words=900), min_size=1, max_size=3),
+@given(st.lists(st.tuples(texts(min_words=1, max_words=900), texts(max_words=20)), min_size=1, max_size=3),
        st.lists(st.sampled_from(QUERY_WORDS), min_size=1, max_size=3),
        st.lists(st.lists(st.sampled_from(WORDS), min_size=2, max_size=3), max_size=2))
 def test_snippets_from_the_index_are_the_snippets_of_the_text(
-    tmp_path: Path, bodies: list[str], terms: list[str], phrases: list[list[str]]
+    tmp_path: Path, fields: list[tuple[str, str]], terms: list[str], phrases: list[list[str]]
 ) -> None:
-    reader = write_segment(tmp_path / "snippets.skseg", bodies)
+    bodies = [body for body, _ in fields]
+    reader = write_segment(tmp_path / "snippets.skseg", bodies, [headline for _, headline in fields])
     spec = HighlightSpec(terms, [found for words in phrases if len(found := phrase_terms(" ".join(words))) > 1])
     for doc in range(len(bodies)):
         plain, indexed = snippets_both_ways(reader, doc, spec)
@@ -125,7 +127,7 @@ def test_a_long_body_reads_the_window_only_and_highlights_the_same(tmp_path: Pat
     assert reader.token_map is not None and int(reader.token_map.counts[0]) == len(TOKEN_PATTERN.findall(body))
     plain, indexed = snippets_both_ways(reader, 0, HighlightSpec(["flood", "river"], [(("river", 0), ("bank", 1))]))
     assert indexed == plain
-    [snippet] = indexed
+    [snippet] = [snippet for snippet in indexed if snippet.field == "body"]
     assert [snippet.text[a:b] for a, b in snippet.highlights] == ["river", "flood", "river bank"]
 
 

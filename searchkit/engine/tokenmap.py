@@ -356,17 +356,13 @@ class BodyPositions:
     segments' postings and token maps (term numbers looked up once per segment)."""
 
     def __init__(self) -> None:
-        self._terms: dict[tuple[int, str], tuple[int, Array, Array] | None] = {}
+        self._terms: dict[tuple[int, str, str], tuple[int, Array, Array] | None] = {}
         self._numbers: dict[tuple[int, str], int] = {}
 
     def holds(self, reader: Any, doc: int, field: str, terms: Iterable[str]) -> bool:
         """Whether ``field`` of document ``doc`` of ``reader``'s segment holds any of ``terms``."""
-        numbers = self._numbers
         for term in terms:
-            key = (id(reader), term)
-            number = numbers.get(key)
-            if number is None:
-                number = numbers[key] = reader.term_id(term)
+            number = self._number(reader, term)
             if number >= 0:
                 docs, _ = reader.postings(field, number)
                 at = int(np.searchsorted(docs, doc))
@@ -380,16 +376,17 @@ class BodyPositions:
         token_map = reader.token_map
         return None if token_map is None else HitBody(self, reader, doc, token_map)
 
-    def positions(self, reader: Any, doc: int, term: str) -> Array | None:
-        """The body positions of ``term`` in document ``doc`` of ``reader``'s segment (None: none)."""
-        key = (id(reader), term)
+    def positions(self, reader: Any, doc: int, term: str, field: str = "body") -> Array | None:
+        """The positions of ``term`` in ``field`` of document ``doc`` of ``reader``'s
+        segment (None: none)."""
+        key = (id(reader), term, field)
         if key in self._terms:
             postings = self._terms[key]
         else:
-            number = reader.term_id(term)
+            number = self._number(reader, term)
             postings = None
             if number >= 0:
-                docs, tf = reader.postings("body", number)
+                docs, tf = reader.postings(field, number)
                 if docs.size:
                     postings = (number, docs, tf)
             self._terms[key] = postings
@@ -399,10 +396,17 @@ class BodyPositions:
         at = int(np.searchsorted(docs, doc))
         if at == docs.size or int(docs[at]) != doc:
             return None
-        body = reader.field_postings("body")
-        start = int(body.pos_off[number]) + int(tf[:at].sum(dtype=np.int64))
-        found: Array = body.pos[start:start + int(tf[at])]
+        arrays = reader.field_postings(field)
+        start = int(arrays.pos_off[number]) + int(tf[:at].sum(dtype=np.int64))
+        found: Array = arrays.pos[start:start + int(tf[at])]
         return found
+
+    def _number(self, reader: Any, term: str) -> int:
+        key = (id(reader), term)
+        number = self._numbers.get(key)
+        if number is None:
+            number = self._numbers[key] = reader.term_id(term)
+        return number
 
 
 class HitBody:
@@ -412,8 +416,8 @@ class HitBody:
         self._owner, self._reader, self._doc, self._map = owner, reader, doc, token_map
         self.token_count = int(token_map.counts[doc])
 
-    def positions(self, term: str) -> Array | None:
-        return self._owner.positions(self._reader, self._doc, term)
+    def positions(self, term: str, field: str = "body") -> Array | None:
+        return self._owner.positions(self._reader, self._doc, term, field)
 
     def raw_numbers(self, positions: Array) -> Array:
         return self._map.raw_numbers(self._doc, positions)
