@@ -50,10 +50,12 @@ from __future__ import annotations
 import heapq
 import math
 import threading
-from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from array import array
+from pathlib import Path
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import islice, repeat
+from itertools import chain, islice, repeat
 from operator import mul
 from typing import Any, NamedTuple
 
@@ -61,6 +63,7 @@ import numpy as np
 
 from ..analysis import field_terms
 from .segment import ChunkAnalyser, Vocabulary
+from .storyrows import RowChunk, VectorRows
 
 __all__ = [
     "HEADLINE_WEIGHT",
@@ -71,6 +74,7 @@ __all__ = [
     "WINDOW_DAYS",
     "Member",
     "StoryClusterer",
+    "StoryColumns",
     "StoryCounts",
     "StoryOptions",
     "StoryState",
@@ -91,6 +95,7 @@ MISSING_DAY = -(2**31)  # the same sentinel as the segments' day column
 BATCH = 256  # articles whose vectors are computed together
 Array = np.ndarray[Any, Any]
 _ZEROS = repeat(0.0)  # the default of every centroid look-up (map(centroid.get, terms, _ZEROS))
+_ANY = 1 << 62  # a story's day window when it has no dated member (or there is no window): any day
 
 
 @dataclass(frozen=True)
@@ -124,30 +129,11 @@ class Member:
     weights: tuple[float, ...]
 
 
-class _Story:
-    """A story being clustered: its members, centroid (term -> summed weight), squared
-    length and length, its dated members' first and last day, and the days ``lo``..``hi``
-    a dated article may have to join it (any day when it has no dated member or there is
-    no window)."""
-
-    __slots__ = ("number", "members", "centroid", "norm2", "length", "first", "last", "lo", "hi", "representative")
-
-    def __init__(self, number: int):
-        self.number = number
-        self.members: list[str] = []
-        self.centroid: dict[str, float] = {}
-        self.norm2 = 0.0
-        self.length = 0.0
-        self.first = self.last = MISSING_DAY
-        self.lo, self.hi = -math.inf, math.inf
-        self.representative = ""
-
-
 @dataclass
 class StoryState:
     """What is persisted: the members by article id, and the next story number."""
 
-    members: dict[str, Member] = field(default_factory=dict)
+    members: Mapping[str, Member] = field(default_factory=dict)
     next_story: int = 1
     representatives: dict[int, str] = field(default_factory=dict)
 
@@ -217,27 +203,120 @@ class StoryClusterer:
     An article is added in two steps: :meth:`vectors` turns a run of articles' counts into
     their vectors (with the document frequencies as each article arrives), then
     :meth:`place` puts each in a story; :meth:`add` does both for one article.
+
+    The state is kept in flat arrays (issue 16: a dict, tuples and a centroid dict per
+    article took 4-6 KB an article): per clustered article (a *row*, never reused; a
+    removed or replaced article's row is left dead) its story, day, source ordinal, the
+    next row of its story and its vector's place in two flat arrays of term numbers and
+    weights; per story number its size, first and last rows, days, squared length and
+    length and representative row. A story of one article has no centroid of its own: its
+    member's vector is its centroid; a centroid dict (term number -> summed weight, in the
+    order terms came, as the arithmetic needs) is made when a second article joins. The
+    stories listed under a term are a ring of its :data:`STORIES_PER_TERM` latest (only
+    those are ever looked at), each with the term's weight in the story when it was listed
+    (the centroid's own for a story of one article).
     """
 
     def __init__(self, state: StoryState, *, committed_df: Callable[[str], int], committed_docs: int,
-                 options: StoryOptions | None = None):
+                 options: StoryOptions | None = None, spill_folder: Path | None = None):
         self.options = options or DEFAULT_OPTIONS
-        self.state = state
         self._committed_df = committed_df
         self._term_numbers = Vocabulary()  # every term seen: its number in _df
-        self._df = np.zeros(1024, dtype=np.int64)
+        self._df = np.zeros(0, dtype=np.int64)  # -1: not looked up in the committed index yet
         self._logs = np.zeros(2, dtype=np.float64)  # _logs[i] == math.log(i) for i >= 1
         self._docs = committed_docs
-        self._stories: dict[int, _Story] = {}
-        self._postings: defaultdict[str, list[_Story]] = defaultdict(list)
-        self.dirty: set[int] = set()
+        self.next_story = state.next_story
+        # Rows (clustered articles).
+        self._row_of: dict[str, int] = {}  # live article id -> row, in the order they were placed
+        self._ids: list[str] = []
+        self._vectors = VectorRows(spill_folder)  # each row's vector and headline (:mod:`.storyrows`)
+        self._story = array("q")  # -1: removed
+        self._day = array("i")
+        self._source = array("i")  # ordinal in _sources, -1 for none
+        self._next = array("i")  # the story's next row, -1 for its last
+        self._sources: list[str] = []
+        self._source_numbers: dict[str, int] = {}
+        # Stories, by number.
+        size = max(self.next_story, 1)
+        self._size = array("i", bytes(4 * size))
+        self._head = array("i", bytes(4 * size))
+        self._tail = array("i", bytes(4 * size))
+        self._first = array("i", [MISSING_DAY]) * size
+        self._last = array("i", [MISSING_DAY]) * size
+        self._lo = array("q", [-_ANY]) * size
+        self._hi = array("q", [_ANY]) * size
+        self._norm2 = array("d", bytes(8 * size))
+        self._length = array("d", bytes(8 * size))
+        self._rep = array("i", bytes(4 * size))
+        self._centroids: dict[int, dict[int, float]] = {}  # of stories that had two members or more
+        self._live = 0
+        # The ring of each term's latest stories: _listed/_listed_weight[term * width + k].
+        self._width = self.options.stories_per_term
+        self._listed = array("i")
+        self._listed_weight = array("d")
+        self._listings = array("q")  # how many times each term was listed
+        self._changed = bytearray(size)  # 1: a story changed since its representative was chosen
         for article_id, member in state.members.items():
-            story = self._stories.get(member.story)
-            if story is None:
-                story = self._stories[member.story] = _Story(member.story)
-            self._join(story, article_id, member)
-        for number, story in self._stories.items():
-            story.representative = state.representatives.get(number) or story.members[0]
+            terms = self._term_ids(member.terms)
+            row = self._new_row(article_id, member.headline, member.day, member.source, terms, member.weights)
+            number = member.story
+            self._grow_stories(number)
+            self.next_story = max(self.next_story, number + 1)
+            if self._size[number] == 0:
+                self._live += 1
+            self._join(number, row, terms, member.weights)
+        for number, article_id in state.representatives.items():
+            row = self._row_of.get(article_id, -1)
+            if row >= 0 and self._story[row] == number:
+                self._rep[number] = row
+
+    @property
+    def state(self) -> StoryState:
+        """The members by article id (a view made on demand), the next story number and
+        each story's representative as of the last :meth:`representatives`."""
+        reps = {n: self._ids[self._rep[n]] for n in range(1, self.next_story) if self._size[n]}
+        return StoryState(_Members(self), self.next_story, reps)
+
+    # Growing the arrays
+
+    def _grow_stories(self, upto: int) -> None:
+        more = upto + 1 - len(self._size)
+        if more > 0:
+            more = max(more, len(self._size))
+            for column in (self._size, self._head, self._tail, self._rep):
+                column.frombytes(bytes(4 * more))
+            self._first.extend(repeat(MISSING_DAY, more))
+            self._last.extend(repeat(MISSING_DAY, more))
+            self._lo.extend(repeat(-_ANY, more))
+            self._hi.extend(repeat(_ANY, more))
+            self._norm2.frombytes(bytes(8 * more))
+            self._length.frombytes(bytes(8 * more))
+            self._changed += bytes(more)
+
+    def _grow_terms(self) -> None:
+        """Room for every numbered term in _df (-1 for the new ones) and the rings."""
+        count = len(self._term_numbers)
+        if self._df.size < count:
+            grown = np.full(max(count, 2 * self._df.size, 1024), -1, dtype=np.int64)
+            grown[:self._df.size] = self._df
+            self._df = grown
+        more = count - len(self._listings)
+        if more > 0:
+            more = max(more, len(self._listings), 1024)
+            self._listings.frombytes(bytes(8 * more))
+            self._listed.frombytes(bytes(4 * self._width * more))
+            self._listed_weight.frombytes(bytes(8 * self._width * more))
+
+    def _term_ids(self, terms: Sequence[str]) -> list[int]:
+        numbers = self._term_numbers
+        found = list(map(numbers.__getitem__, terms))
+        self._grow_terms()
+        return found
+
+    def story_of(self, article_id: str) -> int | None:
+        """The story number of a clustered article, or None."""
+        row = self._row_of.get(article_id)
+        return None if row is None else self._story[row]
 
     # Adding and removing
 
@@ -269,20 +348,17 @@ class StoryClusterer:
         """The clusterer's numbers of ``terms``, numbering new ones (their document
         frequency starts at the committed one)."""
         numbers = self._term_numbers
-        start = len(numbers)
         found = np.fromiter(map(numbers.__getitem__, terms), dtype=np.int64, count=len(terms))
-        if len(numbers) > start:
-            if self._df.size < len(numbers):
-                grown = np.zeros(max(len(numbers), 2 * self._df.size), dtype=np.int64)
-                grown[:self._df.size] = self._df
-                self._df = grown
+        self._grow_terms()
+        unknown = np.unique(found[self._df[found] < 0])
+        if unknown.size:
             committed = self._committed_df
-            self._df[start:len(numbers)] = [committed(term) for term in numbers.terms[start:]]
+            self._df[unknown] = [committed(numbers.terms[t]) for t in unknown.tolist()]
         return found
 
-    def vectors(self, counts: StoryCounts) -> list[tuple[tuple[str, ...], tuple[float, ...]]]:
-        """The vectors (terms, weights) of a run of articles, in order, each as the module
-        docstring says: the document frequencies and the article count include the
+    def vectors(self, counts: StoryCounts) -> list[tuple[list[int], list[float]]]:
+        """The vectors (term numbers, weights) of a run of articles, in order, each as the
+        module docstring says: the document frequencies and the article count include the
         articles before it. This counts them as added (call :meth:`place` for each)."""
         n = counts.articles
         if n == 0:
@@ -322,112 +398,195 @@ class StoryClusterer:
         norm = np.sqrt(np.cumsum(squares, axis=1)[:, -1])
         norm[norm == 0.0] = 1.0
         weights = (kept_weight / norm[kept_article]).tolist()
-        names = list(map(self._term_numbers.terms.__getitem__, term[chosen].tolist()))
+        names = term[chosen].tolist()
         bounds = np.concatenate(([0], np.cumsum(np.minimum(lengths, self.options.terms_per_article)))).tolist()
-        return [(tuple(names[a:b]), tuple(weights[a:b])) for a, b in zip(bounds, bounds[1:])]
+        return [(names[a:b], weights[a:b]) for a, b in zip(bounds, bounds[1:])]
 
-    def place(self, article_id: str, headline: str, terms: tuple[str, ...], vector: tuple[float, ...], *,
+    def _new_row(self, article_id: str, headline: str, day: int, source: str | None, terms: Sequence[int],
+                 weights: Sequence[float]) -> int:
+        row = self._vectors.append(terms, weights, headline)
+        self._row_of[article_id] = row
+        self._ids.append(article_id)
+        self._story.append(-1)
+        self._day.append(day)
+        if source is None:
+            self._source.append(-1)
+        else:
+            ordinal = self._source_numbers.get(source)
+            if ordinal is None:
+                ordinal = self._source_numbers[source] = len(self._sources)
+                self._sources.append(source)
+            self._source.append(ordinal)
+        self._next.append(-1)
+        return row
+
+    def _vector(self, row: int) -> tuple[array[int], array[float]]:
+        return self._vectors.vector(row)
+
+    def place(self, article_id: str, headline: str, terms: Sequence[int], vector: Sequence[float], *,
               day: int, source: str | None) -> int:
         """Put an article (not already a member) with its vector from :meth:`vectors` in
         the best story, or a new one; returns the story's number."""
-        story = self._best_story(terms, vector, day)
-        if story is None:
-            story = self._stories[self.state.next_story] = _Story(self.state.next_story)
-            self.state.next_story += 1
-        member = Member(story.number, day, source, headline, terms, vector)
-        self.state.members[article_id] = member
-        self._join(story, article_id, member)
-        self.dirty.add(story.number)
-        return story.number
+        number = self._best_story(terms, vector, day)
+        if number is None:
+            number = self.next_story
+            self.next_story += 1
+            self._grow_stories(number)
+            self._live += 1
+        row = self._new_row(article_id, headline, day, source, terms, vector)
+        self._join(number, row, terms, vector)
+        self._changed[number] = 1
+        return number
 
     def remove(self, article_id: str) -> bool:
         """Take an article out of its story; False if it was not a member."""
-        member = self.state.members.pop(article_id, None)
-        if member is None:
+        row = self._row_of.pop(article_id, None)
+        if row is None:
             return False
-        story = self._stories[member.story]
-        story.members.remove(article_id)
-        self.dirty.add(story.number)
-        if not story.members:
-            story.centroid.clear()
-            del self._stories[story.number]
+        number = self._story[row]
+        self._story[row] = -1
+        nexts = self._next
+        if self._head[number] == row:
+            self._head[number] = nexts[row]
+            if self._tail[number] == row:
+                self._tail[number] = -1
+        else:
+            before = self._head[number]
+            while nexts[before] != row:
+                before = nexts[before]
+            nexts[before] = nexts[row]
+            if self._tail[number] == row:
+                self._tail[number] = before
+        self._size[number] -= 1
+        self._changed[number] = 1
+        if not self._size[number]:
+            self._centroids.pop(number, None)
+            self._live -= 1
             return True
-        centroid = story.centroid
-        for term, weight in zip(member.terms, member.weights):
+        centroid = self._centroids[number]  # (a story of two members or more has one)
+        terms, weights = self._vector(row)
+        for term, weight in zip(terms, weights):
             left = centroid.get(term, 0.0) - weight
             if left > 1e-9:
                 centroid[term] = left
             else:
                 centroid.pop(term, None)
-        story.norm2 = sum(w * w for w in centroid.values())
-        story.length = math.sqrt(story.norm2)
-        members = self.state.members
-        days = [members[m].day for m in story.members if members[m].day != MISSING_DAY]
-        self._days(story, *((min(days), max(days)) if days else (MISSING_DAY, MISSING_DAY)))
+        norm2 = self._norm2[number] = sum(w * w for w in centroid.values())
+        self._length[number] = math.sqrt(norm2)
+        days = [d for d in map(self._day.__getitem__, self._rows(number)) if d != MISSING_DAY]
+        self._days(number, *((min(days), max(days)) if days else (MISSING_DAY, MISSING_DAY)))
         return True
 
-    def _days(self, story: _Story, first: int, last: int) -> None:
-        story.first, story.last = first, last
+    def _rows(self, number: int) -> list[int]:
+        """The rows of a story's members, in the order they joined."""
+        rows, row, nexts = [], self._head[number], self._next
+        for _ in range(self._size[number]):
+            rows.append(row)
+            row = nexts[row]
+        return rows
+
+    def _days(self, number: int, first: int, last: int) -> None:
+        self._first[number], self._last[number] = first, last
         window = self.options.window_days
         if window is None or first == MISSING_DAY:
-            story.lo, story.hi = -math.inf, math.inf
+            self._lo[number], self._hi[number] = -_ANY, _ANY
         else:
-            story.lo, story.hi = first - window, last + window
+            self._lo[number], self._hi[number] = first - window, last + window
 
-    def _join(self, story: _Story, article_id: str, member: Member) -> None:
-        story.members.append(article_id)
-        centroid, postings = story.centroid, self._postings
-        if not centroid:  # each term new: the loop below in one step (0.0 + w is w)
-            centroid.update(zip(member.terms, member.weights))
-            story.norm2 += sum(map(mul, member.weights, member.weights))
-            for term in member.terms:
-                postings[term].append(story)
+    def _list(self, number: int, term: int, weight: float) -> None:
+        """List the story under ``term`` (the latest of its ring)."""
+        count = self._listings[term]
+        at = term * self._width + count % self._width
+        self._listed[at] = number
+        self._listed_weight[at] = weight
+        self._listings[term] = count + 1
+
+    def _join(self, number: int, row: int, terms: Sequence[int], weights: Sequence[float]) -> None:
+        self._story[row] = number
+        size = self._size[number]
+        if size:
+            self._next[self._tail[number]] = row
         else:
-            norm2 = story.norm2
-            for term, weight in zip(member.terms, member.weights):
+            self._head[number] = self._rep[number] = row
+        self._tail[number] = row
+        self._size[number] = size + 1
+        centroid = self._centroids.get(number)
+        if centroid is None and size:  # a second member: the first's vector becomes a centroid
+            centroid = self._centroids[number] = dict(zip(*self._vector(self._head[number])))
+        if not centroid:  # each term new: the loop below in one step (0.0 + w is w)
+            if centroid is not None:
+                centroid.update(zip(terms, weights))
+            self._norm2[number] += sum(map(mul, weights, weights))
+            for term, weight in zip(terms, weights):
+                self._list(number, term, weight)
+        else:
+            norm2 = self._norm2[number]
+            for term, weight in zip(terms, weights):
                 old = centroid.get(term)
                 if old is None:
                     old = 0.0
-                    postings[term].append(story)
+                    self._list(number, term, weight)
                 centroid[term] = old + weight
                 norm2 += 2 * old * weight + weight * weight
-            story.norm2 = norm2
-        story.length = math.sqrt(story.norm2)
-        day = member.day
+            self._norm2[number] = norm2
+        self._length[number] = math.sqrt(self._norm2[number])
+        day = self._day[row]
         if day != MISSING_DAY:
-            if story.first == MISSING_DAY:
-                self._days(story, day, day)
-            elif day < story.first or day > story.last:
-                self._days(story, min(story.first, day), max(story.last, day))
+            first, last = self._first[number], self._last[number]
+            if first == MISSING_DAY:
+                self._days(number, day, day)
+            elif day < first or day > last:
+                self._days(number, min(first, day), max(last, day))
 
-    def _best_story(self, terms: tuple[str, ...], vector: tuple[float, ...], day: int) -> _Story | None:
+    def _centroid(self, number: int) -> dict[int, float]:
+        centroid = self._centroids.get(number)
+        return dict(zip(*self._vector(self._head[number]))) if centroid is None else centroid
+
+    def _best_story(self, terms: Sequence[int], vector: Sequence[float], day: int) -> int | None:
         """The most similar story the article may join, or None. Candidates are the
         stories listed under the article's :data:`CANDIDATE_TERMS` heaviest terms (the
         most recent :data:`STORIES_PER_TERM` of each), ranked by what those terms share;
         the best :data:`RESCORED` within the time window are compared in full."""
         options = self.options
-        limit = -options.stories_per_term
-        partial: dict[_Story, float] = {}
+        width = self._width
+        partial: dict[int, float] = {}
         so_far = partial.get
-        listings = self._postings.get
+        listings, listed, listed_weight = self._listings, self._listed, self._listed_weight
+        centroids, sizes, lo, hi = self._centroids.get, self._size, self._lo, self._hi
+        dated = day != MISSING_DAY
         for term, weight in zip(terms[:options.candidate_terms], vector):
-            listed = listings(term)
-            if listed:
-                for story in listed[limit:]:
-                    shared = story.centroid.get(term)
-                    if shared is not None:
-                        partial[story] = so_far(story, 0.0) + weight * shared
+            count = listings[term]
+            if not count:
+                continue
+            base = term * width
+            if count <= width:
+                ring: Iterable[int] = range(base, base + count)
+            else:  # oldest first, as they were listed
+                turn = base + count % width
+                ring = chain(range(turn, base + width), range(base, turn))
+            for at in ring:
+                story = listed[at]
+                if dated and not lo[story] <= day <= hi[story]:
+                    continue  # (outside the time window: never ranked)
+                centroid = centroids(story)
+                if centroid is None:
+                    if not sizes[story]:
+                        continue  # removed
+                    shared = listed_weight[at]  # a story of one article: its own weight
+                else:
+                    found = centroid.get(term)
+                    if found is None:
+                        continue
+                    shared = found
+                partial[story] = so_far(story, 0.0) + weight * shared
         if not partial:
             return None
-        if day == MISSING_DAY:
-            ranked = [(dot / story.length, -story.number, story) for story, dot in partial.items()]
-        else:
-            ranked = [(dot / story.length, -story.number, story) for story, dot in partial.items()
-                      if story.lo <= day <= story.hi]
+        length = self._length
+        ranked = [(dot / length[story], -story, story) for story, dot in partial.items()]
         best, best_similarity = None, 0.0
         for _, _, story in heapq.nlargest(options.rescored, ranked):
-            similarity = sum(map(mul, vector, map(story.centroid.get, terms, _ZEROS))) / story.length
-            by_content_alone = day == MISSING_DAY or story.first == MISSING_DAY
+            similarity = sum(map(mul, vector, map(self._centroid(story).get, terms, _ZEROS))) / length[story]
+            by_content_alone = not dated or self._first[story] == MISSING_DAY
             needed = options.undated_similarity if by_content_alone else options.join_similarity
             if similarity >= needed and (best is None or similarity > best_similarity):
                 best, best_similarity = story, similarity
@@ -438,34 +597,100 @@ class StoryClusterer:
     def representatives(self) -> dict[int, str]:
         """Each story's representative article (the member closest to the centroid, the
         earliest of equals), recomputed for the stories changed since the last call."""
-        members = self.state.members
-        for number in self.dirty:
-            story = self._stories.get(number)
-            if story is None:
+        self._update_representatives()
+        return {n: self._ids[self._rep[n]] for n in range(1, self.next_story) if self._size[n]}
+
+    def _update_representatives(self) -> None:
+        changed = np.flatnonzero(np.frombuffer(self._changed, dtype=np.uint8)).tolist()
+        self._changed[:] = bytes(len(self._changed))
+        for number in changed:
+            if not self._size[number]:
                 continue
-            best, best_dot = story.members[0], -math.inf
-            if len(story.members) > 1:
-                closeness = story.centroid.get
-                for article_id in story.members:
-                    member = members[article_id]
-                    dot = sum(map(mul, member.weights, map(closeness, member.terms, _ZEROS)))
+            rows = self._rows(number)
+            best, best_dot = rows[0], -math.inf
+            if len(rows) > 1:
+                closeness = self._centroids[number].get
+                for row in rows:
+                    terms, weights = self._vector(row)
+                    dot = sum(map(mul, weights, map(closeness, terms, _ZEROS)))
                     if dot > best_dot:
-                        best, best_dot = article_id, dot
-            story.representative = best
-        self.dirty.clear()
-        self.state.representatives = {n: s.representative for n, s in self._stories.items()}
-        return self.state.representatives
+                        best, best_dot = row, dot
+            self._rep[number] = best
 
     def story_count(self) -> int:
-        return len(self._stories)
+        return self._live
+
+    def columns(self) -> StoryColumns:
+        """The live articles' columns, in the order they were placed (representatives
+        brought up to date), as the story file and :class:`.storyfile.StoryTable` take them;
+        their vectors and headlines come from :meth:`chunks`."""
+        self._update_representatives()
+        rows = np.fromiter(self._row_of.values(), dtype=np.int64, count=len(self._row_of))
+        numbers = np.flatnonzero(np.frombuffer(self._size, dtype=np.int32)).astype(np.int64)
+        rep_rows = np.searchsorted(rows, np.frombuffer(self._rep, dtype=np.int32)[numbers])
+        return StoryColumns(
+            rows=rows, ids=list(self._row_of), story=np.frombuffer(self._story, dtype=np.int64)[rows],
+            day=np.frombuffer(self._day, dtype=np.int32)[rows], source=np.frombuffer(self._source, dtype=np.int32)[rows],
+            source_names=list(self._sources), rep_numbers=numbers, rep_rows=rep_rows)
+
+    def chunks(self, rows: Array) -> Iterator[RowChunk]:
+        """The vectors (term numbers as :meth:`term_names` names them) and headlines of
+        ``rows`` (from :meth:`columns`), a part at a time."""
+        return self._vectors.chunks(rows)
+
+    @property
+    def term_names(self) -> list[str]:
+        return self._term_numbers.terms
+
+    def headlines(self, rows: Array) -> list[str]:
+        return [self._vectors.headline(row) for row in rows.tolist()]
+
+    def close(self) -> None:
+        """Remove the temporary files of older vectors (:mod:`.storyrows`)."""
+        self._vectors.close()
+
+
+class StoryColumns(NamedTuple):
+    """The live articles of a :class:`StoryClusterer` as columns (:meth:`StoryClusterer.columns`)."""
+
+    rows: Array  # the clusterer's row of each
+    ids: list[str]
+    story: Array
+    day: Array
+    source: Array  # ordinal in source_names, -1 for none
+    source_names: list[str]
+    rep_numbers: Array  # each story's number and its representative's place in ids
+    rep_rows: Array
+
+
+class _Members(Mapping[str, Member]):
+    """The members of a :class:`StoryClusterer` by article id, made as they are asked for."""
+
+    def __init__(self, clusterer: StoryClusterer):
+        self._clusterer = clusterer
+
+    def __getitem__(self, article_id: str) -> Member:
+        c = self._clusterer
+        row = c._row_of[article_id]
+        terms, weights = c._vector(row)
+        source = c._source[row]
+        return Member(c._story[row], c._day[row], None if source < 0 else c._sources[source], c._vectors.headline(row),
+                      tuple(c._term_numbers.terms[t] for t in terms), tuple(weights))
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._clusterer._row_of)
+
+    def __len__(self) -> int:
+        return len(self._clusterer._row_of)
 
 
 def cluster_all(items: Iterable[tuple[str, str, str, int, str | None]], *,
-                options: StoryOptions | None = None) -> StoryClusterer:
+                options: StoryOptions | None = None, spill_folder: Path | None = None) -> StoryClusterer:
     """Cluster ``(id, headline, body, day, source)`` from scratch, oldest first (undated
     last), as an index without a story file is clustered on its first write or read."""
     ordered = sorted(items, key=lambda item: (item[3] == MISSING_DAY, item[3], item[0]))
-    clusterer = StoryClusterer(StoryState(), committed_df=_none, committed_docs=0, options=options)
+    clusterer = StoryClusterer(StoryState(), committed_df=_none, committed_docs=0, options=options,
+                               spill_folder=spill_folder)
     clusterer.add_many(ordered)
     return clusterer
 

@@ -18,7 +18,7 @@ story, and each story's members, sources, days and headline.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from itertools import chain
@@ -47,32 +47,47 @@ def story_file_name(generation: int) -> str:
     return f"{INDEX_NAME}_{generation}.skstory"  # store.STORY_FILE matches it
 
 
-def _write(path: Path, state: StoryState) -> None:
-    members = list(state.members.values())
-    ids = list(state.members)
-    sources: dict[str, int] = {}
-    terms = Vocabulary()
-    vector_terms = np.fromiter(map(terms.__getitem__, chain.from_iterable(m.terms for m in members)), dtype=np.int32)
-    weights = np.fromiter(chain.from_iterable(m.weights for m in members), dtype=np.float64, count=vector_terms.size)
-    offsets = np.zeros(len(ids) + 1, dtype=np.int64)
-    np.cumsum(np.fromiter(map(len, (m.terms for m in members)), dtype=np.int64, count=len(ids)), out=offsets[1:])
-    rows = {article_id: row for row, article_id in enumerate(ids)}
-    numbers = sorted(state.representatives)
+def _write(path: Path, clusterer: StoryClusterer) -> None:
+    """Write the clusterer's stories; the vectors and headlines a part at a time (they
+    may be in its temporary files, :mod:`.storyrows`), so writing takes little memory."""
+    columns = clusterer.columns()
+    rows = columns.rows
+    # The terms the live vectors use, numbered in the file in the clusterer's order.
+    used = np.zeros(len(clusterer.term_names), dtype=bool)
+    vector_length = headline_bytes = 0
+    for chunk in clusterer.chunks(rows):
+        used[chunk.terms] = True
+        vector_length += chunk.terms.size
+        headline_bytes += len(chunk.headlines)
+    numbering = np.cumsum(used, dtype=np.int64) - 1
+    names = clusterer.term_names
     writer = SegmentFileWriter(path)
     try:
-        write_strings(writer, "ids", ids)
-        writer.add("story", [m.story for m in members], np.int64)
-        writer.add("day", [m.day for m in members], np.int32)
-        writer.add("source", [-1 if m.source is None else sources.setdefault(m.source, len(sources))
-                              for m in members], np.int32)
-        write_strings(writer, "headline", [m.headline for m in members])
-        write_strings(writer, "terms", list(terms))
-        writer.add("vec.off", offsets, np.int64)
-        writer.add("vec.term", vector_terms, np.int32)
-        writer.add("vec.weight", weights, np.float32)
-        writer.add("story.number", numbers, np.int64)
-        writer.add("story.rep", [rows[state.representatives[n]] for n in numbers], np.int64)
-        writer.finish({"format": 1, "articles": len(ids), "next_story": state.next_story, "sources": list(sources)})
+        write_strings(writer, "ids", columns.ids)
+        writer.add("story", columns.story, np.int64)
+        writer.add("day", columns.day, np.int32)
+        writer.add("source", columns.source, np.int32)
+        write_strings(writer, "terms", [names[t] for t in np.flatnonzero(used).tolist()])
+        writer.reserve("headline.off", np.uint32 if headline_bytes < 2**32 else np.uint64, rows.size + 1)
+        writer.reserve("headline.data", np.uint8, headline_bytes)
+        writer.reserve("vec.off", np.int64, rows.size + 1)
+        writer.reserve("vec.term", np.int32, vector_length)
+        writer.reserve("vec.weight", np.float32, vector_length)
+        writer.write("headline.off", [0])
+        writer.write("vec.off", [0])
+        at = entries = text = 0
+        for chunk in clusterer.chunks(rows):
+            count = chunk.lengths.size
+            writer.write("vec.off", entries + np.cumsum(chunk.lengths), at + 1)
+            writer.write("headline.off", text + np.cumsum(chunk.headline_lengths), at + 1)
+            writer.write("vec.term", numbering[chunk.terms], entries)
+            writer.write("vec.weight", chunk.weights, entries)
+            writer.write("headline.data", np.frombuffer(chunk.headlines, dtype=np.uint8), text)
+            at, entries, text = at + count, entries + chunk.terms.size, text + len(chunk.headlines)
+        writer.add("story.number", columns.rep_numbers, np.int64)
+        writer.add("story.rep", columns.rep_rows, np.int64)
+        writer.finish({"format": 1, "articles": len(columns.ids), "next_story": clusterer.next_story,
+                       "sources": columns.source_names})
     except BaseException:
         writer.abort()
         raise
@@ -97,15 +112,13 @@ def _read(path: Path) -> StoryState:
         count = len(ids)
         if not (len(headlines) == len(stories) == len(days) == len(sources) == count == meta["articles"]):
             raise IndexCorruptError(f"{path}: the story file's columns do not cover its {count} articles")
-        members: dict[str, Member] = {}
         terms = StringTable(file, "terms").decode_all()
         offsets = file.array("vec.off").tolist()
         names = list(map(terms.__getitem__, file.array("vec.term").tolist()))
         weights = file.array("vec.weight").tolist()
-        for row in range(count):
-            a, b = offsets[row], offsets[row + 1]
-            members[ids[row]] = Member(stories[row], days[row], sources[row], headlines[row],
-                                       tuple(names[a:b]), tuple(weights[a:b]))
+        if len(offsets) != count + 1 or offsets[-1] > min(len(names), len(weights)):
+            raise ValueError("the vectors' offsets do not cover the articles")
+        members = _FileMembers(ids, stories, days, sources, headlines, offsets, names, weights)
         representatives = {number: ids[row] for number, row in
                            zip(file.array("story.number").tolist(), file.array("story.rep").tolist())}
         return StoryState(members, int(meta["next_story"]), representatives)
@@ -113,6 +126,35 @@ def _read(path: Path) -> StoryState:
         raise _damaged(path, exc) from exc
     finally:
         file.close()
+
+
+class _FileMembers(Mapping[str, Member]):
+    """A story file's members, made one at a time as a clusterer loads them."""
+
+    def __init__(self, ids: list[str], stories: list[int], days: list[int], sources: list[str | None],
+                 headlines: list[str], offsets: list[int], names: list[str], weights: list[float]):
+        self._ids, self._stories, self._days, self._sources = ids, stories, days, sources
+        self._headlines, self._offsets, self._names, self._weights = headlines, offsets, names, weights
+        self._rows: dict[str, int] | None = None
+
+    def _member(self, row: int) -> Member:
+        a, b = self._offsets[row], self._offsets[row + 1]
+        return Member(self._stories[row], self._days[row], self._sources[row], self._headlines[row],
+                      tuple(self._names[a:b]), tuple(self._weights[a:b]))
+
+    def __getitem__(self, article_id: str) -> Member:
+        if self._rows is None:
+            self._rows = {article_id: row for row, article_id in enumerate(self._ids)}
+        return self._member(self._rows[article_id])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._ids)
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def items(self) -> Iterator[tuple[str, Member]]:  # type: ignore[override]
+        return ((article_id, self._member(row)) for row, article_id in enumerate(self._ids))
 
 
 def _live_articles(readers: list[tuple[SegmentReader, SearchkitSegment]]) -> Iterator[tuple[str, str, str, int, str | None]]:
@@ -171,9 +213,10 @@ class StoryLog:
             if path.exists():
                 self._clusterer = StoryClusterer(
                     _read(path), committed_df=self._document_frequency,
-                    committed_docs=sum(s.doc_count() for s in self.committed), options=self.options)
+                    committed_docs=sum(s.doc_count() for s in self.committed), options=self.options,
+                    spill_folder=self.store.path)
             else:
-                self._clusterer = cluster_all(_live_articles(readers), options=self.options)
+                self._clusterer = cluster_all(_live_articles(readers), options=self.options, spill_folder=self.store.path)
         return self._clusterer
 
     def add(self, article: Article, *, counted_elsewhere: bool = False) -> None:
@@ -246,18 +289,21 @@ class StoryLog:
         """Write the stories of ``generation`` (before it is published); returns the file's name."""
         name = story_file_name(generation)
         if not self.enabled:  # an empty table: searches see each article as a story of its own
-            _write(self.store.path / name, StoryState())
+            empty = StoryClusterer(StoryState(), committed_df=len, committed_docs=0)
+            _write(self.store.path / name, empty)
+            empty.close()
             return name
         self._apply(final=True)
-        clusterer = self.clusterer()
-        clusterer.representatives()
-        _write(self.store.path / name, clusterer.state)
+        _write(self.store.path / name, self.clusterer())
         return name
 
     def close(self) -> None:
         for reader in self._readers:
             reader.close()
         self._readers = []
+        if self._clusterer is not None:
+            self._clusterer.close()
+            self._clusterer = None
 
 
 @dataclass(frozen=True)
@@ -357,17 +403,11 @@ class StoryTable:
     def cluster(cls, readers: list[tuple[SegmentReader, SearchkitSegment]]) -> StoryTable:
         """Cluster the live articles of ``readers`` in memory (a generation without a file)."""
         clusterer = cluster_all(_live_articles(readers))
-        state = clusterer.state
-        ids = list(state.members)
-        members = list(state.members.values())
-        rows = {article_id: row for row, article_id in enumerate(ids)}
-        names: dict[str, int] = {}
-        source = [-1 if m.source is None else names.setdefault(m.source, len(names)) for m in members]
-        representatives = clusterer.representatives()
-        return cls(ids, np.array([m.story for m in members], dtype=np.int64),
-                   np.array([m.day for m in members], dtype=np.int64), np.array(source, dtype=np.int32), list(names),
-                   [m.headline for m in members], np.array(list(representatives), dtype=np.int64),
-                   np.array([rows[a] for a in representatives.values()], dtype=np.int64))
+        c = clusterer.columns()
+        table = cls(c.ids, c.story, c.day.astype(np.int64), c.source, c.source_names, clusterer.headlines(c.rows),
+                    c.rep_numbers, c.rep_rows)
+        clusterer.close()
+        return table
 
     def close(self) -> None:
         """Unmap the story file now (a table read from one); the table cannot be used after."""

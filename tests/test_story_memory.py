@@ -1,0 +1,59 @@
+"""The writer's story state kept compact (issue 16): the clusterer's arrays, its vectors and
+headlines partly in temporary files (engine/storyrows.py), must give exactly what it gave
+with everything in memory: the same story for every article, the same representatives,
+the same members (vectors to the float) and the same story file."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import searchkit.engine.storyrows as storyrows
+from searchkit.engine.segment import day_number
+from searchkit.engine.stories import StoryClusterer, StoryState
+from searchkit.engine.storyfile import _read, _write
+
+from test_stories_indexing import roundups
+
+
+def churned(folder: Path) -> StoryClusterer:
+    """The roundups added in runs, with removals and re-additions between them."""
+    articles = roundups()
+    items = [(a.id, a.headline, a.body, day_number(a.date), a.source) for a in articles]
+    rng = random.Random(16)
+    clusterer = StoryClusterer(StoryState(), committed_df=lambda term: 0, committed_docs=0, spill_folder=folder)
+    for start in range(0, len(items), 100):
+        clusterer.add_many(items[start:start + 100])
+        for victim in rng.sample(items[:start + 100], 5):
+            clusterer.remove(victim[0])
+        clusterer.representatives()
+        again = list({item[0]: item for item in rng.sample(items[:start + 100], 5)}.values())
+        for item in again:
+            clusterer.remove(item[0])
+        clusterer.add_many(again)
+    return clusterer
+
+
+def test_vectors_in_temporary_files_cluster_as_in_memory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    found = []
+    for spill_at in (storyrows.SPILL_AT, 50):  # everything in memory; files from the 3rd article on
+        monkeypatch.setattr(storyrows, "SPILL_AT", spill_at)
+        clusterer = churned(tmp_path)
+        state = clusterer.state
+        members = {article_id: state.members[article_id] for article_id in state.members}
+        path = tmp_path / f"stories-{spill_at}.skstory"
+        _write(path, clusterer)
+        found.append((members, clusterer.representatives(), clusterer.story_count(), dict(_read(path).members.items())))
+        clusterer.close()
+    assert found[1][:3] == found[0][:3]
+    members, representatives, count, read = found[0]
+    assert list(read) == list(members)
+    assert [m.story for m in read.values()] == [m.story for m in members.values()]
+    assert [m.terms for m in read.values()] == [m.terms for m in members.values()]
+    assert [m.headline for m in read.values()] == [m.headline for m in members.values()]
+    assert [m.weights for m in read.values()] == [tuple(np.float32(m.weights).tolist()) for m in members.values()]
+    assert found[1][3] == read
+    assert count == len(set(representatives)) == len({m.story for m in members.values()})
