@@ -408,38 +408,44 @@ class BodyIndex(Protocol):
     def holds(self, field: SnippetField, terms: Iterable[str]) -> bool:
         """Whether the hit's ``field`` holds any of ``terms``."""
 
+    def position_of(self, raw: int) -> int:
+        """The first position of the raw token numbered ``raw``."""
+
+
+class _Tokens(Protocol):
+    """Raw tokens of a text: the one holding a position, and where they lie."""
+
+    def raw_numbers(self, positions: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]: ...
+
+    def spans(self, text: str, raws: Sequence[int]) -> list[Span]: ...
+
 
 class _ShortText:
-    """A short field of a hit (its headline) as :class:`BodyIndex` gives a body: its
-    tokens found here, the terms' positions from the index."""
+    """The raw tokens of a short text (a headline, a body's region), found here, with the
+    position each starts at (counted from the first)."""
 
-    def __init__(self, text: str, index: BodyIndex, field: SnippetField):
-        self._index, self._field = index, field
+    def __init__(self, text: str):
         self._spans = [match.span() for match in TOKEN_PATTERN.finditer(text)]
-        self._starts = list(itertools.accumulate(
-            map(_WIDTH.__getitem__, TOKEN_PATTERN.findall(text)), initial=0))  # each raw token's position
-        self.token_count = len(self._spans)
-
-    def positions(self, term: str, field: SnippetField = "body") -> np.ndarray[Any, Any] | None:
-        return self._index.positions(term, self._field)
+        self.starts = list(itertools.accumulate(map(_WIDTH.__getitem__, TOKEN_PATTERN.findall(text)), initial=0))
 
     def raw_numbers(self, positions: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
         # The raw token holding a position: the last one starting at or before it (a token
         # of no position shares its start with the next, which is the one that holds it).
-        starts = self._starts
+        starts = self.starts
         return np.array([bisect.bisect_right(starts, position) - 1 for position in positions.tolist()], dtype=np.int64)
 
     def spans(self, text: str, raws: Sequence[int]) -> list[Span]:
         return [self._spans[raw] for raw in raws]
 
-    def holds(self, field: SnippetField, terms: Iterable[str]) -> bool:
-        return self._index.holds(field, terms)
+    def number_at(self, offset: int) -> int:
+        """The number of the raw token starting at character ``offset``."""
+        return bisect.bisect_left(self._spans, (offset, 0))
 
 
 def _indexed_spans_of(text: str, spec: HighlightSpec, index: BodyIndex, field: SnippetField) -> list[Span]:
     """:func:`match_spans` of a hit's short ``field`` (``text``) from the index's positions."""
     found = {term: positions for term in spec.wanted if (positions := index.positions(term, field)) is not None}
-    return _indexed_spans(text, spec, _ShortText(text, index, field), found) if found else []
+    return _indexed_spans(text, spec, _ShortText(text), found) if found else []
 
 
 def _indexed_body_spans(text: str, spec: HighlightSpec, body: BodyIndex,
@@ -456,19 +462,36 @@ def _indexed_body_spans(text: str, spec: HighlightSpec, body: BodyIndex,
     first = flagged[_best_window(flagged)]
     begin = body.spans(text, [first])[0][0]
     start, end = _region_bounds(text, begin, max_chars)
-    if start and (_is_word(text[start - 1]) or (text[start - 1] in _JOINERS and start > 1 and _is_word(text[start - 2]))):
-        # The region starts inside a token: its text is tokenized as it is, cut token and all.
-        return start, end, [(a + start, b + start) for a, b in match_spans(text[start:end], spec)]
-    # A token takes a character and another lies between two tokens: bounds of the raw
-    # numbers of the region's tokens, which the spans then narrow to the region itself.
-    lowest, highest = first - (begin - start + 1) // 2 - 1, first + (end - begin + 1) // 2 + 1
-    return start, end, _indexed_spans(text, spec, body, found, (lowest, highest), (start, end))
+    region = text[start:end]
+    tokens = _ShortText(region)
+    # The region's positions are the body's less those before the window's first token,
+    # counted from the region's first token, which may be the cut end of a body token (the
+    # region starts inside a token): its own terms then stand at the region's first
+    # positions, and the body token's are left out.
+    shift = body.position_of(first) - tokens.starts[tokens.number_at(begin - start)]
+    cut = bool(start) and (_is_word(text[start - 1]) or (text[start - 1] in _JOINERS and start > 1
+                                                          and _is_word(text[start - 2])))
+    low = tokens.starts[1] if cut else 0
+    high = tokens.starts[-1]
+    in_region: dict[str, list[np.ndarray[Any, Any]]] = {}
+    for term, positions in found.items():
+        inside = positions.astype(np.int64) - shift
+        inside = inside[(inside >= low) & (inside < high)]
+        if inside.size:
+            in_region.setdefault(term, []).append(inside)
+    if cut:
+        [(cut_start, cut_end)] = tokens.spans(region, [0])
+        for position, term in _positioned_terms(region, Token(cut_start, cut_end, 0, ())):
+            if term in spec.wanted:
+                in_region.setdefault(term, []).append(np.array([position], dtype=np.int64))
+    local = {term: np.unique(np.concatenate(parts)) for term, parts in in_region.items()}
+    spans = _indexed_spans(region, spec, tokens, local) if local else []
+    return start, end, [(a + start, b + start) for a, b in spans]
 
 
-def _indexed_spans(text: str, spec: HighlightSpec, body: BodyIndex, found: dict[str, np.ndarray[Any, Any]],
-                   numbers: tuple[int, int] | None = None, region: Span | None = None) -> list[Span]:
-    """:func:`match_spans` of ``text`` (or of its ``region``, whose tokens' raw numbers lie
-    within ``numbers``) from the positions ``found`` of the wanted terms in the body."""
+def _indexed_spans(text: str, spec: HighlightSpec, tokens: _Tokens, found: dict[str, np.ndarray[Any, Any]]) -> list[Span]:
+    """:func:`match_spans` of ``text`` from the positions ``found`` of the wanted terms in
+    it, and where its raw tokens lie (``tokens``)."""
     singles = [found[term] for term in spec.terms if term in found]
     firsts, lasts = [], []
     for phrase in spec.phrases:
@@ -480,23 +503,14 @@ def _indexed_spans(text: str, spec: HighlightSpec, body: BodyIndex, found: dict[
             lasts.append(starts + phrase[-1][1])
     if not singles and not firsts:
         return []
-    raws = body.raw_numbers(np.concatenate(singles + firsts + lasts)).tolist()
+    raws = tokens.raw_numbers(np.concatenate(singles + firsts + lasts)).tolist()
     single_count = sum(positions.size for positions in singles)
     ends = raws[single_count:]
     half = len(ends) // 2
-    pairs = list(zip(ends[:half], ends[half:]))
-    singles_raws = raws[:single_count]
-    if numbers is not None:
-        lowest, highest = numbers
-        singles_raws = [raw for raw in singles_raws if lowest <= raw <= highest]
-        pairs = [(a, b) for a, b in pairs if lowest <= a and b <= highest]
-    wanted = sorted({*singles_raws, *(raw for pair in pairs for raw in pair)})
-    span_of = dict(zip(wanted, body.spans(text, wanted)))
-    spans = [span_of[raw] for raw in singles_raws]
-    spans.extend((span_of[a][0], span_of[b][1]) for a, b in pairs)
-    if region is not None:
-        start, end = region
-        spans = [(a, b) for a, b in spans if a >= start and b <= end]
+    wanted = sorted(set(raws))
+    span_of = dict(zip(wanted, tokens.spans(text, wanted)))
+    spans = [span_of[raw] for raw in raws[:single_count]]
+    spans.extend((span_of[a][0], span_of[b][1]) for a, b in zip(ends[:half], ends[half:]))
     return _merge(spans)
 
 

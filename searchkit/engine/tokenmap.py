@@ -338,6 +338,12 @@ class TokenMap:
             result[known] = np.where(inside, wide[j], positions[known] - after[j])
         return result
 
+    def position_of(self, doc: int, raw: int) -> int:
+        """The first position of raw token ``raw`` of ``doc``'s body."""
+        lo, hi = int(self._wide_off[doc]), int(self._wide_off[doc + 1])
+        before = lo + int(np.searchsorted(self._wide[lo:hi], raw))  # the wide tokens before it
+        return raw + int(self._width[lo:before].sum(dtype=np.int64)) - (before - lo)
+
     def spans(self, doc: int, text: str, raws: Sequence[int]) -> list[tuple[int, int]]:
         """The character spans of raw tokens ``raws`` (ascending) of ``doc``'s body ``text``."""
         base = int(self._mark_off[doc])
@@ -427,3 +433,6 @@ class HitBody:
 
     def holds(self, field: str, terms: Iterable[str]) -> bool:
         return self._owner.holds(self._reader, self._doc, field, terms)
+
+    def position_of(self, raw: int) -> int:
+        return self._map.position_of(self._doc, raw)
