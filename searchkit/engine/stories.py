@@ -63,7 +63,7 @@ import numpy as np
 
 from ..analysis import field_terms
 from .segment import ChunkAnalyser, Vocabulary
-from .storyrows import RowChunk, VectorRows
+from .storyrows import RowChunk, RowIndex, VectorRows
 
 __all__ = [
     "HEADLINE_WEIGHT",
@@ -227,9 +227,8 @@ class StoryClusterer:
         self._docs = committed_docs
         self.next_story = state.next_story
         # Rows (clustered articles).
-        self._row_of: dict[str, int] = {}  # live article id -> row, in the order they were placed
-        self._ids: list[str] = []
-        self._vectors = VectorRows(spill_folder)  # each row's vector and headline (:mod:`.storyrows`)
+        self._vectors = VectorRows(spill_folder)  # each row's vector, headline and id (:mod:`.storyrows`)
+        self._row_of = RowIndex(self._vectors.article_id)  # a live article's row
         self._story = array("q")  # -1: removed
         self._day = array("i")
         self._source = array("i")  # ordinal in _sources, -1 for none
@@ -266,7 +265,7 @@ class StoryClusterer:
                 self._live += 1
             self._join(number, row, terms, member.weights)
         for number, article_id in state.representatives.items():
-            row = self._row_of.get(article_id, -1)
+            row = self._row_of.get(article_id)
             if row >= 0 and self._story[row] == number:
                 self._rep[number] = row
 
@@ -274,7 +273,7 @@ class StoryClusterer:
     def state(self) -> StoryState:
         """The members by article id (a view made on demand), the next story number and
         each story's representative as of the last :meth:`representatives`."""
-        reps = {n: self._ids[self._rep[n]] for n in range(1, self.next_story) if self._size[n]}
+        reps = {n: self._vectors.article_id(self._rep[n]) for n in range(1, self.next_story) if self._size[n]}
         return StoryState(_Members(self), self.next_story, reps)
 
     # Growing the arrays
@@ -316,7 +315,7 @@ class StoryClusterer:
     def story_of(self, article_id: str) -> int | None:
         """The story number of a clustered article, or None."""
         row = self._row_of.get(article_id)
-        return None if row is None else self._story[row]
+        return None if row < 0 else self._story[row]
 
     # Adding and removing
 
@@ -404,9 +403,8 @@ class StoryClusterer:
 
     def _new_row(self, article_id: str, headline: str, day: int, source: str | None, terms: Sequence[int],
                  weights: Sequence[float]) -> int:
-        row = self._vectors.append(terms, weights, headline)
-        self._row_of[article_id] = row
-        self._ids.append(article_id)
+        row = self._vectors.append(terms, weights, headline, article_id)
+        self._row_of.add(article_id, row)
         self._story.append(-1)
         self._day.append(day)
         if source is None:
@@ -440,8 +438,8 @@ class StoryClusterer:
 
     def remove(self, article_id: str) -> bool:
         """Take an article out of its story; False if it was not a member."""
-        row = self._row_of.pop(article_id, None)
-        if row is None:
+        row = self._row_of.pop(article_id)
+        if row < 0:
             return False
         number = self._story[row]
         self._story[row] = -1
@@ -598,7 +596,7 @@ class StoryClusterer:
         """Each story's representative article (the member closest to the centroid, the
         earliest of equals), recomputed for the stories changed since the last call."""
         self._update_representatives()
-        return {n: self._ids[self._rep[n]] for n in range(1, self.next_story) if self._size[n]}
+        return {n: self._vectors.article_id(self._rep[n]) for n in range(1, self.next_story) if self._size[n]}
 
     def _update_representatives(self) -> None:
         changed = np.flatnonzero(np.frombuffer(self._changed, dtype=np.uint8)).tolist()
@@ -625,13 +623,20 @@ class StoryClusterer:
         brought up to date), as the story file and :class:`.storyfile.StoryTable` take them;
         their vectors and headlines come from :meth:`chunks`."""
         self._update_representatives()
-        rows = np.fromiter(self._row_of.values(), dtype=np.int64, count=len(self._row_of))
+        rows = self._live_rows()
         numbers = np.flatnonzero(np.frombuffer(self._size, dtype=np.int32)).astype(np.int64)
         rep_rows = np.searchsorted(rows, np.frombuffer(self._rep, dtype=np.int32)[numbers])
         return StoryColumns(
-            rows=rows, ids=list(self._row_of), story=np.frombuffer(self._story, dtype=np.int64)[rows],
+            rows=rows, story=np.frombuffer(self._story, dtype=np.int64)[rows],
             day=np.frombuffer(self._day, dtype=np.int32)[rows], source=np.frombuffer(self._source, dtype=np.int32)[rows],
             source_names=list(self._sources), rep_numbers=numbers, rep_rows=rep_rows)
+
+    def _live_rows(self) -> Array:
+        """The rows of the clustered articles, in the order they were placed."""
+        return np.flatnonzero(np.frombuffer(self._story, dtype=np.int64) >= 0)
+
+    def ids(self, rows: Array) -> list[str]:
+        return [self._vectors.article_id(row) for row in rows.tolist()]
 
     def chunks(self, rows: Array) -> Iterator[RowChunk]:
         """The vectors (term numbers as :meth:`term_names` names them) and headlines of
@@ -654,7 +659,6 @@ class StoryColumns(NamedTuple):
     """The live articles of a :class:`StoryClusterer` as columns (:meth:`StoryClusterer.columns`)."""
 
     rows: Array  # the clusterer's row of each
-    ids: list[str]
     story: Array
     day: Array
     source: Array  # ordinal in source_names, -1 for none
@@ -671,17 +675,19 @@ class _Members(Mapping[str, Member]):
 
     def __getitem__(self, article_id: str) -> Member:
         c = self._clusterer
-        row = c._row_of[article_id]
+        row = c._row_of.get(article_id)
+        if row < 0:
+            raise KeyError(article_id)
         terms, weights = c._vector(row)
         source = c._source[row]
         return Member(c._story[row], c._day[row], None if source < 0 else c._sources[source], c._vectors.headline(row),
                       tuple(c._term_numbers.terms[t] for t in terms), tuple(weights))
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._clusterer._row_of)
+        return iter(self._clusterer.ids(self._clusterer._live_rows()))
 
     def __len__(self) -> int:
-        return len(self._clusterer._row_of)
+        return int(self._clusterer._live_rows().size)
 
 
 def cluster_all(items: Iterable[tuple[str, str, str, int, str | None]], *,

@@ -54,28 +54,29 @@ def _write(path: Path, clusterer: StoryClusterer) -> None:
     rows = columns.rows
     # The terms the live vectors use, numbered in the file in the clusterer's order.
     used = np.zeros(len(clusterer.term_names), dtype=bool)
-    vector_length = headline_bytes = 0
+    vector_length = headline_bytes = id_bytes = 0
     for chunk in clusterer.chunks(rows):
         used[chunk.terms] = True
         vector_length += chunk.terms.size
         headline_bytes += len(chunk.headlines)
+        id_bytes += len(chunk.ids)
     numbering = np.cumsum(used, dtype=np.int64) - 1
     names = clusterer.term_names
     writer = SegmentFileWriter(path)
     try:
-        write_strings(writer, "ids", columns.ids)
         writer.add("story", columns.story, np.int64)
         writer.add("day", columns.day, np.int32)
         writer.add("source", columns.source, np.int32)
         write_strings(writer, "terms", [names[t] for t in np.flatnonzero(used).tolist()])
-        writer.reserve("headline.off", np.uint32 if headline_bytes < 2**32 else np.uint64, rows.size + 1)
-        writer.reserve("headline.data", np.uint8, headline_bytes)
+        for name, size in (("ids", id_bytes), ("headline", headline_bytes)):
+            writer.reserve(f"{name}.off", np.uint32 if size < 2**32 else np.uint64, rows.size + 1)
+            writer.reserve(f"{name}.data", np.uint8, size)
+            writer.write(f"{name}.off", [0])
         writer.reserve("vec.off", np.int64, rows.size + 1)
         writer.reserve("vec.term", np.int32, vector_length)
         writer.reserve("vec.weight", np.float32, vector_length)
-        writer.write("headline.off", [0])
         writer.write("vec.off", [0])
-        at = entries = text = 0
+        at = entries = text = id_text = 0
         for chunk in clusterer.chunks(rows):
             count = chunk.lengths.size
             writer.write("vec.off", entries + np.cumsum(chunk.lengths), at + 1)
@@ -83,10 +84,13 @@ def _write(path: Path, clusterer: StoryClusterer) -> None:
             writer.write("vec.term", numbering[chunk.terms], entries)
             writer.write("vec.weight", chunk.weights, entries)
             writer.write("headline.data", np.frombuffer(chunk.headlines, dtype=np.uint8), text)
-            at, entries, text = at + count, entries + chunk.terms.size, text + len(chunk.headlines)
+            writer.write("ids.off", id_text + np.cumsum(chunk.id_lengths), at + 1)
+            writer.write("ids.data", np.frombuffer(chunk.ids, dtype=np.uint8), id_text)
+            at, entries, text, id_text = (at + count, entries + chunk.terms.size, text + len(chunk.headlines),
+                                          id_text + len(chunk.ids))
         writer.add("story.number", columns.rep_numbers, np.int64)
         writer.add("story.rep", columns.rep_rows, np.int64)
-        writer.finish({"format": 1, "articles": len(columns.ids), "next_story": clusterer.next_story,
+        writer.finish({"format": 1, "articles": int(rows.size), "next_story": clusterer.next_story,
                        "sources": columns.source_names})
     except BaseException:
         writer.abort()
@@ -404,7 +408,7 @@ class StoryTable:
         """Cluster the live articles of ``readers`` in memory (a generation without a file)."""
         clusterer = cluster_all(_live_articles(readers))
         c = clusterer.columns()
-        table = cls(c.ids, c.story, c.day.astype(np.int64), c.source, c.source_names, clusterer.headlines(c.rows),
+        table = cls(clusterer.ids(c.rows), c.story, c.day.astype(np.int64), c.source, c.source_names, clusterer.headlines(c.rows),
                     c.rep_numbers, c.rep_rows)
         clusterer.close()
         return table

@@ -3,11 +3,13 @@
 A writer's :class:`~.stories.StoryClusterer` needs each article's vector again only when
 the article is taken out of its story, when its story's representative is chosen again, when
 a story of one article is compared in full with a new one, and when the story file is
-written; its headline only then. Holding them in memory cost about 500 bytes an article
-(0.5 GB at a million), so :class:`VectorRows` keeps the latest ones in flat arrays and
-appends the rest to two unnamed temporary files (gone when closed, or with the process),
-read back with ``pread`` when asked for: memory is bounded by :data:`SPILL_AT`, not by the
-number of articles. A row's vector is the same floats wherever it lies (float64 both ways).
+written; its headline and id only then (and the id to confirm a look-up). Holding them in
+memory cost about 650 bytes an article (0.65 GB at a million), so :class:`VectorRows`
+keeps the latest ones in flat arrays and appends the rest to unnamed temporary files (gone
+when closed, or with the process), read back with ``pread`` when asked for: memory is
+bounded by :data:`SPILL_AT`, not by the number of articles. A row's vector is the same
+floats wherever it lies (float64 both ways). :class:`RowIndex` finds an id's row through
+a table of the ids' hashes (24 bytes an article instead of a dict's ~150).
 """
 
 from __future__ import annotations
@@ -15,13 +17,13 @@ from __future__ import annotations
 import os
 import tempfile
 from array import array
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
 import numpy as np
 
-__all__ = ["SPILL_AT", "RowChunk", "VectorRows"]
+__all__ = ["SPILL_AT", "RowChunk", "RowIndex", "VectorRows"]
 
 SPILL_AT = 1 << 20  # vector entries held in memory before they go to the files (12 MB, ~35,000 articles)
 Array = np.ndarray[Any, Any]
@@ -35,6 +37,8 @@ class RowChunk(NamedTuple):
     weights: Array
     headlines: bytes  # the rows' UTF-8 headlines, one after the other
     headline_lengths: Array
+    ids: bytes  # the rows' UTF-8 ids, one after the other
+    id_lengths: Array
 
 
 class VectorRows:
@@ -47,38 +51,43 @@ class VectorRows:
         self._spill_at = SPILL_AT if spill_at is None else spill_at
         self._vector_start = array("q", [0])  # row r's vector: entries start[r]:start[r + 1]
         self._headline_start = array("q", [0])  # its headline: bytes start[r]:start[r + 1]
+        self._id_start = array("q", [0])  # its id: bytes start[r]:start[r + 1]
         self._terms = array("i")  # the entries from _entry_base on
         self._weights = array("d")
         self._headlines = bytearray()  # the bytes from _byte_base on
-        self._entry_base = self._byte_base = 0
-        self._files: list[IO[bytes]] = []  # terms, weights, headlines
+        self._ids = bytearray()  # the bytes from _id_base on
+        self._entry_base = self._byte_base = self._id_base = 0
+        self._files: list[IO[bytes]] = []  # terms, weights, headlines, ids
 
     def __len__(self) -> int:
         return len(self._vector_start) - 1
 
-    def append(self, terms: Any, weights: Any, headline: str) -> int:
+    def append(self, terms: Any, weights: Any, headline: str, article_id: str) -> int:
         """Add a row; returns its number."""
         self._terms.extend(terms)
         self._weights.extend(weights)
         self._vector_start.append(self._entry_base + len(self._terms))
         self._headlines += headline.encode("utf-8")
         self._headline_start.append(self._byte_base + len(self._headlines))
+        self._ids += article_id.encode("utf-8")
+        self._id_start.append(self._id_base + len(self._ids))
         if len(self._terms) >= self._spill_at:
             self._spill()
         return len(self._vector_start) - 2
 
     def _spill(self) -> None:
         if not self._files:
-            self._files = [tempfile.TemporaryFile(dir=self._folder, prefix="searchkit-stories-") for _ in range(3)]
+            self._files = [tempfile.TemporaryFile(dir=self._folder, prefix="searchkit-stories-") for _ in range(4)]
         for file, data in zip(self._files, (memoryview(self._terms), memoryview(self._weights),
-                                            memoryview(self._headlines))):
+                                            memoryview(self._headlines), memoryview(self._ids))):
             file.seek(0, os.SEEK_END)
             file.write(data)
             file.flush()
             data.release()
         self._entry_base += len(self._terms)
         self._byte_base += len(self._headlines)
-        self._terms, self._weights, self._headlines = array("i"), array("d"), bytearray()
+        self._id_base += len(self._ids)
+        self._terms, self._weights, self._headlines, self._ids = array("i"), array("d"), bytearray(), bytearray()
 
     def _read(self, which: int, start: int, end: int, size: int) -> bytes:
         """Bytes of items ``start:end`` (of ``size`` bytes each) of file ``which``."""
@@ -99,16 +108,22 @@ class VectorRows:
         return terms, weights
 
     def headline(self, row: int) -> str:
-        start, end = self._headline_start[row], self._headline_start[row + 1]
-        base = self._byte_base
+        return self._text(2, self._headline_start, row)
+
+    def article_id(self, row: int) -> str:
+        return self._text(3, self._id_start, row)
+
+    def _text(self, which: int, starts: array[int], row: int) -> str:
+        start, end = starts[row], starts[row + 1]
+        base, memory = (self._byte_base, self._headlines) if which == 2 else (self._id_base, self._ids)
         if start >= base:
-            return self._headlines[start - base:end - base].decode("utf-8")
-        return self._read(2, start, end, 1).decode("utf-8")
+            return memory[start - base:end - base].decode("utf-8")
+        return self._read(which, start, end, 1).decode("utf-8")
 
     def _span(self, which: int, start: int, end: int, dtype: type[Any]) -> Array:
         """Items ``start:end`` of one column, from the file and memory as they lie."""
-        base = (self._entry_base, self._entry_base, self._byte_base)[which]
-        memory = (self._terms, self._weights, self._headlines)[which]
+        base = (self._entry_base, self._entry_base, self._byte_base, self._id_base)[which]
+        memory = (self._terms, self._weights, self._headlines, self._ids)[which]
         size = np.dtype(dtype).itemsize
         parts = []
         if start < base:
@@ -121,12 +136,14 @@ class VectorRows:
         """The vectors and headlines of ``rows`` (ascending), ``size`` rows at a time."""
         vector_start = np.array(self._vector_start, dtype=np.int64)
         headline_start = np.array(self._headline_start, dtype=np.int64)
+        id_start = np.array(self._id_start, dtype=np.int64)
         for at in range(0, rows.size, size):
             part = rows[at:at + size]
             lengths, terms = self._gather(part, vector_start, 0, np.int32)
             _, weights = self._gather(part, vector_start, 1, np.float64)
             headline_lengths, headlines = self._gather(part, headline_start, 2, np.uint8)
-            yield RowChunk(lengths, terms, weights, headlines.tobytes(), headline_lengths)
+            id_lengths, ids = self._gather(part, id_start, 3, np.uint8)
+            yield RowChunk(lengths, terms, weights, headlines.tobytes(), headline_lengths, ids.tobytes(), id_lengths)
 
     def _gather(self, rows: Array, starts: Array, which: int, dtype: type[Any]) -> tuple[Array, Array]:
         """The lengths of ``rows``' items in a column, and the items one after the other."""
@@ -144,3 +161,62 @@ class VectorRows:
         for file in self._files:
             file.close()
         self._files = []
+
+
+class RowIndex:
+    """Article id -> row, through an open-addressing table of the ids' hashes; a hit is
+    confirmed against the id itself (``id_of(row)``). A removed id's entry stays, pointing
+    nowhere (-1), so the ids after it in its probe sequence are still found."""
+
+    def __init__(self, id_of: Callable[[int], str]):
+        self._id_of = id_of
+        self._keys = array("q", bytes(8 * 1024))  # 0: empty
+        self._rows = array("i", bytes(4 * 1024))
+        self._used = 0
+
+    def _slot(self, article_id: str) -> tuple[int, int]:
+        """(the slot holding ``article_id``'s live row, or -1; its key)."""
+        key = hash(article_id) or 1
+        keys, rows, mask = self._keys, self._rows, len(self._keys) - 1
+        slot = key & mask
+        while (found := keys[slot]) != 0:
+            if found == key and (row := rows[slot]) >= 0 and self._id_of(row) == article_id:
+                return slot, key
+            slot = (slot + 1) & mask
+        return -1, key
+
+    def get(self, article_id: str) -> int:
+        """The row of ``article_id``, or -1."""
+        slot, _ = self._slot(article_id)
+        return -1 if slot < 0 else self._rows[slot]
+
+    def pop(self, article_id: str) -> int:
+        """Forget ``article_id``; returns its row, or -1."""
+        slot, _ = self._slot(article_id)
+        if slot < 0:
+            return -1
+        row, self._rows[slot] = self._rows[slot], -1
+        return row
+
+    def add(self, article_id: str, row: int) -> None:
+        """Record the row of ``article_id`` (not in the index)."""
+        if 2 * (self._used + 1) > len(self._keys):
+            self._grow()
+        self._put(hash(article_id) or 1, row)
+
+    def _put(self, key: int, row: int) -> None:
+        keys, mask = self._keys, len(self._keys) - 1
+        slot = key & mask
+        while keys[slot] != 0:
+            slot = (slot + 1) & mask
+        keys[slot], self._rows[slot] = key, row
+        self._used += 1
+
+    def _grow(self) -> None:
+        live = [(key, row) for key, row in zip(self._keys, self._rows) if key != 0 and row >= 0]
+        size = len(self._keys)
+        while 2 * (len(live) + 1) > size // 2:
+            size *= 2
+        self._keys, self._rows, self._used = array("q", bytes(8 * size)), array("i", bytes(4 * size)), 0
+        for key, row in live:
+            self._put(key, row)
