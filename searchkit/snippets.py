@@ -411,6 +411,10 @@ class BodyIndex(Protocol):
     def position_of(self, raw: int) -> int:
         """The first position of the raw token numbered ``raw``."""
 
+    def wide_tokens(self, low: int, high: int) -> list[tuple[int, int]]:
+        """The raw tokens numbered ``low`` to ``high`` (excluded) that take other than one
+        position, and how many they take."""
+
 
 class _Tokens(Protocol):
     """Raw tokens of a text: the one holding a position, and where they lie."""
@@ -424,9 +428,11 @@ class _ShortText:
     """The raw tokens of a short text (a headline, a body's region), found here, with the
     position each starts at (counted from the first)."""
 
-    def __init__(self, text: str):
-        self._spans = [match.span() for match in TOKEN_PATTERN.finditer(text)]
-        self.starts = list(itertools.accumulate(map(_WIDTH.__getitem__, TOKEN_PATTERN.findall(text)), initial=0))
+    def __init__(self, text: str, spans: list[Span] | None = None, widths: Iterable[int] | None = None):
+        self._spans = [match.span() for match in TOKEN_PATTERN.finditer(text)] if spans is None else spans
+        if widths is None:  # how many positions each token takes
+            widths = [_WIDTH[text[a:b]] for a, b in self._spans]
+        self.starts = list(itertools.accumulate(widths, initial=0))
 
     def raw_numbers(self, positions: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
         # The raw token holding a position: the last one starting at or before it (a token
@@ -436,10 +442,6 @@ class _ShortText:
 
     def spans(self, text: str, raws: Sequence[int]) -> list[Span]:
         return [self._spans[raw] for raw in raws]
-
-    def number_at(self, offset: int) -> int:
-        """The number of the raw token starting at character ``offset``."""
-        return bisect.bisect_left(self._spans, (offset, 0))
 
 
 def _indexed_spans_of(text: str, spec: HighlightSpec, index: BodyIndex, field: SnippetField) -> list[Span]:
@@ -463,14 +465,23 @@ def _indexed_body_spans(text: str, spec: HighlightSpec, body: BodyIndex,
     begin = body.spans(text, [first])[0][0]
     start, end = _region_bounds(text, begin, max_chars)
     region = text[start:end]
-    tokens = _ShortText(region)
-    # The region's positions are the body's less those before the window's first token,
-    # counted from the region's first token, which may be the cut end of a body token (the
-    # region starts inside a token): its own terms then stand at the region's first
-    # positions, and the body token's are left out.
-    shift = body.position_of(first) - tokens.starts[tokens.number_at(begin - start)]
+    # The region's tokens are the body's from some raw number on (their widths known from
+    # the map), except that the first may be the cut end of a body token (the region starts
+    # inside a token): its own width and terms then stand at the region's first positions,
+    # and the body token's are left out. The region's positions are the body's less those
+    # before its first token.
     cut = bool(start) and (_is_word(text[start - 1]) or (text[start - 1] in _JOINERS and start > 1
                                                           and _is_word(text[start - 2])))
+    spans = [match.span() for match in TOKEN_PATTERN.finditer(region)]
+    number = bisect.bisect_left(spans, (begin - start, 0))  # the window's first token, in the region
+    base = first - number
+    widths = [1] * len(spans)
+    for raw, width in body.wide_tokens(base, base + len(spans)):
+        widths[raw - base] = width
+    if cut:
+        widths[0] = _WIDTH[region[spans[0][0]:spans[0][1]]]
+    tokens = _ShortText(region, spans, widths)
+    shift = body.position_of(first) - tokens.starts[number]
     low = tokens.starts[1] if cut else 0
     high = tokens.starts[-1]
     in_region: dict[str, list[np.ndarray[Any, Any]]] = {}

@@ -344,6 +344,14 @@ class TokenMap:
         before = lo + int(np.searchsorted(self._wide[lo:hi], raw))  # the wide tokens before it
         return raw + int(self._width[lo:before].sum(dtype=np.int64)) - (before - lo)
 
+    def wide_tokens(self, doc: int, low: int, high: int) -> list[tuple[int, int]]:
+        """The raw tokens ``low`` to ``high`` (excluded) of ``doc``'s body that take other
+        than one position, and how many they take."""
+        lo, hi = int(self._wide_off[doc]), int(self._wide_off[doc + 1])
+        wide = self._wide[lo:hi]
+        first, last = lo + int(np.searchsorted(wide, low)), lo + int(np.searchsorted(wide, high))
+        return list(zip(self._wide[first:last].tolist(), self._width[first:last].tolist()))
+
     def spans(self, doc: int, text: str, raws: Sequence[int]) -> list[tuple[int, int]]:
         """The character spans of raw tokens ``raws`` (ascending) of ``doc``'s body ``text``."""
         base = int(self._mark_off[doc])
@@ -436,3 +444,6 @@ class HitBody:
 
     def position_of(self, raw: int) -> int:
         return self._map.position_of(self._doc, raw)
+
+    def wide_tokens(self, low: int, high: int) -> list[tuple[int, int]]:
+        return self._map.wide_tokens(self._doc, low, high)
