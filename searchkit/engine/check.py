@@ -1,7 +1,7 @@
 """Verifying an index: every file readable, every count consistent.
 
 :func:`check_index` reads the latest generation's segments in full (all arrays, every
-stored article, the near-duplicate fingerprint columns) and its story file, and lists what
+stored article, the near-duplicate fingerprint columns, the bodies' token maps) and its story file, and lists what
 is wrong, in words that say which file, what and what to do, apart from what interrupted
 writes left behind (notes, not problems).
 """
