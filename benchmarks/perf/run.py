@@ -267,9 +267,10 @@ def bench_corpus(name: str, engines: list[str], a: argparse.Namespace, out: Path
         rec["engines"][engine] = e
         path = a.workdir / name / engine
         def step(what: str, args: list[str]) -> dict | None:
-            t = time.perf_counter()
+            t, load = time.perf_counter(), os.getloadavg()[0]
             ans, rss = run_child(args, out / f"log-{name}-{engine}-{what}.txt")
             e[f"{what}_wall_s"] = time.perf_counter() - t
+            e[f"{what}_load"] = [load, os.getloadavg()[0]]  # the machine's load average around the step
             if "error" in ans:
                 e[f"{what}_error"] = ans["error"]
                 log(f"[{name}] {engine}: {what} failed: {ans['error']}")
