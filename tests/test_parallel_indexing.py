@@ -9,8 +9,10 @@ dies, the writer dies, or workers cannot be started at all.
 from __future__ import annotations
 
 import hashlib
+import io
 import logging
 import os
+import pickle
 import signal
 import subprocess
 import sys
@@ -24,7 +26,7 @@ import pytest
 from conftest import shared_path
 
 from searchkit import AddReport, Article, Index, IndexOptionError, check, read_articles
-from searchkit.engine.parallel import AUTO_FROM, CHUNK_ARTICLES, auto_workers
+from searchkit.engine.parallel import _FRAME, AUTO_FROM, CHUNK_ARTICLES, WORKER_CACHE_LIMIT, auto_workers
 from searchkit.engine.segment import BuiltChunk, ChunkAnalyser, SegmentBuilder
 from searchkit.engine.store import IndexStore
 
@@ -335,3 +337,32 @@ def test_a_worker_keeping_its_token_table_exports_what_a_fresh_builder_does(limi
             fresh.add(item)
         expected = chunk_values(fresh.export([item.source for item in chunk]))
         assert chunk_values(analyser.analyse(chunk)) == expected
+
+
+WORKER_LOOP = """
+import sys
+from searchkit import analysis
+from searchkit.engine import parallel, segment
+parallel.serve()
+print(len(parallel._ANALYSER._codes), len(segment._CHUNKS), len(analysis._CACHE), file=sys.stderr)
+"""
+
+
+def test_a_worker_keeps_one_copy_of_the_chunks_it_analysed() -> None:
+    # A worker's table of token codes, kept from chunk to chunk, holds every chunk it has
+    # analysed; the process-wide caches of chunk and token analyses stay small in a worker
+    # (they held a second copy of the table: about a third of a worker's memory at scale).
+    articles = [Article(id=f"w-{n}", headline=f"Ferry{n} report", source="Harbor Daily",
+                        body=" ".join(f"x{n}-{k}, ({n}.{k})" for k in range(20))) for n in range(1_500)]
+    frames = b"".join(_FRAME.pack(len(data)) + data for data in (
+        pickle.dumps((articles[start:start + CHUNK_ARTICLES], True)) for start in range(0, 1_500, CHUNK_ARTICLES)))
+    done = subprocess.run([sys.executable, "-c", WORKER_LOOP], input=frames, capture_output=True, timeout=300)
+    assert done.returncode == 0, done.stderr.decode()
+    answers = []
+    out = io.BytesIO(done.stdout)
+    while (head := out.read(_FRAME.size)):
+        answers.append(pickle.loads(out.read(_FRAME.unpack(head)[0])))
+    assert [len(answer.tokens) for answer in answers] == [256] * 5 + [220]
+    table, chunks, tokens = map(int, done.stderr.split()[-3:])
+    assert table > 60_000  # every distinct chunk: 40 a body, 2 a headline
+    assert (chunks <= WORKER_CACHE_LIMIT, tokens <= WORKER_CACHE_LIMIT) == (True, True)
