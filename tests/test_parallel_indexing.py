@@ -26,7 +26,7 @@ import pytest
 from conftest import shared_path
 
 from searchkit import AddReport, Article, Index, IndexOptionError, check, read_articles
-from searchkit.engine.parallel import _FRAME, AUTO_FROM, CHUNK_ARTICLES, WORKER_CACHE_LIMIT, auto_workers
+from searchkit.engine.parallel import _FRAME, AUTO_FROM, CHUNK_ARTICLES, WORKER_CACHE_LIMIT, WORKER_TABLE_LIMIT, auto_workers
 from searchkit.engine.segment import BuiltChunk, ChunkAnalyser, SegmentBuilder
 from searchkit.engine.store import IndexStore
 
@@ -350,10 +350,10 @@ print(len(parallel._ANALYSER._codes), len(segment._CHUNKS), len(analysis._CACHE)
 
 def test_a_worker_keeps_one_copy_of_the_chunks_it_analysed() -> None:
     # A worker's table of token codes, kept from chunk to chunk, holds every chunk it has
-    # analysed; the process-wide caches of chunk and token analyses stay small in a worker
-    # (they held a second copy of the table: about a third of a worker's memory at scale).
+    # analysed (up to WORKER_TABLE_LIMIT, then it starts anew); the process-wide caches of
+    # chunk and token analyses stay small in a worker (they held a second copy of the table).
     articles = [Article(id=f"w-{n}", headline=f"Ferry{n} report", source="Harbor Daily",
-                        body=" ".join(f"x{n}-{k}, ({n}.{k})" for k in range(20))) for n in range(1_500)]
+                        body=" ".join(f"x{n}-{k}, ({n}.{k})" for k in range(40))) for n in range(1_500)]
     frames = b"".join(_FRAME.pack(len(data)) + data for data in (
         pickle.dumps((articles[start:start + CHUNK_ARTICLES], True)) for start in range(0, 1_500, CHUNK_ARTICLES)))
     done = subprocess.run([sys.executable, "-c", WORKER_LOOP], input=frames, capture_output=True, timeout=300)
@@ -363,6 +363,10 @@ def test_a_worker_keeps_one_copy_of_the_chunks_it_analysed() -> None:
     while (head := out.read(_FRAME.size)):
         answers.append(pickle.loads(out.read(_FRAME.unpack(head)[0])))
     assert [len(answer.tokens) for answer in answers] == [256] * 5 + [220]
+    last = SegmentBuilder()  # the last chunk came through a table started anew (123,000 distinct chunks in all)
+    for item in articles[1_280:]:
+        last.add(item)
+    assert chunk_values(answers[-1]) == chunk_values(last.export([item.source for item in articles[1_280:]]))
     table, chunks, tokens = map(int, done.stderr.split()[-3:])
-    assert table > 60_000  # every distinct chunk: 40 a body, 2 a headline
+    assert 0 < table <= WORKER_TABLE_LIMIT
     assert (chunks <= WORKER_CACHE_LIMIT, tokens <= WORKER_CACHE_LIMIT) == (True, True)
