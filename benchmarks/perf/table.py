@@ -64,11 +64,13 @@ def table(report: dict, engines: list[str] | None = None) -> str:
 
 def loads(report: dict) -> str:
     """The load averages the run's steps saw (one-minute, at the start and end of each build and query
-    step), as ``low-high``; the machine's at the run's start for a report without them."""
+    step, reused indexes left out), as ``low-high``; the machine's at the run's start for a report
+    without them."""
     seen = [v for run in report["runs"] for e in run["engines"].values() if not e.get("reused")
             for key in ("build_load", "query_load") for v in e.get(key, ())]
-    seen = seen or [report["machine"]["load"][0]]
-    return f"{min(seen):.0f}-{max(seen):.0f}" if max(seen) - min(seen) >= 1 else f"{seen[0]:.1f}"
+    if not seen:
+        return f"{report['machine']['load'][0]:.1f} at its start (its steps' loads not recorded)"
+    return (f"{min(seen):.0f}-{max(seen):.0f}" if max(seen) - min(seen) >= 1 else f"{seen[0]:.1f}") + " during its steps"
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -78,7 +80,7 @@ def main(argv: list[str] | None = None) -> None:
     a = p.parse_args(argv)
     report = json.loads(a.report.read_text())
     v = report["machine"]["versions"]
-    print(f"Run {report['when']} UTC, searchkit {v['searchkit']}, load average {loads(report)} during its steps:\n")
+    print(f"Run {report['when']} UTC, searchkit {v['searchkit']}, load average {loads(report)}:\n")
     print(f"```sh\n{report['cmd']}\n```\n")
     print(table(report, a.engines.split(",") if a.engines else None))
 
