@@ -19,14 +19,25 @@ of evacuation, evacuate and evacuated). Filters (source, date) score zero.
 
 Leaves are resolved index-wide first (expansions, document frequencies), so every
 segment scores with the same statistics.
+
+Documents are matched first and scored after, only those that need a score: an AND scores
+its intersection (not each word's every document), a NOT clause scores nothing, and a
+search scores the hits left after deletions and its source and date filters (documents
+that only facets count are never scored). Every sum is made in the order a whole
+evaluation makes it, from 0.0, so each score is the same float whichever documents are
+scored with it. ``SEARCHKIT_EXHAUSTIVE=1`` in the environment makes every clause score all
+its matches instead: the reference the tests compare with.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from datetime import date
 from typing import Any
 
@@ -81,14 +92,109 @@ class Ranking:
         return dict(self.weights)[name]
 
 
-@dataclass
 class Matches:
-    docs: Array
-    scores: Array
+    """One segment's matching documents (ascending) and their scores.
+
+    The scores may come later: ``Matches(docs, score=f)`` computes ``f(docs)`` when they are
+    first read, for the documents still there then (:meth:`take` keeps them unscored), so
+    documents that filters drop or that only facets count are never scored.
+    """
+
+    __slots__ = ("docs", "_scores", "_score")
+
+    def __init__(self, docs: Array, scores: Array | None = None, *,
+                 score: Callable[[Array], Array] | None = None):
+        if (scores is None) == (score is None):
+            raise TypeError("Matches takes either scores or a score function")
+        self.docs = docs
+        self._scores = scores
+        self._score = score
+
+    @property
+    def scores(self) -> Array:
+        """Each document's score (computed now if it came as a function)."""
+        if self._scores is None:
+            assert self._score is not None
+            self._scores = self._score(self.docs)
+        return self._scores
+
+    @property
+    def scored(self) -> bool:
+        """Whether the scores are known yet."""
+        return self._scores is not None
+
+    def take(self, which: Array) -> Matches:
+        """The matches at ``which`` (a boolean mask or positions), still unscored if these are."""
+        if self._scores is None:
+            return Matches(self.docs[which], score=self._score)
+        return Matches(self.docs[which], self._scores[which])
 
     @classmethod
     def empty(cls) -> Matches:
         return cls(_EMPTY_DOCS, _EMPTY_SCORES)
+
+
+class LeafSegment:
+    """A leaf in one segment: the documents holding it in any searched field (the union of
+    its parts) and, on demand, their weighted frequencies ``tf~``.
+
+    A part is one (field, term or phrase) posting list with its field weight and length
+    norms; ``tf~`` of a document sums ``weight * frequency / norm`` over the parts holding
+    it, in the parts' order, starting from 0.0, whether every document's is computed or a
+    few documents' (:meth:`weighted`): the same floats either way.
+    """
+
+    __slots__ = ("docs", "parts", "size", "_all")
+
+    def __init__(self, parts: list[tuple[Array, Array, float, Array]], size: int):
+        self.parts = parts  # (docs, frequencies, weight, norm of every document of the segment)
+        self.size = size
+        self.docs = _union([docs for docs, _, _, _ in parts], size)
+        self._all: Array | None = None
+
+    def weighted(self, docs: Array | None = None) -> Array:
+        """``tf~`` of ``docs`` (ascending, each holding the leaf), or of all :attr:`docs`."""
+        if docs is None or docs.size == self.docs.size:
+            if self._all is None:
+                self._all = self._weighted(self.docs)
+            return self._all
+        return self._weighted(docs)
+
+    def _weighted(self, docs: Array) -> Array:
+        parts = self.parts
+        if not parts or docs.size == 0:
+            return np.zeros(docs.size)
+        # Dense (every posting's value into a slot per document of the segment) where binary
+        # searches for the documents would cost more than reading every posting once.
+        postings = sum(part[0].size for part in parts)
+        dense = docs.size * 8 > self.size or docs.size * len(parts) * 8 > postings + self.size // 8
+        if len(parts) == 1:
+            part_docs, freq, weight, norm = parts[0]
+            if part_docs.size == docs.size:  # all of them
+                pass
+            elif dense:  # most of them: a mask of the wanted documents rather than a search each
+                wanted = np.zeros(self.size, dtype=bool)
+                wanted[docs] = True
+                freq = freq[wanted[part_docs]]
+            else:
+                freq = freq[np.searchsorted(part_docs, docs)]
+            return (weight * freq / norm[docs]).astype(np.float64, copy=False)
+        whole = docs.size == self.docs.size
+        if dense or whole:  # every part's values, summed in order by one bincount
+            values = np.concatenate([weight * freq / norm[part_docs] for part_docs, freq, weight, norm in parts])
+            every = np.concatenate([part[0] for part in parts])
+            if dense:  # a slot per document of the segment
+                result: Array = np.bincount(every, weights=values.astype(np.float64, copy=False), minlength=self.size)
+                return result[docs]
+            # a slot per document of the leaf
+            result = np.bincount(np.searchsorted(docs, every), weights=values.astype(np.float64, copy=False),
+                                 minlength=docs.size)
+            return result
+        total = np.zeros(docs.size)
+        for part_docs, freq, weight, norm in parts:
+            at, found = _positions(part_docs, docs)
+            total[found] += weight * freq[at[found]] / norm[docs[found]]
+        return total
 
 
 @dataclass
@@ -96,11 +202,16 @@ class Leaf:
     """One scored unit (a term, a phrase, an expansion set) with per-segment frequencies."""
 
     fields: tuple[str, ...]
-    per_segment: list[tuple[Array, Array]] = field(default_factory=list)  # (docs, weighted tf~)
+    segments: list[LeafSegment] = field(default_factory=list)
     idf: float = 0.0
     df: int = 0
     # Kept only when explaining: per segment, (field, term number or phrase, docs, raw frequency).
     parts: list[list[tuple[str, int | str, Array, Array]]] = field(default_factory=list)
+
+    @property
+    def per_segment(self) -> list[tuple[Array, Array]]:
+        """Per segment, the documents holding the leaf and their weighted frequencies ``tf~``."""
+        return [(part.docs, part.weighted()) for part in self.segments]
 
 
 class Executor:
@@ -112,6 +223,8 @@ class Executor:
         self.ranking = ranking
         self.time_limit = time_limit
         self.explain = explain  # keep each leaf's per-field parts for searchkit.engine.explain
+        # The reference the lazy scoring is tested against: every clause scores all its matches.
+        self.exhaustive = os.environ.get("SEARCHKIT_EXHAUSTIVE", "") not in ("", "0")
         self.explain_cache: dict[Any, Any] = {}  # searchkit.engine.explain's nodes shared by all hits
         self._weights = dict(ranking.weights)
         self._deadline = None if time_limit is None else time.monotonic() + time_limit
@@ -119,6 +232,7 @@ class Executor:
         self.highlight_phrases: list[tuple[tuple[str, int], ...]] = []
         self.notes: list[str] = []
         self._leaves: dict[Query, Leaf | None] = {}
+        self._matched: dict[tuple[int, int], tuple[Query, Array | None]] = {}  # (id(node), segment) -> (node, docs)
         # A field's average length is over the documents that have the field (Lucene's
         # sumTotalTermFreq / docCount): most articles have no background, and averaging their
         # bullets over every article would make a background match look 10-50 times too long.
@@ -127,12 +241,20 @@ class Executor:
     # Public
 
     def run(self, query: Query) -> list[Matches]:
-        """Matches per segment, in snapshot order."""
+        """Matches per segment, in snapshot order, each scored when its scores are first
+        read (see :class:`Matches`): documents dropped before that are never scored."""
         self._resolve(query)
+        self._matched.clear()
         results = []
         for number, loaded in enumerate(self.snapshot.segments):
             self.check_time()
-            results.append(self._eval(query, number, loaded) or Matches.empty())
+            docs = self._match(query, number, loaded)
+            if docs is None or docs.size == 0:
+                results.append(Matches.empty())
+            elif self.exhaustive:
+                results.append(Matches(docs, self._score(query, number, loaded, docs)))
+            else:
+                results.append(Matches(docs, score=partial(self._score, query, number, loaded)))
         return results
 
     def leaves(self) -> list[Leaf | None]:
@@ -203,7 +325,7 @@ class Executor:
             return self._phrase_leaf(phrase_terms(query.words), fields, negated)
         expansions = self._expand(query)
         if not expansions:
-            return Leaf(fields, [(_EMPTY_DOCS, _EMPTY_SCORES)] * len(self.snapshot.segments))
+            return Leaf(fields, [LeafSegment([], loaded.reader.doc_count) for loaded in self.snapshot.segments])
         if not negated:
             self.highlight_terms.update(expansions)
         return self._synonym_leaf(expansions, fields)
@@ -265,7 +387,7 @@ class Executor:
         for loaded in self.snapshot.segments:
             reader = loaded.reader
             numbers = [n for n in (reader.term_id(t) for t in terms) if n >= 0]
-            parts_docs, parts_tf = [], []
+            parts: list[tuple[Array, Array, float, Array]] = []
             explained: list[tuple[str, int | str, Array, Array]] = []
             for name in fields:
                 weight = self._field_weight(name, fields)
@@ -273,14 +395,13 @@ class Executor:
                 for number in numbers:
                     docs, tf = reader.postings(name, number)
                     if docs.size:
-                        parts_docs.append(docs)
-                        parts_tf.append(weight * tf / norm[docs])
+                        parts.append((docs, tf, weight, norm))
                         if self.explain:
                             explained.append((name, number, docs, tf))
-            docs, tf = _sum_by_doc(parts_docs, parts_tf, reader.doc_count)
-            leaf.per_segment.append((docs, tf))
+            segment = LeafSegment(parts, reader.doc_count)
+            leaf.segments.append(segment)
             leaf.parts.append(explained)
-            df += _live_count(loaded, docs)
+            df += _live_count(loaded, segment.docs)
         leaf.idf = self._idf(df)
         leaf.df = df
         return leaf
@@ -299,21 +420,19 @@ class Executor:
         for loaded in self.snapshot.segments:
             reader = loaded.reader
             numbers = [reader.term_id(t) for t, _ in terms]
-            parts_docs, parts_tf = [], []
+            parts: list[tuple[Array, Array, float, Array]] = []
             explained: list[tuple[str, int | str, Array, Array]] = []
             if min(numbers) >= 0:
                 for name in fields:
                     docs, freq = _phrase_matches(reader, name, numbers, [at for _, at in terms])
                     if docs.size:
-                        weight = self._field_weight(name, fields)
-                        parts_docs.append(docs)
-                        parts_tf.append(weight * freq / self._norm(loaded, name)[docs])
+                        parts.append((docs, freq, self._field_weight(name, fields), self._norm(loaded, name)))
                         if self.explain:
                             explained.append((name, '"' + " ".join(t for t, _ in terms) + '"', docs, freq))
-            docs, tf = _sum_by_doc(parts_docs, parts_tf, reader.doc_count)
-            leaf.per_segment.append((docs, tf))
+            segment = LeafSegment(parts, reader.doc_count)
+            leaf.segments.append(segment)
             leaf.parts.append(explained)
-            df += _live_count(loaded, docs)
+            df += _live_count(loaded, segment.docs)
         leaf.idf = self._idf(df)
         leaf.df = df
         return leaf
@@ -322,94 +441,153 @@ class Executor:
         n = self.snapshot.doc_count
         return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
 
-    # Phase 2: per segment
+    # Phase 2: per segment. Documents first (_match), scores after (_score), for the
+    # documents that need them: an AND scores its intersection only, a NOT scores nothing.
 
-    def _eval(self, query: Query, number: int, loaded: LoadedSegment) -> Matches | None:
+    def _match(self, query: Query, number: int, loaded: LoadedSegment) -> Array | None:
+        """The documents of segment ``number`` matching ``query`` (ascending), or None where
+        the query stands for nothing (a leaf of stop words)."""
+        key = (id(query), number)
+        known = self._matched.get(key)
+        if known is not None and known[0] is query:
+            return known[1]
+        docs = self._match_node(query, number, loaded)
+        self._matched[key] = (query, docs)
+        return docs
+
+    def _match_node(self, query: Query, number: int, loaded: LoadedSegment) -> Array | None:
         if isinstance(query, (Term, Phrase, Prefix, Fuzzy)):
             leaf = self._leaves.get(query)
-            if leaf is None:
-                return None
-            docs, tf = leaf.per_segment[number]
-            k1 = self.ranking.k1
-            return Matches(docs, leaf.idf * tf * (k1 + 1.0) / (k1 + tf))
+            return None if leaf is None else leaf.segments[number].docs
         if isinstance(query, And):
             return self._and(query, number, loaded)
         if isinstance(query, Or):
             return self._or(query, number, loaded)
         if isinstance(query, Not):
-            inner = self._eval(query.child, number, loaded)
-            everything = np.arange(loaded.reader.doc_count, dtype=np.int64)
+            inner = self._match(query.child, number, loaded)
             if inner is None:
                 return None
-            docs = np.setdiff1d(everything, inner.docs, assume_unique=True)
-            return Matches(docs, np.zeros(docs.size))
+            everything = np.arange(loaded.reader.doc_count, dtype=np.int64)
+            result: Array = np.setdiff1d(everything, inner, assume_unique=True)
+            return result
         if isinstance(query, MatchAll):
-            docs = np.arange(loaded.reader.doc_count, dtype=np.int64)
-            return Matches(docs, np.zeros(docs.size))
+            return np.arange(loaded.reader.doc_count, dtype=np.int64)
         if isinstance(query, SourceIs):
             ordinal = self.snapshot.source_ordinals.get(source_key(query.name), -2)
-            docs = np.flatnonzero(loaded.global_source == ordinal).astype(np.int64)
-            return Matches(docs, np.zeros(docs.size))
+            return np.flatnonzero(loaded.global_source == ordinal).astype(np.int64)
         if isinstance(query, DateRange):
-            docs = np.flatnonzero(date_mask(loaded.reader.day, query.start, query.end)).astype(np.int64)
-            return Matches(docs, np.zeros(docs.size))
+            return np.flatnonzero(date_mask(loaded.reader.day, query.start, query.end)).astype(np.int64)
         raise TypeError(f"unknown query node {query!r}")
 
-    def _and(self, query: And, number: int, loaded: LoadedSegment) -> Matches | None:
-        required: list[Matches] = []
-        excluded: list[Matches] = []
-        optional: list[Matches] = []
+    def _clauses(self, query: And, number: int, loaded: LoadedSegment) -> tuple[list[tuple[Query, Array]], ...]:
+        """An AND's required, excluded and optional clauses that stand for something, with
+        their documents; the required ones rarest first."""
+        required: list[tuple[Query, Array]] = []
+        excluded: list[tuple[Query, Array]] = []
+        optional: list[tuple[Query, Array]] = []
         for child in query.children:
             if isinstance(child, Not):
-                result = self._eval(child.child, number, loaded)
-                if result is not None:
-                    excluded.append(result)
+                node, target = child.child, excluded
             elif isinstance(child, Or) and child.minimum == 0:
-                result = self._or(child, number, loaded)
-                if result is not None:
-                    optional.append(result)
+                node, target = child, optional
             else:
-                result = self._eval(child, number, loaded)
-                if result is not None:
-                    required.append(result)
+                node, target = child, required
+            docs = self._match(node, number, loaded)
+            if docs is not None:
+                target.append((node, docs))
+        required.sort(key=lambda clause: clause[1].size)
+        return required, excluded, optional
+
+    def _and(self, query: And, number: int, loaded: LoadedSegment) -> Array | None:
+        required, excluded, optional = self._clauses(query, number, loaded)
         if not required:
             if not query.children or not (excluded or optional):
-                return Matches.empty() if query.children or not excluded else None
-            base = np.arange(loaded.reader.doc_count, dtype=np.int64)
-            result_docs, result_scores = base, np.zeros(base.size)
+                return _EMPTY_DOCS if query.children or not excluded else None
+            docs = np.arange(loaded.reader.doc_count, dtype=np.int64)
         else:
-            required.sort(key=lambda m: m.docs.size)
-            result_docs, result_scores = required[0].docs, required[0].scores.copy()
             # Binary searches of the smaller side in the larger (both ascending) rather
             # than sorting both together: an AND of a rare and a frequent word costs the rare one's size.
-            for other in required[1:]:
-                at, found = _positions(other.docs, result_docs)
-                result_docs, result_scores = result_docs[found], result_scores[found] + other.scores[at[found]]
-        for other in excluded:
-            keep = ~_positions(other.docs, result_docs)[1]
-            result_docs, result_scores = result_docs[keep], result_scores[keep]
-        for other in optional:
-            at, found = _positions(other.docs, result_docs)
-            result_scores[found] += other.scores[at[found]]
-        return Matches(result_docs, result_scores)
+            docs = required[0][1]
+            for _, other in required[1:]:
+                docs = docs[_members(other, docs)]
+        for _, other in excluded:
+            docs = docs[~_members(other, docs)]
+        return docs
 
-    def _or(self, query: Or, number: int, loaded: LoadedSegment) -> Matches | None:
+    def _or(self, query: Or, number: int, loaded: LoadedSegment) -> Array | None:
         results = []
         for child in query.children:
             self.check_time()
-            result = self._eval(child, number, loaded)
-            if result is not None:
-                results.append(result)
+            docs = self._match(child, number, loaded)
+            if docs is not None:
+                results.append(docs)
         if not results:
             return None
         size = loaded.reader.doc_count
-        docs, scores = _sum_by_doc([r.docs for r in results], [r.scores for r in results], size)
+        found = _union(results, size)
         minimum = max(query.minimum, 1)
         if minimum > 1:
-            counts = np.bincount(np.concatenate([r.docs for r in results]), minlength=size)[docs]
-            keep = counts >= minimum
-            docs, scores = docs[keep], scores[keep]
-        return Matches(docs, scores)
+            counts = np.bincount(np.concatenate(results), minlength=size)[found]
+            found = found[counts >= minimum]
+        return found
+
+    def _score(self, query: Query, number: int, loaded: LoadedSegment, docs: Array) -> Array:
+        """The scores of ``docs``, matches of ``query`` in segment ``number`` (ascending).
+
+        Sums are made in the order a whole evaluation would make them, from 0.0, so a
+        document's score is the same float however many documents are scored with it."""
+        if isinstance(query, (Term, Phrase, Prefix, Fuzzy)):
+            leaf = self._leaves[query]
+            assert leaf is not None
+            segment = leaf.segments[number]
+            tf = segment.weighted(docs) if not self.exhaustive else segment.weighted()[np.searchsorted(segment.docs, docs)]
+            k1 = self.ranking.k1
+            scores: Array = leaf.idf * tf * (k1 + 1.0) / (k1 + tf)
+            return scores
+        if isinstance(query, And):
+            required, _, optional = self._clauses(query, number, loaded)
+            if required:
+                scores = self._score_at(*required[0], number, loaded, docs)  # a fresh array, as each _score's
+                for node, node_docs in required[1:]:
+                    scores = scores + self._score_at(node, node_docs, number, loaded, docs)
+            else:
+                scores = np.zeros(docs.size)
+            for node, other in optional:
+                self._add_scores(scores, node, other, number, loaded, docs)
+            return scores
+        if isinstance(query, Or):
+            scores = np.zeros(docs.size)
+            for child in query.children:
+                child_docs = self._match(child, number, loaded)
+                if child_docs is not None:
+                    self._add_scores(scores, child, child_docs, number, loaded, docs)
+            return scores
+        return np.zeros(docs.size)  # NOT, filters and match-all score 0
+
+    def _add_scores(self, scores: Array, node: Query, node_docs: Array, number: int, loaded: LoadedSegment,
+                    docs: Array) -> None:
+        """Add ``node``'s scores to ``scores`` of those of ``docs`` it matches (``node_docs``)."""
+        if node_docs.size == 0 or docs.size == 0:
+            return
+        if docs.size * 8 > loaded.reader.doc_count and node_docs.size * 2 > docs.size:
+            # Dense: score all the node's documents once, in a slot per document of the segment.
+            dense = np.zeros(loaded.reader.doc_count)
+            dense[node_docs] = self._score(node, number, loaded, node_docs)
+            present = np.zeros(loaded.reader.doc_count, dtype=bool)
+            present[node_docs] = True
+            found = present[docs]
+            scores[found] += dense[docs[found]]
+            return
+        found = _members(node_docs, docs)
+        scores[found] += self._score_at(node, node_docs, number, loaded, docs[found])
+
+    def _score_at(self, node: Query, node_docs: Array, number: int, loaded: LoadedSegment, docs: Array) -> Array:
+        """``node``'s scores of ``docs`` (some of ``node_docs``, its matches); exhaustively,
+        all its matches are scored and those of ``docs`` taken."""
+        if not self.exhaustive:
+            return self._score(node, number, loaded, docs)
+        scores: Array = self._score(node, number, loaded, node_docs)[np.searchsorted(node_docs, docs)]
+        return scores
 
 
 _ENDINGS = ("", "e", "s", "es", "ed", "ing", "ion", "ions", "ive", "er", "ers", "al", "ally", "ly", "ment", "ness", "ity", "ation")
@@ -441,21 +619,31 @@ def date_mask(days: Array, start: date | None, end: date | None) -> Array:
     return result
 
 
-def _sum_by_doc(docs: list[Array], values: list[Array], size: int) -> tuple[Array, Array]:
-    """Union of document arrays, summing their values per document."""
+def _union(docs: list[Array], size: int) -> Array:
+    """The union of ascending document arrays of a segment of ``size`` documents (int64)."""
     if not docs:
-        return _EMPTY_DOCS, _EMPTY_SCORES
+        return _EMPTY_DOCS
     if len(docs) == 1:
-        return docs[0].astype(np.int64, copy=False), values[0].astype(np.float64, copy=False)  # fresh arrays: no copy
-    all_docs = np.concatenate(docs)
-    all_values = np.concatenate(values).astype(np.float64, copy=False)
-    if all_docs.size * 8 > size:
-        sums = np.bincount(all_docs, weights=all_values, minlength=size)
-        present = np.bincount(all_docs, minlength=size) > 0
-        found = np.flatnonzero(present)
-        return found.astype(np.int64), sums[found]
-    unique, inverse = np.unique(all_docs, return_inverse=True)
-    return unique.astype(np.int64), np.bincount(inverse, weights=all_values)
+        return docs[0].astype(np.int64, copy=False)
+    if sum(part.size for part in docs) * 8 > size:
+        present = np.zeros(size, dtype=bool)
+        for part in docs:
+            present[part] = True
+        return np.flatnonzero(present).astype(np.int64, copy=False)
+    return _sorted_unique(np.concatenate(docs).astype(np.int64, copy=False))
+
+
+def _sorted_unique(values: Array) -> Array:
+    """The distinct values, ascending: a sort and a comparison with the neighbour (numpy's
+    ``unique`` hashes first, several times slower on these arrays)."""
+    values = np.sort(values)
+    if values.size < 2:
+        return values
+    keep = np.empty(values.size, dtype=bool)
+    keep[0] = True
+    np.not_equal(values[1:], values[:-1], out=keep[1:])
+    result: Array = values[keep]
+    return result
 
 
 def _phrase_matches(reader: Any, name: str, numbers: list[int], offsets: list[int]) -> tuple[Array, Array]:
@@ -483,13 +671,15 @@ def _phrase_matches(reader: Any, name: str, numbers: list[int], offsets: list[in
         term_keys = (np.repeat(candidates.astype(np.int64), counts) << 32) | starts
         term_keys = term_keys[starts >= 0]
         if term_keys.size > 1 and not bool(np.all(term_keys[1:] > term_keys[:-1])):
-            term_keys = np.unique(term_keys)
+            term_keys = _sorted_unique(term_keys)
         keys = term_keys if keys is None else keys[_members(term_keys, keys)]
         if keys.size == 0:
             return _EMPTY_DOCS, _EMPTY_SCORES
     assert keys is not None
-    found, counts = np.unique(keys >> 32, return_counts=True)
-    return found.astype(np.int64), counts.astype(np.float64)
+    docs = keys >> 32  # ascending, as the keys are
+    starts = np.flatnonzero(np.concatenate(([True], docs[1:] != docs[:-1])))
+    counts = np.diff(np.append(starts, docs.size))
+    return docs[starts].astype(np.int64), counts.astype(np.float64)
 
 
 def _members(haystack: Array, needles: Array) -> Array:

@@ -125,7 +125,7 @@ def run_search(snapshot: Snapshot, request: SearchRequest, ranking: Ranking, *,
     for loaded, found in zip(snapshot.segments, found_per_segment):
         if loaded.live is not None and found.docs.size:
             keep = loaded.live[found.docs]
-            found = Matches(found.docs[keep], found.scores[keep])
+            found = found.take(keep)  # still unscored: only the hits' scores are computed
         matches.append(found)
     if request.feedback:
         matches = rm3(executor, matches)
@@ -139,17 +139,17 @@ def run_search(snapshot: Snapshot, request: SearchRequest, ranking: Ranking, *,
     for_source_facet: list[Matches] = []
     for_date_facet: list[Matches] = []
     for loaded, found in zip(snapshot.segments, matches):
-        docs, scores = found.docs, found.scores
+        docs = found.docs
         source_ok = np.isin(loaded.global_source[docs], wanted_sources) if request.sources else None
         date_ok = (
             date_mask(loaded.reader.day[docs], request.since, request.until)
             if request.since is not None or request.until is not None
             else None
         )
-        for_source_facet.append(found if date_ok is None else Matches(docs[date_ok], scores[date_ok]))
-        for_date_facet.append(found if source_ok is None else Matches(docs[source_ok], scores[source_ok]))
+        for_source_facet.append(found if date_ok is None else found.take(date_ok))
+        for_date_facet.append(found if source_ok is None else found.take(source_ok))
         both = source_ok if date_ok is None else (date_ok if source_ok is None else source_ok & date_ok)
-        hit_parts.append(Matches(docs, scores) if both is None else Matches(docs[both], scores[both]))
+        hit_parts.append(found if both is None else found.take(both))
 
     total = sum(part.docs.size for part in hit_parts)
     story_count = count_stories(snapshot, stories, hit_parts) if request.facets and stories is not None else None
