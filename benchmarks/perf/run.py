@@ -292,8 +292,9 @@ def bench_corpus(name: str, engines: list[str], a: argparse.Namespace, out: Path
             (path / ".built").write_text(json.dumps(e))
             log(f"[{name}] {engine}: built {ans['docs']:,} in {ans['seconds']:.1f}s ({e['docs_per_s']:,.0f}/s, "
                 f"{ans['rss_mb']:,.0f} MB RSS, {ans['bytes'] / 2**20:,.1f} MB)")
-        if engine in INDEX_ONLY:
-            shutil.rmtree(path, ignore_errors=True)
+        if engine in INDEX_ONLY:  # kept with --keep: a later --reuse run can query it under another name
+            if not a.keep:
+                shutil.rmtree(path, ignore_errors=True)
             continue
         every = 1
         if engine == "whoosh" and info["docs"] >= a.whoosh_subset_from:  # 100k: every 4th, 300k: every 12th
