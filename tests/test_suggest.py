@@ -22,7 +22,8 @@ from searchkit import Article, Index
 from searchkit.analysis import analyze_query_word
 from searchkit.engine.fuzzy import (COUNTED_LETTERS, close_terms, edit_distance, letter_totals, nearby_terms,
                                     possibly_close)
-from searchkit.engine.suggest import _letters, _one_edit, close_limit, one_edit_terms, suggest, written_forms
+from searchkit.engine.suggest import (_candidate_terms, _letter_frequencies, _letters, _one_edit, close_limit,
+                                      one_edit_terms, respellable_words, suggest, written_forms)
 
 CORPUS = [
     *(Article(id=f"korea-{n}", headline=f"North Korea fires missile {n}",
@@ -192,3 +193,36 @@ def test_written_forms_are_counted_in_the_order_they_first_occur() -> None:
     assert list(written_forms(text, "flood").items()) == [("floods", 3), ("flood-plain", 1), ("flood’s", 1)]
     assert written_forms(text, "edg") == {"edge": 1}
     assert written_forms(text, "drought") == {}
+
+
+def test_candidates_are_only_the_close_terms_that_may_pass(tmp_path: Path) -> None:
+    # A frequent word's candidates are cut by their summed frequencies before any is measured:
+    # the same terms and distances as measuring every close term, then keeping those whose
+    # frequencies summed over fields and segments exceed max(2 * own, own + 1).
+    index = Index.create(tmp_path / "index", refresh_interval=0)
+    index.add_many(CORPUS[:9])
+    index.add_many(CORPUS[9:])
+    snapshot = index._current()
+    assert len(snapshot.segments) == 2
+    readers = [loaded.reader for loaded in snapshot.segments]
+    vocabulary = sorted({term for reader in readers for term in reader.terms.as_list()})
+
+    def summed(term: str) -> int:
+        return sum(sum(reader.doc_frequencies(number)) for reader in readers if (number := reader.term_id(term)) >= 0)
+
+    assert [summed(term) for term in _letters(snapshot, "c")[0]] == _letter_frequencies(snapshot, "c").tolist()
+    for word in ["corea", "core", "korea", "kore", "missle", "desertoin", "nroth", "statistic"]:
+        [respellable] = respellable_words(word)
+        term = respellable.term
+        one_edit = one_edit_terms(word, term)
+        expected_all = {candidate: 1 for candidate in vocabulary if candidate in one_edit}
+        for candidate in vocabulary:
+            limit = close_limit(term)
+            if candidate[0] == term[0] and candidate != term and candidate not in expected_all:
+                if (distance := edit_distance(term, candidate, limit)) <= limit:
+                    expected_all[candidate] = distance
+        for own in (0, 1, 3, 4, 8):
+            expected = {candidate: distance for candidate, distance in expected_all.items()
+                        if summed(candidate) > max(2 * own, own + 1)}
+            assert _candidate_terms(snapshot, word, term, own) == expected, (word, own)
+    assert _candidate_terms(snapshot, "corea", "corea", 3) == {"core": 1}  # in 8 articles, korea in 4

@@ -66,10 +66,12 @@ def _documents(snapshot: Snapshot, term: str) -> Array:
         reader = loaded.reader
         number = _term_number(reader, term)
         if number >= 0:
-            docs = np.unique(np.concatenate([reader.postings(name, number)[0] for name in FIELDS]))
+            held = np.zeros(reader.doc_count, dtype=bool)  # the fields' lists united by a mask, not a sort
+            for name in FIELDS:
+                held[reader.postings(name, number)[0]] = True
             if loaded.live is not None:
-                docs = docs[loaded.live[docs]]
-            parts.append(docs.astype(np.int64) + base)
+                held &= loaded.live
+            parts.append(np.flatnonzero(held) + base)
         base += reader.doc_count
     return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
 
@@ -120,19 +122,21 @@ def keep_respellings(own: int, candidates: list[tuple[str, int, int]]) -> list[t
     return [(term, -negative) for negative, term in kept[:_PER_WORD]]
 
 
-def _candidate_terms(snapshot: Snapshot, word: str, term: str) -> dict[str, int]:
+def _candidate_terms(snapshot: Snapshot, word: str, term: str, own: int) -> dict[str, int]:
     """Index terms one edit from the typed ``word``, and those close to its ``term`` (same
-    first letter), each with its distance in edits."""
+    first letter), each with its distance in edits; only those that may pass for a word in
+    ``own`` articles (:func:`_at_most` above the bound), so a frequent word measures few."""
     found = list(one_edit_terms(word, term))
     hashes = np.fromiter(map(hash, found), dtype=np.int64, count=len(found))
     table = _hashes(snapshot)  # rules out most at once; the rest are looked up
     at = np.minimum(np.searchsorted(table, hashes), max(table.size - 1, 0))
     maybe = np.flatnonzero(table[at] == hashes).tolist() if table.size else []
-    present = {found[i]: 1 for i in maybe
-               if any(_term_number(loaded.reader, found[i]) >= 0 for loaded in snapshot.segments)}
+    present = {found[i]: 1 for i in maybe if _passes(_at_most(snapshot, found[i]), own)}
     limit = close_limit(term)
     terms, letters = _letters(snapshot, term[0])
-    for number in nearby_terms(term, limit, letters).tolist():
+    nearby = nearby_terms(term, limit, letters)
+    nearby = nearby[_letter_frequencies(snapshot, term[0])[nearby] > max(2 * own, own + 1)]  # as _passes
+    for number in nearby.tolist():
         candidate = terms[number]
         if candidate != term and candidate not in present:
             distance = edit_distance(term, candidate, limit)
@@ -147,8 +151,36 @@ def _at_most(snapshot: Snapshot, term: str) -> int:
     for loaded in snapshot.segments:
         number = _term_number(loaded.reader, term)
         if number >= 0:
-            total += sum(loaded.reader.doc_frequencies(number))
+            total += _frequencies(loaded.reader)[number]
     return total
+
+
+_FREQUENCIES: weakref.WeakKeyDictionary[SegmentReader, list[int]] = weakref.WeakKeyDictionary()
+
+
+def _frequencies(reader: SegmentReader) -> list[int]:
+    """Per term of the reader, its per-field document frequencies summed (made once per reader)."""
+    found = _FREQUENCIES.get(reader)
+    if found is None:
+        summed = sum(reader.document_frequencies(name) for name in FIELDS)
+        found = _FREQUENCIES[reader] = np.asarray(summed, dtype=np.int64).tolist()
+    return found
+
+
+def _letter_frequencies(snapshot: Snapshot, first: str) -> Array:
+    """:func:`_at_most` of each of :func:`_letters`' terms, made once per snapshot and letter."""
+    key = ("suggest letter frequencies", first)
+    found: Array | None = snapshot.cache.get(key)
+    if found is None:
+        terms, _ = _letters(snapshot, first)
+        where = {term: number for number, term in enumerate(terms)}
+        found = np.zeros(len(terms), dtype=np.int64)
+        for loaded in snapshot.segments:
+            lo, hi = loaded.reader.term_range(first)
+            numbers = [where[term] for term in loaded.reader.terms.as_list()[lo:hi]]
+            found[numbers] += np.asarray(_frequencies(loaded.reader)[lo:hi], dtype=np.int64)
+        snapshot.cache[key] = found
+    return found
 
 
 def _term_number(reader: SegmentReader, term: str) -> int:
@@ -208,9 +240,7 @@ def _options(snapshot: Snapshot, word: str, term: str) -> list[_Option]:
     own = _Option(term, int(own.docs.size), own.docs)
     found: dict[str, Array] = {}
     candidates = []
-    for candidate, distance in _candidate_terms(snapshot, word, term).items():
-        if not _passes(_at_most(snapshot, candidate), own.frequency):
-            continue  # cannot pass: skip gathering its articles
+    for candidate, distance in _candidate_terms(snapshot, word, term, own.frequency).items():
         found[candidate] = _documents(snapshot, candidate)
         candidates.append((candidate, distance, int(found[candidate].size)))
     kept = keep_respellings(own.frequency, candidates)
