@@ -322,11 +322,187 @@ static PyTypeObject ChunkCodesType = {
     .tp_methods = ChunkCodes_methods,
 };
 
+/* token_spans(text, start, end, limit): the spans of the matches of searchkit.analysis's
+ * TOKEN_PATTERN, r"\w+(?:['’‐‑.,-]\w+)*", in text[start:end] (as
+ * [m.span() for m in islice(TOKEN_PATTERN.finditer(text, start, end), limit)]; limit < 0:
+ * all), for snippets (searchkit/textspans.py holds the Python version). \w is the regular
+ * expression engine's word character for str: Py_UNICODE_ISALNUM or '_'. */
+/* Clamps [*start, *end) to the text's characters. */
+static inline void
+clamp_span(PyObject *text, Py_ssize_t *start, Py_ssize_t *end)
+{
+    Py_ssize_t length = PyUnicode_GET_LENGTH(text);
+    if (*end > length) {
+        *end = length;
+    }
+    if (*start < 0) {
+        *start = 0;
+    }
+}
+
+/* Appends the tuple (start, end) to list; -1 on an error. */
+static int
+append_span(PyObject *list, Py_ssize_t start, Py_ssize_t end)
+{
+    PyObject *span = Py_BuildValue("(nn)", start, end);
+    if (span == NULL || PyList_Append(list, span) < 0) {
+        Py_XDECREF(span);
+        return -1;
+    }
+    Py_DECREF(span);
+    return 0;
+}
+
+static inline int
+token_word(Py_UCS4 c)
+{
+    if (c < 128) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+    }
+    return Py_UNICODE_ISALNUM(c);
+}
+
+static inline int
+token_joiner(Py_UCS4 c)
+{
+    return c == '\'' || c == '.' || c == ',' || c == '-' || c == 0x2019 || c == 0x2010 || c == 0x2011;
+}
+
+static PyObject *
+token_spans(PyObject *Py_UNUSED(module), PyObject *args)
+{
+    PyObject *text;
+    Py_ssize_t start, end, limit;
+    if (!PyArg_ParseTuple(args, "Unnn:token_spans", &text, &start, &end, &limit)) {
+        return NULL;
+    }
+    clamp_span(text, &start, &end);
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    PyObject *result = PyList_New(0);
+    if (result == NULL) {
+        return NULL;
+    }
+    Py_ssize_t i = start;
+    while (i < end && limit != 0) {
+        if (!token_word(PyUnicode_READ(kind, data, i))) {
+            i++;
+            continue;
+        }
+        Py_ssize_t first = i;
+        while (i < end && token_word(PyUnicode_READ(kind, data, i))) {
+            i++;
+        }
+        while (i + 1 < end && token_joiner(PyUnicode_READ(kind, data, i))
+               && token_word(PyUnicode_READ(kind, data, i + 1))) {
+            i += 2;
+            while (i < end && token_word(PyUnicode_READ(kind, data, i))) {
+                i++;
+            }
+        }
+        if (append_span(result, first, i) < 0) {
+            Py_DECREF(result);
+            return NULL;
+        }
+        if (limit > 0) {
+            limit--;
+        }
+    }
+    return result;
+}
+
+/* sentence_spans(text, lo, hi): the spans of the matches of searchkit.textspans's SENTENCE
+ * pattern in text[lo:hi] (as [m.span() for m in SENTENCE.finditer(text, lo, hi)]): from a
+ * character other than white space to the first run of .!? that, with the closing quotes or
+ * brackets after it, is followed by white space (ending after them), or to a newline
+ * (included), or to hi. White space is the regular expression engine's \s for str. */
+static inline int
+sentence_stop(Py_UCS4 c)
+{
+    return c == '.' || c == '!' || c == '?';
+}
+
+static inline int
+sentence_closer(Py_UCS4 c)
+{
+    return c == '"' || c == 0x201D || c == 0x2019 || c == '\'' || c == ')' || c == ']';
+}
+
+static PyObject *
+sentence_spans(PyObject *Py_UNUSED(module), PyObject *args)
+{
+    PyObject *text;
+    Py_ssize_t lo, hi;
+    if (!PyArg_ParseTuple(args, "Unn:sentence_spans", &text, &lo, &hi)) {
+        return NULL;
+    }
+    clamp_span(text, &lo, &hi);
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    PyObject *result = PyList_New(0);
+    if (result == NULL) {
+        return NULL;
+    }
+    Py_ssize_t i = lo;
+    while (i < hi) {
+        if (Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, i))) {
+            i++;
+            continue;
+        }
+        Py_ssize_t first = i, end = hi;
+        i++;
+        for (;;) {
+            Py_UCS4 c = 0;
+            while (i < hi && !sentence_stop(c = PyUnicode_READ(kind, data, i)) && c != '\n') {
+                i++;
+            }
+            if (i >= hi) {
+                end = hi;
+                break;
+            }
+            if (c == '\n') {
+                end = i + 1;
+                break;
+            }
+            Py_ssize_t j = i;
+            while (j < hi && sentence_stop(PyUnicode_READ(kind, data, j))) {
+                j++;
+            }
+            Py_ssize_t k = j;
+            while (k < hi && sentence_closer(PyUnicode_READ(kind, data, k))) {
+                k++;
+            }
+            if (k < hi && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, k))) {
+                end = k;
+                break;
+            }
+            i = j;
+        }
+        if (append_span(result, first, end) < 0) {
+            Py_DECREF(result);
+            return NULL;
+        }
+        i = end;
+    }
+    return result;
+}
+
+static PyMethodDef speedups_functions[] = {
+    {"token_spans", token_spans, METH_VARARGS,
+     "token_spans(text, start, end, limit) -> list of (start, end): TOKEN_PATTERN's matches in text[start:end], "
+     "at most limit of them (limit < 0: all)."},
+    {"sentence_spans", sentence_spans, METH_VARARGS,
+     "sentence_spans(text, lo, hi) -> list of (start, end): the sentences of text[lo:hi] (searchkit/textspans.py)."},
+    {NULL, NULL, 0, NULL},
+};
+
 static struct PyModuleDef speedups_module = {
     PyModuleDef_HEAD_INIT,
     .m_name = "searchkit._speedups",
-    .m_doc = "The per-token loop of indexing in C (optional; see searchkit/engine/segment.py).",
+    .m_doc = "The per-token loop of indexing and the token and sentence spans of snippets in C (optional; see searchkit/engine/segment.py "
+             "and searchkit/textspans.py).",
     .m_size = -1,
+    .m_methods = speedups_functions,
 };
 
 PyMODINIT_FUNC

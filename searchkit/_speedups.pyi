@@ -10,3 +10,8 @@ class ChunkCodes:
         """The code of each whitespace-separated chunk of ``text``, as native int32 bytes."""
     def kept(self) -> int:
         """How many chunks are kept."""
+
+def token_spans(text: str, start: int, end: int, limit: int, /) -> list[tuple[int, int]]:
+    """The spans of TOKEN_PATTERN's matches in ``text[start:end]``, at most ``limit`` (negative: all)."""
+def sentence_spans(text: str, lo: int, hi: int, /) -> list[tuple[int, int]]:
+    """The spans of the sentences of ``text[lo:hi]`` (searchkit/textspans.py)."""

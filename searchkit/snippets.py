@@ -29,16 +29,13 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from . import textspans
 from .analysis import TOKEN_PATTERN, Analyzed, Token, analyze, iter_tokens, stem_letters
 from .models import Snippet, SnippetField
 
 __all__ = ["BodyIndex", "HighlightSpec", "make_snippets", "match_spans"]
 
-# A sentence: from a character other than a space to the first run of .!? (and closing
-# quotes or brackets) followed by a space, or to a newline, or to the end. Unrolled (runs of
-# other characters, and runs of .!? not followed by a space, taken in one step), it splits
-# as the lazy r"[^\s].*?(?:[.!?]+[\"”’')\]]*(?=\s)|\n|$)" (DOTALL) does, about 4 times as fast.
-_SENTENCE = re.compile(r"[^\s][^.!?\n]*(?:[.!?]+(?![\"”’')\]]*\s)[^.!?\n]*)*(?:[.!?]+[\"”’')\]]*(?=\s)|\n|$)")
+_SENTENCE = textspans.SENTENCE  # what a sentence is (:mod:`searchkit.textspans`)
 Span = tuple[int, int]
 _FOCUS_ABOVE_TOKENS = 400
 SCAN_CHARS = 100_000  # snippets come from the first 100,000 characters of a field
@@ -329,7 +326,7 @@ def _fragment(field: SnippetField, text: str, start: int, end: int, spans: list[
 def _best_body_fragment(text: str, spans: list[Span], max_chars: int, lo: int = 0, hi: int | None = None) -> Snippet:
     """The best fragment of ``text[lo:hi]`` (see the module docstring)."""
     hi = len(text) if hi is None else hi
-    sentences = [(m.start(), m.end()) for m in _SENTENCE.finditer(text, lo, hi)] or [(lo, hi)]
+    sentences = textspans.sentence_spans(text, lo, hi) or [(lo, hi)]
     # Only sentences holding a span score above (0, 0), the score of the first sentence
     # when none does: a span is inside the last sentence that starts at or before it, or
     # none (sentences are apart).
@@ -399,7 +396,7 @@ class BodyIndex(Protocol):
         """The positions of ``term`` in the hit's ``field`` (as the index numbers them), or
         None: none."""
 
-    def raw_numbers(self, positions: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    def raw_numbers(self, positions: Iterable[int]) -> list[int]:
         """The number of the raw token holding each of ``positions``."""
 
     def spans(self, text: str, raws: Sequence[int]) -> list[Span]:
@@ -419,7 +416,7 @@ class BodyIndex(Protocol):
 class _Tokens(Protocol):
     """Raw tokens of a text: the one holding a position, and where they lie."""
 
-    def raw_numbers(self, positions: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]: ...
+    def raw_numbers(self, positions: Iterable[int]) -> list[int]: ...
 
     def spans(self, text: str, raws: Sequence[int]) -> list[Span]: ...
 
@@ -429,16 +426,16 @@ class _ShortText:
     position each starts at (counted from the first)."""
 
     def __init__(self, text: str, spans: list[Span] | None = None, widths: Iterable[int] | None = None):
-        self._spans = [match.span() for match in TOKEN_PATTERN.finditer(text)] if spans is None else spans
+        self._spans = textspans.token_spans(text, 0, len(text), -1) if spans is None else spans
         if widths is None:  # how many positions each token takes
             widths = [_WIDTH[text[a:b]] for a, b in self._spans]
         self.starts = list(itertools.accumulate(widths, initial=0))
 
-    def raw_numbers(self, positions: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    def raw_numbers(self, positions: Iterable[int]) -> list[int]:
         # The raw token holding a position: the last one starting at or before it (a token
         # of no position shares its start with the next, which is the one that holds it).
         starts = self.starts
-        return np.array([bisect.bisect_right(starts, position) - 1 for position in positions.tolist()], dtype=np.int64)
+        return [bisect.bisect_right(starts, position) - 1 for position in positions]
 
     def spans(self, text: str, raws: Sequence[int]) -> list[Span]:
         return [self._spans[raw] for raw in raws]
@@ -446,7 +443,8 @@ class _ShortText:
 
 def _indexed_spans_of(text: str, spec: HighlightSpec, index: BodyIndex, field: SnippetField) -> list[Span]:
     """:func:`match_spans` of a hit's short ``field`` (``text``) from the index's positions."""
-    found = {term: positions for term in spec.wanted if (positions := index.positions(term, field)) is not None}
+    found = {term: positions.tolist() for term in spec.wanted
+             if (positions := index.positions(term, field)) is not None}
     return _indexed_spans(text, spec, _ShortText(text), found) if found else []
 
 
@@ -455,12 +453,12 @@ def _indexed_body_spans(text: str, spec: HighlightSpec, body: BodyIndex,
     """:func:`_body_spans` from the index: the query's terms' positions in the body
     (postings) and where their raw tokens lie (the body's token map), so only the tokens
     shown are read; the same region and spans."""
-    found = {term: positions for term in spec.wanted if (positions := body.positions(term)) is not None}
+    found = {term: positions.tolist() for term in spec.wanted if (positions := body.positions(term)) is not None}
     if not found:
         return 0, len(text), []
     if body.token_count <= _FOCUS_ABOVE_TOKENS:
         return 0, len(text), _indexed_spans(text, spec, body, found)
-    flagged = np.unique(body.raw_numbers(np.concatenate(list(found.values())))).tolist()
+    flagged = sorted(set(body.raw_numbers(itertools.chain.from_iterable(found.values()))))
     first = flagged[_best_window(flagged)]
     begin = body.spans(text, [first])[0][0]
     start, end = _region_bounds(text, begin, max_chars)
@@ -472,7 +470,7 @@ def _indexed_body_spans(text: str, spec: HighlightSpec, body: BodyIndex,
     # before its first token.
     cut = bool(start) and (_is_word(text[start - 1]) or (text[start - 1] in _JOINERS and start > 1
                                                           and _is_word(text[start - 2])))
-    spans = [match.span() for match in TOKEN_PATTERN.finditer(region)]
+    spans = textspans.token_spans(region, 0, len(region), -1)
     number = bisect.bisect_left(spans, (begin - start, 0))  # the window's first token, in the region
     base = first - number
     widths = [1] * len(spans)
@@ -484,38 +482,38 @@ def _indexed_body_spans(text: str, spec: HighlightSpec, body: BodyIndex,
     shift = body.position_of(first) - tokens.starts[number]
     low = tokens.starts[1] if cut else 0
     high = tokens.starts[-1]
-    in_region: dict[str, list[np.ndarray[Any, Any]]] = {}
+    in_region: dict[str, set[int]] = {}
     for term, positions in found.items():
-        inside = positions.astype(np.int64) - shift
-        inside = inside[(inside >= low) & (inside < high)]
-        if inside.size:
-            in_region.setdefault(term, []).append(inside)
+        inside = {position - shift for position in positions if low <= position - shift < high}
+        if inside:
+            in_region[term] = inside
     if cut:
         [(cut_start, cut_end)] = tokens.spans(region, [0])
         for position, term in _positioned_terms(region, Token(cut_start, cut_end, 0, ())):
             if term in spec.wanted:
-                in_region.setdefault(term, []).append(np.array([position], dtype=np.int64))
-    local = {term: np.unique(np.concatenate(parts)) for term, parts in in_region.items()}
+                in_region.setdefault(term, set()).add(position)
+    local = {term: sorted(inside) for term, inside in in_region.items()}
     spans = _indexed_spans(region, spec, tokens, local) if local else []
     return start, end, [(a + start, b + start) for a, b in spans]
 
 
-def _indexed_spans(text: str, spec: HighlightSpec, tokens: _Tokens, found: dict[str, np.ndarray[Any, Any]]) -> list[Span]:
+def _indexed_spans(text: str, spec: HighlightSpec, tokens: _Tokens, found: dict[str, list[int]]) -> list[Span]:
     """:func:`match_spans` of ``text`` from the positions ``found`` of the wanted terms in
     it, and where its raw tokens lie (``tokens``)."""
-    singles = [found[term] for term in spec.terms if term in found]
-    firsts, lasts = [], []
+    positions = [found[term] for term in spec.terms if term in found]
+    single_count = sum(map(len, positions))
+    lasts = []
     for phrase in spec.phrases:
         if all(term in found for term, _ in phrase):
-            starts = found[phrase[0][0]].astype(np.int64)
+            starts = found[phrase[0][0]]
             for term, offset in phrase[1:]:
-                starts = starts[np.isin(starts + offset, found[term])]
-            firsts.append(starts)
-            lasts.append(starts + phrase[-1][1])
-    if not singles and not firsts:
+                present = set(found[term])
+                starts = [start for start in starts if start + offset in present]
+            positions.append(starts)
+            lasts.append([start + phrase[-1][1] for start in starts])
+    if not positions:
         return []
-    raws = tokens.raw_numbers(np.concatenate(singles + firsts + lasts)).tolist()
-    single_count = sum(positions.size for positions in singles)
+    raws = tokens.raw_numbers(itertools.chain(*positions, *lasts))
     ends = raws[single_count:]
     half = len(ends) // 2
     wanted = sorted(set(raws))
@@ -544,13 +542,12 @@ def _region(text: str, begin: int, spec: HighlightSpec, max_chars: int) -> tuple
 
 def _region_bounds(text: str, begin: int, max_chars: int) -> Span:
     """The region of a long text highlighted around its best window, which starts at ``begin``."""
-    tokens = itertools.islice(TOKEN_PATTERN.finditer(text, begin), _WINDOW_TOKENS)
-    window = [match.span() for match in tokens]
+    window = textspans.token_spans(text, begin, len(text), _WINDOW_TOKENS)
     start = max(0, window[0][0] - max_chars)
     end = min(len(text), window[-1][1] + max_chars)
     # Start and end on token boundaries so the region tokenizes as the whole text does.
-    first_token = TOKEN_PATTERN.search(text, start)
-    start = first_token.start() if first_token and first_token.start() <= window[0][0] else window[0][0]
+    first_token = textspans.token_spans(text, start, len(text), 1)
+    start = first_token[0][0] if first_token and first_token[0][0] <= window[0][0] else window[0][0]
     while end < len(text) and not text[end].isspace():
         end += 1
     return start, end

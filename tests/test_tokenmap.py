@@ -91,7 +91,7 @@ def test_positions_lead_to_the_tokens_that_hold_them(tmp_path: Path, bodies: lis
         if not tokens:
             continue
         positions = np.array([token.position for token in tokens], dtype=np.int64)
-        raws = reader.token_map.raw_numbers(doc, positions).tolist()
+        raws = reader.token_map.raw_numbers(doc, positions)
         assert reader.token_map.spans(doc, body, raws) == [(token.start, token.end) for token in tokens]
     reader.close()
 

@@ -701,6 +701,9 @@ class StringTable(Sequence[str]):
         return [data[a:b].decode("utf-8") for a, b in zip(bounds[:-1], bounds[1:])]
 
 
+_TERM_IDS_KEPT = 10_000  # terms whose numbers a reader keeps (a few hundred KB)
+
+
 class SegmentReader:
     """Read access to one segment file."""
 
@@ -722,6 +725,7 @@ class SegmentReader:
         self._pos_off = {field: self.file.array(f"{field}.pos_off") for field in FIELDS}
         self._pos = {field: self.file.array(f"{field}.pos") for field in FIELDS}
         self._id_map: dict[str, int] | None = None
+        self._term_ids: dict[str, int] = {}  # term -> number or -1, up to _TERM_IDS_KEPT
         self._letter_counts: np.ndarray[Any, Any] | None = None
         self._fingerprints: tuple[Array, Array] | None = None
         self.token_map = TokenMap.of(self.file)  # None: written before token maps (:mod:`.tokenmap`)
@@ -757,12 +761,17 @@ class SegmentReader:
         return close_terms(word, limit, lo, hi, self.terms.as_list(), self.letter_counts())
 
     def term_id(self, term: str) -> int:
-        """The term's number in this segment's vocabulary, or -1."""
-        terms = self.terms
-        index = bisect.bisect_left(terms, term)
-        if index < len(terms) and terms[index] == term:
-            return index
-        return -1
+        """The term's number in this segment's vocabulary, or -1 (kept for the next look-up:
+        a search's snippets ask for the terms its execution just found)."""
+        number = self._term_ids.get(term)
+        if number is None:
+            terms = self.terms
+            index = bisect.bisect_left(terms, term)
+            number = index if index < len(terms) and terms[index] == term else -1
+            if len(self._term_ids) >= _TERM_IDS_KEPT:
+                self._term_ids.clear()
+            self._term_ids[term] = number
+        return number
 
     def term_range(self, prefix: str) -> tuple[int, int]:
         """Term numbers ``[lo, hi)`` of the terms starting with ``prefix``."""

@@ -25,13 +25,14 @@ none, and its snippets tokenize the stored body as they always did.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
-from itertools import groupby, islice
 from typing import Any, NamedTuple
 
 import numpy as np
 
-from ..analysis import TOKEN_PATTERN, analyze
+from .. import textspans
+from ..analysis import analyze
 from ..errors import SearchkitError
 from .segfile import SegmentFileReader, SegmentFileWriter
 
@@ -318,71 +319,79 @@ class TokenMap:
             return None
         return cls(file)
 
-    def raw_numbers(self, doc: int, positions: Array) -> Array:
-        """The number of the raw token holding each of ``positions`` of ``doc``'s body."""
+    def _wide_of(self, doc: int) -> tuple[list[int], list[int]]:
+        """``doc``'s wide tokens (raw numbers, ascending) and how many positions each takes,
+        as lists: a body has a few (the real corpus: 2-7 on average), so plain Python
+        beats numpy's per-call cost."""
         lo, hi = int(self._wide_off[doc]), int(self._wide_off[doc + 1])
-        positions = positions.astype(np.int64)
         if lo == hi:
-            same: Array = positions
-            return same
-        wide = self._wide[lo:hi].astype(np.int64)
-        extra = self._width[lo:hi].astype(np.int64) - 1
-        after = np.cumsum(extra)  # positions gained after each wide token
-        at = wide + after - extra  # each wide token's first position
-        which = np.searchsorted(at, positions, side="right") - 1
-        known = which >= 0
-        result: Array = positions.copy()
-        if known.any():
-            j = which[known]
-            inside = positions[known] < at[j] + extra[j] + 1
-            result[known] = np.where(inside, wide[j], positions[known] - after[j])
+            return [], []
+        return self._wide[lo:hi].tolist(), self._width[lo:hi].tolist()
+
+    def raw_numbers(self, doc: int, positions: Iterable[int]) -> list[int]:
+        """The number of the raw token holding each of ``positions`` of ``doc``'s body."""
+        wide, width = self._wide_of(doc)
+        if not wide:
+            return list(map(int, positions))
+        firsts, gains = [], []  # each wide token's first position; positions gained up to its end
+        gained = 0
+        for raw, taken in zip(wide, width):
+            firsts.append(raw + gained)
+            gained += taken - 1
+            gains.append(gained)
+        result = []
+        for position in map(int, positions):
+            which = bisect_right(firsts, position) - 1
+            if which < 0:
+                result.append(position)
+            elif position < firsts[which] + width[which]:
+                result.append(wide[which])
+            else:
+                result.append(position - gains[which])
         return result
 
     def position_of(self, doc: int, raw: int) -> int:
         """The first position of raw token ``raw`` of ``doc``'s body."""
-        lo, hi = int(self._wide_off[doc]), int(self._wide_off[doc + 1])
-        before = lo + int(np.searchsorted(self._wide[lo:hi], raw))  # the wide tokens before it
-        return raw + int(self._width[lo:before].sum(dtype=np.int64)) - (before - lo)
+        wide, width = self._wide_of(doc)
+        before = bisect_left(wide, raw)  # the wide tokens before it
+        return raw + sum(width[:before]) - before
 
     def wide_tokens(self, doc: int, low: int, high: int) -> list[tuple[int, int]]:
         """The raw tokens ``low`` to ``high`` (excluded) of ``doc``'s body that take other
         than one position, and how many they take."""
-        lo, hi = int(self._wide_off[doc]), int(self._wide_off[doc + 1])
-        wide = self._wide[lo:hi]
-        first, last = lo + int(np.searchsorted(wide, low)), lo + int(np.searchsorted(wide, high))
-        return list(zip(self._wide[first:last].tolist(), self._width[first:last].tolist()))
+        wide, width = self._wide_of(doc)
+        first, last = bisect_left(wide, low), bisect_left(wide, high)
+        return list(zip(wide[first:last], width[first:last]))
 
     def spans(self, doc: int, text: str, raws: Sequence[int]) -> list[tuple[int, int]]:
         """The character spans of raw tokens ``raws`` (ascending) of ``doc``'s body ``text``."""
         base = int(self._mark_off[doc])
         marks = self._marks
         spans: list[tuple[int, int]] = []
-        finditer = TOKEN_PATTERN.finditer
-        for number, group in groupby(raws, (EVERY).__rfloordiv__):
-            skips = [raw - number * EVERY for raw in group]
-            found = [match.span() for match in islice(finditer(text, int(marks[base + number])), skips[-1] + 1)]
-            spans.extend(map(found.__getitem__, skips))
+        token_spans, length = textspans.token_spans, len(text)
+        found: list[tuple[int, int]] = []
+        mark = -1
+        for raw in raws:
+            number, skip = divmod(raw, EVERY)
+            if number != mark:  # the tokens from this mark on (the pattern walks no further)
+                mark = number
+                found = token_spans(text, int(marks[base + number]), length, EVERY)
+            spans.append(found[skip])
         return spans
 
 
 class BodyPositions:
     """Per search: where a page's hits hold the query's terms in their bodies, from the
-    segments' postings and token maps (term numbers looked up once per segment)."""
+    segments' postings and token maps (each term's postings looked up once per segment)."""
 
     def __init__(self) -> None:
-        self._terms: dict[tuple[int, str, str], tuple[int, Array, Array] | None] = {}
-        self._numbers: dict[tuple[int, str], int] = {}
+        # (reader, term, field) -> the term's documents, where each one's positions end in
+        # the field's positions, and those positions; None: the field lacks the term.
+        self._terms: dict[tuple[int, str, str], tuple[Array, Array, Array] | None] = {}
 
     def holds(self, reader: Any, doc: int, field: str, terms: Iterable[str]) -> bool:
         """Whether ``field`` of document ``doc`` of ``reader``'s segment holds any of ``terms``."""
-        for term in terms:
-            number = self._number(reader, term)
-            if number >= 0:
-                docs, _ = reader.postings(field, number)
-                at = int(np.searchsorted(docs, doc))
-                if at < docs.size and int(docs[at]) == doc:
-                    return True
-        return False
+        return any(self.positions(reader, doc, term, field) is not None for term in terms)
 
     def of(self, reader: Any, doc: int) -> HitBody | None:
         """Document ``doc`` of ``reader``'s segment as :func:`searchkit.snippets.make_snippets`
@@ -394,33 +403,30 @@ class BodyPositions:
         """The positions of ``term`` in ``field`` of document ``doc`` of ``reader``'s
         segment (None: none)."""
         key = (id(reader), term, field)
-        if key in self._terms:
+        try:
             postings = self._terms[key]
-        else:
-            number = self._number(reader, term)
-            postings = None
-            if number >= 0:
-                docs, tf = reader.postings(field, number)
-                if docs.size:
-                    postings = (number, docs, tf)
-            self._terms[key] = postings
+        except KeyError:
+            postings = self._terms[key] = self._postings(reader, term, field)
         if postings is None:
             return None
-        number, docs, tf = postings
-        at = int(np.searchsorted(docs, doc))
-        if at == docs.size or int(docs[at]) != doc:
+        docs, ends, pos = postings
+        at = int(docs.searchsorted(doc))
+        if at == docs.size or docs[at] != doc:
+            return None
+        positions: Array = pos[int(ends[at - 1]) if at else 0:int(ends[at])]
+        return positions
+
+    def _postings(self, reader: Any, term: str, field: str) -> tuple[Array, Array, Array] | None:
+        number = reader.term_id(term)
+        if number < 0:
+            return None
+        docs, tf = reader.postings(field, number)
+        if not docs.size:
             return None
         arrays = reader.field_postings(field)
-        start = int(arrays.pos_off[number]) + int(tf[:at].sum(dtype=np.int64))
-        found: Array = arrays.pos[start:start + int(tf[at])]
-        return found
+        start, end = int(arrays.pos_off[number]), int(arrays.pos_off[number + 1])
+        return docs, tf.cumsum(dtype=np.int64), arrays.pos[start:end]
 
-    def _number(self, reader: Any, term: str) -> int:
-        key = (id(reader), term)
-        number = self._numbers.get(key)
-        if number is None:
-            number = self._numbers[key] = reader.term_id(term)
-        return number
 
 
 class HitBody:
@@ -433,7 +439,7 @@ class HitBody:
     def positions(self, term: str, field: str = "body") -> Array | None:
         return self._owner.positions(self._reader, self._doc, term, field)
 
-    def raw_numbers(self, positions: Array) -> Array:
+    def raw_numbers(self, positions: Iterable[int]) -> list[int]:
         return self._map.raw_numbers(self._doc, positions)
 
     def spans(self, text: str, raws: Sequence[int]) -> list[tuple[int, int]]:
