@@ -1,9 +1,12 @@
-"""Build hook for the optional C kernel (searchkit/_speedups.c); the metadata is in pyproject.toml.
+"""Build hook for the optional C kernels (searchkit/_speedups.c: indexing and snippets; searchkit/_phrases.c:
+phrase matching; searchkit/_storykernel.c: placing an article in a story); the metadata is in pyproject.toml.
 
-The extension is optional: where no compiler or Python headers exist, the install goes on
-without it and searchkit runs the same loop in Python (the index it writes is the same).
+The extensions are optional: where no compiler or Python headers exist, the install goes on
+without them and searchkit runs the same loops in Python (the index it writes and the results are the same).
 """
 
 from setuptools import Extension, setup
 
-setup(ext_modules=[Extension("searchkit._speedups", ["searchkit/_speedups.c"], optional=True)])
+setup(ext_modules=[Extension("searchkit._speedups", ["searchkit/_speedups.c"], optional=True),
+                   Extension("searchkit._phrases", ["searchkit/_phrases.c"], optional=True),
+                   Extension("searchkit._storykernel", ["searchkit/_storykernel.c"], optional=True)])

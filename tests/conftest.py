@@ -28,6 +28,15 @@ def shared_path(*parts: str) -> Path:
     return path
 
 
+def require_kernel(built: bool, name: str) -> None:
+    """Skip the test (fail it with ``CI`` set) unless the optional C kernel ``name`` is built."""
+    if not built:
+        reason = f"the C kernel {name} is not built here (no compiler or Python headers when searchkit was installed)"
+        if os.environ.get("CI"):
+            pytest.fail(f"CI is set but {reason}")
+        pytest.skip(reason)
+
+
 def require_cluster_tools() -> None:
     """Skip the test (fail it with ``CI`` set) unless a local cluster can start here: Java,
     Maven and opensearch-py."""

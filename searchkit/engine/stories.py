@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import heapq
 import math
+import os
 import threading
 from array import array
 from pathlib import Path
@@ -64,6 +65,12 @@ import numpy as np
 from ..analysis import field_terms
 from .segment import ChunkAnalyser, Vocabulary
 from .storyrows import RowChunk, RowIndex, VectorRows
+
+_native: Any
+try:
+    from .. import _storykernel as _native
+except ImportError:  # not built: the same loops run in Python
+    _native = None
 
 __all__ = [
     "HEADLINE_WEIGHT",
@@ -95,7 +102,17 @@ MISSING_DAY = -(2**31)  # the same sentinel as the segments' day column
 BATCH = 256  # articles whose vectors are computed together
 Array = np.ndarray[Any, Any]
 _ZEROS = repeat(0.0)  # the default of every centroid look-up (map(centroid.get, terms, _ZEROS))
-_ANY = 1 << 62  # a story's day window when it has no dated member (or there is no window): any day
+_ANY = 2**31 - 1  # a story's day window when it has no dated member (or there is no window): any day
+_GROWTH = 8  # the story and term arrays grow by an eighth (doubling left up to half of them unused)
+
+
+def story_kernel() -> Any:
+    """The optional C loops of placing an article (``searchkit/_storykernel.c``, built by
+    ``pip install`` where a compiler and the Python headers exist), or None: not built, or
+    switched off by ``SEARCHKIT_PURE_PYTHON=1``. The stories are the same either way."""
+    if _native is None or os.environ.get("SEARCHKIT_PURE_PYTHON", "") not in ("", "0"):
+        return None
+    return _native
 
 
 @dataclass(frozen=True)
@@ -229,7 +246,7 @@ class StoryClusterer:
         # Rows (clustered articles).
         self._vectors = VectorRows(spill_folder)  # each row's vector, headline and id (:mod:`.storyrows`)
         self._row_of = RowIndex(self._vectors.article_id)  # a live article's row
-        self._story = array("q")  # -1: removed
+        self._story = array("i")  # -1: removed
         self._day = array("i")
         self._source = array("i")  # ordinal in _sources, -1 for none
         self._next = array("i")  # the story's next row, -1 for its last
@@ -242,8 +259,8 @@ class StoryClusterer:
         self._tail = array("i", bytes(4 * size))
         self._first = array("i", [MISSING_DAY]) * size
         self._last = array("i", [MISSING_DAY]) * size
-        self._lo = array("q", [-_ANY]) * size
-        self._hi = array("q", [_ANY]) * size
+        self._lo = array("i", [-_ANY]) * size  # the days it may be joined from (int32, as the days)
+        self._hi = array("i", [_ANY]) * size
         self._norm2 = array("d", bytes(8 * size))
         self._length = array("d", bytes(8 * size))
         self._rep = array("i", bytes(4 * size))
@@ -255,6 +272,7 @@ class StoryClusterer:
         self._listed_weight = array("d")
         self._listings = array("q")  # how many times each term was listed
         self._changed = bytearray(size)  # 1: a story changed since its representative was chosen
+        self._kernel = story_kernel()  # the C loops of _candidates and _join_terms, or None
         for article_id, member in state.members.items():
             terms = self._term_ids(member.terms)
             row = self._new_row(article_id, member.headline, member.day, member.source, terms, member.weights)
@@ -281,7 +299,7 @@ class StoryClusterer:
     def _grow_stories(self, upto: int) -> None:
         more = upto + 1 - len(self._size)
         if more > 0:
-            more = max(more, len(self._size))
+            more = max(more, len(self._size) // _GROWTH)
             for column in (self._size, self._head, self._tail, self._rep):
                 column.frombytes(bytes(4 * more))
             self._first.extend(repeat(MISSING_DAY, more))
@@ -301,7 +319,7 @@ class StoryClusterer:
             self._df = grown
         more = count - len(self._listings)
         if more > 0:
-            more = max(more, len(self._listings), 1024)
+            more = max(more, len(self._listings) // _GROWTH, 1024)
             self._listings.frombytes(bytes(8 * more))
             self._listed.frombytes(bytes(4 * self._width * more))
             self._listed_weight.frombytes(bytes(8 * self._width * more))
@@ -489,7 +507,7 @@ class StoryClusterer:
         if window is None or first == MISSING_DAY:
             self._lo[number], self._hi[number] = -_ANY, _ANY
         else:
-            self._lo[number], self._hi[number] = first - window, last + window
+            self._lo[number], self._hi[number] = max(first - window, -_ANY), min(last + window, _ANY)
 
     def _list(self, number: int, term: int, weight: float) -> None:
         """List the story under ``term`` (the latest of its ring)."""
@@ -515,18 +533,9 @@ class StoryClusterer:
             if centroid is not None:
                 centroid.update(zip(terms, weights))
             self._norm2[number] += sum(map(mul, weights, weights))
-            for term, weight in zip(terms, weights):
-                self._list(number, term, weight)
+            self._join_terms(number, None, terms, weights)
         else:
-            norm2 = self._norm2[number]
-            for term, weight in zip(terms, weights):
-                old = centroid.get(term)
-                if old is None:
-                    old = 0.0
-                    self._list(number, term, weight)
-                centroid[term] = old + weight
-                norm2 += 2 * old * weight + weight * weight
-            self._norm2[number] = norm2
+            self._norm2[number] = self._join_terms(number, centroid, terms, weights)
         self._length[number] = math.sqrt(self._norm2[number])
         day = self._day[row]
         if day != MISSING_DAY:
@@ -536,15 +545,35 @@ class StoryClusterer:
             elif day < first or day > last:
                 self._days(number, min(first, day), max(last, day))
 
+    def _join_terms(self, number: int, centroid: dict[int, float] | None, terms: Sequence[int],
+                    weights: Sequence[float]) -> float:
+        """Add an article's terms to the story's centroid (None: its first member, whose
+        vector is the centroid), listing the story under each term new to it; returns the
+        centroid's squared length, updated term by term (in C where built, the same floats)."""
+        norm2 = self._norm2[number]
+        if self._kernel is not None:
+            return float(self._kernel.join(centroid, terms, weights, norm2, number, self._width, self._listings,
+                                           self._listed, self._listed_weight))
+        if centroid is None:
+            for term, weight in zip(terms, weights):
+                self._list(number, term, weight)
+            return norm2
+        for term, weight in zip(terms, weights):
+            old = centroid.get(term)
+            if old is None:
+                old = 0.0
+                self._list(number, term, weight)
+            centroid[term] = old + weight
+            norm2 += 2 * old * weight + weight * weight
+        return norm2
+
     def _centroid(self, number: int) -> dict[int, float]:
         centroid = self._centroids.get(number)
         return dict(zip(*self._vector(self._head[number]))) if centroid is None else centroid
 
-    def _best_story(self, terms: Sequence[int], vector: Sequence[float], day: int) -> int | None:
-        """The most similar story the article may join, or None. Candidates are the
-        stories listed under the article's :data:`CANDIDATE_TERMS` heaviest terms (the
-        most recent :data:`STORIES_PER_TERM` of each), ranked by what those terms share;
-        the best :data:`RESCORED` within the time window are compared in full."""
+    def _candidates(self, terms: Sequence[int], vector: Sequence[float], day: int) -> list[int]:
+        """The stories :meth:`_best_story` compares in full, the best first (the loop
+        ``candidates`` of ``searchkit/_storykernel.c`` runs where built)."""
         options = self.options
         width = self._width
         partial: dict[int, float] = {}
@@ -577,12 +606,26 @@ class StoryClusterer:
                         continue
                     shared = found
                 partial[story] = so_far(story, 0.0) + weight * shared
-        if not partial:
-            return None
         length = self._length
         ranked = [(dot / length[story], -story, story) for story, dot in partial.items()]
+        return [story for _, _, story in heapq.nlargest(options.rescored, ranked)]
+
+    def _best_story(self, terms: Sequence[int], vector: Sequence[float], day: int) -> int | None:
+        """The most similar story the article may join, or None. Candidates are the
+        stories listed under the article's :data:`CANDIDATE_TERMS` heaviest terms (the
+        most recent :data:`STORIES_PER_TERM` of each), ranked by what those terms share;
+        the best :data:`RESCORED` within the time window are compared in full."""
+        options = self.options
+        dated = day != MISSING_DAY
+        if self._kernel is not None:
+            ranked = self._kernel.candidates(
+                terms, vector, options.candidate_terms, day, dated, self._width, self._listings, self._listed,
+                self._listed_weight, self._lo, self._hi, self._size, self._centroids, self._length, options.rescored)
+        else:
+            ranked = self._candidates(terms, vector, day)
+        length = self._length
         best, best_similarity = None, 0.0
-        for _, _, story in heapq.nlargest(options.rescored, ranked):
+        for story in ranked:
             similarity = sum(map(mul, vector, map(self._centroid(story).get, terms, _ZEROS))) / length[story]
             by_content_alone = not dated or self._first[story] == MISSING_DAY
             needed = options.undated_similarity if by_content_alone else options.join_similarity
@@ -627,13 +670,13 @@ class StoryClusterer:
         numbers = np.flatnonzero(np.frombuffer(self._size, dtype=np.int32)).astype(np.int64)
         rep_rows = np.searchsorted(rows, np.frombuffer(self._rep, dtype=np.int32)[numbers])
         return StoryColumns(
-            rows=rows, story=np.frombuffer(self._story, dtype=np.int64)[rows],
+            rows=rows, story=np.frombuffer(self._story, dtype=np.int32)[rows].astype(np.int64),
             day=np.frombuffer(self._day, dtype=np.int32)[rows], source=np.frombuffer(self._source, dtype=np.int32)[rows],
             source_names=list(self._sources), rep_numbers=numbers, rep_rows=rep_rows)
 
     def _live_rows(self) -> Array:
         """The rows of the clustered articles, in the order they were placed."""
-        return np.flatnonzero(np.frombuffer(self._story, dtype=np.int64) >= 0)
+        return np.flatnonzero(np.frombuffer(self._story, dtype=np.int32) >= 0)
 
     def ids(self, rows: Array) -> list[str]:
         return [self._vectors.article_id(row) for row in rows.tolist()]

@@ -1,0 +1,427 @@
+/* searchkit._storykernel: the inner loops of placing an article in a story, in C (optional).
+ *
+ * searchkit/engine/stories.py places each added article in order (StoryClusterer.place);
+ * two of its loops run here when this module is built, with the very float operations, in
+ * the same order, as their Python versions in that file, so the stories are the same
+ * article for article (tests/test_story_kernel.py runs both):
+ *
+ * candidates(...)  StoryClusterer._candidates: the stories listed under the article's
+ *                  heaviest terms (each term's ring of its latest stories, oldest first),
+ *                  within the time window, their shared weight summed per story as the
+ *                  terms come, and the best `rescored` of them by that sum over the
+ *                  story's length (the earlier story first among equals).
+ * join(...)        StoryClusterer._join_terms: an article's terms added to its story's
+ *                  centroid dict (norm2 updated as it goes), each term new to the
+ *                  centroid listed under it (its ring of latest stories).
+ *
+ * The arrays are the clusterer's array.array columns, read and written in place through
+ * the buffer protocol. Sums that Python makes with sum() stay in Python (its summation
+ * differs between versions); every product and sum here is stored before it is used,
+ * so no compiler fuses them into one rounding.
+ *
+ * Without this module (no compiler when searchkit was installed, or
+ * SEARCHKIT_PURE_PYTHON=1) stories.py runs its Python loops.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+
+#define MAX_PARTIAL 4096
+
+typedef struct {
+    Py_buffer listings; /* int64 per term: how many times it was listed */
+    Py_buffer listed;   /* int32 per term * width: the ring of story numbers */
+    Py_buffer weights;  /* float64 per term * width: the term's weight in each */
+} Rings;
+
+static int
+get_buffer(PyObject *obj, Py_buffer *view, const char *format, Py_ssize_t itemsize, int writable)
+{
+    if (PyObject_GetBuffer(obj, view, PyBUF_FORMAT | PyBUF_C_CONTIGUOUS | (writable ? PyBUF_WRITABLE : 0)) < 0) {
+        return -1;
+    }
+    if (view->itemsize != itemsize || view->format == NULL || view->format[0] != format[0]) {
+        PyErr_Format(PyExc_TypeError, "expected an array of '%s' items of %zd bytes", format, itemsize);
+        PyBuffer_Release(view);
+        return -1;
+    }
+    return 0;
+}
+
+static int
+get_rings(Rings *rings, PyObject *listings, PyObject *listed, PyObject *weights, int writable)
+{
+    if (get_buffer(listings, &rings->listings, "q", 8, writable) < 0) {
+        return -1;
+    }
+    if (get_buffer(listed, &rings->listed, "i", 4, writable) < 0) {
+        PyBuffer_Release(&rings->listings);
+        return -1;
+    }
+    if (get_buffer(weights, &rings->weights, "d", 8, writable) < 0) {
+        PyBuffer_Release(&rings->listings);
+        PyBuffer_Release(&rings->listed);
+        return -1;
+    }
+    return 0;
+}
+
+static void
+release_rings(Rings *rings)
+{
+    PyBuffer_Release(&rings->listings);
+    PyBuffer_Release(&rings->listed);
+    PyBuffer_Release(&rings->weights);
+}
+
+static int
+check_index(Py_ssize_t at, Py_ssize_t size, const char *what)
+{
+    if (at < 0 || at >= size) {
+        PyErr_Format(PyExc_IndexError, "%s %zd outside the clusterer's array of %zd", what, at, size);
+        return -1;
+    }
+    return 0;
+}
+
+/* candidates(terms, vector, count, day, dated, width, listings, listed, listed_weight,
+ *            lo, hi, sizes, centroids, length, rescored) -> list of story numbers */
+static PyObject *
+candidates(PyObject *module, PyObject *args)
+{
+    PyObject *terms, *vector, *listings, *listed, *listed_weight, *lo, *hi, *sizes, *centroids, *length;
+    Py_ssize_t count, width, rescored;
+    long long day;
+    int dated;
+    if (!PyArg_ParseTuple(args, "OOnLpnOOOOOOO!On", &terms, &vector, &count, &day, &dated, &width, &listings,
+                          &listed, &listed_weight, &lo, &hi, &sizes, &PyDict_Type, &centroids, &length, &rescored)) {
+        return NULL;
+    }
+    PyObject *term_seq = PySequence_Fast(terms, "terms must be a sequence");
+    if (term_seq == NULL) {
+        return NULL;
+    }
+    PyObject *vector_seq = PySequence_Fast(vector, "vector must be a sequence");
+    if (vector_seq == NULL) {
+        Py_DECREF(term_seq);
+        return NULL;
+    }
+    Rings rings;
+    Py_buffer lo_view, hi_view, size_view, length_view;
+    int have = 0;
+    PyObject *result = NULL;
+    int32_t *stories = NULL;
+    double *dots = NULL;
+    if (get_rings(&rings, listings, listed, listed_weight, 0) < 0) {
+        goto done;
+    }
+    have = 1;
+    if (get_buffer(lo, &lo_view, "i", 4, 0) < 0) {
+        goto done;
+    }
+    have = 2;
+    if (get_buffer(hi, &hi_view, "i", 4, 0) < 0) {
+        goto done;
+    }
+    have = 3;
+    if (get_buffer(sizes, &size_view, "i", 4, 0) < 0) {
+        goto done;
+    }
+    have = 4;
+    if (get_buffer(length, &length_view, "d", 8, 0) < 0) {
+        goto done;
+    }
+    have = 5;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(term_seq);
+    if (PySequence_Fast_GET_SIZE(vector_seq) < n) {
+        n = PySequence_Fast_GET_SIZE(vector_seq);
+    }
+    if (count < n) {
+        n = count;
+    }
+    const int64_t *listing = rings.listings.buf;
+    const int32_t *listed_at = rings.listed.buf;
+    const double *listed_w = rings.weights.buf;
+    const int32_t *los = lo_view.buf, *his = hi_view.buf, *size_of = size_view.buf;
+    const double *lengths = length_view.buf;
+    Py_ssize_t term_count = rings.listings.len / 8, ring_size = rings.listed.len / 4;
+    Py_ssize_t story_count = size_view.len / 4;
+    if (lo_view.len / 4 < story_count || hi_view.len / 4 < story_count || length_view.len / 8 < story_count) {
+        PyErr_SetString(PyExc_ValueError, "the clusterer's story arrays differ in length");
+        goto done;
+    }
+    stories = PyMem_Malloc(sizeof(int32_t) * (size_t)(n * width + 1));
+    dots = PyMem_Malloc(sizeof(double) * (size_t)(n * width + 1));
+    if (stories == NULL || dots == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    Py_ssize_t found = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        long long term = PyLong_AsLongLong(PySequence_Fast_GET_ITEM(term_seq, i));
+        double weight = PyFloat_AsDouble(PySequence_Fast_GET_ITEM(vector_seq, i));
+        if ((term == -1 || weight == -1.0) && PyErr_Occurred()) {
+            goto done;
+        }
+        if (check_index((Py_ssize_t)term, term_count, "term") < 0) {
+            goto done;
+        }
+        int64_t listings_of = listing[term];
+        if (!listings_of) {
+            continue;
+        }
+        Py_ssize_t base = (Py_ssize_t)term * width;
+        if (check_index(base + width - 1, ring_size, "ring entry") < 0) {
+            goto done;
+        }
+        PyObject *term_key = NULL; /* made when a centroid is asked */
+        Py_ssize_t ring_length = listings_of <= width ? (Py_ssize_t)listings_of : width;
+        Py_ssize_t turn = listings_of <= width ? 0 : (Py_ssize_t)(listings_of % width);
+        for (Py_ssize_t k = 0; k < ring_length; k++) {
+            Py_ssize_t at = base + (turn + k) % width; /* oldest first, as they were listed */
+            int32_t story = listed_at[at];
+            if (check_index(story, story_count, "story") < 0) {
+                Py_XDECREF(term_key);
+                goto done;
+            }
+            if (dated && !(los[story] <= day && day <= his[story])) {
+                continue; /* outside the time window: never ranked */
+            }
+            double shared;
+            PyObject *story_key = PyLong_FromLong(story);
+            if (story_key == NULL) {
+                Py_XDECREF(term_key);
+                goto done;
+            }
+            PyObject *centroid = PyDict_GetItemWithError(centroids, story_key);
+            Py_DECREF(story_key);
+            if (centroid == NULL) {
+                if (PyErr_Occurred()) {
+                    Py_XDECREF(term_key);
+                    goto done;
+                }
+                if (!size_of[story]) {
+                    continue; /* removed */
+                }
+                shared = listed_w[at]; /* a story of one article: its own weight */
+            } else {
+                if (!PyDict_Check(centroid)) {
+                    PyErr_SetString(PyExc_TypeError, "a centroid must be a dict");
+                    Py_XDECREF(term_key);
+                    goto done;
+                }
+                if (term_key == NULL && (term_key = PyLong_FromLongLong(term)) == NULL) {
+                    goto done;
+                }
+                PyObject *value = PyDict_GetItemWithError(centroid, term_key);
+                if (value == NULL) {
+                    if (PyErr_Occurred()) {
+                        Py_DECREF(term_key);
+                        goto done;
+                    }
+                    continue;
+                }
+                shared = PyFloat_AsDouble(value);
+                if (shared == -1.0 && PyErr_Occurred()) {
+                    Py_DECREF(term_key);
+                    goto done;
+                }
+            }
+            volatile double product = weight * shared;
+            Py_ssize_t j = 0;
+            while (j < found && stories[j] != story) {
+                j++;
+            }
+            if (j == found) {
+                stories[found] = story;
+                dots[found++] = 0.0 + product;
+            } else {
+                volatile double sum = dots[j] + product;
+                dots[j] = sum;
+            }
+        }
+        Py_XDECREF(term_key);
+    }
+    /* The best `rescored` by (dot / length, the earlier story among equals), best first:
+     * a selection sort of the few found (at most terms x width). */
+    double *similarity = dots; /* reused: each dot becomes its similarity */
+    for (Py_ssize_t j = 0; j < found; j++) {
+        double story_length = lengths[stories[j]];
+        if (story_length == 0.0) {
+            PyErr_SetString(PyExc_ZeroDivisionError, "float division by zero");
+            goto done;
+        }
+        volatile double quotient = dots[j] / story_length;
+        similarity[j] = quotient;
+    }
+    Py_ssize_t keep = rescored < found ? rescored : found;
+    if (keep < 0) {
+        keep = 0;
+    }
+    result = PyList_New(keep);
+    if (result == NULL) {
+        goto done;
+    }
+    for (Py_ssize_t r = 0; r < keep; r++) {
+        Py_ssize_t best = r;
+        for (Py_ssize_t j = r + 1; j < found; j++) {
+            if (similarity[j] > similarity[best] ||
+                (similarity[j] == similarity[best] && stories[j] < stories[best])) {
+                best = j;
+            }
+        }
+        double s = similarity[r];
+        int32_t st = stories[r];
+        similarity[r] = similarity[best];
+        stories[r] = stories[best];
+        similarity[best] = s;
+        stories[best] = st;
+        PyObject *number = PyLong_FromLong(stories[r]);
+        if (number == NULL) {
+            Py_CLEAR(result);
+            goto done;
+        }
+        PyList_SET_ITEM(result, r, number);
+    }
+done:
+    PyMem_Free(stories);
+    PyMem_Free(dots);
+    if (have >= 5) {
+        PyBuffer_Release(&length_view);
+    }
+    if (have >= 4) {
+        PyBuffer_Release(&size_view);
+    }
+    if (have >= 3) {
+        PyBuffer_Release(&hi_view);
+    }
+    if (have >= 2) {
+        PyBuffer_Release(&lo_view);
+    }
+    if (have >= 1) {
+        release_rings(&rings);
+    }
+    Py_DECREF(term_seq);
+    Py_DECREF(vector_seq);
+    return result;
+}
+
+/* join(centroid, terms, weights, norm2, number, width, listings, listed, listed_weight) -> norm2
+ * centroid None: every term is new to the story (its first member), listed only. */
+static PyObject *
+join(PyObject *module, PyObject *args)
+{
+    PyObject *centroid, *terms, *weights, *listings, *listed, *listed_weight;
+    double norm2;
+    long number;
+    Py_ssize_t width;
+    if (!PyArg_ParseTuple(args, "OOOdlnOOO", &centroid, &terms, &weights, &norm2, &number, &width, &listings,
+                          &listed, &listed_weight)) {
+        return NULL;
+    }
+    if (centroid != Py_None && !PyDict_Check(centroid)) {
+        PyErr_SetString(PyExc_TypeError, "a centroid must be a dict or None");
+        return NULL;
+    }
+    PyObject *term_seq = PySequence_Fast(terms, "terms must be a sequence");
+    if (term_seq == NULL) {
+        return NULL;
+    }
+    PyObject *weight_seq = PySequence_Fast(weights, "weights must be a sequence");
+    if (weight_seq == NULL) {
+        Py_DECREF(term_seq);
+        return NULL;
+    }
+    Rings rings;
+    PyObject *result = NULL;
+    if (get_rings(&rings, listings, listed, listed_weight, 1) < 0) {
+        goto fail;
+    }
+    int64_t *listing = rings.listings.buf;
+    int32_t *listed_at = rings.listed.buf;
+    double *listed_w = rings.weights.buf;
+    Py_ssize_t term_count = rings.listings.len / 8, ring_size = rings.listed.len / 4;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(term_seq);
+    if (PySequence_Fast_GET_SIZE(weight_seq) < n) {
+        n = PySequence_Fast_GET_SIZE(weight_seq);
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *term_obj = PySequence_Fast_GET_ITEM(term_seq, i);
+        PyObject *weight_obj = PySequence_Fast_GET_ITEM(weight_seq, i);
+        long long term = PyLong_AsLongLong(term_obj);
+        double weight = PyFloat_AsDouble(weight_obj);
+        if ((term == -1 || weight == -1.0) && PyErr_Occurred()) {
+            goto release;
+        }
+        if (check_index((Py_ssize_t)term, term_count, "term") < 0 ||
+            check_index((Py_ssize_t)term * width + width - 1, ring_size, "ring entry") < 0) {
+            goto release;
+        }
+        int is_new = 1;
+        if (centroid != Py_None) {
+            double old = 0.0;
+            PyObject *value = PyDict_GetItemWithError(centroid, term_obj);
+            if (value != NULL) {
+                is_new = 0;
+                old = PyFloat_AsDouble(value);
+                if (old == -1.0 && PyErr_Occurred()) {
+                    goto release;
+                }
+            } else if (PyErr_Occurred()) {
+                goto release;
+            }
+            volatile double updated = old + weight;
+            PyObject *sum = PyFloat_FromDouble(updated);
+            if (sum == NULL || PyDict_SetItem(centroid, term_obj, sum) < 0) {
+                Py_XDECREF(sum);
+                goto release;
+            }
+            Py_DECREF(sum);
+            /* norm2 += 2 * old * weight + weight * weight */
+            volatile double twice = 2 * old;
+            volatile double cross = twice * weight;
+            volatile double square = weight * weight;
+            volatile double added = cross + square;
+            volatile double total = norm2 + added;
+            norm2 = total;
+        }
+        if (is_new) { /* the story listed under the term: the latest of its ring */
+            int64_t listed_count = listing[term];
+            Py_ssize_t at = (Py_ssize_t)term * width + (Py_ssize_t)(listed_count % width);
+            listed_at[at] = (int32_t)number;
+            listed_w[at] = weight;
+            listing[term] = listed_count + 1;
+        }
+    }
+    result = PyFloat_FromDouble(norm2);
+release:
+    release_rings(&rings);
+fail:
+    Py_DECREF(term_seq);
+    Py_DECREF(weight_seq);
+    return result;
+}
+
+static PyMethodDef storykernel_functions[] = {
+    {"candidates", candidates, METH_VARARGS,
+     "candidates(terms, vector, count, day, dated, width, listings, listed, listed_weight, lo, hi, sizes, "
+     "centroids, length, rescored) -> the best story numbers to compare in full (StoryClusterer._candidates)."},
+    {"join", join, METH_VARARGS,
+     "join(centroid, terms, weights, norm2, number, width, listings, listed, listed_weight) -> norm2: the terms "
+     "added to a centroid (None: a first member) and the new ones listed (StoryClusterer._join_terms)."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef storykernel_module = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "searchkit._storykernel",
+    .m_doc = "The inner loops of placing an article in a story in C (optional; see searchkit/engine/stories.py).",
+    .m_size = -1,
+    .m_methods = storykernel_functions,
+};
+
+PyMODINIT_FUNC
+PyInit__storykernel(void)
+{
+    return PyModule_Create(&storykernel_module);
+}

@@ -1,0 +1,12 @@
+"""Type stubs of the optional C loops of placing an article in a story (searchkit/_storykernel.c)."""
+
+from array import array
+
+def candidates(terms: object, vector: object, count: int, day: int, dated: bool, width: int, listings: array[int],
+               listed: array[int], listed_weight: array[float], lo: array[int], hi: array[int], sizes: array[int],
+               centroids: dict[int, dict[int, float]], length: array[float], rescored: int, /) -> list[int]:
+    """The stories StoryClusterer._best_story compares in full, the best first."""
+
+def join(centroid: dict[int, float] | None, terms: object, weights: object, norm2: float, number: int, width: int,
+         listings: array[int], listed: array[int], listed_weight: array[float], /) -> float:
+    """The terms added to the centroid (None: a first member), the new ones listed; the new norm2."""

@@ -1,0 +1,78 @@
+"""The optional C loops of placing an article in a story (searchkit/_storykernel.c).
+
+The promise: with the kernel or without it (not built, or ``SEARCHKIT_PURE_PYTHON=1``), every
+article gets the same story, with the same representative headline. Each test indexes real
+articles both ways and compares.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import require_kernel, shared_path
+
+from searchkit import Article, Index, read_articles
+from searchkit.engine import stories
+
+kernel: Any
+try:
+    from searchkit import _storykernel as kernel
+except ImportError:  # not built: every test skips (fails under CI)
+    kernel = None
+
+
+class Counted:
+    """The kernel, counting its calls (to show the tests ran it)."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def candidates(self, *args: Any) -> Any:
+        self.calls += 1
+        return kernel.candidates(*args)
+
+    def join(self, *args: Any) -> Any:
+        self.calls += 1
+        return kernel.join(*args)
+
+
+def stories_of(folder: Path, articles: list[Article], native: Counted | None,
+               monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Each article's story id, members and representative headline."""
+    monkeypatch.setattr(stories, "_native", native)
+    with Index.create(folder) as index:
+        index.add_many(articles)
+        return [f"{story.id} {','.join(story.article_ids)} {story.headline}"
+                for story in map(index.story, (article.id for article in articles))]
+
+
+def check_both_ways(tmp_path: Path, articles: list[Article], monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    require_kernel(kernel is not None, "searchkit/_storykernel.c")
+    monkeypatch.delenv("SEARCHKIT_PURE_PYTHON", raising=False)
+    counted = Counted()
+    native = stories_of(tmp_path / "c", articles, counted, monkeypatch)
+    assert counted.calls >= len(articles)  # each article's candidates at least
+    python = stories_of(tmp_path / "py", articles, None, monkeypatch)
+    assert native == python
+    return native
+
+
+def test_the_roundups_get_the_same_stories_with_and_without_the_kernel(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    shared_path("data", "allsides-roundups", "roundups.jsonl")
+    from benchmarks.news.roundups import load
+
+    articles = load(shared_path("data"))[0]
+    found = check_both_ways(tmp_path, articles, monkeypatch)
+    assert len({line.split()[0] for line in found}) == 604  # as tests/test_stories_indexing.py pins
+
+
+@pytest.mark.slow
+def test_the_bbc_corpus_gets_the_same_stories_with_and_without_the_kernel(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    # Undated articles, one source: stories made by content alone.
+    articles = list(read_articles(shared_path("data", "bbc-news")))
+    found = check_both_ways(tmp_path, articles, monkeypatch)
+    assert len(found) == 2225
