@@ -57,3 +57,29 @@ def test_an_index_written_without_stories_searches_with_the_story_facet(tmp_path
     index.add_many(NEWS)
     results = index.search("dam", limit=2)
     assert [results.total, results.facets.stories, [hit.story_id for hit in results.hits]] == [4, 4, [None, None]]
+
+
+def test_a_whole_segments_rows_are_those_found_id_by_id(tmp_path: Path) -> None:
+    # StoryTable.rows_of_all confirms runs of ids at consecutive rows by comparing bytes; it
+    # must give rows_of's rows, with runs broken by deletions, replacements and a new segment.
+    from benchmarks.perf.corpus import scaled_corpus
+
+    from searchkit import Article
+
+    articles = [Article.model_validate(record) for record in scaled_corpus(1_200)]
+    path = tmp_path / "news"
+    with Index.create(path) as index:
+        index.add_many(articles[:800])
+        index.delete([a.id for a in articles[100:110]] + [articles[500].id])
+        index.add_many(articles[800:] + [a.model_copy(update={"headline": "Replaced"}) for a in articles[300:305]])
+    snapshot = Snapshot.load(IndexStore.open(path))
+    table = StoryTable.load(path / story_file_name(snapshot.generation))
+    assert len(snapshot.segments) >= 2
+    for loaded in snapshot.segments:
+        ids = loaded.reader.ids
+        expected = table.rows_of(list(ids)).tolist()
+        assert table.rows_of_all(ids).tolist() == expected  # a StringTable: runs compared as bytes
+        assert table.rows_of_all(list(ids)).tolist() == expected  # a list: id by id
+        assert sum(row >= 0 for row in expected) == sum(table.story_of(i) is not None for i in ids)
+    empty = StoryTable.cluster([])
+    assert empty.rows_of_all(["a", "b"]).tolist() == [-1, -1]

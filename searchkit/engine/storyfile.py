@@ -446,6 +446,42 @@ class StoryTable:
                 rows[i] = self.row_of(article_ids[i])
         return rows
 
+    def rows_of_all(self, article_ids: Sequence[str]) -> Array:
+        """:meth:`rows_of` of a whole table of ids (a segment's), the same rows, confirmed in
+        runs: where consecutive ids sit in consecutive rows (articles are clustered in the order
+        they were added), one comparison of the two tables' bytes confirms the whole run
+        instead of one string comparison per id (which made a frequent word's first story
+        count at a million articles cost ~100 ms)."""
+        keys = np.concatenate([np.fromiter(map(hash, chunk), dtype=np.int64, count=len(chunk))
+                               for _, chunk in _chunks(article_ids)] or [np.zeros(0, dtype=np.int64)])
+        rows = np.full(keys.size, -1, dtype=np.int64)
+        if not self._keys.size:
+            return rows
+        at = np.minimum(self._keys.searchsorted(keys), self._keys.size - 1)
+        hit = np.flatnonzero(self._keys[at] == keys)
+        rows[hit] = self._key_rows[at[hit]]
+        confirmed = np.zeros(hit.size, dtype=bool)
+        if isinstance(article_ids, StringTable) and isinstance(self.ids, StringTable) and hit.size:
+            found = rows[hit]
+            # runs of ids at consecutive positions found at consecutive rows
+            breaks = np.flatnonzero((np.diff(hit) != 1) | (np.diff(found) != 1)) + 1
+            starts = np.concatenate(([0], breaks)).tolist()
+            stops = np.concatenate((breaks, [hit.size])).tolist()
+            if len(starts) * 8 <= hit.size:  # long runs: one comparison each
+                mine, theirs = article_ids.offsets, self.ids.offsets
+                for start, stop in zip(starts, stops):
+                    a, b = int(hit[start]), int(hit[stop - 1]) + 1
+                    c, d = int(found[start]), int(found[stop - 1]) + 1
+                    if np.array_equal(mine[a:b + 1].astype(np.int64) - int(mine[a]),
+                                      theirs[c:d + 1].astype(np.int64) - int(theirs[c])) and np.array_equal(
+                            article_ids.data[int(mine[a]):int(mine[b])], self.ids.data[int(theirs[c]):int(theirs[d])]):
+                        confirmed[start:stop] = True
+        ids = self.ids
+        for i, row in zip(hit[~confirmed].tolist(), rows[hit[~confirmed]].tolist()):
+            if ids[row] != article_ids[i]:  # another id with the same hash: look at the others
+                rows[i] = self.row_of(article_ids[i])
+        return rows
+
     def story_of(self, article_id: str) -> int | None:
         row = self.row_of(article_id)
         return None if row < 0 else int(self.story[row])
