@@ -487,7 +487,51 @@ sentence_spans(PyObject *Py_UNUSED(module), PyObject *args)
     return result;
 }
 
+/* hash_strings(data, offsets) -> bytes: the 64-bit FNV-1a hash of each string of a string table
+ * (data: its UTF-8 bytes, offsets: int64, one more than there are strings), as native int64
+ * bytes; searchkit/engine/idhash.py has the numpy version (the reference) and the callers. */
+static PyObject *
+hash_strings(PyObject *Py_UNUSED(module), PyObject *args)
+{
+    Py_buffer data, offsets;
+    if (!PyArg_ParseTuple(args, "y*y*:hash_strings", &data, &offsets)) {
+        return NULL;
+    }
+    PyObject *result = NULL;
+    if (offsets.len % 8 != 0 || offsets.len < 8) {
+        PyErr_SetString(PyExc_ValueError, "hash_strings: offsets must be int64, one more than the strings");
+        goto done;
+    }
+    Py_ssize_t count = offsets.len / 8 - 1;
+    const int64_t *bounds = (const int64_t *)offsets.buf;
+    const unsigned char *bytes = (const unsigned char *)data.buf;
+    result = PyBytes_FromStringAndSize(NULL, count * 8);
+    if (result == NULL) {
+        goto done;
+    }
+    uint64_t *out = (uint64_t *)PyBytes_AS_STRING(result);
+    for (Py_ssize_t i = 0; i < count; i++) {
+        int64_t lo = bounds[i], hi = bounds[i + 1];
+        if (lo < 0 || hi < lo || hi > data.len) {
+            Py_CLEAR(result);
+            PyErr_Format(PyExc_ValueError, "hash_strings: string %zd lies outside the data", i);
+            goto done;
+        }
+        uint64_t h = 14695981039346656037ULL;
+        for (int64_t j = lo; j < hi; j++) {
+            h = (h ^ bytes[j]) * 1099511628211ULL;
+        }
+        out[i] = h;
+    }
+done:
+    PyBuffer_Release(&data);
+    PyBuffer_Release(&offsets);
+    return result;
+}
+
 static PyMethodDef speedups_functions[] = {
+    {"hash_strings", hash_strings, METH_VARARGS,
+     "hash_strings(data, offsets) -> bytes: each string's 64-bit FNV-1a hash as native int64 (searchkit/engine/idhash.py)."},
     {"token_spans", token_spans, METH_VARARGS,
      "token_spans(text, start, end, limit) -> list of (start, end): TOKEN_PATTERN's matches in text[start:end], "
      "at most limit of them (limit < 0: all)."},

@@ -15,3 +15,6 @@ def token_spans(text: str, start: int, end: int, limit: int, /) -> list[tuple[in
     """The spans of TOKEN_PATTERN's matches in ``text[start:end]``, at most ``limit`` (negative: all)."""
 def sentence_spans(text: str, lo: int, hi: int, /) -> list[tuple[int, int]]:
     """The spans of the sentences of ``text[lo:hi]`` (searchkit/textspans.py)."""
+def hash_strings(data: bytes | memoryview, offsets: bytes | memoryview, /) -> bytes:
+    """Each string's 64-bit FNV-1a hash (native int64 bytes) of a string table's UTF-8 ``data``
+    and int64 ``offsets`` (searchkit/engine/idhash.py)."""

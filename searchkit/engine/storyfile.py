@@ -29,6 +29,7 @@ import numpy as np
 
 from ..errors import IndexCorruptError
 from ..models import Article
+from .idhash import hash_blob, hash_id, hash_ids
 from .segfile import SegmentFileReader, SegmentFileWriter
 from .segment import FIELDS, MISSING_DAY, SegmentReader, StringTable, Vocabulary, day_number, source_key, write_strings
 from .stories import (BATCH, DEFAULT_OPTIONS, HEADLINE_WEIGHT, LEAD_CHARS, Member, StoryClusterer,
@@ -352,8 +353,7 @@ class StoryTable:
         if self._rep_numbers.size > 1 and bool((self._rep_numbers[1:] < self._rep_numbers[:-1]).any()):
             by_number = np.argsort(self._rep_numbers, kind="stable")  # a file's are sorted: used where they lie
             self._rep_numbers, self._rep_rows = self._rep_numbers[by_number], self._rep_rows[by_number]
-        keys = np.concatenate([np.fromiter(map(hash, chunk), dtype=np.int64, count=len(chunk))
-                               for _, chunk in _chunks(ids)] or [np.zeros(0, dtype=np.int64)])
+        keys = _hashes(ids)
         self._key_rows: Array = np.argsort(keys, kind="stable")
         self._keys: Array = keys[self._key_rows]
         order = np.argsort(self.story, kind="stable")
@@ -422,7 +422,7 @@ class StoryTable:
 
     def row_of(self, article_id: str) -> int:
         """The row of ``article_id``, or -1."""
-        keys, key = self._keys, hash(article_id)
+        keys, key = self._keys, hash_id(article_id)
         at = int(keys.searchsorted(key))
         while at < keys.size and keys[at] == key:
             row = int(self._key_rows[at])
@@ -433,7 +433,7 @@ class StoryTable:
 
     def rows_of(self, article_ids: Sequence[str]) -> Array:
         """The row of each of ``article_ids`` (-1 for one without a story)."""
-        keys = np.fromiter(map(hash, article_ids), dtype=np.int64, count=len(article_ids))
+        keys = hash_ids(article_ids)
         rows = np.full(keys.size, -1, dtype=np.int64)
         if not self._keys.size:
             return rows
@@ -452,8 +452,7 @@ class StoryTable:
         they were added), one comparison of the two tables' bytes confirms the whole run
         instead of one string comparison per id (which made a frequent word's first story
         count at a million articles cost ~100 ms)."""
-        keys = np.concatenate([np.fromiter(map(hash, chunk), dtype=np.int64, count=len(chunk))
-                               for _, chunk in _chunks(article_ids)] or [np.zeros(0, dtype=np.int64)])
+        keys = _hashes(article_ids)
         rows = np.full(keys.size, -1, dtype=np.int64)
         if not self._keys.size:
             return rows
@@ -482,6 +481,14 @@ class StoryTable:
                 rows[i] = self.row_of(article_ids[i])
         return rows
 
+    def story_column(self, article_ids: Sequence[str]) -> Array:
+        """The story number (-1: none) of each of ``article_ids`` (a segment's ids)."""
+        rows = self.rows_of_all(article_ids)
+        column = np.full(rows.size, -1, dtype=np.int64)
+        found = rows >= 0  # (an empty table has no row for -1 to pick)
+        column[found] = self.story[rows[found]]
+        return column
+
     def story_of(self, article_id: str) -> int | None:
         row = self.row_of(article_id)
         return None if row < 0 else int(self.story[row])
@@ -507,21 +514,9 @@ class StoryTable:
                            self._headlines[int(self._rep_rows[rep]) if found else ordered[0]])
 
 
-def _chunks(strings: Sequence[str], size: int = 1 << 16) -> Iterator[tuple[int, list[str]]]:
-    """``strings`` decoded ``size`` at a time: (where the chunk starts, its strings)."""
-    for start in range(0, len(strings), size):
-        stop = min(start + size, len(strings))
-        if isinstance(strings, StringTable):
-            bounds = strings.offsets[start:stop + 1].astype(np.int64)
-            blob = bytes(strings.data[int(bounds[0]):int(bounds[-1])])
-            edges = (bounds - bounds[0]).tolist()
-            if blob.isascii():
-                text = blob.decode("ascii")
-                yield start, [text[a:b] for a, b in zip(edges, edges[1:])]
-            else:
-                yield start, [blob[a:b].decode("utf-8") for a, b in zip(edges, edges[1:])]
-        else:
-            yield start, list(strings[start:stop])
+def _hashes(ids: Sequence[str]) -> Array:
+    """The :mod:`.idhash` hash of each id (a string table's from its bytes, undecoded)."""
+    return hash_blob(ids.data, ids.offsets) if isinstance(ids, StringTable) else hash_ids(ids)
 
 
 def snapshot_stories(store: IndexStore, snapshot: Snapshot, *, cluster: bool) -> StoryTable | None:
@@ -549,11 +544,6 @@ def story_columns(snapshot: Snapshot, table: StoryTable) -> list[Array]:
     if columns is None:
         columns = []
         for loaded in snapshot.segments:
-            column = np.full(loaded.reader.doc_count, -1, dtype=np.int64)
-            for start, ids in _chunks(loaded.reader.ids):
-                found = table.rows_of(ids)
-                hit = found >= 0  # (an empty table has no row for -1 to pick)
-                column[start:start + found.size][hit] = table.story[found[hit]]
-            columns.append(column)
+            columns.append(table.story_column(loaded.reader.ids))
         snapshot.cache["story_columns"] = columns
     return columns

@@ -100,6 +100,7 @@ def count_stories(snapshot: Snapshot, table: StoryTable, parts: Sequence[Matches
 
 
 _UNKNOWN = -2  # in a column of :func:`_story_numbers`: not looked up yet
+WHOLE_COLUMN_SHARE = 16  # a search that needs more than 1/16 of a segment's story numbers makes them all
 
 
 def _story_numbers(snapshot: Snapshot, table: StoryTable, segment: int, docs: Array) -> Array:
@@ -118,12 +119,10 @@ def _story_numbers(snapshot: Snapshot, table: StoryTable, segment: int, docs: Ar
         column = snapshot.cache[key] = np.full(loaded.reader.doc_count, _UNKNOWN, dtype=np.int64)
     numbers: Array = column[docs]
     unknown = docs[numbers == _UNKNOWN]
-    if unknown.size * 4 >= column.size:
-        # A quarter of the segment not known yet (a frequent word at scale): the whole column costs
-        # less, its rows confirmed in runs (StoryTable.rows_of_all), and later searches are free.
-        rows = table.rows_of_all(loaded.reader.ids)
-        column[:] = -1
-        column[rows >= 0] = table.story[rows[rows >= 0]]  # (an empty table has no row for -1 to pick)
+    if unknown.size * WHOLE_COLUMN_SHARE >= column.size:
+        # A frequent word: the whole column costs less than its matches id by id (hashed from
+        # the ids' bytes, runs confirmed at once: StoryTable.rows_of_all), and later searches are free.
+        column[:] = table.story_column(loaded.reader.ids)
         numbers = column[docs]
     elif unknown.size:
         ids = loaded.reader.ids
