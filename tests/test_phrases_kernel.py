@@ -107,3 +107,15 @@ def test_the_bbc_corpus_phrases_match_the_same_with_and_without_the_kernel(tmp_p
                ["oil", "price"], ["world", "cup"], ["chancellor", "gordon", "brown"], ["the", "the"]]
     assert both_ways(index, phrases) >= 10
     index.close()
+
+
+def test_a_phrase_longer_than_the_kernel_takes_is_matched_by_numpy(tmp_path: Path) -> None:
+    # The kernel takes at most 64 terms; a longer phrase is matched in numpy, with the same result.
+    words = [f"w{n}" for n in range(80)]
+    with Index.create(tmp_path / "long") as index:
+        index.add_many([Article(id="all", headline="Long", body=" ".join(words)),
+                        Article(id="half", headline="Half", body=" ".join(words[:40]))])
+        results = index.search('"' + " ".join(words) + '"')
+        assert [hit.id for hit in results.hits] == ["all"]
+        assert sorted(hit.id for hit in index.search('"' + " ".join(words[:40]) + '"').hits) == ["all", "half"]
+        assert index.search('"' + " ".join(words[1:]) + ' w0"').total == 0

@@ -66,6 +66,7 @@ except ImportError:  # not built
     _native_phrase_matches = None
 if os.environ.get("SEARCHKIT_PURE_PYTHON", "") not in ("", "0"):
     _native_phrase_matches = None
+_KERNEL_PHRASE_TERMS = 64  # the kernel's limit (MAX_TERMS); longer phrases go to numpy
 
 
 @dataclass(frozen=True)
@@ -661,7 +662,7 @@ def _phrase_matches(reader: Any, name: str, numbers: list[int], offsets: list[in
     """Documents where the terms occur at the given relative positions, and how often
     (in C where the kernel is built and the segment's columns have its types)."""
     postings = [reader.postings(name, number) for number in numbers]
-    if _native_phrase_matches is not None:
+    if _native_phrase_matches is not None and len(numbers) <= _KERNEL_PHRASE_TERMS:
         shortest = min(docs.size for docs, _ in postings)
         if shortest == 0:
             return _EMPTY_DOCS, _EMPTY_SCORES
