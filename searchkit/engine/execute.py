@@ -68,6 +68,16 @@ if os.environ.get("SEARCHKIT_PURE_PYTHON", "") not in ("", "0"):
     _native_phrase_matches = None
 _KERNEL_PHRASE_TERMS = 64  # the kernel's limit (MAX_TERMS); longer phrases go to numpy
 
+# The optional C kernel of a leaf's weighted frequencies (searchkit/_scoring.c): the same sums
+# in the same order as the numpy version of LeafSegment._weighted, in one pass per part.
+_native_weighted_sum: Callable[..., int] | None
+try:
+    from .._scoring import weighted_sum as _native_weighted_sum
+except ImportError:  # not built
+    _native_weighted_sum = None
+if os.environ.get("SEARCHKIT_PURE_PYTHON", "") not in ("", "0"):
+    _native_weighted_sum = None
+
 
 @dataclass(frozen=True)
 class Ranking:
@@ -176,6 +186,16 @@ class LeafSegment:
         parts = self.parts
         if not parts or docs.size == 0:
             return np.zeros(docs.size)
+        if _native_weighted_sum is not None and docs.dtype == np.int64:
+            sums = np.empty(docs.size)
+            if _native_weighted_sum(np.ascontiguousarray(docs), [part[0] for part in parts], [part[1] for part in parts],
+                                    [part[2] for part in parts], [part[3] for part in parts], sums) == 0:
+                return sums
+        return self._numpy_weighted(docs)
+
+    def _numpy_weighted(self, docs: Array) -> Array:
+        """:meth:`_weighted` in numpy (the reference of the C kernel)."""
+        parts = self.parts
         # Dense (every posting's value into a slot per document of the segment) where binary
         # searches for the documents would cost more than reading every posting once.
         postings = sum(part[0].size for part in parts)
