@@ -360,7 +360,8 @@ class StoryTable:
         numbers, starts, sizes = np.unique(self.story[order], return_index=True, return_counts=True)
         self._order: Array = order
         self._starts: Array = starts
-        self.numbers: Array = numbers
+        self.numbers: Array = numbers  # ascending
+        self.highest: int = int(numbers[-1]) if numbers.size else -1  # the largest story number (-1: none)
         self.sizes: Array = sizes
         self.first_days: Array = np.zeros(0, np.int64)
         self.last_days: Array = np.zeros(0, np.int64)

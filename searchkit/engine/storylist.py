@@ -90,7 +90,7 @@ def list_stories(snapshot: Snapshot, table: StoryTable, ranking: Ranking, query:
 def count_stories(snapshot: Snapshot, table: StoryTable, parts: Sequence[Matches]) -> int:
     """How many stories the documents of ``parts`` (per segment) belong to; a document
     without a story counts as one of its own."""
-    seen = np.zeros(int(table.numbers.max()) + 1 if table.numbers.size else 0, dtype=bool)
+    seen = np.zeros(table.highest + 1, dtype=bool)
     alone = 0
     for number, part in enumerate(parts):
         numbers = _story_numbers(snapshot, table, number, part.docs)
@@ -154,7 +154,7 @@ class StoryGrouping:
             label = np.concatenate(columns) if columns else np.zeros(0, np.int64)
             alone = label < 0
             label = np.where(alone, -1 - np.arange(label.size, dtype=np.int64), label)
-            size_of = np.zeros(int(table.numbers.max()) + 1 if table.numbers.size else 1, dtype=np.int64)
+            size_of = np.zeros(max(table.highest + 1, 1), dtype=np.int64)
             size_of[table.numbers] = table.sizes
             grouped = ~alone & (size_of[np.where(alone, 0, label)] > 1)
             cached = snapshot.cache["story_grouping"] = cls(base, label, grouped)
