@@ -14,12 +14,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from numbers import Integral, Real
-from typing import Any
+from typing import Any, TypeAlias
 
 from .errors import QueryArgumentTypeError, QueryError
 from .models import Recency
 
-__all__ = ["MAX_LIMIT", "MAX_SNIPPET_CHARS", "MIN_SNIPPET_CHARS", "SearchArguments", "check_search_arguments"]
+__all__ = ["FACETS", "MAX_LIMIT", "MAX_SNIPPET_CHARS", "MIN_SNIPPET_CHARS", "FacetChoice", "SearchArguments",
+           "check_search_arguments"]
 
 MAX_LIMIT = 1000
 MIN_SNIPPET_CHARS = 20
@@ -28,6 +29,10 @@ _SORTS = ("relevance", "newest", "oldest")
 _INTERVALS = ("auto", "day", "week", "month", "year")
 _MODES = ("auto", "all", "any")
 _COLLAPSES = ("duplicates", "story")
+FACETS = ("source", "date", "stories")  # the facets a search can be asked for, as Facets names them
+
+# Which facets to count: True (all), False (none) or the names of some of :data:`FACETS`.
+FacetChoice: TypeAlias = bool | frozenset[str]
 
 
 @dataclass(frozen=True)
@@ -40,6 +45,7 @@ class SearchArguments:
     limit: int
     page: int
     recency: Recency | None = None  # the origin still None when it is today
+    facets: FacetChoice = True  # a set of names only when some but not all are asked for
 
 
 def _shown(value: object) -> str:
@@ -148,7 +154,7 @@ def check_search_arguments(
         raise QueryError("give either page or cursor: a cursor already says where the page starts")
     _choice("date_interval", date_interval, _INTERVALS)
     _choice("mode", mode, _MODES)
-    for name, flag in (("strict", strict), ("snippets", snippets), ("facets", facets),
+    for name, flag in (("strict", strict), ("snippets", snippets),
                        ("suggest_spelling", suggest_spelling), ("feedback", feedback)):
         _flag(name, flag)
     if source_facet_limit is not None:
@@ -162,7 +168,27 @@ def check_search_arguments(
             raise QueryError(f"time_limit={time_limit!r} is out of range; time_limit must be {accepted}")
     _collapse_options(collapse, facet_counts)
     return SearchArguments(names, first, last, number, page_number,
-                           _news_options(recency, diversify, explain, sort=sort, cursor=cursor, feedback=feedback))
+                           _news_options(recency, diversify, explain, sort=sort, cursor=cursor, feedback=feedback),
+                           _facets(facets))
+
+
+def _facets(facets: object) -> FacetChoice:
+    """Check ``facets``: True, False, or facet names (one, or a list of them) from :data:`FACETS`."""
+    if isinstance(facets, bool):
+        return facets
+    accepted = "True (every facet), False (none), or a list of facet names from " + ", ".join(map(repr, FACETS))
+    if isinstance(facets, str):
+        facets = (facets,)
+    if not isinstance(facets, (Sequence, set, frozenset)):
+        raise _type_error("facets", facets, accepted)
+    names = list(facets)
+    for name in names:
+        if not isinstance(name, str):
+            raise _type_error("facets", facets, accepted)
+        if name not in FACETS:
+            raise QueryError(f"unknown facet {name!r} in facets={_shown(facets)}; facets must be {accepted}")
+    chosen = frozenset(names)
+    return True if chosen == frozenset(FACETS) else (chosen or False)
 
 
 def _collapse_options(collapse: object, facet_counts: object) -> None:

@@ -572,7 +572,7 @@ class Index:
         mode: QueryMode = "auto",
         strict: bool = False,
         snippets: bool = True,
-        facets: bool = True,
+        facets: bool | Sequence[str] = True,
         source_facet_limit: int | None = 20,
         snippet_chars: int = 240,
         suggest_spelling: bool = True,
@@ -606,7 +606,10 @@ class Index:
             strict: Refuse a malformed query (:class:`QuerySyntaxError`) instead of skipping
                 its bad parts with a warning.
             snippets: Give each hit highlighted snippets.
-            facets: Count the matches by source and date.
+            facets: Count the matches by source and date, and the stories they belong to:
+                True (every facet), False (none), or the names of those to count, among
+                ``"source"``, ``"date"`` and ``"stories"`` (the others are left empty, the
+                story count None), e.g. ``facets=("source", "date")``.
             source_facet_limit: Most sources in the source facet (None: all).
             snippet_chars: About how long a snippet is, in characters.
             suggest_spelling: Suggest a respelled query when few articles match.
@@ -661,7 +664,7 @@ class Index:
         request = SearchRequest(
             query=parsed.query, sources=tuple(sources), since=since, until=until, sort=sort,
             limit=limit, page=page, cursor=cursor, date_interval=date_interval,
-            source_facet_limit=source_facet_limit, facets=facets, snippets=snippets,
+            source_facet_limit=source_facet_limit, facets=checked.facets, snippets=snippets,
             snippet_chars=snippet_chars, time_limit=time_limit, feedback=feedback,
             recency=decay, diversify=diversify, explain=explain, collapse=collapse, facet_counts=facet_counts,
         )

@@ -377,7 +377,7 @@ def test_bad_limit_or_page_is_refused(index: Index, limit: int, page: int) -> No
         (dict(date_interval=["month"]), QueryArgumentTypeError, "date_interval=['month'] (list) is not accepted; date_interval must be one of 'auto', 'day', 'week', 'month', 'year'"),
         (dict(strict="yes"), QueryArgumentTypeError, "strict='yes' (str) is not accepted; strict must be True or False"),
         (dict(snippets=1), QueryArgumentTypeError, "snippets=1 (int) is not accepted; snippets must be True or False"),
-        (dict(facets=None), QueryArgumentTypeError, "facets=None (NoneType) is not accepted; facets must be True or False"),
+        (dict(facets=None), QueryArgumentTypeError, "facets=None (NoneType) is not accepted; facets must be True (every facet), False (none), or a list of facet names from 'source', 'date', 'stories'"),
         (dict(feedback=0), QueryArgumentTypeError, "feedback=0 (int) is not accepted; feedback must be True or False"),
         (dict(suggest_spelling="no"), QueryArgumentTypeError, "suggest_spelling='no' (str) is not accepted; suggest_spelling must be True or False"),
         (dict(snippet_chars=10), QueryError, "snippet_chars=10 is out of range; snippet_chars must be an integer from 20 to 10000"),

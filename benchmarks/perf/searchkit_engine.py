@@ -4,7 +4,9 @@ Articles go in as the records the corpus gives (mappings of the article's fields
 to ``add_many`` whole as a user would hand a big batch: it validates them and reports bad
 ones in ``rejected``. Queries use the common syntax (``a AND b``,
 ``a OR b``, ``"a b"``) with ``sources=``, ``since=``, ``until=``, ``limit=10`` and
-``date_interval="month"``. The snippet is the first one of each hit, rendered as text.
+``date_interval="month"`` and ``facets=("source", "date")``: the facets the other engines count
+(not the story facet, which ``facets=True`` would add). The snippet is the first one of each hit,
+rendered as text.
 """
 
 from __future__ import annotations
@@ -44,7 +46,8 @@ class SearchkitEngine:
 
     def search(self, q: Query) -> Result:
         res = self.idx.search(q.text(), sources=list(q.sources) if q.sources else None,
-                              since=q.since, until=q.until, limit=10, date_interval="month")
+                              since=q.since, until=q.until, limit=10, date_interval="month",
+                              facets=("source", "date"))
         ids, snippets = [], []
         for hit in res.hits:
             ids.append(hit.id)

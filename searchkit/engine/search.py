@@ -34,8 +34,9 @@ from typing import Any, Literal
 import numpy as np
 import orjson
 
+from ..arguments import FacetChoice
 from ..errors import QueryError
-from ..models import Explanation, Facets, Hit, Recency
+from ..models import Explanation, FacetValue, Facets, Hit, Recency
 from ..query import Query
 from ..snippets import HighlightSpec, make_snippets
 from .tokenmap import BodyPositions
@@ -72,7 +73,7 @@ class SearchRequest:
     cursor: str | None = None
     date_interval: DateInterval | Literal["auto"] = "auto"
     source_facet_limit: int | None = 20
-    facets: bool = True
+    facets: FacetChoice = True  # True: every facet; or the names of those to count
     snippets: bool = True
     snippet_chars: int = 240
     time_limit: float | None = None
@@ -152,7 +153,7 @@ def run_search(snapshot: Snapshot, request: SearchRequest, ranking: Ranking, *,
         hit_parts.append(found if both is None else found.take(both))
 
     total = sum(part.docs.size for part in hit_parts)
-    story_count = count_stories(snapshot, stories, hit_parts) if request.facets and stories is not None else None
+    story_count = count_stories(snapshot, stories, hit_parts) if _wants(request, "stories") and stories is not None else None
     total_articles = groups = None
     if request.collapse is not None:
         groups = grouping
@@ -167,16 +168,25 @@ def run_search(snapshot: Snapshot, request: SearchRequest, ranking: Ranking, *,
         if request.facets and request.facet_counts == "groups":
             # Facets count the groups: each once, under its first article in the order.
             dated = request.since is not None or request.until is not None
-            for_source_facet = collapsed(for_source_facet) if request.sources else collapsed_hits
-            for_date_facet = collapsed(for_date_facet) if dated else collapsed_hits
+            for_source_facet = collapsed(for_source_facet) if request.sources and _wants(request, "source") \
+                else collapsed_hits
+            for_date_facet = collapsed(for_date_facet) if dated and _wants(request, "date") else collapsed_hits
         hit_parts = collapsed_hits
         total = sum(part.docs.size for part in hit_parts)
     facets = Facets()
     if request.facets:
-        sources, missing_source = source_counts(snapshot, [m.docs for m in for_source_facet],
-                                                limit=request.source_facet_limit)
-        interval, histogram, missing_date = date_histogram(snapshot, [m.docs for m in for_date_facet],
-                                                           interval=request.date_interval)
+        sources: list[FacetValue] = []
+        missing_source = 0
+        if _wants(request, "source"):
+            sources, missing_source = source_counts(snapshot, [m.docs for m in for_source_facet],
+                                                    limit=request.source_facet_limit)
+        # Without the date facet: no buckets, and the interval asked for (the default for "auto").
+        interval = Facets().date_interval if request.date_interval == "auto" else request.date_interval
+        histogram: list[FacetValue] = []
+        missing_date = 0
+        if _wants(request, "date"):
+            interval, histogram, missing_date = date_histogram(snapshot, [m.docs for m in for_date_facet],
+                                                               interval=request.date_interval)
         facets = Facets.model_construct(  # trusted values: validating hundreds of buckets costs as much as counting
             source=sources,
             date=histogram,
@@ -203,6 +213,11 @@ def run_search(snapshot: Snapshot, request: SearchRequest, ranking: Ranking, *,
                                       with_story=request.collapse == "story"))
         hits.append(_hit(snapshot, placed, spec, request, executor.check_time, explanation, extra, bodies))
     return SearchOutcome(total, hits, facets, next_cursor, executor.notes, spec, more_from, total_articles)
+
+
+def _wants(request: SearchRequest, facet: str) -> bool:
+    """Whether the request asks for ``facet`` (a name of :data:`searchkit.arguments.FACETS`)."""
+    return request.facets if isinstance(request.facets, bool) else facet in request.facets
 
 
 def _grouping(snapshot: Snapshot, request: SearchRequest) -> Grouping:

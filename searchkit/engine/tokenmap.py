@@ -369,14 +369,17 @@ class TokenMap:
         marks = self._marks
         spans: list[tuple[int, int]] = []
         token_spans, length = textspans.token_spans, len(text)
-        found: list[tuple[int, int]] = []
-        mark = -1
-        for raw in raws:
-            number, skip = divmod(raw, EVERY)
-            if number != mark:  # the tokens from this mark on (the pattern walks no further)
-                mark = number
-                found = token_spans(text, int(marks[base + number]), length, EVERY)
-            spans.append(found[skip])
+        places = [divmod(raw, EVERY) for raw in raws]  # (mark, tokens after it)
+        at, count = 0, len(places)
+        while at < count:
+            # The run of raws after one mark: the tokens from the mark up to the last one asked.
+            number, end = places[at][0], at + 1
+            while end < count and places[end][0] == number:
+                end += 1
+            run = places[at:end]
+            found = token_spans(text, int(marks[base + number]), length, max(skip for _, skip in run) + 1)
+            spans.extend(found[skip] for _, skip in run)
+            at = end
         return spans
 
 
@@ -385,9 +388,10 @@ class BodyPositions:
     segments' postings and token maps (each term's postings looked up once per segment)."""
 
     def __init__(self) -> None:
-        # (reader, term, field) -> the term's documents, where each one's positions end in
-        # the field's positions, and those positions; None: the field lacks the term.
-        self._terms: dict[tuple[int, str, str], tuple[Array, Array, Array] | None] = {}
+        # (reader, term, field) -> the term's documents, frequencies and positions, and once
+        # a document holding it is asked for, where each document's positions end; None:
+        # the field lacks the term.
+        self._terms: dict[tuple[int, str, str], list[Any] | None] = {}
 
     def holds(self, reader: Any, doc: int, field: str, terms: Iterable[str]) -> bool:
         """Whether ``field`` of document ``doc`` of ``reader``'s segment holds any of ``terms``."""
@@ -409,14 +413,16 @@ class BodyPositions:
             postings = self._terms[key] = self._postings(reader, term, field)
         if postings is None:
             return None
-        docs, ends, pos = postings
+        docs, tf, pos, ends = postings
         at = int(docs.searchsorted(doc))
         if at == docs.size or docs[at] != doc:
             return None
+        if ends is None:  # summed when first needed: many fields hold none of the page's hits
+            ends = postings[3] = tf.cumsum(dtype=np.int64)
         positions: Array = pos[int(ends[at - 1]) if at else 0:int(ends[at])]
         return positions
 
-    def _postings(self, reader: Any, term: str, field: str) -> tuple[Array, Array, Array] | None:
+    def _postings(self, reader: Any, term: str, field: str) -> list[Any] | None:
         number = reader.term_id(term)
         if number < 0:
             return None
@@ -425,7 +431,7 @@ class BodyPositions:
             return None
         arrays = reader.field_postings(field)
         start, end = int(arrays.pos_off[number]), int(arrays.pos_off[number + 1])
-        return docs, tf.cumsum(dtype=np.int64), arrays.pos[start:end]
+        return [docs, tf, arrays.pos[start:end], None]
 
 
 
