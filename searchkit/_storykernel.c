@@ -13,6 +13,8 @@
  * join(...)        StoryClusterer._join_terms: an article's terms added to its story's
  *                  centroid dict (norm2 updated as it goes), each term new to the
  *                  centroid listed under it (its ring of latest stories).
+ * products(...)    StoryClusterer._best_story: the products its similarity sums (the sum
+ *                  stays in Python), a story of one article read from its vector.
  *
  * The arrays are the clusterer's array.array columns, read and written in place through
  * the buffer protocol. Sums that Python makes with sum() stay in Python (its summation
@@ -402,7 +404,116 @@ fail:
     return result;
 }
 
+/* products(vector, terms, centroid, head_terms, head_weights) -> list of floats
+ * StoryClusterer._best_story's products map(mul, vector, map(centroid.get, terms, _ZEROS)),
+ * each stored as Python computes it; the caller sums them with sum(). centroid None: the
+ * story of one article, whose centroid is dict(zip(head_terms, head_weights)) (the last
+ * of a repeated term wins, as in the dict), looked up here without making the dict. */
+static PyObject *
+products(PyObject *module, PyObject *args)
+{
+    PyObject *vector, *terms, *centroid, *head_terms, *head_weights;
+    if (!PyArg_ParseTuple(args, "OOOOO", &vector, &terms, &centroid, &head_terms, &head_weights)) {
+        return NULL;
+    }
+    if (centroid != Py_None && !PyDict_Check(centroid)) {
+        PyErr_SetString(PyExc_TypeError, "a centroid must be a dict or None");
+        return NULL;
+    }
+    PyObject *vector_seq = PySequence_Fast(vector, "vector must be a sequence");
+    if (vector_seq == NULL) {
+        return NULL;
+    }
+    PyObject *term_seq = PySequence_Fast(terms, "terms must be a sequence");
+    if (term_seq == NULL) {
+        Py_DECREF(vector_seq);
+        return NULL;
+    }
+    Py_buffer head_t = {0}, head_w = {0};
+    int have = 0;
+    PyObject *result = NULL;
+    if (centroid == Py_None) {
+        if (get_buffer(head_terms, &head_t, "i", 4, 0) < 0) {
+            goto fail;
+        }
+        have = 1;
+        if (get_buffer(head_weights, &head_w, "d", 8, 0) < 0) {
+            goto fail;
+        }
+        have = 2;
+    }
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(vector_seq);
+    if (PySequence_Fast_GET_SIZE(term_seq) < n) {
+        n = PySequence_Fast_GET_SIZE(term_seq);
+    }
+    Py_ssize_t head_n = have ? head_t.len / 4 : 0;
+    if (have && head_w.len / 8 < head_n) {
+        head_n = head_w.len / 8;
+    }
+    const int32_t *ht = have ? head_t.buf : NULL;
+    const double *hw = have ? head_w.buf : NULL;
+    PyObject *out = PyList_New(n);
+    if (out == NULL) {
+        goto fail;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        double weight = PyFloat_AsDouble(PySequence_Fast_GET_ITEM(vector_seq, i));
+        if (weight == -1.0 && PyErr_Occurred()) {
+            Py_DECREF(out);
+            goto fail;
+        }
+        PyObject *term_obj = PySequence_Fast_GET_ITEM(term_seq, i);
+        double shared = 0.0;
+        if (centroid != Py_None) {
+            PyObject *value = PyDict_GetItemWithError(centroid, term_obj);
+            if (value != NULL) {
+                shared = PyFloat_AsDouble(value);
+                if (shared == -1.0 && PyErr_Occurred()) {
+                    Py_DECREF(out);
+                    goto fail;
+                }
+            } else if (PyErr_Occurred()) {
+                Py_DECREF(out);
+                goto fail;
+            }
+        } else {
+            long long term = PyLong_AsLongLong(term_obj);
+            if (term == -1 && PyErr_Occurred()) {
+                Py_DECREF(out);
+                goto fail;
+            }
+            for (Py_ssize_t j = head_n - 1; j >= 0; j--) {
+                if (ht[j] == term) {
+                    shared = hw[j];
+                    break;
+                }
+            }
+        }
+        volatile double product = weight * shared;
+        PyObject *item = PyFloat_FromDouble(product);
+        if (item == NULL) {
+            Py_DECREF(out);
+            goto fail;
+        }
+        PyList_SET_ITEM(out, i, item);
+    }
+    result = out;
+fail:
+    if (have >= 1) {
+        PyBuffer_Release(&head_t);
+    }
+    if (have >= 2) {
+        PyBuffer_Release(&head_w);
+    }
+    Py_DECREF(vector_seq);
+    Py_DECREF(term_seq);
+    return result;
+}
+
 static PyMethodDef storykernel_functions[] = {
+    {"products", products, METH_VARARGS,
+     "products(vector, terms, centroid, head_terms, head_weights) -> the products of the vector's weights and "
+     "the centroid's (None: the head's vector) for the same terms, 0.0 where absent (StoryClusterer._best_story)."},
     {"candidates", candidates, METH_VARARGS,
      "candidates(terms, vector, count, day, dated, width, listings, listed, listed_weight, lo, hi, sizes, "
      "centroids, length, rescored) -> the best story numbers to compare in full (StoryClusterer._candidates)."},

@@ -10,3 +10,8 @@ def candidates(terms: object, vector: object, count: int, day: int, dated: bool,
 def join(centroid: dict[int, float] | None, terms: object, weights: object, norm2: float, number: int, width: int,
          listings: array[int], listed: array[int], listed_weight: array[float], /) -> float:
     """The terms added to the centroid (None: a first member), the new ones listed; the new norm2."""
+
+def products(vector: object, terms: object, centroid: dict[int, float] | None, head_terms: array[int] | None,
+             head_weights: array[float] | None, /) -> list[float]:
+    """The products StoryClusterer._best_story sums: the vector's weights times the centroid's
+    (None: the head's vector) for the same terms, 0.0 where absent."""

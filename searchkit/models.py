@@ -152,8 +152,12 @@ class Article(BaseModel):
             >>> Article.from_dict({"headline": "Fares rise", "date": "2024-01-02"}).date
             datetime.date(2024, 1, 2)
         """
+        record = dict(data)
+        article = _ordinary_article(record)
+        if article is not None:
+            return article
         try:
-            return cls.model_validate(dict(data))
+            return cls.model_validate(record)
         except ValidationError as exc:
             raise _article_error(exc, location=location) from None
         except ArticleError as exc:
@@ -289,6 +293,71 @@ class Article(BaseModel):
 
 
 _TEXT_FIELDS = ("headline", "body", "source", "url", "attribution")
+_FIELD_NAMES = frozenset(Article.model_fields)
+_set = object.__setattr__
+
+
+def _ordinary_article(record: dict[str, Any]) -> Article | None:
+    """The Article pydantic's validation would make of ``record``, made directly, where
+    the record is ordinary: an id, text fields of type ``str``, a list of strings as
+    background, a date as ``datetime.date`` or text naming a day, no ``meta``, some
+    headline or body. None for anything else (no id, a time in the date, a bad value...):
+    :meth:`Article.from_dict` then validates it the full way, with its errors. The text
+    cleaning is the same; pydantic's machinery around it is skipped."""
+    values = {key: value for key, value in record.items() if value is not None}  # None means absent
+    if not values.keys() <= _FIELD_NAMES or "meta" in values:
+        return None
+    article_id, headline, body = values.get("id"), values.get("headline", ""), values.get("body", "")
+    if type(article_id) is not str or type(headline) is not str or type(body) is not str:
+        return None
+    article_id = article_id.strip()
+    if not article_id or len(article_id) > MAX_ID_LENGTH or "\n" in article_id or "\t" in article_id \
+            or _CONTROL.search(article_id):
+        return None
+    headline, body = _one_line(headline), _clean_text(body)
+    if not headline and not body:
+        return None
+    lines: list[str | None] = []
+    for name in ("source", "attribution"):
+        value = values.get(name)
+        if value is not None and type(value) is not str:
+            return None
+        lines.append(None if value is None else _one_line(value) or None)
+    url = values.get("url")
+    if url is not None:
+        if type(url) is not str:
+            return None
+        url = url.strip() or None
+        if url is not None and not is_web_url(url):
+            return None
+    background = values.get("background", [])
+    if type(background) is not list or any(type(item) is not str for item in background):
+        return None
+    day = values.get("date")
+    if type(day) is str:
+        try:
+            day = parse_published(day) if day.strip() else None
+        except ValueError:
+            return None
+    if day is not None and type(day) is not dt.date:
+        return None
+    return trusted_article({
+        "id": article_id, "headline": headline, "body": body,
+        "background": [item for item in map(_one_line, background) if item],
+        "source": lines[0], "date": day, "url": url, "attribution": lines[1], "meta": {},
+    }, set(values))
+
+
+def trusted_article(fields: dict[str, Any], fields_set: set[str]) -> Article:
+    """The Article whose validated field values (every field, in the model's order) are
+    ``fields``, made without validating them again: for values an Article already had
+    (sent to a worker process, :mod:`.engine.parallel`) or :func:`_ordinary_article`'s."""
+    article = object.__new__(Article)
+    _set(article, "__dict__", fields)
+    _set(article, "__pydantic_fields_set__", fields_set)
+    _set(article, "__pydantic_extra__", None)
+    _set(article, "__pydantic_private__", None)
+    return article
 
 
 def _check_types(data: Mapping[str, Any]) -> None:

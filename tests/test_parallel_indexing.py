@@ -26,7 +26,7 @@ import pytest
 from conftest import shared_path
 
 from searchkit import AddReport, Article, Index, IndexOptionError, check, read_articles
-from searchkit.engine.parallel import _FRAME, AUTO_FROM, CHUNK_ARTICLES, WORKER_CACHE_LIMIT, WORKER_TABLE_LIMIT, auto_workers
+from searchkit.engine.parallel import _FRAME, AUTO_FROM, CHUNK_ARTICLES, WORKER_CACHE_LIMIT, WORKER_TABLE_LIMIT, auto_workers, task
 from searchkit.engine.segment import BuiltChunk, ChunkAnalyser, SegmentBuilder
 from searchkit.engine.store import IndexStore
 
@@ -355,7 +355,7 @@ def test_a_worker_keeps_one_copy_of_the_chunks_it_analysed() -> None:
     articles = [Article(id=f"w-{n}", headline=f"Ferry{n} report", source="Harbor Daily",
                         body=" ".join(f"x{n}-{k}, ({n}.{k})" for k in range(40))) for n in range(1_500)]
     frames = b"".join(_FRAME.pack(len(data)) + data for data in (
-        pickle.dumps((articles[start:start + CHUNK_ARTICLES], True)) for start in range(0, 1_500, CHUNK_ARTICLES)))
+        task(articles[start:start + CHUNK_ARTICLES], stories=True) for start in range(0, 1_500, CHUNK_ARTICLES)))
     done = subprocess.run([sys.executable, "-c", WORKER_LOOP], input=frames, capture_output=True, timeout=300)
     assert done.returncode == 0, done.stderr.decode()
     answers = []

@@ -37,6 +37,10 @@ class Counted:
         self.calls += 1
         return kernel.join(*args)
 
+    def products(self, *args: Any) -> Any:
+        self.calls += 1
+        return kernel.products(*args)
+
 
 def stories_of(folder: Path, articles: list[Article], native: Counted | None,
                monkeypatch: pytest.MonkeyPatch) -> list[str]:
@@ -76,3 +80,19 @@ def test_the_bbc_corpus_gets_the_same_stories_with_and_without_the_kernel(tmp_pa
     articles = list(read_articles(shared_path("data", "bbc-news")))
     found = check_both_ways(tmp_path, articles, monkeypatch)
     assert len(found) == 2225
+
+
+def test_products_are_pythons_products_of_the_centroid_or_the_head_vector() -> None:
+    from array import array
+    from itertools import repeat
+    from operator import mul
+
+    require_kernel(kernel is not None, "searchkit/_storykernel.c")
+    terms, vector = [7, 3, 11, 5, 2], [0.6, 0.1 + 0.2, 1e-300, -0.25, 0.4]
+    head_terms, head_weights = array("i", [5, 9, 7, 5, 2]), array("d", [0.3, 0.9, 0.7, 0.45, -0.0])
+    centroid = {7: 1.1, 5: 0.2 + 0.1, 2: 3.0, 4: 1.0}
+    for story_centroid, head in ((centroid, (None, None)), (None, (head_terms, head_weights))):
+        looked_up = story_centroid if story_centroid is not None else dict(zip(*head))
+        expected = list(map(mul, vector, map(looked_up.get, terms, repeat(0.0))))
+        got = kernel.products(vector, terms, story_centroid, *head)
+        assert [x.hex() for x in got] == [x.hex() for x in expected]  # -0.0 and last-of-repeated included

@@ -130,3 +130,22 @@ def test_ids_are_found_across_flushes_and_merges_of_one_write(tmp_path: Path) ->
     report = index.add_many([again, second, NEWS[2].model_copy(update={"headline": "Flood cover: sandbags"})])
     assert (report.added, report.replaced, report.unchanged) == (1, 1, 1)
     assert [len(index), found(index, "sandbags")] == [10, ["river-rises", "flood-insurance"]]
+
+
+def test_ids_are_found_whatever_their_filter_bits_share(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The id directory's filter answers "not there" only for an id whose bit no entered
+    # hash set; with 8 bits nearly every new id passes it and is searched, with the
+    # default none of these should: the outcomes are the same either way.
+    import searchkit.engine.idmap as idmap
+
+    outcomes = []
+    for bits in (8, idmap._FILTER_BITS):
+        monkeypatch.setattr(idmap, "_FILTER_BITS", bits)
+        path = tmp_path / f"news-{bits}"
+        index = Index.create(path, flush_bytes=1, workers=1, refresh_interval=0)
+        index.add_many(NEWS[:4])
+        first = NEWS[0]
+        report = index.add_many([first, first.model_copy(update={"body": first.body + " Sandbags."}), *NEWS[4:]])
+        outcomes.append((report.added, report.replaced, report.unchanged, len(index), found(index, "sandbags")))
+        index.close()
+    assert outcomes[0] == outcomes[1] == (len(NEWS) - 4, 1, 1, len(NEWS), ["river-rises"])

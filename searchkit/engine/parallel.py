@@ -37,12 +37,12 @@ from typing import IO
 
 from .. import analysis
 from .._log import log
-from ..models import Article
+from ..models import Article, trusted_article
 from . import segment
 from .segment import BuiltChunk, ChunkAnalyser
 from .stories import story_counts
 
-__all__ = ["AUTO_FROM", "CHUNK_ARTICLES", "AnalysisPool", "analyse", "auto_workers", "serve"]
+__all__ = ["AUTO_FROM", "CHUNK_ARTICLES", "AnalysisPool", "analyse", "auto_workers", "serve", "task"]
 
 CHUNK_ARTICLES = 256  # articles per task sent to a worker
 AUTO_FROM = 2_000  # workers=None: a writer starts workers once it has had this many articles
@@ -84,6 +84,13 @@ def analyse(articles: list[Article], *, stories: bool = False) -> BuiltChunk:
     return built
 
 
+def task(articles: list[Article], *, stories: bool) -> bytes:
+    """A chunk as a worker reads it (:func:`serve`): each article as its validated values
+    (a pydantic model pickles through Python-level hooks, a dict of plain values in C)."""
+    values = [(article.__dict__, article.model_fields_set) for article in articles]
+    return pickle.dumps((values, stories), protocol=pickle.HIGHEST_PROTOCOL)
+
+
 def _read_frame(stream: IO[bytes]) -> bytes | None:
     head = stream.read(_FRAME.size)
     if len(head) < _FRAME.size:
@@ -108,7 +115,8 @@ def serve() -> None:
     source, sink = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # nothing else may write into the result stream
     while (frame := _read_frame(source)) is not None:
-        articles, stories = pickle.loads(frame)
+        values, stories = pickle.loads(frame)
+        articles = [trusted_article(fields, fields_set) for fields, fields_set in values]
         _write_frame(sink, pickle.dumps(analyse(articles, stories=stories), protocol=pickle.HIGHEST_PROTOCOL))
 
 
@@ -218,7 +226,7 @@ class AnalysisPool:
             return
         worker = min(self._workers, key=lambda w: w.outstanding)
         worker.outstanding += 1
-        worker.tasks.put(pickle.dumps((articles, self.stories), protocol=pickle.HIGHEST_PROTOCOL))
+        worker.tasks.put(task(articles, stories=self.stories))
         self._queue.append((worker, None, articles))
 
     def ready(self) -> bool:

@@ -623,10 +623,15 @@ class StoryClusterer:
                 self._listed_weight, self._lo, self._hi, self._size, self._centroids, self._length, options.rescored)
         else:
             ranked = self._candidates(terms, vector, day)
-        length = self._length
+        length, kernel = self._length, self._kernel
         best, best_similarity = None, 0.0
         for story in ranked:
-            similarity = sum(map(mul, vector, map(self._centroid(story).get, terms, _ZEROS))) / length[story]
+            if kernel is None:
+                similarity = sum(map(mul, vector, map(self._centroid(story).get, terms, _ZEROS))) / length[story]
+            else:  # the same products (a story of one article read from its vector), summed here
+                centroid = self._centroids.get(story)
+                head: tuple[Any, Any] = (None, None) if centroid is not None else self._vector(self._head[story])
+                similarity = sum(kernel.products(vector, terms, centroid, *head)) / length[story]
             by_content_alone = not dated or self._first[story] == MISSING_DAY
             needed = options.undated_similarity if by_content_alone else options.join_similarity
             if similarity >= needed and (best is None or similarity > best_similarity):
