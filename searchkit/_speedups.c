@@ -529,7 +529,113 @@ done:
     return result;
 }
 
+/* token_bounds(text) -> (starts, ends, suspects): the raw tokens of a token map
+ * (searchkit/engine/tokenmap.py: token_map, whose numpy version is the reference). A token
+ * is a run of word characters (\w as Python's re has it: alphanumeric or '_'), joined to the
+ * run before it across one joiner character ('.,-’‐‑ and the apostrophe); starts and ends
+ * are its character offsets, suspects the tokens holding a '.', ',', '-' or a character
+ * beyond ASCII (which may take other than one position). Each is native int64 bytes. */
+static inline int
+token_class(Py_UCS4 c)
+{
+    if (c < 128) {
+        return (Py_ISALNUM(c) || c == '_') ? 1 : (c == '\'' || c == '.' || c == ',' || c == '-') ? 2 : 0;
+    }
+    if (Py_UNICODE_ISALNUM(c)) {
+        return 1;
+    }
+    return (c == 0x2019 || c == 0x2010 || c == 0x2011) ? 2 : 0;
+}
+
+static int
+grow(int64_t **buffer, Py_ssize_t *size, Py_ssize_t used)
+{
+    if (used < *size) {
+        return 0;
+    }
+    Py_ssize_t more = *size ? *size * 2 : 1024;
+    int64_t *bigger = PyMem_Realloc(*buffer, (size_t)more * sizeof(int64_t));
+    if (bigger == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    *buffer = bigger;
+    *size = more;
+    return 0;
+}
+
+static PyObject *
+token_bounds(PyObject *Py_UNUSED(module), PyObject *args)
+{
+    PyObject *text;
+    if (!PyArg_ParseTuple(args, "U:token_bounds", &text)) {
+        return NULL;
+    }
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    int64_t *starts = NULL, *ends = NULL, *suspects = NULL;
+    Py_ssize_t starts_size = 0, ends_size = 0, suspects_size = 0, n_starts = 0, n_ends = 0, n_suspects = 0;
+    PyObject *result = NULL;
+    /* classes of characters i-2, i-1, i (0 outside the text) */
+    int before2 = 0, before1 = 0;
+    int split_in_token = 0;  /* the current token holds a character that may split it */
+    int in_token = 0;
+    for (Py_ssize_t i = 0; i <= n; i++) {
+        Py_UCS4 c = i < n ? PyUnicode_READ(kind, data, i) : 0;
+        int now = i < n ? token_class(c) : 0;
+        int next = i + 1 < n ? token_class(PyUnicode_READ(kind, data, i + 1)) : 0;
+        if (now == 1 && before1 != 1) {  /* a run of word characters starts */
+            if (!(before1 == 2 && before2 == 1)) {  /* not joined to the token before */
+                if (grow(&starts, &starts_size, n_starts) < 0) {
+                    goto done;
+                }
+                starts[n_starts++] = i;
+                in_token = 1;
+                split_in_token = 0;
+            }
+        }
+        if (now != 1 && before1 == 1) {  /* a run of word characters ends */
+            if (!(now == 2 && next == 1)) {  /* not joined to the run after */
+                if (grow(&ends, &ends_size, n_ends) < 0) {
+                    goto done;
+                }
+                ends[n_ends++] = i;
+                if (in_token && split_in_token) {
+                    if (grow(&suspects, &suspects_size, n_suspects) < 0) {
+                        goto done;
+                    }
+                    suspects[n_suspects++] = n_starts - 1;
+                }
+                in_token = 0;
+                split_in_token = 0;
+            }
+        }
+        if (in_token && i < n && (c == '.' || c == ',' || c == '-' || c >= 128)) {
+            split_in_token = 1;
+        }
+        before2 = before1;
+        before1 = now;
+    }
+    if (n_starts != n_ends) {
+        PyErr_SetString(PyExc_RuntimeError, "token_bounds: starts and ends differ in number");
+        goto done;
+    }
+    /* (an empty buffer was never allocated: "y#" of NULL would give None) */
+    result = Py_BuildValue("(y#y#y#)", starts ? (const char *)starts : "", n_starts * (Py_ssize_t)sizeof(int64_t),
+                           ends ? (const char *)ends : "", n_ends * (Py_ssize_t)sizeof(int64_t),
+                           suspects ? (const char *)suspects : "", n_suspects * (Py_ssize_t)sizeof(int64_t));
+done:
+    PyMem_Free(starts);
+    PyMem_Free(ends);
+    PyMem_Free(suspects);
+    return result;
+}
+
 static PyMethodDef speedups_functions[] = {
+    {"token_bounds", token_bounds, METH_VARARGS,
+     "token_bounds(text) -> (starts, ends, suspects): a token map's raw tokens as native int64 bytes "
+     "(searchkit/engine/tokenmap.py)."},
     {"hash_strings", hash_strings, METH_VARARGS,
      "hash_strings(data, offsets) -> bytes: each string's 64-bit FNV-1a hash as native int64 (searchkit/engine/idhash.py)."},
     {"token_spans", token_spans, METH_VARARGS,

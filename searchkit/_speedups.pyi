@@ -18,3 +18,6 @@ def sentence_spans(text: str, lo: int, hi: int, /) -> list[tuple[int, int]]:
 def hash_strings(data: bytes | memoryview, offsets: bytes | memoryview, /) -> bytes:
     """Each string's 64-bit FNV-1a hash (native int64 bytes) of a string table's UTF-8 ``data``
     and int64 ``offsets`` (searchkit/engine/idhash.py)."""
+def token_bounds(text: str, /) -> tuple[bytes, bytes, bytes]:
+    """A token map's raw tokens of ``text``: their starts, ends, and the tokens that may take other
+    than one position, as native int64 bytes (searchkit/engine/tokenmap.py)."""

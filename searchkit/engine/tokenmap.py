@@ -24,9 +24,10 @@ none, and its snippets tokenize the stored body as they always did.
 
 from __future__ import annotations
 
+import os
 import re
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -48,6 +49,14 @@ _JOINERS = "'’‐‑.,-"
 _WORD_CHAR = re.compile(r"\w")
 
 Array = np.ndarray[Any, Any]
+
+_native_bounds: Callable[[str], tuple[bytes, bytes, bytes]] | None
+try:
+    from .._speedups import token_bounds as _native_bounds
+except ImportError:  # not built: numpy
+    _native_bounds = None
+if os.environ.get("SEARCHKIT_PURE_PYTHON", "") not in ("", "0"):
+    _native_bounds = None
 
 
 def _ascii_classes() -> Array:
@@ -132,10 +141,39 @@ def _mark_counts(counts: Array) -> Array:
 
 
 def token_map(texts: Sequence[str]) -> TokenMapColumns:
-    """The token map of ``texts`` (each a document's body), made in one numpy pass."""
+    """The token map of ``texts`` (each a document's body), made in one pass (the raw tokens
+    in C where the optional kernel is built: ``token_bounds`` in ``searchkit/_speedups.c``)."""
     if not texts:
         return _empty()
     joined = "\n".join(texts)  # a raw token never spans whitespace
+    if _native_bounds is None:
+        starts, ends, suspects = _numpy_bounds(joined)
+    else:
+        starts, ends, suspects = (np.frombuffer(part, dtype=np.int64) for part in _native_bounds(joined))
+    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    bases = np.zeros(len(texts) + 1, dtype=np.int64)  # where each text starts in ``joined``
+    np.cumsum(lengths + 1, out=bases[1:])
+    counts = np.diff(np.searchsorted(starts, bases))
+    owner = np.repeat(np.arange(len(texts), dtype=np.int64), counts)
+    first = np.zeros(len(texts), dtype=np.int64)
+    np.cumsum(counts[:-1], out=first[1:])
+    number = np.arange(starts.size, dtype=np.int64) - first[owner]  # each token's number in its text
+    marked = number % EVERY == 0
+    marks = starts[marked] - bases[owner[marked]]
+    # Each suspect token is analysed (through the analyzer's cache) for its width.
+    widths = np.fromiter(map(_WIDTHS.__getitem__, map(joined.__getitem__, map(slice, starts[suspects].tolist(),
+                                                                                ends[suspects].tolist()))),
+                         dtype=np.int64, count=suspects.size)
+    wide = suspects[widths != 1]
+    return TokenMapColumns(counts.astype(np.uint32), marks.astype(np.uint32),
+                           np.bincount(owner[wide], minlength=len(texts)).astype(np.uint32),
+                           number[wide].astype(np.uint32), widths[widths != 1].astype(np.uint32))
+
+
+def _numpy_bounds(joined: str) -> tuple[Array, Array, Array]:
+    """The raw tokens of ``joined`` in numpy (the reference of the kernel's ``token_bounds``):
+    their starts and ends (character offsets), and the tokens that may take other than one
+    position: those holding a dot, comma, hyphen or a character beyond ASCII."""
     codes = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     classes = _classes(codes)
     # Padded with characters of no class (one before, two after), so every look-around
@@ -151,30 +189,11 @@ def token_map(texts: Sequence[str]) -> TokenMapColumns:
     # A run after a joiner that follows a word character goes on the token before it.
     starts = starts[~(joiner[starts] & word[np.maximum(starts - 1, 0)])]
     ends = ends[~(joiner[ends + 1] & word[ends + 2])]
-    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
-    bases = np.zeros(len(texts) + 1, dtype=np.int64)  # where each text starts in ``joined``
-    np.cumsum(lengths + 1, out=bases[1:])
-    counts = np.diff(np.searchsorted(starts, bases))
-    owner = np.repeat(np.arange(len(texts), dtype=np.int64), counts)
-    first = np.zeros(len(texts), dtype=np.int64)
-    np.cumsum(counts[:-1], out=first[1:])
-    number = np.arange(starts.size, dtype=np.int64) - first[owner]  # each token's number in its text
-    marked = number % EVERY == 0
-    marks = starts[marked] - bases[owner[marked]]
-    # Tokens that may take other than one position: those holding a dot, comma, hyphen or a
-    # character beyond ASCII; each is analysed (through the analyzer's cache).
     may_split = np.flatnonzero(_MAY_SPLIT.take(np.minimum(codes, 128).astype(np.uint8)))
     holder = np.searchsorted(starts, may_split, side="right") - 1  # the token each may be in
     inside = holder >= 0
     inside[inside] = may_split[inside] < ends[holder[inside]]
-    suspects = np.unique(holder[inside])
-    widths = np.fromiter(map(_WIDTHS.__getitem__, map(joined.__getitem__, map(slice, starts[suspects].tolist(),
-                                                                                ends[suspects].tolist()))),
-                         dtype=np.int64, count=suspects.size)
-    wide = suspects[widths != 1]
-    return TokenMapColumns(counts.astype(np.uint32), marks.astype(np.uint32),
-                           np.bincount(owner[wide], minlength=len(texts)).astype(np.uint32),
-                           number[wide].astype(np.uint32), widths[widths != 1].astype(np.uint32))
+    return starts, ends, np.unique(holder[inside])
 
 
 class TokenMapBuilder:
