@@ -227,7 +227,7 @@ class RowIndex:
         size = len(keys)
         while 2 * (live + 1) > size // 2:
             size *= 2
-        self._keys, self._rows, self._used = array("q", bytes(8 * size)), array("i", bytes(4 * size)), 0
+        self._keys, self._rows, self._used = array("q", [0]) * size, array("i", [0]) * size, 0  # no zero bytes copied in
         for key, row in zip(keys, rows):
             if key != 0 and row >= 0:
                 self._put(key, row)
