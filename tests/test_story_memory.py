@@ -57,3 +57,29 @@ def test_vectors_in_temporary_files_cluster_as_in_memory(tmp_path: Path, monkeyp
     assert [m.weights for m in read.values()] == [tuple(np.float32(m.weights).tolist()) for m in members.values()]
     assert found[1][3] == read
     assert count == len(set(representatives)) == len({m.story for m in members.values()})
+
+
+def test_story_file_written_in_small_chunks_is_the_same(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The story file is the same bytes whatever the rows gathered at a time (storyrows.CHUNK_ROWS),
+    with vectors in memory and in files and dead rows between live ones; a chunk taken
+    does not stop the clusterer from growing."""
+    monkeypatch.setattr(storyrows, "SPILL_AT", 50)
+    clusterer = churned(tmp_path)
+    written = []
+    for rows in (1 << 16, 4096, 7, 1):
+        monkeypatch.setattr(storyrows, "CHUNK_ROWS", rows)
+        path = tmp_path / f"stories-{rows}.skstory"
+        _write(path, clusterer)
+        written.append(path.read_bytes())
+    assert len(written[0]) > 100_000
+    assert written[1:] == [written[0]] * 3
+    live = clusterer.columns().rows
+    assert live.size < len(clusterer._vectors) and int(np.diff(live).max()) > 1  # dead rows skipped
+    pending = clusterer.chunks(live)
+    first = next(pending)
+    assert first.lengths.size == 1
+    article = roundups()[0]
+    clusterer.remove(article.id)
+    clusterer.add(article.id, article.headline, article.body, day=day_number(article.date), source=article.source)
+    pending.close()
+    clusterer.close()
