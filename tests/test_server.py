@@ -107,6 +107,21 @@ def test_every_search_option_is_a_query_parameter(api: Api, index: Index) -> Non
     assert [hit["id"] for hit in rest["hits"]] == ["river-rises", "flood-evacuation"]
 
 
+def test_the_facets_parameter_names_the_facets_to_count(api: Api, index: Index) -> None:
+    # true/false as before, or names: the story count only when asked, the same counts as the library's.
+    every = api.get("/api/search", params={"q": "flood"}).json()["facets"]
+    assert every["stories"] is not None and every["source"]
+    named = api.get("/api/search", params={"q": "flood", "facets": "source, date"}).json()
+    expected = orjson.loads(index.search("flood", facets=("source", "date"), time_limit=5.0).to_json())
+    assert named["facets"] == expected["facets"]
+    assert "stories" not in named["facets"] and named["facets"]["source"] == every["source"]
+    assert named["facets"]["date"] == every["date"]
+    none = api.get("/api/search", params={"q": "flood", "facets": "false"}).json()["facets"]
+    assert (none["source"], none["date"], "stories" in none) == ([], [], False)
+    wrong = api.get("/api/search", params={"q": "flood", "facets": "source,authors"})
+    assert wrong.status_code == 400 and "authors" in error(wrong)["message"]
+
+
 def test_news_options_are_query_parameters(api: Api, index: Index) -> None:
     params = {"q": "flood OR river", "recency": "30d", "diversify": "source", "explain": "true", "limit": 3}
     data = api.get("/api/search", params=params).json()

@@ -59,7 +59,8 @@ def search(
     mode: Literal["auto", "all", "any"] = "auto",
     strict: bool = False,
     snippets: bool = True,
-    facets: bool = True,
+    facets: Annotated[str, Query(max_length=100, description="true (every facet), false (none), or a comma list "
+                                 "of source, date, stories")] = "true",
     source_facet_limit: Annotated[int, Query(ge=0)] = 20,
     snippet_chars: int = 240,
     suggest_spelling: bool = True,
@@ -84,12 +85,23 @@ def search(
     limit_seconds = settings.time_limit if time_limit is None else min(time_limit, settings.time_limit)
     results = request.app.state.index.search(
         q, sources=sources, since=since, until=until, sort=sort, limit=limit, page=page, cursor=cursor,
-        date_interval=date_interval, mode=mode, strict=strict, snippets=snippets, facets=facets,
+        date_interval=date_interval, mode=mode, strict=strict, snippets=snippets, facets=_facet_choice(facets),
         source_facet_limit=source_facet_limit, snippet_chars=snippet_chars,
         suggest_spelling=suggest_spelling, time_limit=limit_seconds, feedback=feedback,
         recency=recency, diversify=diversify, explain=explain, collapse=collapse, facet_counts=facet_counts,
     )
     return _json(results.to_json())
+
+
+def _facet_choice(text: str) -> bool | tuple[str, ...]:
+    """The ``facets`` parameter as ``Index.search`` takes it: true/false (as FastAPI reads a
+    bool) or facet names separated by commas (checked by the search: a QueryError, 400)."""
+    word = text.strip().lower()
+    if word in ("true", "1", "yes", "on"):
+        return True
+    if word in ("false", "0", "no", "off"):
+        return False
+    return tuple(name.strip() for name in text.split(","))
 
 
 @router.get("/articles/{article_id}", response_model=Article, dependencies=[Depends(require_read)],
