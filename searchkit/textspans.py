@@ -11,11 +11,11 @@ environment variable ``SEARCHKIT_PURE_PYTHON=1``, read when this module is impor
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable
 from itertools import islice
 
+from ._kernels import pure_python
 from .analysis import TOKEN_PATTERN
 
 __all__ = ["SENTENCE", "choose", "python_sentence_spans", "python_token_spans", "sentence_spans", "token_spans"]
@@ -56,8 +56,7 @@ def choose() -> bool:
     """Set :func:`token_spans` and :func:`sentence_spans` to the C versions unless they are
     not built or ``SEARCHKIT_PURE_PYTHON=1``; returns whether the C versions are set."""
     global token_spans, sentence_spans
-    pure = os.environ.get("SEARCHKIT_PURE_PYTHON", "") not in ("", "0")
-    token_spans, sentence_spans = ((python_token_spans, python_sentence_spans) if _native is None or pure
+    token_spans, sentence_spans = ((python_token_spans, python_sentence_spans) if _native is None or pure_python()
                                    else _native)
     return token_spans is not python_token_spans
 

@@ -43,6 +43,7 @@ from typing import Any
 
 import numpy as np
 
+from .._kernels import native
 from ..analysis import analyze_query_word, normalize, phrase_terms
 from ..errors import QueryTooComplexError
 from ..query import And, DateRange, Fuzzy, MatchAll, Not, Or, Phrase, Prefix, Query, SourceIs, Term
@@ -59,24 +60,12 @@ _EMPTY_SCORES = np.zeros(0, dtype=np.float64)
 # The optional C kernel of phrase matching (searchkit/_phrases.c): the same documents and
 # counts as the numpy version, in one call instead of some twenty numpy calls per segment and
 # field. Not built, or SEARCHKIT_PURE_PYTHON=1 when this module is imported: numpy only.
-_native_phrase_matches: Callable[..., int] | None
-try:
-    from .._phrases import phrase_matches as _native_phrase_matches
-except ImportError:  # not built
-    _native_phrase_matches = None
-if os.environ.get("SEARCHKIT_PURE_PYTHON", "") not in ("", "0"):
-    _native_phrase_matches = None
+_native_phrase_matches: Callable[..., int] | None = native("_phrases", "phrase_matches")
 _KERNEL_PHRASE_TERMS = 64  # the kernel's limit (MAX_TERMS); longer phrases go to numpy
 
 # The optional C kernel of a leaf's weighted frequencies (searchkit/_scoring.c): the same sums
 # in the same order as the numpy version of LeafSegment._weighted, in one pass per part.
-_native_weighted_sum: Callable[..., int] | None
-try:
-    from .._scoring import weighted_sum as _native_weighted_sum
-except ImportError:  # not built
-    _native_weighted_sum = None
-if os.environ.get("SEARCHKIT_PURE_PYTHON", "") not in ("", "0"):
-    _native_weighted_sum = None
+_native_weighted_sum: Callable[..., int] | None = native("_scoring", "weighted_sum")
 
 
 @dataclass(frozen=True)

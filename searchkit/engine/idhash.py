@@ -10,11 +10,12 @@ string table's bytes, in C where the optional kernel is built (``hash_strings`` 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
+
+from .._kernels import native
 
 __all__ = ["hash_blob", "hash_id", "hash_ids"]
 
@@ -24,13 +25,7 @@ _OFFSET = np.uint64(14695981039346656037)
 _PRIME = np.uint64(1099511628211)
 _MASK = (1 << 64) - 1
 
-_native: Callable[[Any, Any], bytes] | None
-try:
-    from .._speedups import hash_strings as _native
-except ImportError:  # not built: numpy
-    _native = None
-if os.environ.get("SEARCHKIT_PURE_PYTHON", "") not in ("", "0"):
-    _native = None
+_native: Callable[[Any, Any], bytes] | None = native("_speedups", "hash_strings")
 
 
 def hash_blob(data: Array, offsets: Array) -> Array:

@@ -22,7 +22,6 @@ A segment holds, for its documents (numbered 0..n-1 inside the segment):
 from __future__ import annotations
 
 import bisect
-import os
 import re
 import zlib
 from array import array
@@ -35,6 +34,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Union
 import numpy as np
 import orjson
 
+from .._kernels import pure_python
 from ..analysis import TOKEN_PATTERN, analyze, plain_term
 from ..errors import IndexClosedError
 from ..models import Article
@@ -174,7 +174,7 @@ def native_kernel() -> type[ChunkCodes] | None:
     ``pip install`` where a compiler and the Python headers exist), or None: not built, or
     switched off by the environment variable ``SEARCHKIT_PURE_PYTHON=1``. Segments are the
     same, byte for byte, either way."""
-    if _ChunkCodes is None or os.environ.get("SEARCHKIT_PURE_PYTHON", "") not in ("", "0"):
+    if _ChunkCodes is None or pure_python():
         return None
     return _ChunkCodes
 

@@ -49,7 +49,6 @@ from __future__ import annotations
 
 import heapq
 import math
-import os
 import threading
 from array import array
 from pathlib import Path
@@ -62,6 +61,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from .._kernels import pure_python
 from ..analysis import field_terms
 from .segment import ChunkAnalyser, Vocabulary
 from .storyrows import RowChunk, RowIndex, VectorRows
@@ -110,7 +110,7 @@ def story_kernel() -> Any:
     """The optional C loops of placing an article (``searchkit/_storykernel.c``, built by
     ``pip install`` where a compiler and the Python headers exist), or None: not built, or
     switched off by ``SEARCHKIT_PURE_PYTHON=1``. The stories are the same either way."""
-    if _native is None or os.environ.get("SEARCHKIT_PURE_PYTHON", "") not in ("", "0"):
+    if _native is None or pure_python():
         return None
     return _native
 

@@ -24,7 +24,6 @@ none, and its snippets tokenize the stored body as they always did.
 
 from __future__ import annotations
 
-import os
 import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Sequence
@@ -33,6 +32,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .. import textspans
+from .._kernels import native
 from ..analysis import analyze
 from ..errors import SearchkitError
 from .segfile import SegmentFileReader, SegmentFileWriter
@@ -50,13 +50,7 @@ _WORD_CHAR = re.compile(r"\w")
 
 Array = np.ndarray[Any, Any]
 
-_native_bounds: Callable[[str], tuple[bytes, bytes, bytes]] | None
-try:
-    from .._speedups import token_bounds as _native_bounds
-except ImportError:  # not built: numpy
-    _native_bounds = None
-if os.environ.get("SEARCHKIT_PURE_PYTHON", "") not in ("", "0"):
-    _native_bounds = None
+_native_bounds: Callable[[str], tuple[bytes, bytes, bytes]] | None = native("_speedups", "token_bounds")
 
 
 def _ascii_classes() -> Array:
