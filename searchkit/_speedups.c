@@ -535,16 +535,11 @@ done:
  * run before it across one joiner character ('.,-’‐‑ and the apostrophe); starts and ends
  * are its character offsets, suspects the tokens holding a '.', ',', '-' or a character
  * beyond ASCII (which may take other than one position). Each is native int64 bytes. */
+/* 1: a word character, 2: a joiner, 0: neither (the classes of token_spans' pattern) */
 static inline int
 token_class(Py_UCS4 c)
 {
-    if (c < 128) {
-        return (Py_ISALNUM(c) || c == '_') ? 1 : (c == '\'' || c == '.' || c == ',' || c == '-') ? 2 : 0;
-    }
-    if (Py_UNICODE_ISALNUM(c)) {
-        return 1;
-    }
-    return (c == 0x2019 || c == 0x2010 || c == 0x2011) ? 2 : 0;
+    return token_word(c) ? 1 : token_joiner(c) ? 2 : 0;
 }
 
 static int

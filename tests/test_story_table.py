@@ -60,8 +60,8 @@ def test_an_index_written_without_stories_searches_with_the_story_facet(tmp_path
 
 
 def test_a_whole_segments_rows_are_those_found_id_by_id(tmp_path: Path) -> None:
-    # StoryTable.rows_of_all confirms runs of ids at consecutive rows by comparing bytes; it
-    # must give rows_of's rows, with runs broken by deletions, replacements and a new segment.
+    # StoryTable.rows_of confirms a string table's runs of ids at consecutive rows by comparing
+    # bytes; it must give row_of's rows, with runs broken by deletions, replacements and a new segment.
     from benchmarks.perf.corpus import scaled_corpus
 
     from searchkit import Article
@@ -77,9 +77,9 @@ def test_a_whole_segments_rows_are_those_found_id_by_id(tmp_path: Path) -> None:
     assert len(snapshot.segments) >= 2
     for loaded in snapshot.segments:
         ids = loaded.reader.ids
-        expected = table.rows_of(list(ids)).tolist()
-        assert table.rows_of_all(ids).tolist() == expected  # a StringTable: runs compared as bytes
-        assert table.rows_of_all(list(ids)).tolist() == expected  # a list: id by id
+        expected = [table.row_of(article_id) for article_id in ids]
+        assert table.rows_of(ids).tolist() == expected  # a StringTable: runs compared as bytes
+        assert table.rows_of(list(ids)).tolist() == expected  # a list: id by id
         assert sum(row >= 0 for row in expected) == sum(table.story_of(i) is not None for i in ids)
     empty = StoryTable.cluster([])
-    assert empty.rows_of_all(["a", "b"]).tolist() == [-1, -1]
+    assert empty.rows_of(["a", "b"]).tolist() == [-1, -1]

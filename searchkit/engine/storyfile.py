@@ -433,26 +433,13 @@ class StoryTable:
         return -1
 
     def rows_of(self, article_ids: Sequence[str]) -> Array:
-        """The row of each of ``article_ids`` (-1 for one without a story)."""
-        keys = hash_ids(article_ids)
-        rows = np.full(keys.size, -1, dtype=np.int64)
-        if not self._keys.size:
-            return rows
-        at = np.minimum(self._keys.searchsorted(keys), self._keys.size - 1)
-        hit = np.flatnonzero(self._keys[at] == keys)
-        rows[hit] = self._key_rows[at[hit]]
-        ids = self.ids
-        for i, row in zip(hit.tolist(), rows[hit].tolist()):
-            if ids[row] != article_ids[i]:  # another id with the same hash: look at the others
-                rows[i] = self.row_of(article_ids[i])
-        return rows
+        """The row of each of ``article_ids`` (-1 for one without a story).
 
-    def rows_of_all(self, article_ids: Sequence[str]) -> Array:
-        """:meth:`rows_of` of a whole table of ids (a segment's), the same rows, confirmed in
-        runs: where consecutive ids sit in consecutive rows (articles are clustered in the order
-        they were added), one comparison of the two tables' bytes confirms the whole run
-        instead of one string comparison per id (which made a frequent word's first story
-        count at a million articles cost ~100 ms)."""
+        Each id is found by its hash and confirmed against the table's id. For a whole string
+        table of ids (a segment's) the confirmation goes by runs: where consecutive ids sit in
+        consecutive rows (articles are clustered in the order they were added), one comparison
+        of the two tables' bytes confirms the run instead of one string comparison per id
+        (which made a frequent word's first story count at a million articles cost ~100 ms)."""
         keys = _hashes(article_ids)
         rows = np.full(keys.size, -1, dtype=np.int64)
         if not self._keys.size:
@@ -460,31 +447,38 @@ class StoryTable:
         at = np.minimum(self._keys.searchsorted(keys), self._keys.size - 1)
         hit = np.flatnonzero(self._keys[at] == keys)
         rows[hit] = self._key_rows[at[hit]]
-        confirmed = np.zeros(hit.size, dtype=bool)
-        if isinstance(article_ids, StringTable) and isinstance(self.ids, StringTable) and hit.size:
-            found = rows[hit]
-            # runs of ids at consecutive positions found at consecutive rows
-            breaks = np.flatnonzero((np.diff(hit) != 1) | (np.diff(found) != 1)) + 1
-            starts = np.concatenate(([0], breaks)).tolist()
-            stops = np.concatenate((breaks, [hit.size])).tolist()
-            if len(starts) * 8 <= hit.size:  # long runs: one comparison each
-                mine, theirs = article_ids.offsets, self.ids.offsets
-                for start, stop in zip(starts, stops):
-                    a, b = int(hit[start]), int(hit[stop - 1]) + 1
-                    c, d = int(found[start]), int(found[stop - 1]) + 1
-                    if np.array_equal(mine[a:b + 1].astype(np.int64) - int(mine[a]),
-                                      theirs[c:d + 1].astype(np.int64) - int(theirs[c])) and np.array_equal(
-                            article_ids.data[int(mine[a]):int(mine[b])], self.ids.data[int(theirs[c]):int(theirs[d])]):
-                        confirmed[start:stop] = True
+        unconfirmed = hit[~self._confirmed_runs(article_ids, hit, rows[hit])]
         ids = self.ids
-        for i, row in zip(hit[~confirmed].tolist(), rows[hit[~confirmed]].tolist()):
+        for i, row in zip(unconfirmed.tolist(), rows[unconfirmed].tolist()):
             if ids[row] != article_ids[i]:  # another id with the same hash: look at the others
                 rows[i] = self.row_of(article_ids[i])
         return rows
 
+    def _confirmed_runs(self, article_ids: Sequence[str], hit: Array, found: Array) -> Array:
+        """Which of the ids at ``hit``, found at rows ``found``, a comparison of whole runs of
+        bytes confirms (only between two string tables, and only where the runs are long)."""
+        confirmed = np.zeros(hit.size, dtype=bool)
+        if not (isinstance(article_ids, StringTable) and isinstance(self.ids, StringTable) and hit.size):
+            return confirmed
+        # runs of ids at consecutive positions found at consecutive rows
+        breaks = np.flatnonzero((np.diff(hit) != 1) | (np.diff(found) != 1)) + 1
+        starts = np.concatenate(([0], breaks)).tolist()
+        stops = np.concatenate((breaks, [hit.size])).tolist()
+        if len(starts) * 8 > hit.size:  # short runs: the ids one by one cost no more
+            return confirmed
+        mine, theirs = article_ids.offsets, self.ids.offsets
+        for start, stop in zip(starts, stops):
+            a, b = int(hit[start]), int(hit[stop - 1]) + 1
+            c, d = int(found[start]), int(found[stop - 1]) + 1
+            if np.array_equal(mine[a:b + 1].astype(np.int64) - int(mine[a]),
+                              theirs[c:d + 1].astype(np.int64) - int(theirs[c])) and np.array_equal(
+                    article_ids.data[int(mine[a]):int(mine[b])], self.ids.data[int(theirs[c]):int(theirs[d])]):
+                confirmed[start:stop] = True
+        return confirmed
+
     def story_column(self, article_ids: Sequence[str]) -> Array:
         """The story number (-1: none) of each of ``article_ids`` (a segment's ids)."""
-        rows = self.rows_of_all(article_ids)
+        rows = self.rows_of(article_ids)
         column = np.full(rows.size, -1, dtype=np.int64)
         found = rows >= 0  # (an empty table has no row for -1 to pick)
         column[found] = self.story[rows[found]]

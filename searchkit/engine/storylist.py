@@ -121,15 +121,12 @@ def _story_numbers(snapshot: Snapshot, table: StoryTable, segment: int, docs: Ar
     unknown = docs[numbers == _UNKNOWN]
     if unknown.size * WHOLE_COLUMN_SHARE >= column.size:
         # A frequent word: the whole column costs less than its matches id by id (hashed from
-        # the ids' bytes, runs confirmed at once: StoryTable.rows_of_all), and later searches are free.
+        # the ids' bytes, runs confirmed at once: StoryTable.rows_of), and later searches are free.
         column[:] = table.story_column(loaded.reader.ids)
         numbers = column[docs]
     elif unknown.size:
         ids = loaded.reader.ids
-        rows = table.rows_of([ids[doc] for doc in unknown.tolist()])
-        looked_up = np.full(rows.size, -1, dtype=np.int64)
-        looked_up[rows >= 0] = table.story[rows[rows >= 0]]  # (an empty table has no row for -1 to pick)
-        column[unknown] = looked_up
+        column[unknown] = table.story_column([ids[doc] for doc in unknown.tolist()])
         numbers = column[docs]
     return numbers
 
