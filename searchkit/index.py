@@ -51,7 +51,7 @@ from .engine.storyfile import StoryTable, snapshot_stories
 from .engine.storylist import article_story, list_stories
 from .engine.store import SCHEMA_VERSION, IndexStore
 from .engine.notes import search_notes
-from .engine.suggest import suggest
+from .engine.suggest import Filters, suggest
 from .engine.writer import (
     FLUSH_STORED_BYTES,
     FLUSH_TOKENS,
@@ -673,7 +673,9 @@ class Index:
         suggestion = None
         if suggest_spelling and cursor is None and page == 1:
             deadline = None if time_limit is None else started + time_limit
-            suggestion = suggest(snapshot, query, outcome.total, mode=mode, ranking=self.ranking, deadline=deadline)
+            filters = Filters(outcome.unfiltered, request.sources, since, until)
+            suggestion = suggest(snapshot, query, outcome.total, mode=mode, ranking=self.ranking, deadline=deadline,
+                                 filters=filters)
         return SearchResults(
             query=query,
             total=outcome.total,

@@ -239,6 +239,20 @@ def test_did_you_mean(misspelt: SearchIndex, query: str, total: int, suggestion:
         assert misspelt.search(suggestion).total >= max(2 * total, 3)
 
 
+@pytest.fixture(scope="module")
+def filtered_misspelt(make: Factory) -> SearchIndex:
+    from test_suggest import FILTERED
+
+    return make(FILTERED)
+
+
+@pytest.mark.parametrize(("query", "filters", "total", "suggestion"), __import__("test_suggest").FILTERED_CASES)
+def test_did_you_mean_within_filters(filtered_misspelt: SearchIndex, query: str, filters: dict[str, object],
+                                     total: int, suggestion: str | None) -> None:
+    results = filtered_misspelt.search(query, **filters)  # type: ignore[arg-type]
+    assert (results.total, results.suggestion) == (total, suggestion)
+
+
 # ---------------------------------------------------------------------------------------
 # Freshness (tests/test_news_ranking.py's ages fixture): each score times the decay of its age.
 # Scores themselves differ between backends (Lucene's BM25 leaves out the constant k1 + 1),

@@ -62,6 +62,37 @@ def test_did_you_mean(index: Index, query: str, total: int, suggestion: str | No
         assert index.search(suggestion).total >= 3
 
 
+# Filters: "desertion" is in 3 Wire articles of 2020; "training" in 4 Post articles and
+# "raining" in 10 Wire ones (more than twice as many: a respelling of "training" alone).
+FILTERED = [
+    *(Article(id=f"desertion-{n}", headline=f"Soldier {n} tried for desertion", body="The court sat on Tuesday.",
+              source="Wire", date=f"2020-03-0{n + 1}") for n in range(3)),
+    *(Article(id=f"training-{n}", headline=f"Training camp {n} opens", body="Coaches arrived early.",
+              source="Post", date="2020-03-01") for n in range(4)),
+    *(Article(id=f"raining-{n}", headline=f"Raining again in town {n}", body="Umbrellas sold out.",
+              source="Wire", date="2020-03-01") for n in range(10)),
+]  # fmt: skip
+
+FILTERED_CASES = [
+    ("desertoin", {}, 0, "desertion"),
+    ("desertoin", {"sources": ["Wire"]}, 0, "desertion"),  # the respelling finds 3 within the filter
+    ("desertoin", {"sources": ["Post"]}, 0, None),  # ... and none here: nothing to suggest
+    ("desertoin", {"since": "2020-03-02"}, 0, None),  # 2 within the dates: fewer than 3
+    ("training", {"sources": ["Wire"]}, 0, None),  # 4 articles without the filter: spelled as they spell it
+    ("trainnig", {"sources": ["Post"]}, 0, "training"),
+]
+
+
+@pytest.mark.parametrize(("query", "filters", "total", "suggestion"), FILTERED_CASES)
+def test_a_suggestion_is_checked_within_the_filters(tmp_path: Path, query: str, filters: dict[str, object],
+                                                    total: int, suggestion: str | None) -> None:
+    index = make_index(tmp_path / "index", FILTERED)
+    results = index.search(query, **filters)  # type: ignore[arg-type]
+    assert (results.total, results.suggestion) == (total, suggestion)
+    if suggestion is not None:
+        assert index.search(suggestion, **filters).total >= 3  # type: ignore[arg-type]
+
+
 def test_a_suggestion_is_checked_in_the_mode_of_the_query(index: Index) -> None:
     # "any" mode matches "north" and "missile" anyway: 7 articles, no suggestion needed.
     assert (index.search("north corea missile", mode="any").total, index.search("north corea missile", mode="any").suggestion) == (7, None)

@@ -95,6 +95,7 @@ class SearchOutcome:
     highlight: HighlightSpec
     more_from: dict[str, int] | None = None
     total_articles: int | None = None  # with collapse: the matching articles; total counts groups
+    unfiltered: int = 0  # the live articles matching the query before sources, since and until
 
 
 @dataclass
@@ -134,6 +135,7 @@ def run_search(snapshot: Snapshot, request: SearchRequest, ranking: Ranking, *,
     if recency is not None and recency.origin is not None:
         matches = [Matches(found.docs, found.scores * decay(recency, recency.origin, loaded.reader.day[found.docs]))
                    for loaded, found in zip(snapshot.segments, matches)]
+    unfiltered = sum(found.docs.size for found in matches)
     wanted_sources = _source_ordinals(snapshot, request.sources)
     stories = snapshot.cache.get("stories")  # read by the Index before the search (:mod:`.storyfile`)
     hit_parts: list[Matches] = []
@@ -212,7 +214,8 @@ def run_search(snapshot: Snapshot, request: SearchRequest, ranking: Ranking, *,
             extra.update(story_fields(stories, _doc_id(snapshot, placed.seg, placed.doc),
                                       with_story=request.collapse == "story"))
         hits.append(_hit(snapshot, placed, spec, request, executor.check_time, explanation, extra, bodies))
-    return SearchOutcome(total, hits, facets, next_cursor, executor.notes, spec, more_from, total_articles)
+    return SearchOutcome(total, hits, facets, next_cursor, executor.notes, spec, more_from, total_articles,
+                         unfiltered)
 
 
 def _wants(request: SearchRequest, facet: str) -> bool:

@@ -15,8 +15,11 @@ missile`` rather than ``north core missile`` when "core" is the more frequent wo
 ties go to the more frequent respellings. Each chosen term is written as the word appears
 in an article that holds it, closest to what was typed. The respelled query is suggested
 when it finds at least twice as many articles as the query (and at least
-:data:`SUGGEST_BELOW`), run in the same mode. Suggesting counts against the search's
-``time_limit``: when it runs out, the results come without a suggestion.
+:data:`SUGGEST_BELOW`), run in the same mode and within the same ``sources``, ``since`` and
+``until``. A query whose words find :data:`SUGGEST_BELOW` articles or more in the whole index
+gets no suggestion however few its filters leave: its words are spelled as articles spell
+them. Suggesting counts against the search's ``time_limit``: when it runs out, the results
+come without a suggestion.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import time
 import weakref
 from collections import Counter
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import numpy as np
@@ -39,7 +43,7 @@ from .fuzzy import LetterIndex, edit_distance, letter_index, nearby_terms
 from .segment import FIELDS, SegmentReader
 from .snapshot import Snapshot
 
-__all__ = ["BEAM", "SUGGEST_BELOW", "Respellable", "better_enough", "close_limit", "closest_form", "keep_respellings",
+__all__ = ["BEAM", "SUGGEST_BELOW", "Filters", "Respellable", "better_enough", "close_limit", "closest_form", "keep_respellings",
            "one_edit_terms", "respell", "respellable_words", "suggest", "written_forms"]
 
 SUGGEST_BELOW = 3
@@ -49,6 +53,17 @@ BEAM = 32  # partial respelled queries kept while combining words
 _MAX_RESPELLED_LETTERS = 24  # longer words get no one-edit respellings (54 per letter to stem)
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
 Array = np.ndarray[Any, Any]
+
+
+@dataclass(frozen=True)
+class Filters:
+    """A search's filters, which a suggestion is checked within, and how many articles its
+    query found without them."""
+
+    unfiltered: int
+    sources: tuple[str, ...] = ()
+    since: date | None = None
+    until: date | None = None
 
 
 @dataclass(frozen=True)
@@ -307,8 +322,9 @@ def closest_form(forms: Counter[str], term: str, typed: str) -> str:
 
 
 def suggest(snapshot: Snapshot, query: str, total: int, *, mode: QueryMode, ranking: Ranking,
-            deadline: float | None = None) -> str | None:
-    """The respelled query to suggest, or None (see the module docstring).
+            deadline: float | None = None, filters: Filters | None = None) -> str | None:
+    """The respelled query to suggest for ``query``, which found ``total`` articles within
+    ``filters`` and ``filters.unfiltered`` without them, or None (see the module docstring).
 
     ``deadline`` (a :func:`time.perf_counter` value: the search's time limit) is checked as
     the work goes; past it there is no suggestion rather than a late one.
@@ -317,7 +333,8 @@ def suggest(snapshot: Snapshot, query: str, total: int, *, mode: QueryMode, rank
     def late() -> bool:
         return deadline is not None and time.perf_counter() > deadline
 
-    if total >= SUGGEST_BELOW or not snapshot.doc_count or late():
+    filters = filters or Filters(unfiltered=total)
+    if max(total, filters.unfiltered) >= SUGGEST_BELOW or not snapshot.doc_count or late():
         return None
     words = []  # each respellable word, its options
     for word in respellable_words(query):
@@ -338,7 +355,7 @@ def suggest(snapshot: Snapshot, query: str, total: int, *, mode: QueryMode, rank
     if remaining is not None and remaining <= 0:
         return None
     request = SearchRequest(query=parse_query(replaced, mode=mode).query, facets=False, snippets=False, limit=1,
-                            time_limit=remaining)
+                            time_limit=remaining, sources=filters.sources, since=filters.since, until=filters.until)
     try:
         better = run_search(snapshot, request, ranking).total
     except QueryTooComplexError:

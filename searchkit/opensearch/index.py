@@ -546,7 +546,8 @@ class OpenSearchIndex:
             from .suggest import suggest
 
             deadline = None if time_limit is None else started + time_limit
-            suggestion = suggest(self, query, total, mode=mode, deadline=deadline)
+            suggestion = suggest(self, query, total, mode=mode, deadline=deadline,
+                                 filters=(tuple(wanted_sources), since, until))
         return SearchResults(
             query=query,
             total=total,

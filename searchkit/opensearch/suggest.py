@@ -13,8 +13,10 @@ lookups go to the cluster, on the indexed terms of ``all_terms`` (every text fie
 * how a chosen term is written: the first three articles (by id) that hold it in each
   field, one ``_msearch`` for all the changed words.
 
-The suggested query is then searched in the query's mode and suggested when it finds at least
-twice as many articles (and at least :data:`~searchkit.engine.suggest.SUGGEST_BELOW`). What
+The suggested query is then searched in the query's mode and within its filters, and suggested
+when it finds at least twice as many articles (and at least
+:data:`~searchkit.engine.suggest.SUGGEST_BELOW`); a filtered query whose words find that many
+articles without the filters gets none (one more count, only when the filters left too few). What
 can differ from a folder: the term suggester looks at up to :data:`SUGGESTER_SIZE` close terms
 per word, and the spelling shown is read from the first articles by id, not by indexing order.
 """
@@ -22,6 +24,7 @@ per word, and the spelling shown is read from the first articles by id, not by i
 from __future__ import annotations
 
 import time
+from datetime import date
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
@@ -149,9 +152,10 @@ def _surfaces(index: OpenSearchIndex, chosen: list[tuple[str, str]]) -> list[str
     return spellings
 
 
-def suggest(index: OpenSearchIndex, query: str, total: int, *, mode: QueryMode,
-            deadline: float | None = None) -> str | None:
-    """The respelled query to suggest for ``query`` (which found ``total`` articles), or None.
+def suggest(index: OpenSearchIndex, query: str, total: int, *, mode: QueryMode, deadline: float | None = None,
+            filters: tuple[tuple[str, ...], date | None, date | None] = ((), None, None)) -> str | None:
+    """The respelled query to suggest for ``query`` (which found ``total`` articles within
+    ``filters``: sources, since, until), or None.
 
     ``deadline`` (a :func:`time.perf_counter` value) is checked between requests; past it
     there is no suggestion rather than a late one.
@@ -160,8 +164,13 @@ def suggest(index: OpenSearchIndex, query: str, total: int, *, mode: QueryMode,
     def late() -> bool:
         return deadline is not None and time.perf_counter() > deadline
 
+    sources, since, until = filters
     if total >= SUGGEST_BELOW or late():
         return None
+    if (sources or since or until) and index.search(
+            query, mode=mode, facets=False, snippets=False, limit=1, suggest_spelling=False,
+            time_limit=None if deadline is None else max(deadline - time.perf_counter(), 0.001)).total >= SUGGEST_BELOW:
+        return None  # the words are common: the filters left too few
     words = respellable_words(query)
     if not words:
         return None
@@ -191,7 +200,7 @@ def suggest(index: OpenSearchIndex, query: str, total: int, *, mode: QueryMode,
         return None
     try:
         better = index.search(replaced, mode=mode, facets=False, snippets=False, limit=1, suggest_spelling=False,
-                              time_limit=remaining).total
+                              time_limit=remaining, sources=list(sources), since=since, until=until).total
     except QueryTooComplexError:
         return None
     return replaced if better_enough(better, total) else None
