@@ -1,4 +1,5 @@
-/* Optional C kernel of a leaf's weighted frequencies (searchkit.engine.execute.LeafSegment).
+/* Optional C kernels of posting lists: a leaf's weighted frequencies (searchkit.engine.execute.LeafSegment)
+ * and one document's positions (searchkit.engine.tokenmap.BodyPositions, below).
  *
  * weighted_sum(docs, part_docs, part_freqs, weights, norms, out) -> int
  *
@@ -174,7 +175,125 @@ done:
     return PyLong_FromLong(result);
 }
 
+/* doc_positions(docs, freqs, positions, ends, doc) -> list | None | int
+ *
+ * One document's positions in a posting list with positions: docs (uint32, ascending), freqs
+ * (uint16 or uint32, one per posting), positions (uint16 or uint32: each posting's run, in
+ * order) and ends (int64, the running sum of freqs, or None: summed here up to the document).
+ * The positions of doc as a list of ints; None when docs lacks it; -1 when an array has
+ * another type (the caller then reads them with numpy, the reference). */
+static PyObject *
+doc_positions(PyObject *Py_UNUSED(module), PyObject *args)
+{
+    PyObject *docs_obj, *freqs_obj, *positions_obj, *ends_obj;
+    long long doc;
+    if (!PyArg_ParseTuple(args, "OOOOL:doc_positions", &docs_obj, &freqs_obj, &positions_obj, &ends_obj, &doc)) {
+        return NULL;
+    }
+    Py_buffer d, f, p, e;
+    char d_format, f_format, p_format, e_format;
+    int have_ends = ends_obj != Py_None;
+    int got = view(docs_obj, &d, "I", 4, 0, &d_format);
+    if (got <= 0) {
+        return got < 0 ? NULL : PyLong_FromLong(-1);
+    }
+    PyObject *result = NULL;
+    int released = 0; /* buffers taken so far past d: 1 f, 2 p, 3 e */
+    got = view(freqs_obj, &f, "H", 2, 0, &f_format);
+    if (got == 0) {
+        got = view(freqs_obj, &f, "I", 4, 0, &f_format);
+    }
+    if (got <= 0) {
+        goto unsupported;
+    }
+    released = 1;
+    got = view(positions_obj, &p, "H", 2, 0, &p_format);
+    if (got == 0) {
+        got = view(positions_obj, &p, "I", 4, 0, &p_format);
+    }
+    if (got <= 0) {
+        goto unsupported;
+    }
+    released = 2;
+    if (have_ends) {
+        got = view(ends_obj, &e, "lq", 8, 0, &e_format);
+        if (got <= 0) {
+            goto unsupported;
+        }
+        released = 3;
+    }
+    {
+        Py_ssize_t n = d.len / 4;
+        if (f.len / f.itemsize != n || (have_ends && e.len / 8 != n)) {
+            PyErr_SetString(PyExc_ValueError, "doc_positions: docs, freqs and ends differ in length");
+            goto done;
+        }
+        const uint32_t *docs = (const uint32_t *)d.buf;
+        Py_ssize_t at = seek(docs, n, 0, (int64_t)doc);
+        if (at == n || (int64_t)docs[at] != doc) {
+            result = Py_NewRef(Py_None);
+            goto done;
+        }
+        int64_t start = 0, count;
+        if (have_ends) {
+            const int64_t *ends = (const int64_t *)e.buf;
+            start = at ? ends[at - 1] : 0;
+            count = ends[at] - start;
+        } else if (f_format == 'H') {
+            const uint16_t *freqs = (const uint16_t *)f.buf;
+            for (Py_ssize_t i = 0; i < at; i++) {
+                start += freqs[i];
+            }
+            count = freqs[at];
+        } else {
+            const uint32_t *freqs = (const uint32_t *)f.buf;
+            for (Py_ssize_t i = 0; i < at; i++) {
+                start += freqs[i];
+            }
+            count = freqs[at];
+        }
+        if (start < 0 || count < 0 || start + count > (int64_t)(p.len / p.itemsize)) {
+            PyErr_SetString(PyExc_ValueError, "doc_positions: a run past the end of the positions");
+            goto done;
+        }
+        result = PyList_New((Py_ssize_t)count);
+        if (result == NULL) {
+            goto done;
+        }
+        for (Py_ssize_t i = 0; i < count; i++) {
+            unsigned long value = p_format == 'H' ? ((const uint16_t *)p.buf)[start + i]
+                                                  : ((const uint32_t *)p.buf)[start + i];
+            PyObject *item = PyLong_FromUnsignedLong(value);
+            if (item == NULL) {
+                Py_CLEAR(result);
+                goto done;
+            }
+            PyList_SET_ITEM(result, i, item);
+        }
+        goto done;
+    }
+unsupported:
+    if (!PyErr_Occurred()) {
+        result = PyLong_FromLong(-1);
+    }
+done:
+    PyBuffer_Release(&d);
+    if (released >= 1) {
+        PyBuffer_Release(&f);
+    }
+    if (released >= 2) {
+        PyBuffer_Release(&p);
+    }
+    if (released >= 3) {
+        PyBuffer_Release(&e);
+    }
+    return result;
+}
+
 static PyMethodDef scoring_functions[] = {
+    {"doc_positions", doc_positions, METH_VARARGS,
+     "doc_positions(docs, freqs, positions, ends, doc) -> list | None | int: the positions of doc in a "
+     "posting list (see searchkit/_scoring.c); None: not there; -1: other types."},
     {"weighted_sum", weighted_sum, METH_VARARGS,
      "weighted_sum(docs, part_docs, part_freqs, weights, norms, out) -> int: each document's sum of "
      "weight * freq / norm over the parts holding it, into out (see searchkit/_scoring.c); -1: other types."},
@@ -182,7 +301,7 @@ static PyMethodDef scoring_functions[] = {
 };
 
 static struct PyModuleDef scoring_module = {
-    PyModuleDef_HEAD_INIT, .m_name = "searchkit._scoring", .m_doc = "Optional C kernel of a leaf's weighted frequencies.",
+    PyModuleDef_HEAD_INIT, .m_name = "searchkit._scoring", .m_doc = "Optional C kernels of a leaf's weighted frequencies and a document's positions.",
     .m_size = -1, .m_methods = scoring_functions,
 };
 

@@ -313,7 +313,7 @@ def _fragment(field: SnippetField, text: str, start: int, end: int, spans: list[
     piece = piece.strip()
     inside = [(s - stripped, e - stripped) for s, e in inside]
     inside = [(max(s, 0), min(e, len(piece))) for s, e in inside if e > 0 and s < len(piece)]
-    return Snippet(
+    return Snippet.model_construct(  # trusted values (ints and spans made here): validating costs a tenth of a hit
         field=field,
         text=piece,
         highlights=inside,
@@ -392,7 +392,7 @@ class BodyIndex(Protocol):
 
     token_count: int  # how many raw tokens the body has
 
-    def positions(self, term: str, field: SnippetField = "body") -> np.ndarray[Any, Any] | None:
+    def positions(self, term: str, field: SnippetField = "body") -> list[int] | None:
         """The positions of ``term`` in the hit's ``field`` (as the index numbers them), or
         None: none."""
 
@@ -443,8 +443,7 @@ class _ShortText:
 
 def _indexed_spans_of(text: str, spec: HighlightSpec, index: BodyIndex, field: SnippetField) -> list[Span]:
     """:func:`match_spans` of a hit's short ``field`` (``text``) from the index's positions."""
-    found = {term: positions.tolist() for term in spec.wanted
-             if (positions := index.positions(term, field)) is not None}
+    found = {term: positions for term in spec.wanted if (positions := index.positions(term, field)) is not None}
     return _indexed_spans(text, spec, _ShortText(text), found) if found else []
 
 
@@ -453,7 +452,7 @@ def _indexed_body_spans(text: str, spec: HighlightSpec, body: BodyIndex,
     """:func:`_body_spans` from the index: the query's terms' positions in the body
     (postings) and where their raw tokens lie (the body's token map), so only the tokens
     shown are read; the same region and spans."""
-    found = {term: positions.tolist() for term in spec.wanted if (positions := body.positions(term)) is not None}
+    found = {term: positions for term in spec.wanted if (positions := body.positions(term)) is not None}
     if not found:
         return 0, len(text), []
     if body.token_count <= _FOCUS_ABOVE_TOKENS:
@@ -579,7 +578,7 @@ def make_snippets(
     else:
         headline_spans = _indexed_spans_of(headline, spec, body_index, "headline")
     if headline_spans and len(headline) <= MAX_HEADLINE_SNIPPET_CHARS:
-        snippets.append(Snippet(field="headline", text=headline, highlights=headline_spans))
+        snippets.append(Snippet.model_construct(field="headline", text=headline, highlights=headline_spans))
     elif headline_spans:
         fragment = _best_body_fragment(headline, headline_spans, max_chars)
         snippets.append(fragment.model_copy(update={"field": "headline"}))

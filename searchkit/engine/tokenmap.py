@@ -51,6 +51,10 @@ _WORD_CHAR = re.compile(r"\w")
 Array = np.ndarray[Any, Any]
 
 _native_bounds: Callable[[str], tuple[bytes, bytes, bytes]] | None = native("_speedups", "token_bounds")
+# A hit's positions in a posting list (searchkit/_scoring.c; BodyPositions._numpy_positions is
+# the reference): the frequencies before it are summed in C unless the list is longer than this.
+_native_doc_positions: Callable[..., list[int] | None | int] | None = native("_scoring", "doc_positions")
+_SUMMED_ABOVE = 1024
 
 
 def _ascii_classes() -> Array:
@@ -408,6 +412,8 @@ class BodyPositions:
 
     def holds(self, reader: Any, doc: int, field: str, terms: Iterable[str]) -> bool:
         """Whether ``field`` of document ``doc`` of ``reader``'s segment holds any of ``terms``."""
+        if not reader.lengths[field][doc]:  # an empty field (most articles have no background)
+            return False
         return any(self.positions(reader, doc, term, field) is not None for term in terms)
 
     def of(self, reader: Any, doc: int) -> HitBody | None:
@@ -416,7 +422,7 @@ class BodyPositions:
         token_map = reader.token_map
         return None if token_map is None else HitBody(self, reader, doc, token_map)
 
-    def positions(self, reader: Any, doc: int, term: str, field: str = "body") -> Array | None:
+    def positions(self, reader: Any, doc: int, term: str, field: str = "body") -> list[int] | None:
         """The positions of ``term`` in ``field`` of document ``doc`` of ``reader``'s
         segment (None: none)."""
         key = (id(reader), term, field)
@@ -427,13 +433,25 @@ class BodyPositions:
         if postings is None:
             return None
         docs, tf, pos, ends = postings
+        if ends is None and docs.size > _SUMMED_ABOVE:  # summed once: many hits may ask a long list
+            ends = postings[3] = tf.cumsum(dtype=np.int64)
+        if _native_doc_positions is not None:
+            found = _native_doc_positions(docs, tf, pos, ends, doc)
+            if not isinstance(found, int):
+                return found
+        return self._numpy_positions(postings, doc)
+
+    @staticmethod
+    def _numpy_positions(postings: list[Any], doc: int) -> list[int] | None:
+        """:meth:`positions` in numpy (the reference of the C kernel)."""
+        docs, tf, pos, ends = postings
         at = int(docs.searchsorted(doc))
         if at == docs.size or docs[at] != doc:
             return None
-        if ends is None:  # summed when first needed: many fields hold none of the page's hits
+        if ends is None:
             ends = postings[3] = tf.cumsum(dtype=np.int64)
-        positions: Array = pos[int(ends[at - 1]) if at else 0:int(ends[at])]
-        return positions
+        found: list[int] = pos[int(ends[at - 1]) if at else 0:int(ends[at])].tolist()
+        return found
 
     def _postings(self, reader: Any, term: str, field: str) -> list[Any] | None:
         number = reader.term_id(term)
@@ -447,7 +465,6 @@ class BodyPositions:
         return [docs, tf, arrays.pos[start:end], None]
 
 
-
 class HitBody:
     """One hit's body as the index knows it (:class:`searchkit.snippets.BodyIndex`)."""
 
@@ -455,7 +472,7 @@ class HitBody:
         self._owner, self._reader, self._doc, self._map = owner, reader, doc, token_map
         self.token_count = int(token_map.counts[doc])
 
-    def positions(self, term: str, field: str = "body") -> Array | None:
+    def positions(self, term: str, field: str = "body") -> list[int] | None:
         return self._owner.positions(self._reader, self._doc, term, field)
 
     def raw_numbers(self, positions: Iterable[int]) -> list[int]:
