@@ -45,7 +45,8 @@ def test_flush_tokens_bounds_the_terms_held_in_memory(tmp_path: Path) -> None:
 
 
 def test_merge_factor(tmp_path: Path) -> None:
-    for factor, expected in ((6, [(6, 0), (1, 0), (1, 0)]), (2, [(8, 0)]), (3, [(3, 0), (3, 0), (1, 0), (1, 0)])):
+    # Small segments all count as 4 MiB (one tier): each merge takes in the last one made.
+    for factor, expected in ((6, [(6, 0), (1, 0), (1, 0)]), (2, [(8, 0)]), (3, [(7, 0), (1, 0)])):
         path = tmp_path / f"factor-{factor}"
         index = Index.create(path, merge_factor=factor)
         for article in NEWS[:8]:
@@ -124,7 +125,7 @@ def test_ids_are_found_across_flushes_and_merges_of_one_write(tmp_path: Path) ->
     report = index.add_many([*NEWS, edited, second, again, edited])
     assert (report.added, report.replaced, report.unchanged) == (10, 3, 1)
     assert [len(index), found(index, "sandbags")] == [10, ["river-rises"]]
-    assert segment_sizes(path) == [(8, 1), (2, 0), (1, 0)]  # merged twice with replaced copies dropped
+    assert segment_sizes(path) == [(10, 0)]  # merged at each flush (small segments: one tier), replaced copies dropped
     # A new writer reads the committed segments, deletions included.
     assert index.delete(["river-rises", "river-rises"]) == 1
     report = index.add_many([again, second, NEWS[2].model_copy(update={"headline": "Flood cover: sandbags"})])

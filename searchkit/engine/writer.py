@@ -40,6 +40,7 @@ __all__ = ["AddOutcome", "ArticleWriter", "WriterOptions"]
 FLUSH_TOKENS = 1_000_000  # writing a segment holds about 70 bytes a term for a moment (216 MB at 3M)
 FLUSH_STORED_BYTES = 32 << 20
 MERGE_FACTOR = 6
+MERGE_FLOOR_BYTES = 4 << 20  # segments smaller on disk count as this big when merges are chosen
 MAX_DELETED_RATIO = 0.3
 
 
@@ -59,9 +60,10 @@ class WriterOptions:
         flush_tokens: Terms buffered in memory before they are written out as a segment;
             the memory a write holds grows with it (lower it for small machines).
         flush_bytes: Compressed stored articles buffered before a flush (32 MiB).
-        merge_factor: When this many segments of about the same size (the same power of
-            ``merge_factor`` articles) exist, they are merged into one; larger means fewer
-            merges during writes and more segments for searches to visit.
+        merge_factor: When this many segments of about the same size exist (the same power
+            of ``merge_factor`` times 4 MiB of live articles on disk, a smaller segment counting
+            as 4 MiB), they are merged into one; larger means fewer merges during writes and
+            more segments for searches to visit.
         max_deleted_ratio: A segment whose share of deleted articles passes this is rewritten.
         max_merged_articles: Segments already holding this many articles are left out of
             size merges (None: no limit), so a big index is not rewritten whole as it grows;
@@ -387,7 +389,7 @@ class ArticleWriter:
         for segment in self.segments:
             if largest is not None and segment.doc_count() >= largest:
                 continue
-            tier = int(math.log(max(segment.doc_count(), 1), factor))
+            tier = int(math.log(max(self._live_bytes(segment), MERGE_FLOOR_BYTES) / MERGE_FLOOR_BYTES, factor))
             tiers.setdefault(tier, []).append(segment)
         for tier in sorted(tiers):
             if len(tiers[tier]) >= factor:
@@ -396,6 +398,13 @@ class ArticleWriter:
             if segment.deleted_count() > self.options.max_deleted_ratio * segment.document_count():
                 return [segment]
         return []
+
+    def _live_bytes(self, segment: SearchkitSegment) -> float:
+        """The segment's size on disk, less its deleted articles' share. Sizes, not article
+        counts, make tiers: a bulk write's flushes hold about the same number of terms each,
+        but from 500 long articles to 7,000 short ones."""
+        size = self.store.segment_path(segment).stat().st_size
+        return size * segment.doc_count() / max(segment.document_count(), 1)
 
     def _merge_group(self, group: list[SearchkitSegment]) -> None:
         started = time.perf_counter()
