@@ -76,7 +76,7 @@ def test_open_refuses_another_schema_version_and_says_how_to_rebuild(tmp_path: P
         Index.open(tmp_path / "news")
     message = str(caught.value)
     assert message.startswith(f"{tmp_path / 'news'} has schema version 99 (")
-    assert "reads version 2" in message
+    assert "reads versions 2 and 3" in message
     assert message.endswith(REBUILD_HINT)
 
 
@@ -98,7 +98,7 @@ def test_open_refuses_a_version_1_index_and_says_why_and_how_to_rebuild(tmp_path
         Index.open(tmp_path / "news")
     assert str(caught.value) == (
         f"{tmp_path / 'news'} has schema version 1 (searchkit 0.9); this searchkit {searchkit.__version__} "
-        "reads version 2. Version 1 derived the id of an article without a URL from its headline alone, "
+        "reads versions 2 and 3. Version 1 derived the id of an article without a URL from its headline alone, "
         f"so different articles with one headline replaced each other; {REBUILD_HINT}"
     )
 

@@ -8,7 +8,6 @@ writes left behind (notes, not problems).
 
 from __future__ import annotations
 
-import zlib
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +15,7 @@ import orjson
 
 from ..errors import SearchkitError
 from ..models import Article
+from . import storedblob
 from .fingerprint import SLOTS
 from .segfile import SegmentFileReader
 from .segment import FIELDS, SegmentReader, StringTable
@@ -64,9 +64,9 @@ def _check_segment(reader: SegmentReader, expected_docs: int, problems: list[str
     ids = reader.ids.as_list()
     for docnum in range(n):
         try:
-            data = orjson.loads(zlib.decompress(reader.stored_blob(docnum)))
+            data = orjson.loads(storedblob.decompress(reader.stored_blob(docnum)))
             article = Article.model_validate(data)
-        except (zlib.error, orjson.JSONDecodeError, ValueError, SearchkitError) as exc:
+        except (orjson.JSONDecodeError, ValueError, SearchkitError) as exc:
             problems.append(f"{name}: stored article {docnum} is unreadable: {exc}")
             continue
         if docnum < len(ids) and article.id != ids[docnum]:

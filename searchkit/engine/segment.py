@@ -13,7 +13,7 @@ A segment holds, for its documents (numbered 0..n-1 inside the segment):
   sorting and facets without touching stored documents;
 * the near-duplicate fingerprint of each document's headline and body (``fingerprint``,
   ``shingles``: see :mod:`.fingerprint`);
-* the article ids and the stored articles (zlib-compressed JSON).
+* the article ids and the stored articles (compressed JSON, :mod:`.storedblob`).
 
 :class:`SegmentBuilder` turns articles into a segment file in one vectorized pass;
 :class:`SegmentReader` answers term, posting and column look-ups from the mapped file.
@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import bisect
 import re
-import zlib
 from array import array
 from collections.abc import Sequence
 from itertools import repeat
@@ -38,6 +37,7 @@ from .._kernels import pure_python
 from ..analysis import TOKEN_PATTERN, analyze, plain_term
 from ..errors import IndexClosedError
 from ..models import Article
+from . import storedblob
 from .fingerprint import SLOTS, document_fingerprints
 from .fuzzy import close_terms, letter_counts
 from .segfile import SegmentFileReader, SegmentFileWriter
@@ -70,7 +70,6 @@ FINGERPRINTED = ("headline", "body")  # the fields near-duplicate fingerprints r
 MISSING_DAY = int(np.iinfo(np.int32).min)
 _EPOCH = date(1970, 1, 1).toordinal()
 _MAX_TF = int(np.iinfo(np.uint16).max)
-_ZLIB_LEVEL = 1
 Int64Array = np.ndarray[Any, np.dtype[np.int64]]
 Array = np.ndarray[Any, Any]
 
@@ -451,7 +450,7 @@ class SegmentBuilder:
         else:
             self._source_column.append(-1)
         self._days.append(day_number(article.date))
-        stored = zlib.compress(article.to_json(), _ZLIB_LEVEL)
+        stored = storedblob.compress(article.to_json())
         self._stored.append(stored)
         self.stored_bytes += len(stored)
         self._ids.append(article.id)
@@ -788,7 +787,7 @@ class SegmentReader:
 
     @property
     def stored_table(self) -> StringTable:
-        """The stored articles: zlib-compressed JSON, one blob per document."""
+        """The stored articles: compressed JSON (:mod:`.storedblob`), one blob per document."""
         return self._stored
 
     def postings(self, field: str, term: int) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
@@ -826,7 +825,7 @@ class SegmentReader:
 
     def stored(self, docnum: int) -> dict[str, Any]:
         """The stored article data of a document."""
-        data: dict[str, Any] = orjson.loads(zlib.decompress(self._stored.blob(docnum)))
+        data: dict[str, Any] = orjson.loads(storedblob.decompress(self._stored.blob(docnum)))
         return data
 
     def stored_blob(self, docnum: int) -> bytes:

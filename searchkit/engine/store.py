@@ -60,8 +60,11 @@ from .toc import latest_generation, read_toc, toc_bytes, toc_name, toc_pattern
 __all__ = ["INDEX_NAME", "SCHEMA_VERSION", "GuardSegment", "IndexStore", "SearchkitSegment"]
 
 INDEX_NAME = "MAIN"
-SCHEMA_VERSION = 2
-"""2: the id of an article without a URL is derived from its body too (1: headline only)."""
+SCHEMA_VERSION = 3
+"""3: stored articles are zstd frames (:mod:`.storedblob`); 2: zlib streams, still read (and
+marked 3 by the first commit that writes to it); 2 derived the id of an article without a URL
+from its body too (1: headline only)."""
+READABLE_VERSIONS = (2, 3)
 META_FILE = "searchkit.json"
 SEGMENT_EXT = ".skseg"
 STORY_FILE = re.compile(rf"^{INDEX_NAME}_(\d+)\.skstory(\.tmp)?$")  # one generation's stories (.storyfile)
@@ -288,6 +291,7 @@ class IndexStore:
         self.path = path
         self.storage = _DurableStorage(str(path))
         self.stories = stories  # whether writers cluster stories ("stories" in searchkit.json)
+        self.schema_version = SCHEMA_VERSION  # as searchkit.json says (an older readable one until a commit)
 
     # Creating and opening
 
@@ -331,13 +335,14 @@ class IndexStore:
                 raise ValueError(f'"stories" must be true or false, not {stories!r}')
         except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as exc:
             raise IndexCorruptError(f"{meta_path} is damaged: {exc}") from exc
-        if version != SCHEMA_VERSION:
+        if version not in READABLE_VERSIONS:
             raise IndexVersionError(
                 f"{path} has schema version {version} ({meta.get('created_by', 'unknown')}); "
-                f"this searchkit {__version__} reads version {SCHEMA_VERSION}. "
+                f"this searchkit {__version__} reads versions {' and '.join(map(str, READABLE_VERSIONS))}. "
                 f"{_VERSION_NOTES.get(version, '')}{_REBUILD_HINT}"
             )
         store = cls(path, stories=stories)
+        store.schema_version = version
         # A listing made while a writer swaps tables of contents may see neither (POSIX
         # leaves entries renamed during a listing unspecified): look again before giving up.
         for attempt in range(4):
@@ -382,6 +387,31 @@ class IndexStore:
                 os.remove(self.path / temp)
             raise
         fsync_dir(self.path)
+
+    def mark_current_version(self) -> None:
+        """Mark an index of an older readable schema version as :data:`SCHEMA_VERSION` (before a
+        commit publishes what this version wrote): searchkit.json is rewritten under a temporary
+        name, fsynced and renamed into place, so older searchkit versions refuse the index
+        with their version message instead of failing on what they cannot read."""
+        if self.schema_version == SCHEMA_VERSION:
+            return
+        meta_path = self.path / META_FILE
+        meta = orjson.loads(meta_path.read_bytes())
+        meta.update(schema_version=SCHEMA_VERSION, upgraded_by=f"searchkit {__version__}")
+        temp = self.path / f"{META_FILE}.{time.time()}"
+        try:
+            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with open(fd, "wb") as file:
+                file.write(orjson.dumps(meta, option=orjson.OPT_INDENT_2))
+                file.flush()
+                os.fsync(file.fileno())
+            os.replace(temp, meta_path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.remove(temp)
+            raise
+        fsync_dir(self.path)
+        self.schema_version = SCHEMA_VERSION
 
     def is_published(self, generation: int) -> bool:
         return (self.path / toc_name(INDEX_NAME, generation)).exists()

@@ -18,7 +18,6 @@ import contextlib
 import logging
 import math
 import time
-import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
@@ -29,6 +28,7 @@ from .._log import log
 from ..errors import IndexOptionError
 from ..models import Article
 from .idmap import IdDirectory
+from . import storedblob
 from .merge import MergeInput, merge_segments
 from .parallel import AUTO_FROM, CHUNK_ARTICLES, AnalysisPool, auto_workers
 from .segment import BuiltChunk, SegmentBuilder, SegmentReader
@@ -170,7 +170,7 @@ class ArticleWriter:
             located = self._id_index().find(article.id)
             if located is not None:
                 segment, docnum = located
-                if zlib.decompress(self._reader(segment).stored_blob(docnum)) == article.to_json():
+                if storedblob.decompress(self._reader(segment).stored_blob(docnum)) == article.to_json():
                     return AddOutcome.UNCHANGED
                 segment.delete_document(docnum)
                 outcome = AddOutcome.REPLACED
@@ -333,6 +333,8 @@ class ArticleWriter:
             self.store.remove_unreferenced(self.generation, self.segments)
             return False
         self.segments = [s for s in self.segments if s.doc_count() > 0]
+        with self.store.write_errors("marking the index's schema version"):
+            self.store.mark_current_version()  # before anything this version wrote is published
         with self.store.write_errors("merging segments"):
             self._merge(optimize=optimize)
         self.generation += 1
