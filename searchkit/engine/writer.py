@@ -61,8 +61,7 @@ class WriterOptions:
             the memory a write holds grows with it (lower it for small machines).
         flush_bytes: Compressed stored articles buffered before a flush (32 MiB).
         merge_factor: When this many segments of about the same size exist (the same power
-            of ``merge_factor`` times 4 MiB of live articles on disk, a smaller segment counting
-            as 4 MiB), they are merged into one; larger means fewer merges during writes and
+            of ``merge_factor`` times 4 MiB on disk, a smaller segment counting as 4 MiB), they are merged into one; larger means fewer merges during writes and
             more segments for searches to visit.
         max_deleted_ratio: A segment whose share of deleted articles passes this is rewritten.
         max_merged_articles: Segments already holding this many articles are left out of
@@ -129,6 +128,10 @@ class ArticleWriter:
         # Buffered articles (in the builder, or still analysed by workers) by sequence
         # number; the builder holds those from _builder_seq on, the pool the rest.
         self._buffered: dict[str, int] = {}
+        # An older copy a buffered article replaces, by the new copy's sequence number: deleted
+        # when the new copy is flushed, so what a flush's merge drops does not depend on how
+        # far ahead of the builder the workers are.
+        self._replaced: dict[int, tuple[SearchkitSegment, int]] = {}
         self._buffer_deleted: set[int] = set()
         self._next_seq = self._builder_seq = 0
         self._pool: AnalysisPool | None = None
@@ -172,7 +175,7 @@ class ArticleWriter:
                 segment, docnum = located
                 if storedblob.decompress(self._reader(segment).stored_blob(docnum)) == article.to_json():
                     return AddOutcome.UNCHANGED
-                segment.delete_document(docnum)
+                self._replaced[self._next_seq] = (segment, docnum)
                 outcome = AddOutcome.REPLACED
         self._buffered[article.id] = self._next_seq
         self._next_seq += 1
@@ -290,6 +293,9 @@ class ArticleWriter:
         for seq in self._buffer_deleted:
             if seq < end:
                 segment.delete_document(seq - first)
+        for seq in [seq for seq in self._replaced if seq < end]:
+            older, docnum = self._replaced.pop(seq)
+            older.delete_document(docnum)
         self.segments.append(segment)
         still: dict[str, int] = {}
         written: list[tuple[int, str]] = []
@@ -352,6 +358,7 @@ class ArticleWriter:
     def abort(self) -> None:
         """Drop uncommitted changes and the files written for them."""
         self._stop_pool()
+        self._replaced.clear()
         for name in self._new_files:
             with contextlib.suppress(OSError):
                 (self.store.path / name).unlink(missing_ok=True)
@@ -391,7 +398,7 @@ class ArticleWriter:
         for segment in self.segments:
             if largest is not None and segment.doc_count() >= largest:
                 continue
-            tier = int(math.log(max(self._live_bytes(segment), MERGE_FLOOR_BYTES) / MERGE_FLOOR_BYTES, factor))
+            tier = int(math.log(max(self._size(segment), MERGE_FLOOR_BYTES) / MERGE_FLOOR_BYTES, factor))
             tiers.setdefault(tier, []).append(segment)
         for tier in sorted(tiers):
             if len(tiers[tier]) >= factor:
@@ -401,12 +408,13 @@ class ArticleWriter:
                 return [segment]
         return []
 
-    def _live_bytes(self, segment: SearchkitSegment) -> float:
-        """The segment's size on disk, less its deleted articles' share. Sizes, not article
-        counts, make tiers: a bulk write's flushes hold about the same number of terms each,
-        but from 500 long articles to 7,000 short ones."""
-        size = self.store.segment_path(segment).stat().st_size
-        return size * segment.doc_count() / max(segment.document_count(), 1)
+    def _size(self, segment: SearchkitSegment) -> int:
+        """The segment's size on disk. Sizes, not article counts, make tiers: a bulk write's
+        flushes hold about the same number of terms each, but from 500 long articles to 7,000
+        short ones. Deleted articles still count: which are deleted when a flush merges depends
+        on how far ahead the workers are, and the index must not (a segment they weigh down is
+        rewritten by ``max_deleted_ratio``)."""
+        return self.store.segment_path(segment).stat().st_size
 
     def _merge_group(self, group: list[SearchkitSegment]) -> None:
         started = time.perf_counter()
@@ -416,6 +424,10 @@ class ArticleWriter:
         inputs = [MergeInput(self._reader(s), sorted(s.deleted_docs())) for s in group]
         merged.set_doc_count(merge_segments(inputs, path))
         chosen = {id(s) for s in group}
+        renumbered = {id(s): item.new_docs for s, item in zip(group, inputs)}
+        for seq, (older, docnum) in self._replaced.items():  # still live: in the merged segment now
+            if id(older) in chosen:
+                self._replaced[seq] = (merged, int(renumbered[id(older)][docnum]))
         position = min(i for i, s in enumerate(self.segments) if id(s) in chosen)
         rest = [s for s in self.segments if id(s) not in chosen]
         rest.insert(position, merged)
