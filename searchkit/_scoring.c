@@ -290,7 +290,112 @@ done:
     return result;
 }
 
+/* page_positions(docs, freqs, positions, wanted) -> list | int
+ *
+ * doc_positions for each of wanted (a list of ascending ints: a page's documents in one
+ * segment), walking the posting list once: each document's positions as a list, or None where
+ * docs lacks it; -1 when an array has another type. The frequencies are summed only up to the
+ * last document wanted, in one pass, where a running sum of a long list would read all of it. */
+static PyObject *
+page_positions(PyObject *Py_UNUSED(module), PyObject *args)
+{
+    PyObject *docs_obj, *freqs_obj, *positions_obj, *wanted;
+    if (!PyArg_ParseTuple(args, "OOOO!:page_positions", &docs_obj, &freqs_obj, &positions_obj, &PyList_Type, &wanted)) {
+        return NULL;
+    }
+    Py_buffer d, f, p;
+    char d_format, f_format, p_format;
+    int got = view(docs_obj, &d, "I", 4, 0, &d_format);
+    if (got <= 0) {
+        return got < 0 ? NULL : PyLong_FromLong(-1);
+    }
+    got = view(freqs_obj, &f, "H", 2, 0, &f_format);
+    if (got == 0) {
+        got = view(freqs_obj, &f, "I", 4, 0, &f_format);
+    }
+    if (got <= 0) {
+        PyBuffer_Release(&d);
+        return got < 0 ? NULL : PyLong_FromLong(-1);
+    }
+    got = view(positions_obj, &p, "H", 2, 0, &p_format);
+    if (got == 0) {
+        got = view(positions_obj, &p, "I", 4, 0, &p_format);
+    }
+    if (got <= 0) {
+        PyBuffer_Release(&d);
+        PyBuffer_Release(&f);
+        return got < 0 ? NULL : PyLong_FromLong(-1);
+    }
+    PyObject *result = NULL;
+    Py_ssize_t n = d.len / 4, count = PyList_GET_SIZE(wanted), position_count = p.len / p.itemsize;
+    if (f.len / f.itemsize != n) {
+        PyErr_SetString(PyExc_ValueError, "page_positions: docs and freqs differ in length");
+        goto done;
+    }
+    const uint32_t *docs = (const uint32_t *)d.buf;
+    const uint16_t *freq16 = f_format == 'H' ? (const uint16_t *)f.buf : NULL;
+    const uint32_t *freq32 = f_format == 'I' ? (const uint32_t *)f.buf : NULL;
+    result = PyList_New(count);
+    if (result == NULL) {
+        goto done;
+    }
+    Py_ssize_t at = 0;
+    int64_t start = 0, previous = -1; /* start: the positions before docs[at] */
+    for (Py_ssize_t k = 0; k < count; k++) {
+        long long doc = PyLong_AsLongLong(PyList_GET_ITEM(wanted, k));
+        if (doc == -1 && PyErr_Occurred()) {
+            Py_CLEAR(result);
+            goto done;
+        }
+        if (doc < previous) {
+            PyErr_SetString(PyExc_ValueError, "page_positions: the wanted documents are not ascending");
+            Py_CLEAR(result);
+            goto done;
+        }
+        previous = doc;
+        Py_ssize_t found = seek(docs, n, at, (int64_t)doc);
+        for (; at < found; at++) {
+            start += freq16 != NULL ? freq16[at] : freq32[at];
+        }
+        PyObject *item;
+        if (at == n || (int64_t)docs[at] != doc) {
+            item = Py_NewRef(Py_None);
+        } else {
+            int64_t run = freq16 != NULL ? freq16[at] : freq32[at];
+            if (start + run > (int64_t)position_count) {
+                PyErr_SetString(PyExc_ValueError, "page_positions: a run past the end of the positions");
+                Py_CLEAR(result);
+                goto done;
+            }
+            item = PyList_New((Py_ssize_t)run);
+            for (Py_ssize_t i = 0; item != NULL && i < run; i++) {
+                unsigned long value = p_format == 'H' ? ((const uint16_t *)p.buf)[start + i]
+                                                      : ((const uint32_t *)p.buf)[start + i];
+                PyObject *number = PyLong_FromUnsignedLong(value);
+                if (number == NULL) {
+                    Py_CLEAR(item);
+                    break;
+                }
+                PyList_SET_ITEM(item, i, number);
+            }
+            if (item == NULL) {
+                Py_CLEAR(result);
+                goto done;
+            }
+        }
+        PyList_SET_ITEM(result, k, item);
+    }
+done:
+    PyBuffer_Release(&d);
+    PyBuffer_Release(&f);
+    PyBuffer_Release(&p);
+    return result;
+}
+
 static PyMethodDef scoring_functions[] = {
+    {"page_positions", page_positions, METH_VARARGS,
+     "page_positions(docs, freqs, positions, wanted) -> list | int: doc_positions of each of the ascending "
+     "wanted documents, in one walk of the list (see searchkit/_scoring.c); -1: other types."},
     {"doc_positions", doc_positions, METH_VARARGS,
      "doc_positions(docs, freqs, positions, ends, doc) -> list | None | int: the positions of doc in a "
      "posting list (see searchkit/_scoring.c); None: not there; -1: other types."},

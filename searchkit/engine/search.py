@@ -198,8 +198,9 @@ def run_search(snapshot: Snapshot, request: SearchRequest, ranking: Ranking, *,
             stories=story_count,
         )
     spec = HighlightSpec(executor.highlight_terms, executor.highlight_phrases)
-    bodies = BodyPositions()  # the page's hits' term positions, for their snippets
     page, next_cursor, before = _page(snapshot, hit_parts, request)
+    # The page's hits' term positions, for their snippets: a posting list read once for all of them.
+    bodies = BodyPositions((snapshot.segments[placed.seg].reader, placed.doc) for placed in page)
     more_from = None
     if request.diversify is not None:
         more_from = _more_from(snapshot, hit_parts, before, page)

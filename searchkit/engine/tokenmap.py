@@ -54,6 +54,7 @@ _native_bounds: Callable[[str], tuple[bytes, bytes, bytes]] | None = native("_sp
 # A hit's positions in a posting list (searchkit/_scoring.c; BodyPositions._numpy_positions is
 # the reference): the frequencies before it are summed in C unless the list is longer than this.
 _native_doc_positions: Callable[..., list[int] | None | int] | None = native("_scoring", "doc_positions")
+_native_page_positions: Callable[..., list[list[int] | None] | int] | None = native("_scoring", "page_positions")
 _SUMMED_ABOVE = 1024
 
 
@@ -404,11 +405,18 @@ class BodyPositions:
     """Per search: where a page's hits hold the query's terms in their bodies, from the
     segments' postings and token maps (each term's postings looked up once per segment)."""
 
-    def __init__(self) -> None:
-        # (reader, term, field) -> the term's documents, frequencies and positions, and once
-        # a document holding it is asked for, where each document's positions end; None:
-        # the field lacks the term.
+    def __init__(self, page: Iterable[tuple[Any, int]] = ()) -> None:
+        # (reader, term, field) -> the term's documents, frequencies and positions, where each
+        # document's positions end once a document holding it is asked for (a long list), and
+        # the page's documents' positions; None: the field lacks the term.
         self._terms: dict[tuple[int, str, str], list[Any] | None] = {}
+        # Per segment (the id of its reader): the page's documents, ascending, whose positions
+        # one walk of a posting list gives (searchkit/_scoring.c's page_positions).
+        self._page: dict[int, list[int]] = {}
+        for reader, doc in page:
+            self._page.setdefault(id(reader), []).append(doc)
+        for docs in self._page.values():
+            docs.sort()
 
     def holds(self, reader: Any, doc: int, field: str, terms: Iterable[str]) -> bool:
         """Whether ``field`` of document ``doc`` of ``reader``'s segment holds any of ``terms``."""
@@ -432,19 +440,23 @@ class BodyPositions:
             postings = self._terms[key] = self._postings(reader, term, field)
         if postings is None:
             return None
-        docs, tf, pos, ends = postings
+        on_page = postings[4]
+        if on_page is not None and doc in on_page:
+            found: list[int] | None = on_page[doc]
+            return found
+        docs, tf, pos, ends = postings[:4]
         if ends is None and docs.size > _SUMMED_ABOVE:  # summed once: many hits may ask a long list
             ends = postings[3] = tf.cumsum(dtype=np.int64)
         if _native_doc_positions is not None:
-            found = _native_doc_positions(docs, tf, pos, ends, doc)
-            if not isinstance(found, int):
-                return found
+            single = _native_doc_positions(docs, tf, pos, ends, doc)
+            if not isinstance(single, int):
+                return single
         return self._numpy_positions(postings, doc)
 
     @staticmethod
     def _numpy_positions(postings: list[Any], doc: int) -> list[int] | None:
         """:meth:`positions` in numpy (the reference of the C kernel)."""
-        docs, tf, pos, ends = postings
+        docs, tf, pos, ends = postings[:4]
         at = int(docs.searchsorted(doc))
         if at == docs.size or docs[at] != doc:
             return None
@@ -462,7 +474,14 @@ class BodyPositions:
             return None
         arrays = reader.field_postings(field)
         start, end = int(arrays.pos_off[number]), int(arrays.pos_off[number + 1])
-        return [docs, tf, arrays.pos[start:end], None]
+        positions = arrays.pos[start:end]
+        on_page = None
+        page = self._page.get(id(reader))
+        if page and _native_page_positions is not None:
+            found = _native_page_positions(docs, tf, positions, page)
+            if not isinstance(found, int):
+                on_page = dict(zip(page, found))
+        return [docs, tf, positions, None, on_page]
 
 
 class HitBody:
