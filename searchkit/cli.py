@@ -67,6 +67,14 @@ def _positive(text: str) -> int:
     return _whole(text, 1)
 
 
+def _facets_arg(text: str) -> bool | tuple[str, ...]:
+    """``--facets``: all, none, or facet names separated by commas (checked by the search)."""
+    word = text.strip().lower()
+    if word in ("all", "none"):
+        return word == "all"
+    return tuple(name.strip() for name in text.split(","))
+
+
 def _replicas(text: str) -> int:
     return _whole(text, 0)
 
@@ -363,7 +371,7 @@ def cmd_search(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         args.query, sources=args.source or None, since=args.since, until=args.until, sort=args.sort,
         limit=args.limit, page=args.page, cursor=args.cursor, date_interval=args.interval,
         mode=args.mode, strict=args.strict, recency=args.recency, diversify=args.diversify, explain=args.explain,
-        collapse=args.collapse, facet_counts=args.facet_counts,
+        collapse=args.collapse, facet_counts=args.facet_counts, facets=args.facets,
     )
     if args.json:
         out.write(results.to_json() + "\n")
@@ -651,6 +659,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "or one per story, with its size and outlets")
     p.add_argument("--facet-counts", choices=("groups", "articles"), default="groups",
                    help="with --collapse: count each group once in the facets (default) or every article")
+    p.add_argument("--facets", type=_facets_arg, default=True, metavar="LIST",
+                   help="which facets to count: all (default), none, or names from source, date, stories "
+                        "separated by commas (such as source,date)")
     p.set_defaults(run=cmd_search)
 
     p = command("related", "Articles related to one: its story from other outlets, or earlier background.",

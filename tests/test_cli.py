@@ -275,6 +275,9 @@ def test_color_on_a_terminal_unless_no_color(index_dir: Path) -> None:
         ),
         (["--recency", "30d", "--explain"], {"recency": "30d", "explain": True}),
         (["--diversify", "source", "--limit", "2", "--page", "2"], {"diversify": "source", "limit": 2, "page": 2}),
+        (["--facets", "source,date"], {"facets": ("source", "date")}),
+        (["--facets", "none"], {"facets": False}),
+        (["--facets", "stories"], {"facets": ("stories",)}),
     ],
 )
 def test_search_json_is_the_library_to_json(
@@ -284,6 +287,13 @@ def test_search_json_is_the_library_to_json(
     code, out, _ = run(capsys, "search", query, "--index", str(index_dir), "--json", *argv)
     assert code == 0
     assert without_timing(orjson.loads(out)) == library_json(index_dir, query, **options)
+
+
+def test_search_refuses_an_unknown_facet_in_one_line(capsys: pytest.CaptureFixture[str], index_dir: Path) -> None:
+    code, out, err = run(capsys, "search", "ferry", "--index", str(index_dir), "--facets", "source,sources")
+    assert (code, out) == (1, "")
+    assert_one_line_error(err, "search")
+    assert "unknown facet 'sources'" in err and "'stories'" in err
 
 
 def test_search_for_people(capsys: pytest.CaptureFixture[str], index_dir: Path) -> None:
