@@ -99,7 +99,7 @@ def test_a_run_of_positions_out_of_order_is_left_to_numpy() -> None:
 
 @pytest.mark.slow
 def test_the_bbc_corpus_phrases_match_the_same_with_and_without_the_kernel(tmp_path: Path) -> None:
-    with Index.create(tmp_path / "bbc", flush_tokens=150_000) as index:
+    with Index.create(tmp_path / "bbc", flush_tokens=150_000, merge_factor=100) as index:
         index.add_many(read_articles(shared_path("data", "bbc-news")))
     index = Index.open(tmp_path / "bbc")
     assert len(index._current().segments) > 1

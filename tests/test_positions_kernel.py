@@ -70,7 +70,7 @@ def check_segment(reader: Any, terms: list[str]) -> int:
 
 @pytest.mark.slow
 def test_the_bbc_corpus_positions_are_the_same_with_and_without_the_kernel(tmp_path: Path) -> None:
-    with Index.create(tmp_path / "bbc", flush_tokens=400_000) as index:
+    with Index.create(tmp_path / "bbc", flush_tokens=400_000, merge_factor=100) as index:
         index.add_many(read_articles(shared_path("data", "bbc-news")))
     index = Index.open(tmp_path / "bbc")
     segments = index._current().segments

@@ -61,7 +61,7 @@ def check_index(index: Index, words: list[list[str]]) -> int:
 
 @pytest.mark.slow
 def test_the_bbc_corpus_weights_the_same_with_and_without_the_kernel(tmp_path: Path) -> None:
-    with Index.create(tmp_path / "bbc", flush_tokens=150_000) as index:
+    with Index.create(tmp_path / "bbc", flush_tokens=150_000, merge_factor=100) as index:
         index.add_many(read_articles(shared_path("data", "bbc-news")))
     index = Index.open(tmp_path / "bbc")
     assert len(index._current().segments) > 1

@@ -130,7 +130,7 @@ def test_the_bbc_corpus_is_indexed_the_same_with_and_without_the_kernel(tmp_path
     # The environment reaches the worker processes too (they start with a copy of it).
     folder = shared_path("data", "bbc-news")
     for pure in (False, True):
-        with pure_python(pure), Index.create(tmp_path / f"{pure}", workers=workers, flush_tokens=150_000) as index:
+        with pure_python(pure), Index.create(tmp_path / f"{pure}", workers=workers, flush_tokens=150_000, merge_factor=100) as index:
             index.add_many(read_articles(folder))
     assert len(segment_digests(tmp_path / "False")) > 1
     assert segment_digests(tmp_path / "True") == segment_digests(tmp_path / "False")
