@@ -3,13 +3,15 @@ policy, validated, with the former module constants as defaults."""
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from news_fixtures import NEWS, found
-from searchkit import Index, IndexOptionError, WriterOptions
+from searchkit import Article, Index, IndexOptionError, WriterOptions
+from searchkit.engine import writer
 from searchkit.engine.store import IndexStore
 
 
@@ -45,13 +47,29 @@ def test_flush_tokens_bounds_the_terms_held_in_memory(tmp_path: Path) -> None:
 
 
 def test_merge_factor(tmp_path: Path) -> None:
-    # Small segments all count as 4 MiB (one tier): each merge takes in the last one made.
+    # Segments under 4 MiB are one tier: each merge takes in the last one made.
     for factor, expected in ((6, [(6, 0), (1, 0), (1, 0)]), (2, [(8, 0)]), (3, [(7, 0), (1, 0)])):
         path = tmp_path / f"factor-{factor}"
         index = Index.create(path, merge_factor=factor)
         for article in NEWS[:8]:
             index.add(article)  # one commit, so one segment, each
         assert segment_sizes(path) == expected, factor
+
+
+def test_segments_of_about_one_size_merge_whatever_their_article_counts(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    # 1 long, 10 middling and 60 short articles: 128-175 KB segments, all within the tier
+    # [64 KiB, 3 x 64 KiB) with a 64 KiB floor; by article count (1, 10, 60) they never would.
+    monkeypatch.setattr(writer, "MERGE_FLOOR_BYTES", 64 << 10)
+    rng = random.Random(4)
+    words = [f"w{n}" for n in range(3000)]
+    index = Index.create(tmp_path / "news", merge_factor=3, refresh_interval=0)
+    for count, length in ((1, 6000), (10, 600), (60, 100)):
+        index.add_many([Article(id=f"{count}-{k}", headline="Report", body=" ".join(rng.choices(words, k=length)))
+                        for k in range(count)])
+        if count < 60:
+            assert [loaded.reader.doc_count for loaded in index._current().segments][-1] == count  # not merged yet
+    assert segment_sizes(tmp_path / "news") == [(71, 0)]
 
 
 def test_max_merged_articles_leaves_big_segments_alone(tmp_path: Path) -> None:

@@ -40,7 +40,7 @@ __all__ = ["AddOutcome", "ArticleWriter", "WriterOptions"]
 FLUSH_TOKENS = 1_000_000  # writing a segment holds about 70 bytes a term for a moment (216 MB at 3M)
 FLUSH_STORED_BYTES = 32 << 20
 MERGE_FACTOR = 6
-MERGE_FLOOR_BYTES = 4 << 20  # segments smaller on disk count as this big when merges are chosen
+MERGE_FLOOR_BYTES = 4 << 20  # segments under this size on disk form the first merge tier
 MAX_DELETED_RATIO = 0.3
 
 
@@ -60,9 +60,10 @@ class WriterOptions:
         flush_tokens: Terms buffered in memory before they are written out as a segment;
             the memory a write holds grows with it (lower it for small machines).
         flush_bytes: Compressed stored articles buffered before a flush (32 MiB).
-        merge_factor: When this many segments of about the same size exist (the same power
-            of ``merge_factor`` times 4 MiB on disk, a smaller segment counting as 4 MiB), they are merged into one; larger means fewer merges during writes and
-            more segments for searches to visit.
+        merge_factor: When this many segments of about the same size on disk exist, they are
+            merged into one: those under 4 MiB together, the others by the power of
+            ``merge_factor`` their size is of 4 MiB. Larger means fewer merges during writes
+            and more segments for searches to visit.
         max_deleted_ratio: A segment whose share of deleted articles passes this is rewritten.
         max_merged_articles: Segments already holding this many articles are left out of
             size merges (None: no limit), so a big index is not rewritten whole as it grows;
@@ -398,7 +399,8 @@ class ArticleWriter:
         for segment in self.segments:
             if largest is not None and segment.doc_count() >= largest:
                 continue
-            tier = int(math.log(max(self._size(segment), MERGE_FLOOR_BYTES) / MERGE_FLOOR_BYTES, factor))
+            size = self._size(segment)
+            tier = 0 if size < MERGE_FLOOR_BYTES else 1 + int(math.log(size / MERGE_FLOOR_BYTES, factor))
             tiers.setdefault(tier, []).append(segment)
         for tier in sorted(tiers):
             if len(tiers[tier]) >= factor:
