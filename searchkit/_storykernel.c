@@ -15,10 +15,16 @@
  *                  centroid listed under it (its ring of latest stories).
  * products(...)    StoryClusterer._best_story: the products its similarity sums (the sum
  *                  stays in Python), a story of one article read from its vector.
+ * best(...)        StoryClusterer._best_story whole (Python before 3.12 only): candidates,
+ *                  then each one's products summed one after another as sum() of floats
+ *                  does there (3.12 compensates its sums, so there products() is used),
+ *                  over the story's length, against the threshold of a dated or undated
+ *                  match; the story to join, or None.
  *
  * The arrays are the clusterer's array.array columns, read and written in place through
  * the buffer protocol. Sums that Python makes with sum() stay in Python (its summation
- * differs between versions); every product and sum here is stored before it is used,
+ * differs between versions), except in best() where it is the plain one of Python 3.11;
+ * every product and sum here is stored before it is used,
  * so no compiler fuses them into one rounding.
  *
  * Without this module (no compiler when searchkit was installed, or
@@ -510,6 +516,218 @@ fail:
     return result;
 }
 
+#if PY_VERSION_HEX < 0x030C0000
+/* The similarity of the article (terms, weights: n of them) to one story: its products
+ * with the centroid dict (NULL: the story of one article, whose vector is head_t/head_w,
+ * the last of a repeated term winning as in dict(zip(...))), summed in order as sum() of
+ * floats does before Python 3.12 (0.0 plus each product), over the story's length.
+ * -1 with an exception set on error (a similarity is never negative: weights are). */
+static int
+similarity_of(PyObject *term_seq, PyObject *vector_seq, Py_ssize_t n, PyObject *centroid, const int32_t *head_t,
+              const double *head_w, Py_ssize_t head_n, double story_length, double *out)
+{
+    volatile double total = 0.0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        double weight = PyFloat_AsDouble(PySequence_Fast_GET_ITEM(vector_seq, i));
+        if (weight == -1.0 && PyErr_Occurred()) {
+            return -1;
+        }
+        PyObject *term_obj = PySequence_Fast_GET_ITEM(term_seq, i);
+        double shared = 0.0;
+        if (centroid != NULL) {
+            PyObject *value = PyDict_GetItemWithError(centroid, term_obj);
+            if (value != NULL) {
+                shared = PyFloat_AsDouble(value);
+                if (shared == -1.0 && PyErr_Occurred()) {
+                    return -1;
+                }
+            } else if (PyErr_Occurred()) {
+                return -1;
+            }
+        } else {
+            long long term = PyLong_AsLongLong(term_obj);
+            if (term == -1 && PyErr_Occurred()) {
+                return -1;
+            }
+            for (Py_ssize_t j = head_n - 1; j >= 0; j--) {
+                if (head_t[j] == term) {
+                    shared = head_w[j];
+                    break;
+                }
+            }
+        }
+        volatile double product = weight * shared;
+        volatile double sum = total + product;
+        total = sum;
+    }
+    if (story_length == 0.0) {
+        PyErr_SetString(PyExc_ZeroDivisionError, "float division by zero");
+        return -1;
+    }
+    volatile double quotient = total / story_length;
+    *out = quotient;
+    return 0;
+}
+
+/* best(terms, vector, count, day, dated, width, listings, listed, listed_weight, lo, hi, sizes,
+ *      centroids, length, rescored, first, heads, head_vector, join_similarity,
+ *      undated_similarity, missing_day) -> story number or None
+ * The candidates as candidates() ranks them; a story without a centroid is compared with
+ * its first member's vector, head_vector(heads[story]) -> (array('i'), array('d')). */
+static PyObject *
+best(PyObject *module, PyObject *args)
+{
+    if (PyTuple_GET_SIZE(args) != 21) {
+        PyErr_Format(PyExc_TypeError, "best() takes 21 arguments (%zd given)", PyTuple_GET_SIZE(args));
+        return NULL;
+    }
+    PyObject *head, *ranked = NULL, *result = NULL;
+    PyObject *terms = PyTuple_GET_ITEM(args, 0), *vector = PyTuple_GET_ITEM(args, 1);
+    PyObject *centroids = PyTuple_GET_ITEM(args, 12), *length = PyTuple_GET_ITEM(args, 13);
+    PyObject *first = PyTuple_GET_ITEM(args, 15), *heads = PyTuple_GET_ITEM(args, 16);
+    PyObject *head_vector = PyTuple_GET_ITEM(args, 17);
+    double join_similarity = PyFloat_AsDouble(PyTuple_GET_ITEM(args, 18));
+    double undated_similarity = PyFloat_AsDouble(PyTuple_GET_ITEM(args, 19));
+    long long missing_day = PyLong_AsLongLong(PyTuple_GET_ITEM(args, 20));
+    int dated = PyObject_IsTrue(PyTuple_GET_ITEM(args, 4));
+    if (PyErr_Occurred() || dated < 0) {
+        return NULL;
+    }
+    if (!PyDict_Check(centroids)) {
+        PyErr_SetString(PyExc_TypeError, "centroids must be a dict");
+        return NULL;
+    }
+    PyObject *candidate_args = PyTuple_GetSlice(args, 0, 15);
+    if (candidate_args == NULL) {
+        return NULL;
+    }
+    ranked = candidates(module, candidate_args);
+    Py_DECREF(candidate_args);
+    if (ranked == NULL) {
+        return NULL;
+    }
+    PyObject *term_seq = PySequence_Fast(terms, "terms must be a sequence");
+    if (term_seq == NULL) {
+        Py_DECREF(ranked);
+        return NULL;
+    }
+    PyObject *vector_seq = PySequence_Fast(vector, "vector must be a sequence");
+    if (vector_seq == NULL) {
+        Py_DECREF(ranked);
+        Py_DECREF(term_seq);
+        return NULL;
+    }
+    Py_buffer length_view, first_view, head_view;
+    int have = 0;
+    if (get_buffer(length, &length_view, "d", 8, 0) < 0) {
+        goto done;
+    }
+    have = 1;
+    if (get_buffer(first, &first_view, "i", 4, 0) < 0) {
+        goto done;
+    }
+    have = 2;
+    if (get_buffer(heads, &head_view, "i", 4, 0) < 0) {
+        goto done;
+    }
+    have = 3;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(vector_seq);
+    if (PySequence_Fast_GET_SIZE(term_seq) < n) {
+        n = PySequence_Fast_GET_SIZE(term_seq);
+    }
+    const double *lengths = length_view.buf;
+    const int32_t *firsts = first_view.buf, *head_rows = head_view.buf;
+    Py_ssize_t story_count = length_view.len / 8;
+    if (first_view.len / 4 < story_count || head_view.len / 4 < story_count) {
+        PyErr_SetString(PyExc_ValueError, "the clusterer's story arrays differ in length");
+        goto done;
+    }
+    long found = -1;
+    double best_similarity = 0.0;
+    for (Py_ssize_t r = 0; r < PyList_GET_SIZE(ranked); r++) {
+        long story = PyLong_AsLong(PyList_GET_ITEM(ranked, r));
+        if (story == -1 && PyErr_Occurred()) {
+            goto done;
+        }
+        if (check_index(story, story_count, "story") < 0) {
+            goto done;
+        }
+        PyObject *centroid = PyDict_GetItemWithError(centroids, PyList_GET_ITEM(ranked, r));
+        double similarity;
+        int failed;
+        if (centroid != NULL) {
+            if (!PyDict_Check(centroid)) {
+                PyErr_SetString(PyExc_TypeError, "a centroid must be a dict");
+                goto done;
+            }
+            failed = similarity_of(term_seq, vector_seq, n, centroid, NULL, NULL, 0, lengths[story], &similarity);
+        } else {
+            if (PyErr_Occurred()) {
+                goto done;
+            }
+            PyObject *row = PyLong_FromLong(head_rows[story]);
+            if (row == NULL) {
+                goto done;
+            }
+            head = PyObject_CallOneArg(head_vector, row);
+            Py_DECREF(row);
+            if (head == NULL) {
+                goto done;
+            }
+            if (!PyTuple_Check(head) || PyTuple_GET_SIZE(head) != 2) {
+                PyErr_SetString(PyExc_TypeError, "head_vector must return (terms, weights)");
+                Py_DECREF(head);
+                goto done;
+            }
+            Py_buffer head_t, head_w;
+            if (get_buffer(PyTuple_GET_ITEM(head, 0), &head_t, "i", 4, 0) < 0) {
+                Py_DECREF(head);
+                goto done;
+            }
+            if (get_buffer(PyTuple_GET_ITEM(head, 1), &head_w, "d", 8, 0) < 0) {
+                PyBuffer_Release(&head_t);
+                Py_DECREF(head);
+                goto done;
+            }
+            Py_ssize_t head_n = head_t.len / 4 < head_w.len / 8 ? head_t.len / 4 : head_w.len / 8;
+            failed = similarity_of(term_seq, vector_seq, n, NULL, head_t.buf, head_w.buf, head_n, lengths[story],
+                                   &similarity);
+            PyBuffer_Release(&head_t);
+            PyBuffer_Release(&head_w);
+            Py_DECREF(head);
+        }
+        if (failed < 0) {
+            goto done;
+        }
+        int by_content_alone = !dated || firsts[story] == missing_day;
+        double needed = by_content_alone ? undated_similarity : join_similarity;
+        if (similarity >= needed && (found < 0 || similarity > best_similarity)) {
+            found = story;
+            best_similarity = similarity;
+        }
+    }
+    if (found < 0) {
+        result = Py_NewRef(Py_None);
+    } else {
+        result = PyLong_FromLong(found);
+    }
+done:
+    if (have >= 3) {
+        PyBuffer_Release(&head_view);
+    }
+    if (have >= 2) {
+        PyBuffer_Release(&first_view);
+    }
+    if (have >= 1) {
+        PyBuffer_Release(&length_view);
+    }
+    Py_DECREF(ranked);
+    Py_DECREF(term_seq);
+    Py_DECREF(vector_seq);
+    return result;
+}
+#endif
+
 static PyMethodDef storykernel_functions[] = {
     {"products", products, METH_VARARGS,
      "products(vector, terms, centroid, head_terms, head_weights) -> the products of the vector's weights and "
@@ -520,6 +738,12 @@ static PyMethodDef storykernel_functions[] = {
     {"join", join, METH_VARARGS,
      "join(centroid, terms, weights, norm2, number, width, listings, listed, listed_weight) -> norm2: the terms "
      "added to a centroid (None: a first member) and the new ones listed (StoryClusterer._join_terms)."},
+#if PY_VERSION_HEX < 0x030C0000
+    {"best", best, METH_VARARGS,
+     "best(terms, vector, count, day, dated, width, listings, listed, listed_weight, lo, hi, sizes, centroids, "
+     "length, rescored, first, heads, head_vector, join_similarity, undated_similarity, missing_day) -> the story "
+     "the article joins, or None (StoryClusterer._best_story; Python before 3.12, whose sum() of floats it repeats)."},
+#endif
     {NULL, NULL, 0, NULL},
 };
 

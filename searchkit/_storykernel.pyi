@@ -1,6 +1,7 @@
 """Type stubs of the optional C loops of placing an article in a story (searchkit/_storykernel.c)."""
 
 from array import array
+from collections.abc import Callable
 
 def candidates(terms: object, vector: object, count: int, day: int, dated: bool, width: int, listings: array[int],
                listed: array[int], listed_weight: array[float], lo: array[int], hi: array[int], sizes: array[int],
@@ -15,3 +16,11 @@ def products(vector: object, terms: object, centroid: dict[int, float] | None, h
              head_weights: array[float] | None, /) -> list[float]:
     """The products StoryClusterer._best_story sums: the vector's weights times the centroid's
     (None: the head's vector) for the same terms, 0.0 where absent."""
+
+def best(terms: object, vector: object, count: int, day: int, dated: bool, width: int, listings: array[int],
+         listed: array[int], listed_weight: array[float], lo: array[int], hi: array[int], sizes: array[int],
+         centroids: dict[int, dict[int, float]], length: array[float], rescored: int, first: array[int],
+         heads: array[int], head_vector: Callable[[int], tuple[array[int], array[float]]], join_similarity: float,
+         undated_similarity: float, missing_day: int, /) -> int | None:
+    """The story StoryClusterer._best_story chooses, or None (defined before Python 3.12 only:
+    it sums the products as sum() of floats does there)."""

@@ -42,6 +42,18 @@ class Counted:
         return kernel.products(*args)
 
 
+class CountedBest(Counted):
+    """The kernel with its whole ``best`` (Python before 3.12), counting its calls."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.best_calls = 0
+
+    def best(self, *args: Any) -> Any:
+        self.best_calls += 1
+        return kernel.best(*args)
+
+
 def stories_of(folder: Path, articles: list[Article], native: Counted | None,
                monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Each article's story id, members and representative headline."""
@@ -60,6 +72,10 @@ def check_both_ways(tmp_path: Path, articles: list[Article], monkeypatch: pytest
     assert counted.calls >= len(articles)  # each article's candidates at least
     python = stories_of(tmp_path / "py", articles, None, monkeypatch)
     assert native == python
+    if hasattr(kernel, "best"):
+        whole = CountedBest()
+        assert stories_of(tmp_path / "best", articles, whole, monkeypatch) == python
+        assert whole.best_calls == len(articles)  # every article placed by it
     return native
 
 
@@ -96,3 +112,53 @@ def test_products_are_pythons_products_of_the_centroid_or_the_head_vector() -> N
         expected = list(map(mul, vector, map(looked_up.get, terms, repeat(0.0))))
         got = kernel.products(vector, terms, story_centroid, *head)
         assert [x.hex() for x in got] == [x.hex() for x in expected]  # -0.0 and last-of-repeated included
+
+
+def test_best_sums_as_python_and_keeps_the_first_of_equal_similarities() -> None:
+    from array import array
+    from itertools import repeat
+    from operator import mul
+
+    require_kernel(kernel is not None, "searchkit/_storykernel.c")
+    if not hasattr(kernel, "best"):
+        pytest.skip("best() exists before Python 3.12 only")
+    width, missing = 2, stories.MISSING_DAY
+    # Terms 0-3; stories 1 (centroid), 2 (one article: its head row's vector), 3 (undated), 4 (removed).
+    listings = array("q", [2, 1, 1, 1])
+    listed = array("i", [1, 2, 3, 0, 2, 0, 4, 0])
+    listed_weight = array("d", [0.0, 0.5, 0.7, 0.0, 0.25, 0.0, 0.9, 0.0])
+    sizes = array("i", [0, 2, 1, 1, 0])
+    centroids = {1: {0: 0.1 + 0.2, 2: 0.3}, 3: {1: 0.7, 0: 1e-300}}
+    length = array("d", [0.0, 0.5, 0.6, 0.7, 1.0])
+    first = array("i", [missing, 10, 12, missing, missing])
+    lo, hi = array("i", [0, 7, 9, -(2**31 - 1), 0]), array("i", [0, 13, 15, 2**31 - 1, 0])
+    heads = array("i", [0, 0, 5, 0, 0])
+    rows = {5: (array("i", [0, 2, 0]), array("d", [0.4, 0.5, 0.45]))}  # the last of a repeated term wins
+    terms, vector = [0, 2, 1, 3], [0.6, 0.1 + 0.2, 0.5, 0.4]
+
+    def expected(day: int, join: float, undated: float) -> int | None:
+        best, best_similarity = None, 0.0
+        for story in (1, 2, 3):
+            if day != missing and not lo[story] <= day <= hi[story]:
+                continue
+            centroid = centroids.get(story) or dict(zip(*rows[heads[story]]))
+            similarity = sum(map(mul, vector, map(centroid.get, terms, repeat(0.0)))) / length[story]
+            needed = undated if day == missing or first[story] == missing else join
+            if similarity >= needed and (best is None or similarity > best_similarity):
+                best, best_similarity = story, similarity
+        return best
+
+    def best(day: int, join: float, undated: float) -> int | None:
+        found: int | None = kernel.best(terms, vector, 8, day, day != missing, width, listings, listed, listed_weight,
+                                        lo, hi, sizes, centroids, length, 5, first, heads, rows.__getitem__, join,
+                                        undated, missing)
+        return found
+
+    for day in (missing, 8, 11, 14, 100):
+        for join, undated in ((0.2, 0.3), (0.0, 0.0), (0.5, 0.9), (5.0, 5.0)):
+            assert best(day, join, undated) == expected(day, join, undated), (day, join, undated)
+    assert best(11, 0.0, 0.0) == 2  # a dated match: the head's vector 0.6*0.45 + 0.3*0.5 over 0.6 = 0.7
+    assert best(100, 0.0, 5.0) is None  # out of every dated window; story 3 undated needs 5.0
+    with pytest.raises(KeyError):
+        kernel.best(terms, vector, 8, 11, True, width, listings, listed, listed_weight, lo, hi, sizes, centroids,
+                    length, 5, first, array("i", [0, 0, 6, 0, 0]), rows.__getitem__, 0.2, 0.3, missing)

@@ -273,6 +273,7 @@ class StoryClusterer:
         self._listings = array("q")  # how many times each term was listed
         self._changed = bytearray(size)  # 1: a story changed since its representative was chosen
         self._kernel = story_kernel()  # the C loops of _candidates and _join_terms, or None
+        self._best = getattr(self._kernel, "best", None)  # _best_story in C, or None
         for article_id, member in state.members.items():
             terms = self._term_ids(member.terms)
             row = self._new_row(article_id, member.headline, member.day, member.source, terms, member.weights)
@@ -617,6 +618,12 @@ class StoryClusterer:
         the best :data:`RESCORED` within the time window are compared in full."""
         options = self.options
         dated = day != MISSING_DAY
+        if self._best is not None:  # the whole of this method in C (Python before 3.12)
+            number: int | None = self._best(
+                terms, vector, options.candidate_terms, day, dated, self._width, self._listings, self._listed,
+                self._listed_weight, self._lo, self._hi, self._size, self._centroids, self._length, options.rescored,
+                self._first, self._head, self._vector, options.join_similarity, options.undated_similarity, MISSING_DAY)
+            return number
         if self._kernel is not None:
             ranked = self._kernel.candidates(
                 terms, vector, options.candidate_terms, day, dated, self._width, self._listings, self._listed,
