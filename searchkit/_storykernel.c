@@ -15,6 +15,10 @@
  *                  centroid listed under it (its ring of latest stories).
  * products(...)    StoryClusterer._best_story: the products its similarity sums (the sum
  *                  stays in Python), a story of one article read from its vector.
+ * vectors(...)     StoryClusterer.vectors after the terms are numbered: each (article, term)'s
+ *                  document frequency counted as the articles come, its weight, the
+ *                  article's heaviest terms (weight down, then as given) scaled by the
+ *                  square root of their squares summed in that order (numpy's cumsum).
  * best(...)        StoryClusterer._best_story whole (Python before 3.12 only): candidates,
  *                  then each one's products summed one after another as sum() of floats
  *                  does there (3.12 compensates its sums, so there products() is used),
@@ -32,7 +36,9 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <math.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 #define MAX_PARTIAL 4096
 
@@ -516,6 +522,166 @@ fail:
     return result;
 }
 
+typedef struct {
+    double weight;
+    Py_ssize_t at;
+} Ranked;
+
+/* Weight down, then as given: numpy's stable lexsort((-weight, article)) within an article. */
+static int
+compare_ranked(const void *a, const void *b)
+{
+    const Ranked *x = a, *y = b;
+    if (x->weight > y->weight) {
+        return -1;
+    }
+    if (x->weight < y->weight) {
+        return 1;
+    }
+    return x->at < y->at ? -1 : (x->at > y->at);
+}
+
+/* vectors(term, counts, offsets, df, docs, logs, keep) -> [(term numbers, weights)] per article
+ * term, counts: int64 per (article, term) entry; offsets: int64, article i's entries are
+ * offsets[i]:offsets[i + 1]; df: int64 per term number, counted up here as the entries come;
+ * docs: the article count before the first; logs: float64, logs[i] == math.log(i) (long
+ * enough: the caller sizes it); keep: the terms kept per article. */
+static PyObject *
+vectors(PyObject *module, PyObject *args)
+{
+    PyObject *term_obj, *count_obj, *offset_obj, *df_obj, *log_obj;
+    long long docs;
+    Py_ssize_t keep;
+    if (!PyArg_ParseTuple(args, "OOOOLOn", &term_obj, &count_obj, &offset_obj, &df_obj, &docs, &log_obj, &keep)) {
+        return NULL;
+    }
+    Py_buffer term_view, count_view, offset_view, df_view, log_view;
+    int have = 0;
+    PyObject *result = NULL;
+    Ranked *ranked = NULL;
+    if (get_buffer(term_obj, &term_view, "q", 8, 0) < 0 && (PyErr_Clear(), get_buffer(term_obj, &term_view, "l", 8, 0) < 0)) {
+        goto done;
+    }
+    have = 1;
+    if (get_buffer(count_obj, &count_view, "q", 8, 0) < 0 && (PyErr_Clear(), get_buffer(count_obj, &count_view, "l", 8, 0) < 0)) {
+        goto done;
+    }
+    have = 2;
+    if (get_buffer(offset_obj, &offset_view, "q", 8, 0) < 0 && (PyErr_Clear(), get_buffer(offset_obj, &offset_view, "l", 8, 0) < 0)) {
+        goto done;
+    }
+    have = 3;
+    if (get_buffer(df_obj, &df_view, "q", 8, 1) < 0 && (PyErr_Clear(), get_buffer(df_obj, &df_view, "l", 8, 1) < 0)) {
+        goto done;
+    }
+    have = 4;
+    if (get_buffer(log_obj, &log_view, "d", 8, 0) < 0) {
+        goto done;
+    }
+    have = 5;
+    const int64_t *terms = term_view.buf, *counts = count_view.buf, *offsets = offset_view.buf;
+    int64_t *df = df_view.buf;
+    const double *logs = log_view.buf;
+    Py_ssize_t entries = term_view.len / 8, term_count = df_view.len / 8, log_count = log_view.len / 8;
+    Py_ssize_t n = offset_view.len / 8 - 1;
+    if (count_view.len / 8 != entries || n < 0 || (n >= 0 && (offsets[0] != 0 || offsets[n] != entries))) {
+        PyErr_SetString(PyExc_ValueError, "the entries, counts and offsets do not agree");
+        goto done;
+    }
+    ranked = PyMem_Malloc(sizeof(Ranked) * (size_t)(entries + 1));
+    if (ranked == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    result = PyList_New(n);
+    if (result == NULL) {
+        goto done;
+    }
+    for (Py_ssize_t a = 0; a < n; a++) {
+        Py_ssize_t start = (Py_ssize_t)offsets[a], end = (Py_ssize_t)offsets[a + 1];
+        if (start > end || end > entries) {
+            PyErr_SetString(PyExc_ValueError, "the offsets must go up within the entries");
+            goto fail;
+        }
+        long long doc = docs + a + 1;
+        if (check_index((Py_ssize_t)(doc + 1), log_count, "log") < 0) {
+            goto fail;
+        }
+        volatile double most = logs[doc + 1] + 1.0; /* the idf of a term no other article has had */
+        for (Py_ssize_t e = start; e < end; e++) {
+            int64_t term = terms[e], count = counts[e];
+            if (check_index((Py_ssize_t)term, term_count, "term") < 0) {
+                goto fail;
+            }
+            int64_t frequency = df[term] + 1; /* the articles before it, and this one */
+            df[term] = frequency;
+            if (check_index((Py_ssize_t)count, log_count, "log") < 0 ||
+                check_index((Py_ssize_t)(frequency + 1), log_count, "log") < 0) {
+                goto fail;
+            }
+            volatile double tf = 1.0 + logs[count];
+            volatile double idf = most - logs[frequency + 1];
+            volatile double w = tf * idf;
+            ranked[e - start].weight = w;
+            ranked[e - start].at = e;
+        }
+        Py_ssize_t size = end - start;
+        qsort(ranked, (size_t)size, sizeof(Ranked), compare_ranked);
+        Py_ssize_t kept = size < keep ? size : (keep > 0 ? keep : 0);
+        volatile double norm2 = 0.0;
+        for (Py_ssize_t k = 0; k < kept; k++) {
+            volatile double square = ranked[k].weight * ranked[k].weight;
+            volatile double sum = norm2 + square;
+            norm2 = sum;
+        }
+        double norm = sqrt(norm2);
+        if (norm == 0.0) {
+            norm = 1.0;
+        }
+        PyObject *names = PyList_New(kept), *weights = PyList_New(kept);
+        PyObject *pair = (names && weights) ? PyTuple_Pack(2, names, weights) : NULL;
+        Py_XDECREF(names);
+        Py_XDECREF(weights);
+        if (pair == NULL) {
+            goto fail;
+        }
+        PyList_SET_ITEM(result, a, pair);
+        for (Py_ssize_t k = 0; k < kept; k++) {
+            volatile double scaled = ranked[k].weight / norm;
+            PyObject *name = PyLong_FromLongLong(terms[ranked[k].at]);
+            PyObject *value = PyFloat_FromDouble(scaled);
+            if (name == NULL || value == NULL) {
+                Py_XDECREF(name);
+                Py_XDECREF(value);
+                goto fail;
+            }
+            PyList_SET_ITEM(names, k, name);
+            PyList_SET_ITEM(weights, k, value);
+        }
+    }
+    goto done;
+fail:
+    Py_CLEAR(result);
+done:
+    PyMem_Free(ranked);
+    if (have >= 5) {
+        PyBuffer_Release(&log_view);
+    }
+    if (have >= 4) {
+        PyBuffer_Release(&df_view);
+    }
+    if (have >= 3) {
+        PyBuffer_Release(&offset_view);
+    }
+    if (have >= 2) {
+        PyBuffer_Release(&count_view);
+    }
+    if (have >= 1) {
+        PyBuffer_Release(&term_view);
+    }
+    return result;
+}
+
 #if PY_VERSION_HEX < 0x030C0000
 /* The similarity of the article (terms, weights: n of them) to one story: its products
  * with the centroid dict (NULL: the story of one article, whose vector is head_t/head_w,
@@ -738,6 +904,9 @@ static PyMethodDef storykernel_functions[] = {
     {"join", join, METH_VARARGS,
      "join(centroid, terms, weights, norm2, number, width, listings, listed, listed_weight) -> norm2: the terms "
      "added to a centroid (None: a first member) and the new ones listed (StoryClusterer._join_terms)."},
+    {"vectors", vectors, METH_VARARGS,
+     "vectors(term, counts, offsets, df, docs, logs, keep) -> each article's (term numbers, weights), the document "
+     "frequencies df counted up as the articles come (StoryClusterer.vectors after the terms are numbered)."},
 #if PY_VERSION_HEX < 0x030C0000
     {"best", best, METH_VARARGS,
      "best(terms, vector, count, day, dated, width, listings, listed, listed_weight, lo, hi, sizes, centroids, "

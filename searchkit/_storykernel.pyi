@@ -24,3 +24,8 @@ def best(terms: object, vector: object, count: int, day: int, dated: bool, width
          undated_similarity: float, missing_day: int, /) -> int | None:
     """The story StoryClusterer._best_story chooses, or None (defined before Python 3.12 only:
     it sums the products as sum() of floats does there)."""
+
+def vectors(term: object, counts: object, offsets: object, df: object, docs: int, logs: object, keep: int,
+            /) -> list[tuple[list[int], list[float]]]:
+    """StoryClusterer.vectors after the run's terms are numbered: each article's heaviest
+    terms and weights, ``df`` (int64 per term number) counted up as the articles come."""

@@ -42,16 +42,20 @@ class Counted:
         return kernel.products(*args)
 
 
-class CountedBest(Counted):
-    """The kernel with its whole ``best`` (Python before 3.12), counting its calls."""
+class CountedWhole(Counted):
+    """The kernel with its ``vectors`` and its whole ``best`` (Python before 3.12), counting their calls."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.best_calls = 0
+        self.best_calls = self.vector_calls = 0
 
     def best(self, *args: Any) -> Any:
         self.best_calls += 1
         return kernel.best(*args)
+
+    def vectors(self, *args: Any) -> Any:
+        self.vector_calls += 1
+        return kernel.vectors(*args)
 
 
 def stories_of(folder: Path, articles: list[Article], native: Counted | None,
@@ -72,10 +76,12 @@ def check_both_ways(tmp_path: Path, articles: list[Article], monkeypatch: pytest
     assert counted.calls >= len(articles)  # each article's candidates at least
     python = stories_of(tmp_path / "py", articles, None, monkeypatch)
     assert native == python
-    if hasattr(kernel, "best"):
-        whole = CountedBest()
-        assert stories_of(tmp_path / "best", articles, whole, monkeypatch) == python
-        assert whole.best_calls == len(articles)  # every article placed by it
+    whole = CountedWhole()
+    if not hasattr(kernel, "best"):
+        del CountedWhole.best  # Python 3.12 on: candidates() and products() place the articles
+    assert stories_of(tmp_path / "whole", articles, whole, monkeypatch) == python
+    assert whole.vector_calls >= 1  # the runs' vectors made by it
+    assert whole.best_calls == (len(articles) if hasattr(kernel, "best") else 0)  # every article placed by it
     return native
 
 
@@ -162,3 +168,50 @@ def test_best_sums_as_python_and_keeps_the_first_of_equal_similarities() -> None
     with pytest.raises(KeyError):
         kernel.best(terms, vector, 8, 11, True, width, listings, listed, listed_weight, lo, hi, sizes, centroids,
                     length, 5, first, array("i", [0, 0, 6, 0, 0]), rows.__getitem__, 0.2, 0.3, missing)
+
+
+def vectors_both_ways(counts: list[stories.StoryCounts], *, committed_docs: int = 0,
+                      committed_df: Any = lambda term: 0, options: stories.StoryOptions | None = None) -> list[Any]:
+    """Each run's vectors (term numbers, weights as hex) through the kernel and through numpy,
+    with one clusterer each; asserts they and the document frequencies are the same."""
+    found = []
+    for native in (kernel, None):
+        clusterer = stories.StoryClusterer(stories.StoryState(), committed_df=committed_df,
+                                           committed_docs=committed_docs, options=options)
+        clusterer._kernel, clusterer._weigh = native, None if native is None else native.vectors
+        runs = [[(list(terms), [w.hex() for w in weights]) for terms, weights in clusterer.vectors(run)]
+                for run in counts]
+        found.append((runs, clusterer._df[:len(clusterer.term_names)].tolist(), clusterer._docs))
+    assert found[0] == found[1]
+    return found[0][0]
+
+
+def test_vectors_are_numpys_vectors_on_the_bbc_corpus() -> None:
+    require_kernel(kernel is not None, "searchkit/_storykernel.c")
+    articles = list(read_articles(shared_path("data", "bbc-news")))
+    runs = [stories.story_counts((a.headline, a.body) for a in articles[at:at + 256]) for at in range(0, 2225, 256)]
+    made = vectors_both_ways(runs)
+    assert sum(map(len, made)) == 2225 and {len(terms) for run in made for terms, _ in run} == {30}
+    # A committed index whose frequencies pass its article count (deleted articles): weights below 0.
+    vectors_both_ways(runs[:2], committed_docs=3, committed_df=lambda term: 7 * len(term))
+    vectors_both_ways(runs[:2], options=stories.StoryOptions(terms_per_article=1))
+    vectors_both_ways(runs[:2], options=stories.StoryOptions(terms_per_article=0))
+
+
+def test_vectors_of_empty_articles_ties_and_repeated_terms() -> None:
+    import numpy as np
+
+    require_kernel(kernel is not None, "searchkit/_storykernel.c")
+    # Article 0 empty, article 1's two terms tie (kept as given), article 2 repeats article 1's terms.
+    run = stories.StoryCounts(["b", "a", "c"], np.array([0, 0, 2, 5]), np.array([1, 0, 2, 1, 0]),
+                              np.array([3, 3, 1, 1, 2]))
+    made = vectors_both_ways([run, run])
+    assert made[0][0] == ([], [])
+    assert made[0][1][0] == [1, 0] and made[0][1][1][0] == made[0][1][1][1]
+    assert vectors_both_ways([stories.StoryCounts([], np.array([0]), np.array([], dtype=np.int64),
+                                                  np.array([], dtype=np.int64))]) == [[]]
+    with pytest.raises(ValueError):
+        kernel.vectors(np.array([0]), np.array([1]), np.array([0, 2]), np.zeros(1, dtype=np.int64), 0,
+                       np.zeros(8), 30)
+    with pytest.raises(IndexError):
+        kernel.vectors(np.array([1]), np.array([1]), np.array([0, 1]), np.zeros(1, dtype=np.int64), 0, np.zeros(8), 30)

@@ -274,6 +274,7 @@ class StoryClusterer:
         self._changed = bytearray(size)  # 1: a story changed since its representative was chosen
         self._kernel = story_kernel()  # the C loops of _candidates and _join_terms, or None
         self._best = getattr(self._kernel, "best", None)  # _best_story in C, or None
+        self._weigh = getattr(self._kernel, "vectors", None)  # the arithmetic of vectors in C, or None
         for article_id, member in state.members.items():
             terms = self._term_ids(member.terms)
             row = self._new_row(article_id, member.headline, member.day, member.source, terms, member.weights)
@@ -384,6 +385,14 @@ class StoryClusterer:
         lengths = np.diff(counts.offsets)
         article = np.repeat(np.arange(n, dtype=np.int64), lengths)
         term = self._numbers(counts.terms)[counts.ids]
+        if self._weigh is not None:  # the rest in one loop in C (the same floats)
+            tf = np.ascontiguousarray(counts.counts, dtype=np.int64)
+            upto = max(self._docs + n + 1, int(tf.max(initial=1)), int(self._df[term].max(initial=0)) + n + 1)
+            found: list[tuple[list[int], list[float]]] = self._weigh(
+                term, tf, np.ascontiguousarray(counts.offsets, dtype=np.int64), self._df, self._docs, self._log(upto),
+                self.options.terms_per_article)
+            self._docs += n
+            return found
         # Document frequency of each (article, term): the term's count so far plus its
         # articles earlier in the run, plus this one.
         order = np.argsort(term, kind="stable")
