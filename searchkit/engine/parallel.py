@@ -32,15 +32,19 @@ import struct
 import subprocess
 import sys
 import threading
+from collections.abc import Sequence
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from .. import analysis
 from .._log import log
-from ..models import Article, trusted_article
 from . import segment
+from .plainarticle import AnalysedArticle, PlainArticle
 from .segment import BuiltChunk, ChunkAnalyser
 from .stories import story_counts
+
+if TYPE_CHECKING:
+    from ..models import Article
 
 __all__ = ["AUTO_FROM", "CHUNK_ARTICLES", "AnalysisPool", "analyse", "auto_workers", "serve", "task"]
 
@@ -73,7 +77,7 @@ def auto_workers() -> int:
 _ANALYSER = ChunkAnalyser()  # a worker's (or a writer's without workers) table of token codes
 
 
-def analyse(articles: list[Article], *, stories: bool = False) -> BuiltChunk:
+def analyse(articles: Sequence[AnalysedArticle], *, stories: bool = False) -> BuiltChunk:
     """What a worker does with a chunk: the builder's own analysis, exported; with
     ``stories``, also the articles' story term counts (:func:`.stories.story_counts`,
     through the table of token codes that has just seen their text)."""
@@ -86,8 +90,9 @@ def analyse(articles: list[Article], *, stories: bool = False) -> BuiltChunk:
 
 def task(articles: list[Article], *, stories: bool) -> bytes:
     """A chunk as a worker reads it (:func:`serve`): each article as its validated values
-    (a pydantic model pickles through Python-level hooks, a dict of plain values in C)."""
-    values = [(article.__dict__, article.model_fields_set) for article in articles]
+    (a pydantic model pickles through Python-level hooks, a dict of plain values in C),
+    read there as a :class:`~.plainarticle.PlainArticle`."""
+    values = [article.__dict__ for article in articles]
     return pickle.dumps((values, stories), protocol=pickle.HIGHEST_PROTOCOL)
 
 
@@ -116,7 +121,7 @@ def serve() -> None:
     sys.stdout = sys.stderr  # nothing else may write into the result stream
     while (frame := _read_frame(source)) is not None:
         values, stories = pickle.loads(frame)
-        articles = [trusted_article(fields, fields_set) for fields, fields_set in values]
+        articles = [PlainArticle(fields) for fields in values]
         _write_frame(sink, pickle.dumps(analyse(articles, stories=stories), protocol=pickle.HIGHEST_PROTOCOL))
 
 

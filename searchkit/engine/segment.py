@@ -36,7 +36,6 @@ import orjson
 from .._kernels import pure_python
 from ..analysis import TOKEN_PATTERN, analyze, plain_term
 from ..errors import IndexClosedError
-from ..models import Article
 from . import storedblob
 from .fingerprint import SLOTS, document_fingerprints
 from .fuzzy import close_terms, letter_counts
@@ -51,6 +50,7 @@ except ImportError:  # not built: the same loop runs in Python
 
 if TYPE_CHECKING:
     from .._speedups import ChunkCodes
+    from .plainarticle import AnalysedArticle
     from .stories import StoryCounts
 
 __all__ = [
@@ -84,7 +84,7 @@ def source_key(source: str) -> str:
     return " ".join(source.casefold().split())
 
 
-def field_texts(article: Article) -> tuple[str, str, str]:
+def field_texts(article: AnalysedArticle) -> tuple[str, str, str]:
     """The text of each indexed field, in :data:`FIELDS` order."""
     return article.headline, article.body, "\n".join(article.background)
 
@@ -283,7 +283,7 @@ class ChunkAnalyser:
         self.limit = limit
         self._codes = _TokenCodes(_Vocabulary())
 
-    def analyse(self, articles: Sequence[Article]) -> BuiltChunk:
+    def analyse(self, articles: Sequence[AnalysedArticle]) -> BuiltChunk:
         """The :class:`BuiltChunk` of ``articles``: what a fresh builder would export."""
         if len(self._codes) >= self.limit:
             self._codes = _TokenCodes(_Vocabulary())
@@ -432,7 +432,7 @@ class SegmentBuilder:
         self._counts = [array("I") for _ in FIELDS]
         self._run_start = self.doc_count
 
-    def add(self, article: Article) -> int:
+    def add(self, article: AnalysedArticle) -> int:
         """Tokenize and buffer one article; returns its document number in the segment."""
         encode = self._codes.encode
         for index, text in enumerate(field_texts(article)):
@@ -742,6 +742,8 @@ class SegmentReader:
                 slots = self.file.array("fingerprint").reshape(-1, SLOTS)
                 self._fingerprints = (slots, self.file.array("shingles"))
             else:
+                from ..models import Article  # (not at the top: a worker process imports this module without pydantic)
+
                 builder = SegmentBuilder()
                 for docnum in range(self.doc_count):
                     builder.add(Article.model_validate(self.stored(docnum)))
