@@ -57,12 +57,26 @@ _SPACES = re.compile(r"\s+")
 MAX_ID_LENGTH = 512
 
 
+_ASCII_CONTROL = bytes([*range(0x09), *range(0x0b, 0x20), 0x7f])  # _CONTROL's ASCII characters
+
+
+def _without_control(value: str) -> str:
+    """``value`` without :data:`_CONTROL`'s characters. Most text is ASCII with none:
+    that is confirmed by deleting them from its bytes in C, in about half the time of the
+    regular expression's scan (indexing cleans every article's text)."""
+    if value.isascii():
+        data = value.encode("ascii")
+        if len(data.translate(None, _ASCII_CONTROL)) == len(data):
+            return value
+    return _CONTROL.sub("", value)
+
+
 def _clean_text(value: str) -> str:
-    return _CONTROL.sub("", value.replace("\r\n", "\n").replace("\r", "\n")).strip()
+    return _without_control(value.replace("\r\n", "\n").replace("\r", "\n")).strip()
 
 
 def _one_line(value: str) -> str:
-    return _SPACES.sub(" ", _CONTROL.sub("", value)).strip()
+    return _SPACES.sub(" ", _without_control(value)).strip()
 
 
 def derive_id(*, url: str | None, source: str | None, day: dt.date | None, headline: str, body: str) -> str:

@@ -86,3 +86,13 @@ def test_bad_records_give_the_full_validations_error(record: dict[str, Any]) -> 
         Article(**record)  # pydantic's validation, always
     assert (fast.value.field, fast.value.reason) == (full.value.field, full.value.reason)
     assert fast.value.location == "feed.jsonl:3"
+
+
+def test_control_characters_go_as_the_regular_expression_removes_them() -> None:
+    from searchkit.models import _CONTROL, _without_control
+
+    texts = [chr(c) for c in range(0x200)] + [f"a{chr(c)}b\n\tc" for c in range(0x200)]
+    texts += ["", "plain ASCII text, no control", "caf\u00e9\x07", "\x9f\x80 \x7f\x00", "line\nnext\ttab", "\ud7ff\x1f"]
+    for text in texts:
+        assert _without_control(text) == _CONTROL.sub("", text), repr(text)
+    assert _without_control("a\x00b\x1fc\x7fd\x0be\n\tf") == "abcde\n\tf"
