@@ -154,6 +154,11 @@ def _merge_field(writer: SegmentFileWriter, field: str, inputs: Sequence[MergeIn
     postings_per_term = np.zeros(term_count, dtype=np.int64)
     positions_per_term = np.zeros(term_count, dtype=np.int64)
     for lo, hi in _term_chunks(inputs, field, term_count):
+        if hi - lo == 1:  # one term (a frequent one may have most documents): in pieces, no sorting
+            postings, positions = _merge_term(writer, field, inputs, lo, int(postings_per_term.sum()),
+                                              int(positions_per_term.sum()))
+            postings_per_term[lo], positions_per_term[lo] = postings, positions
+            continue
         parts_terms, parts_docs, parts_tf, parts_pos = [], [], [], []
         for item in inputs:
             reader = item.reader
@@ -207,6 +212,38 @@ def _merge_field(writer: SegmentFileWriter, field: str, inputs: Sequence[MergeIn
         offsets = np.zeros(term_count + 1, dtype=np.int64)
         np.cumsum(per_term, out=offsets[1:])
         writer.add(f"{field}.{name}", offsets, offset_dtype(offsets))
+
+
+def _merge_term(writer: SegmentFileWriter, field: str, inputs: Sequence[MergeInput], term: int,
+                done_postings: int, done_positions: int) -> tuple[int, int]:
+    """Write one merged term's postings and positions at the given places, input after
+    input (inputs hold ascending runs of the merged document numbers, so this is their
+    order) and :data:`CHUNK_POSTINGS` postings at a time; returns how many were written."""
+    postings = positions = 0
+    for item in inputs:
+        at = int(np.searchsorted(item.term_map, term))
+        if at == item.term_map.size or int(item.term_map[at]) != term:
+            continue
+        arrays = item.reader.field_postings(field)
+        p0, p1, q0, _ = _slices(item, field, at, at + 1)
+        for start in range(p0, p1, CHUNK_POSTINGS):
+            stop = min(start + CHUNK_POSTINGS, p1)
+            docs = item.new_docs[arrays.docs[start:stop]]
+            tf = arrays.tf[start:stop].astype(np.int64)
+            size = int(tf.sum())
+            pos = arrays.pos[q0:q0 + size]
+            q0 += size
+            if item.has_deletions:
+                live = docs >= 0
+                pos = pos[np.repeat(live, tf)]
+                docs, tf = docs[live], tf[live]
+            writer.write(f"{field}.docs", docs, done_postings + postings)
+            writer.write(f"{field}.tf", tf, done_postings + postings)
+            writer.write(f"{field}.pos", pos, done_positions + positions)
+            postings += docs.size
+            positions += pos.size
+            item.reader.file.release()
+    return postings, positions
 
 
 def _release(inputs: Sequence[MergeInput]) -> None:
