@@ -126,6 +126,7 @@ def chunking(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) ->
         monkeypatch.setattr(merge, "CHUNK_POSTINGS", 3)
         monkeypatch.setattr(merge, "_STORED_CHUNK_BYTES", 7)
         monkeypatch.setattr(merge, "_FINGERPRINT_ROWS", 2)
+        monkeypatch.setattr(merge, "_OFFSET_ROWS", 2)
 
 
 @pytest.mark.usefixtures("chunking")

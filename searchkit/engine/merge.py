@@ -10,7 +10,7 @@ are released after each chunk, since mapped file pages count as resident memory 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ __all__ = ["MergeInput", "merge_segments"]
 CHUNK_POSTINGS = 1 << 17
 _STORED_CHUNK_BYTES = 8 << 20
 _FINGERPRINT_ROWS = 1 << 14
+_OFFSET_ROWS = 1 << 16
 
 Array = np.ndarray[Any, Any]
 
@@ -291,15 +292,24 @@ def _merge_table(writer: SegmentFileWriter, name: str, tables: Sequence[StringTa
     """The live documents' entries of a per-document string table (``ids``, ``stored``),
     copied as bytes in runs of consecutive live documents, :data:`_STORED_CHUNK_BYTES` at
     a time: nothing is decoded, and memory does not grow with the segment."""
-    lengths = []
+    # The offsets, _OFFSET_ROWS documents at a time (whole, they were several arrays of 8
+    # bytes a document): their total first, which sets their type.
+    def live_lengths(table: StringTable, item: MergeInput) -> Iterator[Array]:
+        for start in range(0, item.live.size, _OFFSET_ROWS):
+            piece = table.offsets[start:start + _OFFSET_ROWS + 1].astype(np.int64)
+            yield np.diff(piece)[item.live[start:start + _OFFSET_ROWS]]
+
+    total = sum(int(lengths.sum()) for table, item in zip(tables, inputs) for lengths in live_lengths(table, item))
+    writer.reserve(f"{name}.off", offset_dtype(np.array([total])), doc_count + 1)
+    writer.write(f"{name}.off", np.zeros(1, dtype=np.int64), 0)
+    at = end = 0
     for table, item in zip(tables, inputs):
-        offsets = table.offsets.astype(np.int64)
-        lengths.append(np.diff(offsets)[item.live])
-    all_lengths = np.concatenate(lengths) if lengths else np.zeros(0, dtype=np.int64)
-    offsets = np.zeros(doc_count + 1, dtype=np.int64)
-    np.cumsum(all_lengths, out=offsets[1:])
-    writer.add(f"{name}.off", offsets, offset_dtype(offsets))
-    writer.reserve(f"{name}.data", np.uint8, int(offsets[-1]))
+        for lengths in live_lengths(table, item):
+            ends = np.cumsum(lengths) + end
+            writer.write(f"{name}.off", ends, at + 1)
+            at, end = at + ends.size, int(ends[-1]) if ends.size else end
+        item.reader.file.release()
+    writer.reserve(f"{name}.data", np.uint8, total)
     at = 0
     for table, item in zip(tables, inputs):
         data = table.data
