@@ -121,12 +121,15 @@ def test_undated_and_unsourced_articles(tmp_path: Path) -> None:
 
 @pytest.fixture(params=["default-chunks", "tiny-chunks"])
 def chunking(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Merge in one chunk, or in chunks of a few postings, stored bytes and fingerprints each."""
+    """Merge in one chunk, or in chunks of a few postings, stored bytes, fingerprints,
+    offsets and token map values each."""
     if request.param == "tiny-chunks":
         monkeypatch.setattr(merge, "CHUNK_POSTINGS", 3)
         monkeypatch.setattr(merge, "_STORED_CHUNK_BYTES", 7)
         monkeypatch.setattr(merge, "_FINGERPRINT_ROWS", 2)
         monkeypatch.setattr(merge, "_OFFSET_ROWS", 2)
+        monkeypatch.setattr("searchkit.engine.tokenmap._MERGE_ROWS", 2)
+        monkeypatch.setattr("searchkit.engine.tokenmap._MERGE_PIECE", 3)
 
 
 @pytest.mark.usefixtures("chunking")
