@@ -459,32 +459,42 @@ class SegmentBuilder:
     def write(self, path: Path) -> int:
         """Write the segment file; returns its size in bytes."""
         terms = sorted(self._vocabulary)
+        term_count = len(terms)
         sorted_number = {term: number for number, term in enumerate(terms)}
         rank = np.fromiter(
-            map(sorted_number.__getitem__, self._vocabulary), dtype=np.int32, count=len(terms)
+            map(sorted_number.__getitem__, self._vocabulary), dtype=np.int32, count=term_count
         )
+        del sorted_number
         writer = SegmentFileWriter(path)
         try:
             write_strings(writer, "terms", terms)
+            del terms  # (the vocabulary holds the strings; the sorted list is 8 bytes a term)
             doc_count = len(self._ids)
-            streams = []
+            # The fingerprinted fields' occurrences, kept for fingerprints made here (absorbed
+            # documents came with theirs: a worker's segment keeps none of these arrays).
+            streams: list[tuple[Array, Array]] | None = [] if self._fingerprints_missing() else None
             for index, field in enumerate(FIELDS):
                 term_ids, docs, positions, lengths = self._occurrences(index)
-                if field in FINGERPRINTED:
+                if field in FINGERPRINTED and streams is not None:
                     streams.append((term_ids, docs))
-                write_field(writer, field, rank[term_ids], docs, positions, len(terms))
+                write_field(writer, field, rank[term_ids], docs, positions, term_count)
                 writer.add(f"{field}.len", lengths, np.uint32)
+                del term_ids, docs, positions, lengths
             writer.add("source", np.frombuffer(self._source_column, dtype=np.int32))
             writer.add("day", np.frombuffer(self._days, dtype=np.int32))
             write_fingerprints(writer, *self.fingerprints(streams))
             token_map = write_token_map(writer, self._token_map.columns())
             write_strings(writer, "ids", self._ids)
             write_blobs(writer, "stored", self._stored)
-            return writer.finish({"doc_count": doc_count, "term_count": len(terms), "sources": self._source_names,
+            return writer.finish({"doc_count": doc_count, "term_count": term_count, "sources": self._source_names,
                                   TOKEN_MAP_KEY: token_map})
         except BaseException:
             writer.abort()
             raise
+
+    def _fingerprints_missing(self) -> bool:
+        """Whether some buffered documents came without their fingerprints (added here)."""
+        return sum(known.size for _, _, known in self._known_fingerprints) < self.doc_count
 
     def fingerprints(self, streams: list[tuple[Array, Array]] | None = None) -> tuple[Array, Array]:
         """The near-duplicate fingerprints of the buffered articles (:mod:`.fingerprint`):
