@@ -849,7 +849,7 @@ class Index:
                     writer.abort()
                     raise
                 else:
-                    writer.commit()
+                    writer.commit(last=True)
                 finally:
                     writer.close()
         finally:

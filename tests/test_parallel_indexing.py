@@ -378,3 +378,28 @@ def test_a_worker_keeps_one_copy_of_the_chunks_it_analysed() -> None:
     table, chunks, tokens = map(int, done.stderr.split()[-3:])
     assert 0 < table <= WORKER_TABLE_LIMIT
     assert (chunks <= WORKER_CACHE_LIMIT, tokens <= WORKER_CACHE_LIMIT) == (True, True)
+
+
+def test_the_last_commit_stops_the_workers_before_its_flush(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Their memory is free before the final flush, merges and stories; the index is the same.
+    from searchkit.engine.writer import ArticleWriter
+
+    pools: list[bool] = []
+    flush = ArticleWriter._flush
+
+    def recording(self: ArticleWriter) -> None:
+        pools.append(self._pool is not None)
+        flush(self)
+
+    monkeypatch.setattr(ArticleWriter, "_flush", recording)
+    one = build(tmp_path / "one", 1, batch(), flush_tokens=3_000_000)
+    del pools[:]
+    two = build(tmp_path / "two", 2, batch(), flush_tokens=3_000_000)
+    assert pools == [False]  # one flush, at the commit, with the workers gone
+    assert report_fields(two) == report_fields(one)
+    assert segment_digests(tmp_path / "two") == segment_digests(tmp_path / "one")
+    with Index.open(tmp_path / "two", workers=2, flush_tokens=20_000) as index:  # commit_every: workers kept
+        del pools[:]
+        index.add_many([article(n, variant=1) for n in range(1_200)], commit_every=600)
+        assert pools == [True, True, True, True, True, False]  # the commit after 600 articles keeps them
+        assert len(index) == 1_500  # four ids the first batch left out

@@ -15,6 +15,7 @@ from news_fixtures import BY_ID, NEWS, make_index, story
 
 from searchkit import Article, Index
 from searchkit.engine import merge
+from searchkit.engine import segment as segment_module
 from searchkit.engine.merge import MergeInput, merge_segments
 from searchkit.engine.segment import (
     FIELDS,
@@ -120,11 +121,15 @@ def test_undated_and_unsourced_articles(tmp_path: Path) -> None:
 
 @pytest.fixture(params=["default-chunks", "tiny-chunks"])
 def chunking(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Merge in one chunk, or in chunks of a few postings, stored bytes and fingerprints each."""
+    """Merge in one chunk, or in chunks of a few postings, stored bytes, fingerprints,
+    offsets and token map values each."""
     if request.param == "tiny-chunks":
         monkeypatch.setattr(merge, "CHUNK_POSTINGS", 3)
         monkeypatch.setattr(merge, "_STORED_CHUNK_BYTES", 7)
         monkeypatch.setattr(merge, "_FINGERPRINT_ROWS", 2)
+        monkeypatch.setattr(merge, "_OFFSET_ROWS", 2)
+        monkeypatch.setattr("searchkit.engine.tokenmap._MERGE_ROWS", 2)
+        monkeypatch.setattr("searchkit.engine.tokenmap._MERGE_PIECE", 3)
 
 
 @pytest.mark.usefixtures("chunking")
@@ -316,3 +321,22 @@ def test_check_notes_an_orphan_file_which_the_next_commit_removes(tmp_path: Path
     index.add_many(NEWS[5:])
     assert not (tmp_path / "index" / "MAIN_orphan.skseg").exists()
     assert index.check().ok
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 5, 64, 1 << 20])
+def test_a_segment_written_by_term_ranges_is_the_same_file_as_one_written_whole(tmp_path: Path, chunk: int) -> None:
+    # write_field inverts a field in ranges of terms of about `chunk` occurrences; one
+    # article of 66,001 body terms (32-bit positions and frequencies) runs past any range.
+    articles = [*NEWS, HUGE, *NEWS[:2]]
+    whole = tmp_path / "whole.skseg"
+    builder = SegmentBuilder()
+    for item in articles:
+        builder.add(item)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(segment_module, "WRITE_CHUNK_OCCURRENCES", 1 << 40)
+        builder.write(whole)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(segment_module, "WRITE_CHUNK_OCCURRENCES", chunk)
+        builder.write(tmp_path / "ranges.skseg")
+    assert (tmp_path / "ranges.skseg").read_bytes() == whole.read_bytes()
+    assert contents(SegmentReader(whole, name="whole"))["postings"]["tide", "body"] == [(len(NEWS), 66_000, list(range(66_000)))]

@@ -168,3 +168,32 @@ def test_ids_are_found_whatever_their_filter_bits_share(tmp_path: Path, monkeypa
         outcomes.append((report.added, report.replaced, report.unchanged, len(index), found(index, "sandbags")))
         index.close()
     assert outcomes[0] == outcomes[1] == (len(NEWS) - 4, 1, 1, len(NEWS), ["river-rises"])
+
+
+def test_the_id_directory_keeps_12_bytes_an_article_through_flushes_and_merges(tmp_path: Path) -> None:
+    # Each entry: 32 bits of the id's hash, a segment slot and a document number; a merge
+    # renumbers the entries of its inputs in place and drops those of deleted documents.
+    store = IndexStore.create(tmp_path / "news")
+    articles = [NEWS[n % len(NEWS)].model_copy(update={"id": f"a-{n}"}) for n in range(60)]
+    with store.write_lock(1.0):
+        w = writer.ArticleWriter(store, options=WriterOptions(flush_bytes=1, merge_factor=3, workers=1))
+        assert [w.add(article).value for article in articles] == ["added"] * 60
+        assert w.delete(["a-3", "a-40"]) == 2
+        assert w.add(articles[7].model_copy(update={"body": "Replaced."})).value == "replaced"
+        w.flush()
+        directory = w._id_index()
+        assert len(w.segments) < 60  # merges happened
+        assert len(directory) == 58  # a-3, a-40 and the replaced copy of a-7 left out or dropped
+        assert directory._keys.nbytes + directory._slot.nbytes + directory._doc.nbytes == 12 * 58
+        for n in range(60):
+            located = directory.find(f"a-{n}")
+            if n in (3, 40):
+                assert located is None
+            else:
+                assert located is not None
+                segment, docnum = located
+                assert w._reader(segment).ids[docnum] == f"a-{n}"
+                assert not segment.is_deleted(docnum)
+        assert directory.find("a-7") is not None and directory.find("a-60") is None
+        w.abort()
+        w.close()

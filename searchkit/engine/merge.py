@@ -10,7 +10,7 @@ are released after each chunk, since mapped file pages count as resident memory 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +23,13 @@ from .tokenmap import META_KEY as TOKEN_MAP_KEY, merge_token_maps
 
 __all__ = ["MergeInput", "merge_segments"]
 
-CHUNK_POSTINGS = 500_000
-_STORED_CHUNK_BYTES = 32 << 20
-_FINGERPRINT_ROWS = 1 << 16
+# What a merge holds at a time: postings of a chunk of terms, bytes of stored articles, rows
+# of fingerprints (256 bytes each). Mapped input pages count as resident memory until they
+# are released after each piece, so each piece is a few MB.
+CHUNK_POSTINGS = 1 << 17
+_STORED_CHUNK_BYTES = 8 << 20
+_FINGERPRINT_ROWS = 1 << 14
+_OFFSET_ROWS = 1 << 16
 
 Array = np.ndarray[Any, Any]
 
@@ -54,12 +58,14 @@ def merge_segments(inputs: Sequence[MergeInput], path: Path) -> int:
     doc_count = base
 
     terms = _merge_vocabularies(inputs)
+    term_count = len(terms)
 
     writer = SegmentFileWriter(path)
     try:
         write_strings(writer, "terms", terms)
+        del terms  # a Python string per term (28 MB at 300,000 articles): not needed past here
         for field in FIELDS:
-            _merge_field(writer, field, inputs, len(terms))
+            _merge_field(writer, field, inputs, term_count)
             writer.add(f"{field}.len", _live_concat([(i.reader.lengths[field], i) for i in inputs]), np.uint32)
         sources = _merge_sources(writer, inputs)
         writer.add("day", _live_concat([(i.reader.day, i) for i in inputs]), np.int32)
@@ -67,7 +73,7 @@ def merge_segments(inputs: Sequence[MergeInput], path: Path) -> int:
         token_map = merge_token_maps(writer, [(i.reader, i.live) for i in inputs])
         _merge_table(writer, "ids", [i.reader.ids for i in inputs], inputs, doc_count)
         _merge_table(writer, "stored", [i.reader.stored_table for i in inputs], inputs, doc_count)
-        writer.finish({"doc_count": doc_count, "term_count": len(terms), "sources": sources, TOKEN_MAP_KEY: token_map})
+        writer.finish({"doc_count": doc_count, "term_count": term_count, "sources": sources, TOKEN_MAP_KEY: token_map})
     except BaseException:
         writer.abort()
         raise
@@ -149,6 +155,11 @@ def _merge_field(writer: SegmentFileWriter, field: str, inputs: Sequence[MergeIn
     postings_per_term = np.zeros(term_count, dtype=np.int64)
     positions_per_term = np.zeros(term_count, dtype=np.int64)
     for lo, hi in _term_chunks(inputs, field, term_count):
+        if hi - lo == 1:  # one term (a frequent one may have most documents): in pieces, no sorting
+            postings, positions = _merge_term(writer, field, inputs, lo, int(postings_per_term.sum()),
+                                              int(positions_per_term.sum()))
+            postings_per_term[lo], positions_per_term[lo] = postings, positions
+            continue
         parts_terms, parts_docs, parts_tf, parts_pos = [], [], [], []
         for item in inputs:
             reader = item.reader
@@ -204,6 +215,38 @@ def _merge_field(writer: SegmentFileWriter, field: str, inputs: Sequence[MergeIn
         writer.add(f"{field}.{name}", offsets, offset_dtype(offsets))
 
 
+def _merge_term(writer: SegmentFileWriter, field: str, inputs: Sequence[MergeInput], term: int,
+                done_postings: int, done_positions: int) -> tuple[int, int]:
+    """Write one merged term's postings and positions at the given places, input after
+    input (inputs hold ascending runs of the merged document numbers, so this is their
+    order) and :data:`CHUNK_POSTINGS` postings at a time; returns how many were written."""
+    postings = positions = 0
+    for item in inputs:
+        at = int(np.searchsorted(item.term_map, term))
+        if at == item.term_map.size or int(item.term_map[at]) != term:
+            continue
+        arrays = item.reader.field_postings(field)
+        p0, p1, q0, _ = _slices(item, field, at, at + 1)
+        for start in range(p0, p1, CHUNK_POSTINGS):
+            stop = min(start + CHUNK_POSTINGS, p1)
+            docs = item.new_docs[arrays.docs[start:stop]]
+            tf = arrays.tf[start:stop].astype(np.int64)
+            size = int(tf.sum())
+            pos = arrays.pos[q0:q0 + size]
+            q0 += size
+            if item.has_deletions:
+                live = docs >= 0
+                pos = pos[np.repeat(live, tf)]
+                docs, tf = docs[live], tf[live]
+            writer.write(f"{field}.docs", docs, done_postings + postings)
+            writer.write(f"{field}.tf", tf, done_postings + postings)
+            writer.write(f"{field}.pos", pos, done_positions + positions)
+            postings += docs.size
+            positions += pos.size
+            item.reader.file.release()
+    return postings, positions
+
+
 def _release(inputs: Sequence[MergeInput]) -> None:
     for item in inputs:
         item.reader.file.release()
@@ -249,15 +292,24 @@ def _merge_table(writer: SegmentFileWriter, name: str, tables: Sequence[StringTa
     """The live documents' entries of a per-document string table (``ids``, ``stored``),
     copied as bytes in runs of consecutive live documents, :data:`_STORED_CHUNK_BYTES` at
     a time: nothing is decoded, and memory does not grow with the segment."""
-    lengths = []
+    # The offsets, _OFFSET_ROWS documents at a time (whole, they were several arrays of 8
+    # bytes a document): their total first, which sets their type.
+    def live_lengths(table: StringTable, item: MergeInput) -> Iterator[Array]:
+        for start in range(0, item.live.size, _OFFSET_ROWS):
+            piece = table.offsets[start:start + _OFFSET_ROWS + 1].astype(np.int64)
+            yield np.diff(piece)[item.live[start:start + _OFFSET_ROWS]]
+
+    total = sum(int(lengths.sum()) for table, item in zip(tables, inputs) for lengths in live_lengths(table, item))
+    writer.reserve(f"{name}.off", offset_dtype(np.array([total])), doc_count + 1)
+    writer.write(f"{name}.off", np.zeros(1, dtype=np.int64), 0)
+    at = end = 0
     for table, item in zip(tables, inputs):
-        offsets = table.offsets.astype(np.int64)
-        lengths.append(np.diff(offsets)[item.live])
-    all_lengths = np.concatenate(lengths) if lengths else np.zeros(0, dtype=np.int64)
-    offsets = np.zeros(doc_count + 1, dtype=np.int64)
-    np.cumsum(all_lengths, out=offsets[1:])
-    writer.add(f"{name}.off", offsets, offset_dtype(offsets))
-    writer.reserve(f"{name}.data", np.uint8, int(offsets[-1]))
+        for lengths in live_lengths(table, item):
+            ends = np.cumsum(lengths) + end
+            writer.write(f"{name}.off", ends, at + 1)
+            at, end = at + ends.size, int(ends[-1]) if ends.size else end
+        item.reader.file.release()
+    writer.reserve(f"{name}.data", np.uint8, total)
     at = 0
     for table, item in zip(tables, inputs):
         data = table.data

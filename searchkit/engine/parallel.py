@@ -38,7 +38,7 @@ from typing import IO, TYPE_CHECKING
 
 from .. import analysis
 from .._log import log
-from . import segment
+from . import heap, segment
 from .plainarticle import AnalysedArticle, PlainArticle
 from .segment import BuiltChunk, ChunkAnalyser
 from .stories import story_counts
@@ -60,6 +60,9 @@ WORKER_CACHE_LIMIT = 10_000
 # about 400 bytes a chunk with its vocabulary; the same worker grew by 35 MB, for the same
 # CPU (the frequent chunks are back in the new table at once).
 WORKER_TABLE_LIMIT = 100_000
+# A worker hands the heap its chunks freed back to the system (:func:`.heap.trim`) every
+# this many chunks: glibc otherwise keeps each worker at its high-water mark.
+WORKER_TRIM_EVERY = 8
 _FRAME = struct.Struct("<Q")
 _PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])  # the folder holding searchkit/
 
@@ -119,10 +122,14 @@ def serve() -> None:
     _ANALYSER.limit = WORKER_TABLE_LIMIT
     source, sink = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # nothing else may write into the result stream
+    served = 0
     while (frame := _read_frame(source)) is not None:
         values, stories = pickle.loads(frame)
         articles = [PlainArticle(fields) for fields in values]
         _write_frame(sink, pickle.dumps(analyse(articles, stories=stories), protocol=pickle.HIGHEST_PROTOCOL))
+        served += 1
+        if served % WORKER_TRIM_EVERY == 0:
+            heap.trim()
 
 
 class _Worker:

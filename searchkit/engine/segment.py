@@ -459,32 +459,42 @@ class SegmentBuilder:
     def write(self, path: Path) -> int:
         """Write the segment file; returns its size in bytes."""
         terms = sorted(self._vocabulary)
+        term_count = len(terms)
         sorted_number = {term: number for number, term in enumerate(terms)}
         rank = np.fromiter(
-            map(sorted_number.__getitem__, self._vocabulary), dtype=np.int32, count=len(terms)
+            map(sorted_number.__getitem__, self._vocabulary), dtype=np.int32, count=term_count
         )
+        del sorted_number
         writer = SegmentFileWriter(path)
         try:
             write_strings(writer, "terms", terms)
+            del terms  # (the vocabulary holds the strings; the sorted list is 8 bytes a term)
             doc_count = len(self._ids)
-            streams = []
+            # The fingerprinted fields' occurrences, kept for fingerprints made here (absorbed
+            # documents came with theirs: a worker's segment keeps none of these arrays).
+            streams: list[tuple[Array, Array]] | None = [] if self._fingerprints_missing() else None
             for index, field in enumerate(FIELDS):
                 term_ids, docs, positions, lengths = self._occurrences(index)
-                if field in FINGERPRINTED:
+                if field in FINGERPRINTED and streams is not None:
                     streams.append((term_ids, docs))
-                write_field(writer, field, rank[term_ids], docs, positions, len(terms))
+                write_field(writer, field, rank[term_ids], docs, positions, term_count)
                 writer.add(f"{field}.len", lengths, np.uint32)
+                del term_ids, docs, positions, lengths
             writer.add("source", np.frombuffer(self._source_column, dtype=np.int32))
             writer.add("day", np.frombuffer(self._days, dtype=np.int32))
             write_fingerprints(writer, *self.fingerprints(streams))
             token_map = write_token_map(writer, self._token_map.columns())
             write_strings(writer, "ids", self._ids)
             write_blobs(writer, "stored", self._stored)
-            return writer.finish({"doc_count": doc_count, "term_count": len(terms), "sources": self._source_names,
+            return writer.finish({"doc_count": doc_count, "term_count": term_count, "sources": self._source_names,
                                   TOKEN_MAP_KEY: token_map})
         except BaseException:
             writer.abort()
             raise
+
+    def _fingerprints_missing(self) -> bool:
+        """Whether some buffered documents came without their fingerprints (added here)."""
+        return sum(known.size for _, _, known in self._known_fingerprints) < self.doc_count
 
     def fingerprints(self, streams: list[tuple[Array, Array]] | None = None) -> tuple[Array, Array]:
         """The near-duplicate fingerprints of the buffered articles (:mod:`.fingerprint`):
@@ -576,6 +586,11 @@ def stable_order(keys: Array) -> Array:
     return order
 
 
+# Occurrences inverted at a time when a field is written (:func:`write_field`): the sorted
+# copies of a whole field's occurrences took ~70 MB at once for a flush of 1,000,000 terms.
+WRITE_CHUNK_OCCURRENCES = 1 << 17
+
+
 def write_field(
     writer: SegmentFileWriter,
     field: str,
@@ -583,30 +598,58 @@ def write_field(
     docs: np.ndarray[Any, Any],
     positions: np.ndarray[Any, Any],
     term_count: int,
+    *,
+    chunk: int | None = None,
 ) -> None:
-    """Invert one field's (term, doc, position) occurrences, given in doc order."""
-    order = stable_order(term_ids)
-    term_ids = term_ids[order]
-    docs = docs[order]
-    positions = positions[order]
+    """Invert one field's (term, doc, position) occurrences, given in doc order.
+
+    The occurrences are sorted by term once (a permutation), then gathered and written by
+    ranges of terms of about ``chunk`` occurrences each: the file is the same as inverting
+    them all at once, without whole sorted copies of the field (``chunk``: by default
+    :data:`WRITE_CHUNK_OCCURRENCES`)."""
+    chunk = WRITE_CHUNK_OCCURRENCES if chunk is None else chunk
     n = term_ids.size
-    if n:
-        starts = np.flatnonzero(
-            np.concatenate(([True], (term_ids[1:] != term_ids[:-1]) | (docs[1:] != docs[:-1])))
-        )
-    else:
-        starts = np.zeros(0, dtype=np.int64)
-    tf = np.diff(np.append(starts, n))
-    posting_terms = term_ids[starts]
-    post_off = np.zeros(term_count + 1, dtype=np.int64)
-    np.cumsum(np.bincount(posting_terms, minlength=term_count), out=post_off[1:])
+    order = stable_order(term_ids)
+    if n < 1 << 31:
+        order = order.astype(np.int32)
     pos_off = np.zeros(term_count + 1, dtype=np.int64)
     np.cumsum(np.bincount(term_ids, minlength=term_count), out=pos_off[1:])
+    # Chunk bounds fall between terms, so no posting (a term in a document) straddles two.
+    cuts = np.unique(np.searchsorted(pos_off, np.arange(chunk, n, chunk, dtype=np.int64), side="left"))
+    term_bounds = [0, *(int(t) for t in cuts if 0 < t < term_count), term_count]
+    post_counts = np.zeros(term_count, dtype=np.int64)
+    chunk_docs: list[Array] = []
+    chunk_tfs: list[Array] = []
+    for lo_term, hi_term in zip(term_bounds[:-1], term_bounds[1:]):
+        lo, hi = int(pos_off[lo_term]), int(pos_off[hi_term])
+        if lo == hi:
+            continue
+        taken = order[lo:hi]
+        chunk_terms, chunk_doc = term_ids[taken], docs[taken]
+        starts = np.flatnonzero(np.concatenate(
+            ([True], (chunk_terms[1:] != chunk_terms[:-1]) | (chunk_doc[1:] != chunk_doc[:-1]))))
+        chunk_tfs.append(np.diff(np.append(starts, hi - lo)))
+        chunk_docs.append(chunk_doc[starts].astype(np.uint32))
+        post_counts[lo_term:hi_term] = np.bincount(chunk_terms[starts] - lo_term, minlength=hi_term - lo_term)
+        del taken, chunk_terms, chunk_doc, starts
+    post_off = np.zeros(term_count + 1, dtype=np.int64)
+    np.cumsum(post_counts, out=post_off[1:])
+    del post_counts
+    postings = int(post_off[-1])
+    max_tf = max((int(tf.max()) for tf in chunk_tfs), default=0)
     writer.add(f"{field}.post_off", post_off, offset_dtype(post_off))
-    writer.add(f"{field}.docs", docs[starts], np.uint32)
-    writer.add(f"{field}.tf", tf, np.uint16 if tf.size == 0 or int(tf.max()) <= _MAX_TF else np.uint32)
+    writer.reserve(f"{field}.docs", np.uint32, postings)
+    writer.reserve(f"{field}.tf", np.uint16 if max_tf <= _MAX_TF else np.uint32, postings)
     writer.add(f"{field}.pos_off", pos_off, offset_dtype(pos_off))
-    writer.add(f"{field}.pos", positions, position_dtype(positions))
+    writer.reserve(f"{field}.pos", position_dtype(positions), n)
+    start = 0
+    for chunk_doc, tf in zip(chunk_docs, chunk_tfs):
+        writer.write(f"{field}.docs", chunk_doc, start)
+        writer.write(f"{field}.tf", tf, start)
+        start += tf.size
+    del chunk_docs, chunk_tfs
+    for start in range(0, n, chunk):
+        writer.write(f"{field}.pos", positions[order[start:start + chunk]], start)
 
 
 def offset_dtype(offsets: np.ndarray[Any, Any]) -> type[np.unsignedinteger[Any]]:

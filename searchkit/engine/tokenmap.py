@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -129,6 +129,8 @@ class TokenMapColumns(NamedTuple):
 
 
 _NOTHING = np.zeros(0, dtype=np.uint32)
+_MERGE_PIECE = 1 << 21  # values a merge copies at a time (8 MiB of uint32)
+_MERGE_ROWS = 1 << 16  # documents a merge counts at a time
 
 
 def _empty() -> TokenMapColumns:
@@ -267,28 +269,60 @@ def merge_token_maps(writer: SegmentFileWriter, inputs: Sequence[tuple[Any, Arra
     """Write the token map of a merge of ``inputs`` (segment reader, live documents), one
     input at a time; returns the segment meta entry that declares it."""
     made: dict[int, TokenMapColumns] = {}  # the maps of inputs written before token maps
-    counts, wide_counts = [], []
     for number, (reader, live) in enumerate(inputs):
-        columns = _live_columns(reader, live)
         if TokenMap.of(reader.file) is None:
-            made[number] = columns
-        counts.append(columns.counts)
-        wide_counts.append(columns.wide_counts)
-    joined = TokenMapColumns.join([TokenMapColumns(c, _NOTHING, w, _NOTHING, _NOTHING)
-                                   for c, w in zip(counts, wide_counts)])
-    _write_offsets(writer, joined.counts, joined.wide_counts)
-    writer.reserve("tokens.marks", np.uint32, int(_mark_counts(joined.counts).sum()))
-    writer.reserve("tokens.wide", np.uint32, int(joined.wide_counts.sum(dtype=np.int64)))
-    writer.reserve("tokens.width", np.uint32, int(joined.wide_counts.sum(dtype=np.int64)))
+            made[number] = _live_columns(reader, live)
+
+    def per_document() -> Iterator[tuple[Array, Array]]:
+        """The live documents' token and wide token counts, a piece at a time (whole, the
+        offsets made from them were several arrays of 8 bytes a document)."""
+        for number, (reader, live) in enumerate(inputs):
+            if number in made:
+                yield made[number].counts, made[number].wide_counts
+                continue
+            counts, wide_off = reader.file.array("tokens.count"), reader.file.array("tokens.wide_off")
+            for start in range(0, counts.size, _MERGE_ROWS):
+                piece, wide_counts = counts[start:start + _MERGE_ROWS], np.diff(
+                    wide_off[start:start + _MERGE_ROWS + 1].astype(np.int64))
+                keep = live[start:start + _MERGE_ROWS]
+                yield (piece, wide_counts) if bool(keep.all()) else (piece[keep], wide_counts[keep])
+
+    docs = mark_total = wide_total = 0
+    for counts, wide_counts in per_document():
+        docs += counts.size
+        mark_total += int(_mark_counts(counts).sum())
+        wide_total += int(wide_counts.sum())
+    # As _write_offsets lays them out.
+    writer.reserve("tokens.count", np.uint32, docs)
+    writer.reserve("tokens.mark_off", np.uint32 if mark_total < 2**32 else np.uint64, docs + 1)
+    writer.reserve("tokens.wide_off", np.uint32 if wide_total < 2**32 else np.uint64, docs + 1)
+    for name in ("tokens.mark_off", "tokens.wide_off"):
+        writer.write(name, np.zeros(1, dtype=np.int64), 0)
+    at = mark_end = wide_end = 0
+    for counts, wide_counts in per_document():
+        writer.write("tokens.count", counts, at)
+        if counts.size:
+            mark_ends = np.cumsum(_mark_counts(counts)) + mark_end
+            wide_ends = np.cumsum(wide_counts) + wide_end
+            writer.write("tokens.mark_off", mark_ends, at + 1)
+            writer.write("tokens.wide_off", wide_ends, at + 1)
+            mark_end, wide_end = int(mark_ends[-1]), int(wide_ends[-1])
+        at += counts.size
+    writer.reserve("tokens.marks", np.uint32, mark_total)
+    writer.reserve("tokens.wide", np.uint32, wide_total)
+    writer.reserve("tokens.width", np.uint32, wide_total)
     mark_at = wide_at = 0
     for number, (reader, live) in enumerate(inputs):
         columns = made.pop(number) if number in made else _live_columns(reader, live)
-        writer.write("tokens.marks", columns.marks, mark_at)
-        writer.write("tokens.wide", columns.wide, wide_at)
-        writer.write("tokens.width", columns.width, wide_at)
+        for name, values, at in (("tokens.marks", columns.marks, mark_at), ("tokens.wide", columns.wide, wide_at),
+                                 ("tokens.width", columns.width, wide_at)):
+            # In pieces, releasing the input's mapped pages after each: a big segment's marks
+            # alone were ~57 MB resident at once.
+            for start in range(0, values.size, _MERGE_PIECE):
+                writer.write(name, values[start:start + _MERGE_PIECE], at + start)
+                reader.file.release()
         mark_at += columns.marks.size
         wide_at += columns.wide.size
-        reader.file.release()
     return {"every": EVERY}
 
 

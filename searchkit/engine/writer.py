@@ -28,7 +28,7 @@ from .._log import log
 from ..errors import IndexOptionError
 from ..models import Article
 from .idmap import IdDirectory
-from . import storedblob
+from . import heap, storedblob
 from .merge import MergeInput, merge_segments
 from .parallel import AUTO_FROM, CHUNK_ARTICLES, AnalysisPool, auto_workers
 from .segment import BuiltChunk, SegmentBuilder, SegmentReader
@@ -313,8 +313,12 @@ class ArticleWriter:
         self._buffer_deleted = {seq for seq in self._buffer_deleted if seq >= end}
         self._merge(optimize=False)  # merge as segments accumulate, a few at a time
 
-    def commit(self, *, optimize: bool = False) -> bool:
+    def commit(self, *, optimize: bool = False, last: bool = False) -> bool:
         """Publish the changes as a new generation. Returns False when there were none.
+
+        ``last``: nothing more will be added through this writer, so its worker processes
+        stop as soon as their last chunk is in, and their memory is free before the final
+        flush, merges and stories are written (the index is the same).
 
         If it fails before the new table of contents is in place (a full disk, a read-only
         folder: :class:`~searchkit.errors.IndexWriteError`), the files written for it are
@@ -323,7 +327,7 @@ class ArticleWriter:
         committed = self.generation
         try:
             with self.store.write_errors("committing"):
-                return self._commit(optimize=optimize)
+                return self._commit(optimize=optimize, last=last)
         except BaseException:
             if self.generation != committed and self.store.is_published(self.generation):
                 self._new_files = []  # published: those files belong to the index now
@@ -332,8 +336,11 @@ class ArticleWriter:
                 self.abort()
             raise
 
-    def _commit(self, *, optimize: bool) -> bool:
-        self.flush()
+    def _commit(self, *, optimize: bool, last: bool) -> bool:
+        self._drain()
+        if last:
+            self._stop_pool()
+        self._write_segment()
         if not self.changed and not optimize:
             # Still clear what a writer killed after its commit point left behind (older
             # tables of contents, merged-away segments), so re-running its add completes it.
@@ -344,6 +351,7 @@ class ArticleWriter:
             self.store.mark_current_version()  # before anything this version wrote is published
         with self.store.write_errors("merging segments"):
             self._merge(optimize=optimize)
+        heap.trim()
         self.generation += 1
         with self.store.write_errors("writing the stories"):
             self._new_files.append(self._stories.write(self.generation))  # before the commit point
@@ -440,5 +448,6 @@ class ArticleWriter:
             reader = self._readers.pop(segment.segid, None)
             if reader is not None:
                 reader.close()
+        heap.trim()  # the merge's temporaries, before the next flush or merge adds its own
         log(logging.INFO, self.store.path, "merged %d segments of %s into one of %d articles in %.3f s",
             len(group), self.store.path, merged.doc_count(), time.perf_counter() - started)
