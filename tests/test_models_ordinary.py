@@ -96,3 +96,17 @@ def test_control_characters_go_as_the_regular_expression_removes_them() -> None:
     for text in texts:
         assert _without_control(text) == _CONTROL.sub("", text), repr(text)
     assert _without_control("a\x00b\x1fc\x7fd\x0be\n\tf") == "abcde\n\tf"
+
+
+def test_text_is_cleaned_as_the_regular_expressions_clean_it() -> None:
+    # _clean_text and _one_line keep ASCII text without control characters (and, for a
+    # line, without a run of whitespace) as it is: the same as the regular expressions.
+    from searchkit.models import _CONTROL, _SPACES, _clean_text, _one_line
+
+    texts = [chr(c) for c in range(0x200)] + [f" a{chr(c)}b\n\tc " for c in range(0x200)]
+    texts += [f"a{chr(c)}{chr(d)}b" for c in range(0x80) for d in (0x20, 0x0d, 0x0a, 0x85, 0xa0)]
+    texts += ["", "  ", "plain ASCII text", " lead and trail ", "a  b", "a\r\nb\rc\n", "caf\u00e9 \u2003 x", "a\x1c b"]
+    for text in texts:
+        assert _clean_text(text) == _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n")).strip(), repr(text)
+        assert _one_line(text) == _SPACES.sub(" ", _CONTROL.sub("", text)).strip(), repr(text)
+    assert (_clean_text(" a\r\nb\x07 "), _one_line(" a \t\n b\x07 ")) == ("a\nb", "a b")

@@ -22,12 +22,14 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from conftest import shared_path
 
 from searchkit import AddReport, Article, Index, IndexOptionError, check, read_articles
-from searchkit.engine.parallel import _FRAME, AUTO_FROM, CHUNK_ARTICLES, WORKER_CACHE_LIMIT, WORKER_TABLE_LIMIT, auto_workers, task
-from searchkit.engine.segment import BuiltChunk, ChunkAnalyser, SegmentBuilder
+from searchkit.engine.parallel import _FRAME, AUTO_FROM, _numbered, CHUNK_ARTICLES, WORKER_CACHE_LIMIT, WORKER_TABLE_LIMIT, auto_workers, task
+from searchkit.engine.segment import BuiltChunk, ChunkAnalyser, CodeNumbers, NewTerms, SegmentBuilder, Vocabulary
+from searchkit.engine.stories import StoryClusterer, StoryState, story_counts
 from searchkit.engine.store import IndexStore
 
 WORDS = ("ferry", "harbour", "council", "budget", "river", "flood", "market", "weather", "school", "bridge",
@@ -324,10 +326,15 @@ def test_the_bbc_corpus_is_indexed_the_same_with_workers(tmp_path: Path) -> None
 
 def chunk_values(chunk: BuiltChunk) -> list[Any]:
     """A BuiltChunk as plain values comparable with ``==``: its terms as a sorted list, and
-    each occurrence's term as a string (the numbering of a chunk's terms is its own)."""
-    fields = [[[chunk.terms[t] for t in terms.tolist()], *(part.tolist() for part in rest)]
+    each occurrence's term as a string (the numbering of a chunk's terms is its own; a
+    worker's chunk read through the writer's :class:`CodeNumbers`)."""
+    names = chunk.terms
+    if chunk.numbering is not None:
+        assert chunk.codes is not None and not names
+        names = [chunk.numbering.terms[code] for code in chunk.codes.tolist()]
+    fields = [[[names[t] for t in terms.tolist()], *(part.tolist() for part in rest)]
               for terms, *rest in chunk.fields]
-    return [sorted(chunk.terms), fields, chunk.tokens.tolist(), chunk.source_names, chunk.sources.tolist(),
+    return [sorted(names), fields, chunk.tokens.tolist(), chunk.source_names, chunk.sources.tolist(),
             chunk.days.tolist(), chunk.stored, chunk.stored_lengths.tolist()]
 
 
@@ -368,13 +375,25 @@ def test_a_worker_keeps_one_copy_of_the_chunks_it_analysed() -> None:
     assert done.returncode == 0, done.stderr.decode()
     answers = []
     out = io.BytesIO(done.stdout)
+    numbering = CodeNumbers()
     while (head := out.read(_FRAME.size)):
-        answers.append(pickle.loads(out.read(_FRAME.unpack(head)[0])))
+        answers.append(_numbered(pickle.loads(out.read(_FRAME.unpack(head)[0])), numbering))
+        numbering = answers[-1].numbering or numbering
     assert [len(answer.tokens) for answer in answers] == [256] * 5 + [220]
-    last = SegmentBuilder()  # the last chunk came through a table started anew (123,000 distinct chunks in all)
+    # The chunks' terms came as numbers; the last chunk through a table started anew (123,000
+    # distinct chunks in all), which the writer's copy followed.
+    assert [answer.new_terms is None and answer.terms == [] for answer in answers] == [True] * 6
+    assert [answer.numbering.table for answer in answers if answer.numbering] == [0] * 5 + [1]
+    last = SegmentBuilder()
     for item in articles[1_280:]:
         last.add(item)
     assert chunk_values(answers[-1]) == chunk_values(last.export([item.source for item in articles[1_280:]]))
+    alone, absorbed = SegmentBuilder(), SegmentBuilder()
+    for item in articles:
+        alone.add(item)
+    for start, answer in zip(range(0, 1_500, CHUNK_ARTICLES), answers):
+        absorbed.absorb(answer, 0, len(answer.tokens), [item.id for item in articles[start:start + CHUNK_ARTICLES]])
+    assert segment_bytes(absorbed) == segment_bytes(alone)
     table, chunks, tokens = map(int, done.stderr.split()[-3:])
     assert 0 < table <= WORKER_TABLE_LIMIT
     assert (chunks <= WORKER_CACHE_LIMIT, tokens <= WORKER_CACHE_LIMIT) == (True, True)
@@ -403,3 +422,71 @@ def test_the_last_commit_stops_the_workers_before_its_flush(tmp_path: Path, monk
         index.add_many([article(n, variant=1) for n in range(1_200)], commit_every=600)
         assert pools == [True, True, True, True, True, False]  # the commit after 600 articles keeps them
         assert len(index) == 1_500  # four ids the first batch left out
+
+
+def segment_bytes(builder: SegmentBuilder) -> bytes:
+    path = Path(os.environ.get("TMPDIR", "/tmp")) / f"searchkit-test-{os.getpid()}.seg"
+    try:
+        builder.write(path)
+        return path.read_bytes()
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def test_code_numbers_read_a_workers_terms_in_each_vocabulary() -> None:
+    numbering = CodeNumbers()
+    numbering = CodeNumbers().learn(NewTerms(0, 0, ["flood", "river", "ferry"]))
+    vocabulary = Vocabulary()
+    vocabulary.numbers(["ferry", "bridge"])
+    assert numbering.numbers(vocabulary, np.array([2, 0], dtype=np.int32)).tolist() == [0, 2]
+    assert numbering.learn(NewTerms(0, 3, ["bridge", "harbour"])) is numbering
+    # known ones by the table, new ones numbered in the order asked
+    assert numbering.numbers(vocabulary, np.array([4, 1, 2, 3], dtype=np.int32)).tolist() == [3, 4, 0, 1]
+    assert vocabulary.terms == ["ferry", "bridge", "flood", "harbour", "river"]
+    other = Vocabulary()  # another vocabulary (the next segment's, the stories'): its own numbers
+    assert numbering.numbers(other, np.array([3, 0], dtype=np.int32)).tolist() == [0, 1]
+    assert numbering.numbers(vocabulary, np.array([0, 1, 2, 3, 4], dtype=np.int32)).tolist() == [2, 4, 0, 1, 3]
+    # the worker's table started anew: a new numbering; chunks read through the old one keep it
+    renewed = numbering.learn(NewTerms(1, 0, ["river", "flood"]))
+    assert (renewed.table, renewed.terms, numbering.terms[:2]) == (1, ["river", "flood"], ["flood", "river"])
+    assert renewed.numbers(vocabulary, np.array([1, 0], dtype=np.int32)).tolist() == [2, 4]
+    with pytest.raises(RuntimeError, match="out of order: 5 after 2"):
+        renewed.learn(NewTerms(1, 5, ["x"]))
+
+
+@pytest.mark.parametrize("limit", [300_000, 150])
+def test_chunks_sent_as_term_numbers_give_the_same_segment_and_story_vectors(limit: int) -> None:
+    # As a worker sends them (a table restarting past ``limit`` entries between chunks) and
+    # the writer reads them: parts of chunks absorbed around flushes, the story counts' terms
+    # numbered through the same copy of the worker's table.
+    analyser, numbering = ChunkAnalyser(limit=limit), CodeNumbers()
+    items = [article(n, variant=n % 3) for n in range(600)]
+    builders, expected, current = [], [], SegmentBuilder()
+    by_text, by_codes = (StoryClusterer(StoryState(), committed_df=lambda term: 0, committed_docs=0) for _ in range(2))
+    text_vectors, code_vectors, waiting = [], [], []
+    for start in range(0, len(items), 100):
+        chunk = items[start:start + 100]
+        built = analyser.analyse(chunk)
+        built = built._replace(stories=story_counts(((a.headline, a.body) for a in chunk), analyser=analyser))
+        sent = pickle.loads(pickle.dumps(analyser.coded(built)))
+        taken = _numbered(sent, numbering)
+        assert taken.numbering is not None and taken.stories is not None and taken.stories.numbering is taken.numbering
+        numbering = taken.numbering
+        assert taken.terms == [] and taken.stories.terms == []
+        text_vectors += by_text.vectors(story_counts((a.headline, a.body) for a in chunk))
+        waiting.append(taken.stories)  # clustered after the next chunk (as runs may wait in the writer)
+        if len(waiting) == 2:
+            code_vectors += by_codes.vectors(waiting.pop(0))
+        for lo, hi in ((0, 30), (30, 100)):  # a flush after the 30th article of each chunk
+            current.absorb(taken, lo, hi, [item.id for item in chunk[lo:hi]])
+            builders.append(current)
+            alone = SegmentBuilder()
+            for item in chunk[lo:hi]:
+                alone.add(item)
+            expected.append(alone)
+            current = SegmentBuilder()
+    code_vectors += by_codes.vectors(waiting.pop(0))
+    assert numbering.table == analyser.table and (analyser.table >= 2) == (limit == 150)
+    assert [segment_bytes(b) for b in builders] == [segment_bytes(b) for b in expected]
+    assert code_vectors == text_vectors
+    assert by_codes._term_numbers.terms == by_text._term_numbers.terms

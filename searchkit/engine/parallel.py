@@ -40,7 +40,7 @@ from .. import analysis
 from .._log import log
 from . import heap, segment
 from .plainarticle import AnalysedArticle, PlainArticle
-from .segment import BuiltChunk, ChunkAnalyser
+from .segment import BuiltChunk, ChunkAnalyser, CodeNumbers
 from .stories import story_counts
 
 if TYPE_CHECKING:
@@ -99,6 +99,17 @@ def task(articles: list[Article], *, stories: bool) -> bytes:
     return pickle.dumps((values, stories), protocol=pickle.HIGHEST_PROTOCOL)
 
 
+def _numbered(built: BuiltChunk, numbering: CodeNumbers) -> BuiltChunk:
+    """A worker's chunk (:meth:`~.segment.ChunkAnalyser.coded`) with its terms read through
+    the writer's copy of that worker's numbering, which learns the chunk's new terms (the
+    numbering the chunk then holds is the worker's next one)."""
+    if built.new_terms is None:
+        return built
+    numbering = numbering.learn(built.new_terms)
+    stories = None if built.stories is None else built.stories._replace(numbering=numbering)
+    return built._replace(new_terms=None, numbering=numbering, stories=stories)
+
+
 def _read_frame(stream: IO[bytes]) -> bytes | None:
     head = stream.read(_FRAME.size)
     if len(head) < _FRAME.size:
@@ -126,7 +137,8 @@ def serve() -> None:
     while (frame := _read_frame(source)) is not None:
         values, stories = pickle.loads(frame)
         articles = [PlainArticle(fields) for fields in values]
-        _write_frame(sink, pickle.dumps(analyse(articles, stories=stories), protocol=pickle.HIGHEST_PROTOCOL))
+        built = _ANALYSER.coded(analyse(articles, stories=stories))  # terms as numbers (see AnalysisPool.take)
+        _write_frame(sink, pickle.dumps(built, protocol=pickle.HIGHEST_PROTOCOL))
         served += 1
         if served % WORKER_TRIM_EVERY == 0:
             heap.trim()
@@ -146,6 +158,7 @@ class _Worker:
         self.tasks: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
         self.results: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
         self.outstanding = 0
+        self.numbering = CodeNumbers()  # its term numbers, as its chunks taught them
         threading.Thread(target=self._feed, daemon=True, name="searchkit-worker-feed").start()
         threading.Thread(target=self._drain, daemon=True, name="searchkit-worker-drain").start()
 
@@ -260,6 +273,8 @@ class AnalysisPool:
             self._give_up(f"worker process {worker.process.pid} ended with exit code {worker.process.poll()}")
             return analyse(articles, stories=self.stories), articles
         built: BuiltChunk = pickle.loads(frame)
+        built = _numbered(built, worker.numbering)
+        worker.numbering = built.numbering or worker.numbering
         return built, articles
 
     def close(self) -> None:

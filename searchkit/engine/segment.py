@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import bisect
 import re
+import weakref
 from array import array
 from collections.abc import Sequence
 from itertools import repeat
@@ -56,6 +57,7 @@ if TYPE_CHECKING:
 __all__ = [
     "FIELDS",
     "ChunkAnalyser",
+    "CodeNumbers",
     "FieldPostings",
     "MISSING_DAY",
     "SegmentBuilder",
@@ -111,6 +113,59 @@ class _Vocabulary(dict[str, int]):
             self.update(zip(names, range(first, first + len(names))))
             self.terms.extend(names)
             found[new] = np.arange(first, first + len(names), dtype=np.int32)
+        return found
+
+
+class NewTerms(NamedTuple):
+    """The terms a worker's vocabulary numbered since its last chunk (:class:`ChunkAnalyser`),
+    sent with a chunk so the writer knows what the chunk's term numbers stand for."""
+
+    table: int  # the worker's table: a new one numbers its terms from 0 again
+    first: int  # the number of terms[0] in the worker's vocabulary
+    terms: list[str]
+
+
+class CodeNumbers:
+    """One worker's term numbers, as the writer knows them (:mod:`.parallel`): the terms by
+    number (learnt from the chunks' :class:`NewTerms`) and, for each vocabulary of the
+    writer's they have been looked up in (a segment builder's, the story clusterer's), the
+    number each has there, so a chunk's terms are numbered with one numpy gather and only
+    the terms new to that vocabulary are looked up by their text."""
+
+    def __init__(self, table: int = -1) -> None:
+        self.table = table
+        self.terms: list[str] = []
+        self._targets: list[tuple[weakref.ReferenceType[_Vocabulary], Array]] = []
+
+    def learn(self, new: NewTerms) -> CodeNumbers:
+        """This numbering with a chunk's new terms (the worker's chunks come in order), or a
+        new one where the worker's table started anew: chunks read through this one, whose
+        story counts may wait to be clustered, keep it."""
+        numbering = self if new.table == self.table else CodeNumbers(new.table)
+        if new.first != len(numbering.terms):
+            raise RuntimeError(f"a worker's terms came out of order: {new.first} after {len(numbering.terms)}")
+        numbering.terms += new.terms
+        return numbering
+
+    def numbers(self, vocabulary: _Vocabulary, codes: Array) -> Array:
+        """``vocabulary``'s numbers (int32) of the worker's distinct terms ``codes``, as
+        :meth:`_Vocabulary.numbers` of their texts gives them (numbering new ones in order)."""
+        self._targets = [(ref, known) for ref, known in self._targets if ref() is not None]
+        at = next((n for n, (ref, _) in enumerate(self._targets) if ref() is vocabulary), -1)
+        if at < 0:
+            self._targets.append((weakref.ref(vocabulary), np.zeros(0, dtype=np.int32)))
+        ref, known = self._targets[at]
+        if known.size < len(self.terms):
+            grown = np.full(max(len(self.terms), 2 * known.size), -1, dtype=np.int32)
+            grown[:known.size] = known
+            known = grown
+            self._targets[at] = (ref, known)
+        found = known[codes]
+        missing = np.flatnonzero(found < 0)
+        if missing.size:
+            new = codes[missing]
+            terms = self.terms
+            found[missing] = known[new] = vocabulary.numbers([terms[c] for c in new.tolist()])
         return found
 
 
@@ -269,6 +324,16 @@ class BuiltChunk(NamedTuple):
     fingerprints: tuple[Array, Array]  # per article: its fingerprint's slots and shingle count
     stories: StoryCounts | None = None  # the articles' story term counts (:func:`.parallel.analyse`)
     token_map: TokenMapColumns | None = None  # where the bodies' tokens lie (:mod:`.tokenmap`)
+    # Each of ``terms``' number in the table of the process that analysed the chunk; a
+    # worker sends these and its new terms instead of ``terms`` (then empty, see
+    # :meth:`ChunkAnalyser.coded`), and the writer reads them through ``numbering``.
+    codes: Array | None = None
+    new_terms: NewTerms | None = None
+    numbering: CodeNumbers | None = None
+
+    @property
+    def term_count(self) -> int:
+        return len(self.terms) if self.numbering is None or self.codes is None else int(self.codes.size)
 
 
 class ChunkAnalyser:
@@ -282,11 +347,30 @@ class ChunkAnalyser:
     def __init__(self, *, limit: int = _CHUNKS_LIMIT) -> None:
         self.limit = limit
         self._codes = _TokenCodes(_Vocabulary())
+        self.table = 0  # how many times the table started anew
+        self._sent = 0  # the vocabulary's terms :meth:`coded` has sent
+
+    def renew(self) -> None:
+        """Start a new table if this one holds ``limit`` entries (between chunks only: a
+        chunk's story counts are numbered in its segment analysis's table)."""
+        if len(self._codes) >= self.limit:
+            self._codes = _TokenCodes(_Vocabulary())
+            self.table += 1
+            self._sent = 0
+
+    def coded(self, built: BuiltChunk) -> BuiltChunk:
+        """``built`` (just made by this analyser) as a worker sends it: its terms, and its
+        story counts' (:meth:`text_terms`), as their numbers here (``codes``) and the terms
+        numbered since the last chunk sent."""
+        terms = self._codes.vocabulary.terms
+        new = NewTerms(self.table, self._sent, terms[self._sent:])
+        self._sent = len(terms)
+        stories = None if built.stories is None else built.stories._replace(terms=[])
+        return built._replace(terms=[], new_terms=new, stories=stories)
 
     def analyse(self, articles: Sequence[AnalysedArticle]) -> BuiltChunk:
         """The :class:`BuiltChunk` of ``articles``: what a fresh builder would export."""
-        if len(self._codes) >= self.limit:
-            self._codes = _TokenCodes(_Vocabulary())
+        self.renew()
         builder = SegmentBuilder(codes=self._codes)
         for article in articles:
             builder.add(article)
@@ -296,9 +380,7 @@ class ChunkAnalyser:
         """The terms of each of ``texts`` (:func:`searchkit.analysis.field_terms`' terms,
         without positions and in another order) through this analyser's table, for the
         story term counts (:mod:`.stories`): the table's vocabulary (it has other terms
-        too), and each term's number and text."""
-        if len(self._codes) >= self.limit:
-            self._codes = _TokenCodes(_Vocabulary())
+        too), and each term's number and text. See :meth:`renew`."""
         table = self._codes
         tokens = array("i")
         sizes = [table.encode(tokens, text) for text in texts]
@@ -373,23 +455,26 @@ class SegmentBuilder:
                           np.array(source_column, dtype=np.int32),
                           np.frombuffer(self._days, dtype=np.int32).copy(), b"".join(self._stored), stored_lengths,
                           document_fingerprints(chunk_terms, streams, self.doc_count),
-                          token_map=self._token_map.columns())
+                          token_map=self._token_map.columns(), codes=np.flatnonzero(used).astype(np.int32))
 
     def absorb(self, chunk: BuiltChunk, start: int, stop: int, ids: Sequence[str]) -> None:
         """Take articles ``start``..``stop`` of an exported chunk (``ids`` are theirs),
         as if :meth:`add` had been called for each: the segment written is the same."""
         self._close_run()
         first_doc = self.doc_count
-        used = np.zeros(len(chunk.terms), dtype=bool)
+        used = np.zeros(chunk.term_count, dtype=bool)
         slices = []
         for terms, per_doc, positions, lengths in chunk.fields:
             bounds = np.concatenate(([0], np.cumsum(per_doc, dtype=np.int64)))
             lo, hi = int(bounds[start]), int(bounds[stop])
             slices.append((terms[lo:hi], per_doc[start:stop], positions[lo:hi], lengths[start:stop]))
             used[terms[lo:hi]] = True
-        number = np.full(len(chunk.terms), -1, dtype=np.int32)
+        number = np.full(chunk.term_count, -1, dtype=np.int32)
         local = np.flatnonzero(used)
-        number[local] = self._vocabulary.numbers([chunk.terms[n] for n in local.tolist()])
+        if chunk.numbering is not None and chunk.codes is not None:
+            number[local] = chunk.numbering.numbers(self._vocabulary, chunk.codes[local])
+        else:
+            number[local] = self._vocabulary.numbers([chunk.terms[n] for n in local.tolist()])
         docs_here = np.arange(first_doc, first_doc + stop - start, dtype=np.int32)
         for index, (terms, per_doc, positions, lengths) in enumerate(slices):
             self._parts[index].append((number[terms], np.repeat(docs_here, per_doc), positions,

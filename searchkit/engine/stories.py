@@ -63,7 +63,7 @@ import numpy as np
 
 from .._kernels import pure_python
 from ..analysis import field_terms
-from .segment import ChunkAnalyser, Vocabulary
+from .segment import ChunkAnalyser, CodeNumbers, Vocabulary
 from .storyrows import RowChunk, RowIndex, VectorRows
 
 _native: Any
@@ -164,6 +164,10 @@ class StoryCounts(NamedTuple):
     offsets: Array  # article i's counts are ids/counts[offsets[i]:offsets[i + 1]]
     ids: Array
     counts: Array
+    # Each of ``terms``' number in the analysing process's table; ``numbering`` set (by the
+    # writer, for a worker's counts: :class:`~.segment.CodeNumbers`) reads them instead.
+    codes: Array | None = None
+    numbering: CodeNumbers | None = None
 
     @property
     def articles(self) -> int:
@@ -197,6 +201,7 @@ def story_counts(articles: Iterable[tuple[str, str]], options: StoryOptions = DE
         texts += (body[:lead], headline)
     if analyser is None:
         with _WRITERS_LOCK:
+            _WRITERS.renew()
             vocabulary, terms, owner = _WRITERS.text_terms(texts)
     else:
         vocabulary, terms, owner = analyser.text_terms(texts)
@@ -209,7 +214,8 @@ def story_counts(articles: Iterable[tuple[str, str]], options: StoryOptions = DE
     keys, inverse = np.unique((owner >> 1) * width + down[local], return_inverse=True)
     counts = np.bincount(inverse, weights=np.where(owner & 1, weight, 1), minlength=keys.size).astype(np.int64)
     offsets = np.searchsorted(keys // width, np.arange(len(texts) // 2 + 1)).astype(np.int64)
-    return StoryCounts([names[n] for n in order], offsets, len(names) - 1 - keys % width, counts)
+    return StoryCounts([names[n] for n in order], offsets, len(names) - 1 - keys % width, counts,
+                       used[np.array(order, dtype=np.int64)].astype(np.int32))
 
 
 class StoryClusterer:
@@ -363,11 +369,15 @@ class StoryClusterer:
             logs = self._logs = np.concatenate((logs, np.array([math.log(i) for i in range(logs.size, size)])))
         return logs
 
-    def _numbers(self, terms: list[str]) -> Array:
-        """The clusterer's numbers of ``terms``, numbering new ones (their document
+    def _numbers(self, counts: StoryCounts) -> Array:
+        """The clusterer's numbers of ``counts``' terms, numbering new ones (their document
         frequency starts at the committed one)."""
         numbers = self._term_numbers
-        found = np.fromiter(map(numbers.__getitem__, terms), dtype=np.int64, count=len(terms))
+        if counts.numbering is not None and counts.codes is not None:
+            found = counts.numbering.numbers(numbers, counts.codes).astype(np.int64)
+        else:
+            terms = counts.terms
+            found = np.fromiter(map(numbers.__getitem__, terms), dtype=np.int64, count=len(terms))
         self._grow_terms()
         unknown = np.unique(found[self._df[found] < 0])
         if unknown.size:
@@ -384,7 +394,7 @@ class StoryClusterer:
             return []
         lengths = np.diff(counts.offsets)
         article = np.repeat(np.arange(n, dtype=np.int64), lengths)
-        term = self._numbers(counts.terms)[counts.ids]
+        term = self._numbers(counts)[counts.ids]
         if self._weigh is not None:  # the rest in one loop in C (the same floats)
             tf = np.ascontiguousarray(counts.counts, dtype=np.int64)
             upto = max(self._docs + n + 1, int(tf.max(initial=1)), int(self._df[term].max(initial=0)) + n + 1)
