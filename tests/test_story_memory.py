@@ -83,3 +83,23 @@ def test_story_file_written_in_small_chunks_is_the_same(tmp_path: Path, monkeypa
     clusterer.add(article.id, article.headline, article.body, day=day_number(article.date), source=article.source)
     pending.close()
     clusterer.close()
+
+
+@pytest.mark.parametrize("spill_at", [storyrows.SPILL_AT, 7])
+def test_rows_appended_as_lists_are_the_rows_appended_as_arrays(tmp_path: Path, spill_at: int) -> None:
+    # VectorRows.append takes lists (StoryClusterer.vectors's) through array.fromlist, other
+    # sequences through extend: the same rows, in memory and in temporary files.
+    randomly = random.Random(16)
+    vectors = [([randomly.randrange(2**31) for _ in range(size)], [randomly.random() for _ in range(size)])
+               for size in (3, 0, 5, 1, 12, 2, 4)]
+    as_lists = storyrows.VectorRows(tmp_path, spill_at=spill_at)
+    as_arrays = storyrows.VectorRows(tmp_path, spill_at=spill_at)
+    for row, (terms, weights) in enumerate(vectors):
+        assert as_lists.append(terms, weights, f"headline {row}", f"id-{row}") == row
+        assert as_arrays.append(np.array(terms, dtype=np.int32), tuple(weights), f"headline {row}", f"id-{row}") == row
+    for row, (terms, weights) in enumerate(vectors):
+        assert as_lists.vector(row) == as_arrays.vector(row)
+        assert list(as_lists.vector(row)[0]) == terms and list(as_lists.vector(row)[1]) == weights
+        assert as_lists.headline(row) == f"headline {row}" and as_lists.article_id(row) == f"id-{row}"
+    as_lists.close()
+    as_arrays.close()
