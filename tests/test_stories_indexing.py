@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+import pytest
 from conftest import shared_path
 
 from searchkit import Article, Index
@@ -114,3 +115,22 @@ def test_a_term_counted_in_more_articles_than_the_index_has_left(tmp_path: Path)
                                 body="The Olm dam gave way again.")])
         # As the per-article clusterer has it: the shared terms are common here, so apart.
         assert (index.story("again").article_ids, index.story("dam-5").article_ids) == (["again"], ["dam-5"])
+
+
+def test_the_story_file_is_the_same_whichever_chunks_the_articles_came_in(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    # workers=None sends the first AUTO_FROM articles as one run, then chunks of 256: the
+    # clusterer numbers its terms in another order than one process does, and the file's
+    # term table (sorted) must not show it.
+    from searchkit.engine import writer
+
+    articles = roundups()
+    monkeypatch.setattr(writer, "AUTO_FROM", 300)
+    files = {}
+    for workers in (None, 1):
+        path = tmp_path / f"w{workers}"
+        with Index.create(path, workers=workers) as index:
+            index.add_many(articles)
+        [story] = path.glob("*.skstory")
+        files[workers] = story.read_bytes()
+    assert files[None] == files[1]

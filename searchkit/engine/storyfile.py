@@ -53,7 +53,8 @@ def _write(path: Path, clusterer: StoryClusterer) -> None:
     may be in its temporary files, :mod:`.storyrows`), so writing takes little memory."""
     columns = clusterer.columns()
     rows = columns.rows
-    # The terms the live vectors use, numbered in the file in the clusterer's order.
+    # The terms the live vectors use, numbered in the file in their sorted order: the
+    # clusterer's own numbers depend on how the articles came in chunks (one worker or two).
     used = np.zeros(len(clusterer.term_names), dtype=bool)
     vector_length = headline_bytes = id_bytes = 0
     for chunk in clusterer.chunks(rows):
@@ -61,14 +62,18 @@ def _write(path: Path, clusterer: StoryClusterer) -> None:
         vector_length += chunk.terms.size
         headline_bytes += len(chunk.headlines)
         id_bytes += len(chunk.ids)
-    numbering = np.cumsum(used, dtype=np.int64) - 1
-    names = clusterer.term_names
+    numbers = np.flatnonzero(used)
+    every = clusterer.term_names
+    names = [every[number] for number in numbers.tolist()]
+    order = sorted(range(len(names)), key=names.__getitem__)
+    numbering = np.zeros(used.size, dtype=np.int64)
+    numbering[numbers[order]] = np.arange(len(order))
     writer = SegmentFileWriter(path)
     try:
         writer.add("story", columns.story, np.int64)
         writer.add("day", columns.day, np.int32)
         writer.add("source", columns.source, np.int32)
-        write_strings(writer, "terms", [names[t] for t in np.flatnonzero(used).tolist()])
+        write_strings(writer, "terms", [names[at] for at in order])
         for name, size in (("ids", id_bytes), ("headline", headline_bytes)):
             writer.reserve(f"{name}.off", np.uint32 if size < 2**32 else np.uint64, rows.size + 1)
             writer.reserve(f"{name}.data", np.uint8, size)
