@@ -231,20 +231,39 @@ class TokenMapBuilder:
 
 def write_token_map(writer: SegmentFileWriter, columns: TokenMapColumns) -> dict[str, int]:
     """Write the columns; returns the segment meta entry that declares them."""
-    _write_offsets(writer, columns.counts, columns.wide_counts)
+    _write_offsets(writer, lambda: [(columns.counts, columns.wide_counts)])
     writer.add("tokens.marks", columns.marks, np.uint32)
     writer.add("tokens.wide", columns.wide, np.uint32)
     writer.add("tokens.width", columns.width, np.uint32)
     return {"every": EVERY}
 
 
-def _write_offsets(writer: SegmentFileWriter, counts: Array, wide_counts: Array) -> None:
-    """``tokens.count`` and the two offset columns (CSR over the documents)."""
-    writer.add("tokens.count", counts, np.uint32)
-    for name, per_doc in (("mark_off", _mark_counts(counts)), ("wide_off", wide_counts.astype(np.int64))):
-        offsets = np.zeros(counts.size + 1, dtype=np.int64)
-        np.cumsum(per_doc, out=offsets[1:])
-        writer.add(f"tokens.{name}", offsets, np.uint32 if offsets[-1] < 2**32 else np.uint64)
+def _write_offsets(writer: SegmentFileWriter, pieces: Callable[[], Iterable[tuple[Array, Array]]]) -> tuple[int, int]:
+    """``tokens.count`` and the two offset columns (CSR over the documents) from the
+    documents' token and wide token counts, which ``pieces()`` gives a piece at a time; it is
+    called twice, as the totals set the columns' types. Returns the marks' and the wide
+    tokens' totals."""
+    docs = mark_total = wide_total = 0
+    for counts, wide_counts in pieces():
+        docs += counts.size
+        mark_total += int(_mark_counts(counts).sum())
+        wide_total += int(wide_counts.sum())
+    writer.reserve("tokens.count", np.uint32, docs)
+    writer.reserve("tokens.mark_off", np.uint32 if mark_total < 2**32 else np.uint64, docs + 1)
+    writer.reserve("tokens.wide_off", np.uint32 if wide_total < 2**32 else np.uint64, docs + 1)
+    for name in ("tokens.mark_off", "tokens.wide_off"):
+        writer.write(name, np.zeros(1, dtype=np.int64), 0)
+    at = mark_end = wide_end = 0
+    for counts, wide_counts in pieces():
+        writer.write("tokens.count", counts, at)
+        if counts.size:
+            mark_ends = np.cumsum(_mark_counts(counts)) + mark_end
+            wide_ends = np.cumsum(wide_counts) + wide_end
+            writer.write("tokens.mark_off", mark_ends, at + 1)
+            writer.write("tokens.wide_off", wide_ends, at + 1)
+            mark_end, wide_end = int(mark_ends[-1]), int(wide_ends[-1])
+        at += counts.size
+    return mark_total, wide_total
 
 
 def _live_columns(reader: Any, live: Array) -> TokenMapColumns:
@@ -287,27 +306,7 @@ def merge_token_maps(writer: SegmentFileWriter, inputs: Sequence[tuple[Any, Arra
                 keep = live[start:start + _MERGE_ROWS]
                 yield (piece, wide_counts) if bool(keep.all()) else (piece[keep], wide_counts[keep])
 
-    docs = mark_total = wide_total = 0
-    for counts, wide_counts in per_document():
-        docs += counts.size
-        mark_total += int(_mark_counts(counts).sum())
-        wide_total += int(wide_counts.sum())
-    # As _write_offsets lays them out.
-    writer.reserve("tokens.count", np.uint32, docs)
-    writer.reserve("tokens.mark_off", np.uint32 if mark_total < 2**32 else np.uint64, docs + 1)
-    writer.reserve("tokens.wide_off", np.uint32 if wide_total < 2**32 else np.uint64, docs + 1)
-    for name in ("tokens.mark_off", "tokens.wide_off"):
-        writer.write(name, np.zeros(1, dtype=np.int64), 0)
-    at = mark_end = wide_end = 0
-    for counts, wide_counts in per_document():
-        writer.write("tokens.count", counts, at)
-        if counts.size:
-            mark_ends = np.cumsum(_mark_counts(counts)) + mark_end
-            wide_ends = np.cumsum(wide_counts) + wide_end
-            writer.write("tokens.mark_off", mark_ends, at + 1)
-            writer.write("tokens.wide_off", wide_ends, at + 1)
-            mark_end, wide_end = int(mark_ends[-1]), int(wide_ends[-1])
-        at += counts.size
+    mark_total, wide_total = _write_offsets(writer, per_document)
     writer.reserve("tokens.marks", np.uint32, mark_total)
     writer.reserve("tokens.wide", np.uint32, wide_total)
     writer.reserve("tokens.width", np.uint32, wide_total)
