@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from .segfile import SegmentFileWriter
+from .segfile import OffsetColumn, SegmentFileWriter
 from .fingerprint import SLOTS
 from .segment import FIELDS, SegmentReader, StringTable, offset_dtype, source_key, stable_order, write_strings
 from .tokenmap import META_KEY as TOKEN_MAP_KEY, merge_token_maps
@@ -300,14 +300,10 @@ def _merge_table(writer: SegmentFileWriter, name: str, tables: Sequence[StringTa
             yield np.diff(piece)[item.live[start:start + _OFFSET_ROWS]]
 
     total = sum(int(lengths.sum()) for table, item in zip(tables, inputs) for lengths in live_lengths(table, item))
-    writer.reserve(f"{name}.off", offset_dtype(np.array([total])), doc_count + 1)
-    writer.write(f"{name}.off", np.zeros(1, dtype=np.int64), 0)
-    at = end = 0
+    offsets = OffsetColumn(writer, f"{name}.off", doc_count, total)
     for table, item in zip(tables, inputs):
         for lengths in live_lengths(table, item):
-            ends = np.cumsum(lengths) + end
-            writer.write(f"{name}.off", ends, at + 1)
-            at, end = at + ends.size, int(ends[-1]) if ends.size else end
+            offsets.extend(lengths)
         item.reader.file.release()
     writer.reserve(f"{name}.data", np.uint8, total)
     at = 0

@@ -27,7 +27,7 @@ import orjson
 
 from ..errors import IndexCorruptError
 
-__all__ = ["SegmentFileReader", "SegmentFileWriter"]
+__all__ = ["OffsetColumn", "SegmentFileReader", "SegmentFileWriter"]
 
 MAGIC = b"SKSEG\x00\x01\x00"
 _ALIGN = 16
@@ -94,6 +94,25 @@ class SegmentFileWriter:
             pass
         finally:
             self._temp.unlink(missing_ok=True)
+
+
+class OffsetColumn:
+    """A column of offsets (0, then each row's end: CSR over the rows) written a piece of
+    the rows' lengths at a time, reserved for ``rows`` rows whose lengths add up to
+    ``total``, which sets its type (uint32, or uint64 from 2**32 on)."""
+
+    def __init__(self, writer: SegmentFileWriter, name: str, rows: int, total: int) -> None:
+        self._writer, self._name = writer, name
+        writer.reserve(name, np.uint32 if total < 2**32 else np.uint64, rows + 1)
+        writer.write(name, np.zeros(1, dtype=np.int64), 0)
+        self._rows = self._end = 0
+
+    def extend(self, lengths: npt.NDArray[Any]) -> None:
+        """The next rows' lengths."""
+        if lengths.size:
+            ends = np.cumsum(lengths, dtype=np.int64) + self._end
+            self._writer.write(self._name, ends, self._rows + 1)
+            self._rows, self._end = self._rows + ends.size, int(ends[-1])
 
 
 class SegmentFileReader:

@@ -35,7 +35,7 @@ from .. import textspans
 from .._kernels import native
 from ..analysis import analyze
 from ..errors import SearchkitError
-from .segfile import SegmentFileReader, SegmentFileWriter
+from .segfile import OffsetColumn, SegmentFileReader, SegmentFileWriter
 
 __all__ = ["EVERY", "META_KEY", "COLUMNS", "BodyPositions", "HitBody", "TokenMap", "TokenMapBuilder", "TokenMapColumns",
            "merge_token_maps", "problems", "token_map", "write_token_map"]
@@ -249,19 +249,13 @@ def _write_offsets(writer: SegmentFileWriter, pieces: Callable[[], Iterable[tupl
         mark_total += int(_mark_counts(counts).sum())
         wide_total += int(wide_counts.sum())
     writer.reserve("tokens.count", np.uint32, docs)
-    writer.reserve("tokens.mark_off", np.uint32 if mark_total < 2**32 else np.uint64, docs + 1)
-    writer.reserve("tokens.wide_off", np.uint32 if wide_total < 2**32 else np.uint64, docs + 1)
-    for name in ("tokens.mark_off", "tokens.wide_off"):
-        writer.write(name, np.zeros(1, dtype=np.int64), 0)
-    at = mark_end = wide_end = 0
+    marks = OffsetColumn(writer, "tokens.mark_off", docs, mark_total)
+    wides = OffsetColumn(writer, "tokens.wide_off", docs, wide_total)
+    at = 0
     for counts, wide_counts in pieces():
         writer.write("tokens.count", counts, at)
-        if counts.size:
-            mark_ends = np.cumsum(_mark_counts(counts)) + mark_end
-            wide_ends = np.cumsum(wide_counts) + wide_end
-            writer.write("tokens.mark_off", mark_ends, at + 1)
-            writer.write("tokens.wide_off", wide_ends, at + 1)
-            mark_end, wide_end = int(mark_ends[-1]), int(wide_ends[-1])
+        marks.extend(_mark_counts(counts))
+        wides.extend(wide_counts)
         at += counts.size
     return mark_total, wide_total
 
