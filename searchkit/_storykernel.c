@@ -1,35 +1,31 @@
-/* searchkit._storykernel: the inner loops of placing an article in a story, in C (optional).
+/* searchkit._storykernel: the inner loops of story clustering, in C (optional).
  *
- * searchkit/engine/stories.py places each added article in order (StoryClusterer.place);
- * two of its loops run here when this module is built, with the very float operations, in
- * the same order, as their Python versions in that file, so the stories are the same
- * article for article (tests/test_story_kernel.py runs both):
+ * searchkit/engine/stories.py computes each added article's vector and places it in a story
+ * (StoryClusterer.vectors and .place_many); both run here when this module is built, with
+ * the very float operations, in the same order, as their Python versions in that file, so
+ * the stories are the same article for article (tests/test_story_kernel.py runs both):
  *
- * candidates(...)  StoryClusterer._candidates: the stories listed under the article's
- *                  heaviest terms (each term's ring of its latest stories, oldest first),
- *                  within the time window, their shared weight summed per story as the
- *                  terms come, and the best `rescored` of them by that sum over the
- *                  story's length (the earlier story first among equals).
- * join(...)        StoryClusterer._join_terms: an article's terms added to its story's
- *                  centroid dict (norm2 updated as it goes), each term new to the
- *                  centroid listed under it (its ring of latest stories).
- * products(...)    StoryClusterer._best_story: the products its similarity sums (the sum
- *                  stays in Python), a story of one article read from its vector.
- * vectors(...)     StoryClusterer.vectors after the terms are numbered: each (article, term)'s
- *                  document frequency counted as the articles come, its weight, the
- *                  article's heaviest terms (weight down, then as given) scaled by the
- *                  square root of their squares summed in that order (numpy's cumsum).
- * best(...)        StoryClusterer._best_story whole (Python before 3.12 only): candidates,
- *                  then each one's products summed one after another as sum() of floats
- *                  does there (3.12 compensates its sums, so there products() is used),
- *                  over the story's length, against the threshold of a dated or undated
- *                  match; the story to join, or None.
+ * vectors(...)  StoryClusterer.vectors after the terms are numbered: each (article, term)'s
+ *               document frequency counted as the articles come, its weight, the article's
+ *               heaviest terms (weight down, then as given) scaled by the square root of
+ *               their squares summed in that order (numpy's cumsum).
+ * place(...)    StoryClusterer.place_many: a run of articles, whose rows the caller has
+ *               appended, placed one after another. For each, the candidate stories (the
+ *               rings of latest stories under its heaviest terms, within the time window,
+ *               their shared weight summed per story as the terms come; the best `rescored`
+ *               by that sum over the story's length, the earlier story first among equals),
+ *               each compared in full (the products with its centroid dict, or with the
+ *               vector of its only article, summed as the interpreter's sum() of floats
+ *               does), the most similar one that passes the dated or undated threshold
+ *               joined, else a new story; then the story's members, centroid (made from its
+ *               first member's vector when a second joins), squared length (updated term by
+ *               term), length, days and time window, each term new to it listed.
  *
  * The arrays are the clusterer's array.array columns, read and written in place through
- * the buffer protocol. Sums that Python makes with sum() stay in Python (its summation
- * differs between versions), except in best() where it is the plain one of Python 3.11;
- * every product and sum here is stored before it is used,
- * so no compiler fuses them into one rounding.
+ * the buffer protocol; the centroids are its dict of dicts. sum() of floats adds them one
+ * after another before Python 3.12 and compensates (Neumaier) from 3.12 on: float_sum
+ * repeats the interpreter's. Every product and sum is stored before it is used, so no
+ * compiler fuses them into one rounding.
  *
  * Without this module (no compiler when searchkit was installed, or
  * SEARCHKIT_PURE_PYTHON=1) stories.py runs its Python loops.
@@ -39,53 +35,50 @@
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
-#define MAX_PARTIAL 4096
-
+/* One buffer wanted: the object, where its view goes, its item formats ("ql": either) and size. */
 typedef struct {
-    Py_buffer listings; /* int64 per term: how many times it was listed */
-    Py_buffer listed;   /* int32 per term * width: the ring of story numbers */
-    Py_buffer weights;  /* float64 per term * width: the term's weight in each */
-} Rings;
+    PyObject *obj;
+    Py_buffer *view;
+    const char *formats;
+    Py_ssize_t itemsize;
+    int writable;
+} Want;
 
+/* Every buffer of `wants`, or none (-1 with an exception set). */
 static int
-get_buffer(PyObject *obj, Py_buffer *view, const char *format, Py_ssize_t itemsize, int writable)
+get_buffers(Want *wants, Py_ssize_t count)
 {
-    if (PyObject_GetBuffer(obj, view, PyBUF_FORMAT | PyBUF_C_CONTIGUOUS | (writable ? PyBUF_WRITABLE : 0)) < 0) {
-        return -1;
-    }
-    if (view->itemsize != itemsize || view->format == NULL || view->format[0] != format[0]) {
-        PyErr_Format(PyExc_TypeError, "expected an array of '%s' items of %zd bytes", format, itemsize);
-        PyBuffer_Release(view);
-        return -1;
-    }
-    return 0;
-}
-
-static int
-get_rings(Rings *rings, PyObject *listings, PyObject *listed, PyObject *weights, int writable)
-{
-    if (get_buffer(listings, &rings->listings, "q", 8, writable) < 0) {
-        return -1;
-    }
-    if (get_buffer(listed, &rings->listed, "i", 4, writable) < 0) {
-        PyBuffer_Release(&rings->listings);
-        return -1;
-    }
-    if (get_buffer(weights, &rings->weights, "d", 8, writable) < 0) {
-        PyBuffer_Release(&rings->listings);
-        PyBuffer_Release(&rings->listed);
+    for (Py_ssize_t i = 0; i < count; i++) {
+        Want *w = &wants[i];
+        if (PyObject_GetBuffer(w->obj, w->view, PyBUF_FORMAT | PyBUF_C_CONTIGUOUS |
+                                                (w->writable ? PyBUF_WRITABLE : 0)) < 0) {
+            goto fail;
+        }
+        const char *format = w->view->format;
+        if (w->view->itemsize != w->itemsize || format == NULL || format[0] == '\0' || format[1] != '\0' ||
+            strchr(w->formats, format[0]) == NULL) {
+            PyErr_Format(PyExc_TypeError, "expected an array of '%s' items of %zd bytes", w->formats, w->itemsize);
+            PyBuffer_Release(w->view);
+            goto fail;
+        }
+        continue;
+    fail:
+        while (i-- > 0) {
+            PyBuffer_Release(wants[i].view);
+        }
         return -1;
     }
     return 0;
 }
 
 static void
-release_rings(Rings *rings)
+release_buffers(Want *wants, Py_ssize_t count)
 {
-    PyBuffer_Release(&rings->listings);
-    PyBuffer_Release(&rings->listed);
-    PyBuffer_Release(&rings->weights);
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyBuffer_Release(wants[i].view);
+    }
 }
 
 static int
@@ -98,428 +91,47 @@ check_index(Py_ssize_t at, Py_ssize_t size, const char *what)
     return 0;
 }
 
-/* candidates(terms, vector, count, day, dated, width, listings, listed, listed_weight,
- *            lo, hi, sizes, centroids, length, rescored) -> list of story numbers */
-static PyObject *
-candidates(PyObject *module, PyObject *args)
+/* sum() of floats from its start 0, as this interpreter adds them. */
+typedef struct {
+    double total, compensation;
+    Py_ssize_t count;
+} FloatSum;
+
+static void
+float_sum_add(FloatSum *sum, double x)
 {
-    PyObject *terms, *vector, *listings, *listed, *listed_weight, *lo, *hi, *sizes, *centroids, *length;
-    Py_ssize_t count, width, rescored;
-    long long day;
-    int dated;
-    if (!PyArg_ParseTuple(args, "OOnLpnOOOOOOO!On", &terms, &vector, &count, &day, &dated, &width, &listings,
-                          &listed, &listed_weight, &lo, &hi, &sizes, &PyDict_Type, &centroids, &length, &rescored)) {
-        return NULL;
+    if (sum->count++ == 0) {
+        volatile double first = 0.0 + x;
+        sum->total = first;
+        return;
     }
-    PyObject *term_seq = PySequence_Fast(terms, "terms must be a sequence");
-    if (term_seq == NULL) {
-        return NULL;
+    volatile double t = sum->total + x;
+#if PY_VERSION_HEX >= 0x030C0000
+    volatile double lost, part;
+    if (fabs(sum->total) >= fabs(x)) {
+        part = sum->total - t;
+        lost = part + x;
+    } else {
+        part = x - t;
+        lost = part + sum->total;
     }
-    PyObject *vector_seq = PySequence_Fast(vector, "vector must be a sequence");
-    if (vector_seq == NULL) {
-        Py_DECREF(term_seq);
-        return NULL;
-    }
-    Rings rings;
-    Py_buffer lo_view, hi_view, size_view, length_view;
-    int have = 0;
-    PyObject *result = NULL;
-    int32_t *stories = NULL;
-    double *dots = NULL;
-    if (get_rings(&rings, listings, listed, listed_weight, 0) < 0) {
-        goto done;
-    }
-    have = 1;
-    if (get_buffer(lo, &lo_view, "i", 4, 0) < 0) {
-        goto done;
-    }
-    have = 2;
-    if (get_buffer(hi, &hi_view, "i", 4, 0) < 0) {
-        goto done;
-    }
-    have = 3;
-    if (get_buffer(sizes, &size_view, "i", 4, 0) < 0) {
-        goto done;
-    }
-    have = 4;
-    if (get_buffer(length, &length_view, "d", 8, 0) < 0) {
-        goto done;
-    }
-    have = 5;
-    Py_ssize_t n = PySequence_Fast_GET_SIZE(term_seq);
-    if (PySequence_Fast_GET_SIZE(vector_seq) < n) {
-        n = PySequence_Fast_GET_SIZE(vector_seq);
-    }
-    if (count < n) {
-        n = count;
-    }
-    const int64_t *listing = rings.listings.buf;
-    const int32_t *listed_at = rings.listed.buf;
-    const double *listed_w = rings.weights.buf;
-    const int32_t *los = lo_view.buf, *his = hi_view.buf, *size_of = size_view.buf;
-    const double *lengths = length_view.buf;
-    Py_ssize_t term_count = rings.listings.len / 8, ring_size = rings.listed.len / 4;
-    Py_ssize_t story_count = size_view.len / 4;
-    if (lo_view.len / 4 < story_count || hi_view.len / 4 < story_count || length_view.len / 8 < story_count) {
-        PyErr_SetString(PyExc_ValueError, "the clusterer's story arrays differ in length");
-        goto done;
-    }
-    stories = PyMem_Malloc(sizeof(int32_t) * (size_t)(n * width + 1));
-    dots = PyMem_Malloc(sizeof(double) * (size_t)(n * width + 1));
-    if (stories == NULL || dots == NULL) {
-        PyErr_NoMemory();
-        goto done;
-    }
-    Py_ssize_t found = 0;
-    for (Py_ssize_t i = 0; i < n; i++) {
-        long long term = PyLong_AsLongLong(PySequence_Fast_GET_ITEM(term_seq, i));
-        double weight = PyFloat_AsDouble(PySequence_Fast_GET_ITEM(vector_seq, i));
-        if ((term == -1 || weight == -1.0) && PyErr_Occurred()) {
-            goto done;
-        }
-        if (check_index((Py_ssize_t)term, term_count, "term") < 0) {
-            goto done;
-        }
-        int64_t listings_of = listing[term];
-        if (!listings_of) {
-            continue;
-        }
-        Py_ssize_t base = (Py_ssize_t)term * width;
-        if (check_index(base + width - 1, ring_size, "ring entry") < 0) {
-            goto done;
-        }
-        PyObject *term_key = NULL; /* made when a centroid is asked */
-        Py_ssize_t ring_length = listings_of <= width ? (Py_ssize_t)listings_of : width;
-        Py_ssize_t turn = listings_of <= width ? 0 : (Py_ssize_t)(listings_of % width);
-        for (Py_ssize_t k = 0; k < ring_length; k++) {
-            Py_ssize_t at = base + (turn + k) % width; /* oldest first, as they were listed */
-            int32_t story = listed_at[at];
-            if (check_index(story, story_count, "story") < 0) {
-                Py_XDECREF(term_key);
-                goto done;
-            }
-            if (dated && !(los[story] <= day && day <= his[story])) {
-                continue; /* outside the time window: never ranked */
-            }
-            double shared;
-            PyObject *story_key = PyLong_FromLong(story);
-            if (story_key == NULL) {
-                Py_XDECREF(term_key);
-                goto done;
-            }
-            PyObject *centroid = PyDict_GetItemWithError(centroids, story_key);
-            Py_DECREF(story_key);
-            if (centroid == NULL) {
-                if (PyErr_Occurred()) {
-                    Py_XDECREF(term_key);
-                    goto done;
-                }
-                if (!size_of[story]) {
-                    continue; /* removed */
-                }
-                shared = listed_w[at]; /* a story of one article: its own weight */
-            } else {
-                if (!PyDict_Check(centroid)) {
-                    PyErr_SetString(PyExc_TypeError, "a centroid must be a dict");
-                    Py_XDECREF(term_key);
-                    goto done;
-                }
-                if (term_key == NULL && (term_key = PyLong_FromLongLong(term)) == NULL) {
-                    goto done;
-                }
-                PyObject *value = PyDict_GetItemWithError(centroid, term_key);
-                if (value == NULL) {
-                    if (PyErr_Occurred()) {
-                        Py_DECREF(term_key);
-                        goto done;
-                    }
-                    continue;
-                }
-                shared = PyFloat_AsDouble(value);
-                if (shared == -1.0 && PyErr_Occurred()) {
-                    Py_DECREF(term_key);
-                    goto done;
-                }
-            }
-            volatile double product = weight * shared;
-            Py_ssize_t j = 0;
-            while (j < found && stories[j] != story) {
-                j++;
-            }
-            if (j == found) {
-                stories[found] = story;
-                dots[found++] = 0.0 + product;
-            } else {
-                volatile double sum = dots[j] + product;
-                dots[j] = sum;
-            }
-        }
-        Py_XDECREF(term_key);
-    }
-    /* The best `rescored` by (dot / length, the earlier story among equals), best first:
-     * a selection sort of the few found (at most terms x width). */
-    double *similarity = dots; /* reused: each dot becomes its similarity */
-    for (Py_ssize_t j = 0; j < found; j++) {
-        double story_length = lengths[stories[j]];
-        if (story_length == 0.0) {
-            PyErr_SetString(PyExc_ZeroDivisionError, "float division by zero");
-            goto done;
-        }
-        volatile double quotient = dots[j] / story_length;
-        similarity[j] = quotient;
-    }
-    Py_ssize_t keep = rescored < found ? rescored : found;
-    if (keep < 0) {
-        keep = 0;
-    }
-    result = PyList_New(keep);
-    if (result == NULL) {
-        goto done;
-    }
-    for (Py_ssize_t r = 0; r < keep; r++) {
-        Py_ssize_t best = r;
-        for (Py_ssize_t j = r + 1; j < found; j++) {
-            if (similarity[j] > similarity[best] ||
-                (similarity[j] == similarity[best] && stories[j] < stories[best])) {
-                best = j;
-            }
-        }
-        double s = similarity[r];
-        int32_t st = stories[r];
-        similarity[r] = similarity[best];
-        stories[r] = stories[best];
-        similarity[best] = s;
-        stories[best] = st;
-        PyObject *number = PyLong_FromLong(stories[r]);
-        if (number == NULL) {
-            Py_CLEAR(result);
-            goto done;
-        }
-        PyList_SET_ITEM(result, r, number);
-    }
-done:
-    PyMem_Free(stories);
-    PyMem_Free(dots);
-    if (have >= 5) {
-        PyBuffer_Release(&length_view);
-    }
-    if (have >= 4) {
-        PyBuffer_Release(&size_view);
-    }
-    if (have >= 3) {
-        PyBuffer_Release(&hi_view);
-    }
-    if (have >= 2) {
-        PyBuffer_Release(&lo_view);
-    }
-    if (have >= 1) {
-        release_rings(&rings);
-    }
-    Py_DECREF(term_seq);
-    Py_DECREF(vector_seq);
-    return result;
+    volatile double compensation = sum->compensation + lost;
+    sum->compensation = compensation;
+#endif
+    sum->total = t;
 }
 
-/* join(centroid, terms, weights, norm2, number, width, listings, listed, listed_weight) -> norm2
- * centroid None: every term is new to the story (its first member), listed only. */
-static PyObject *
-join(PyObject *module, PyObject *args)
+/* The sum's value (0.0 for no items: the int 0 it is then, as a float). */
+static double
+float_sum_value(const FloatSum *sum)
 {
-    PyObject *centroid, *terms, *weights, *listings, *listed, *listed_weight;
-    double norm2;
-    long number;
-    Py_ssize_t width;
-    if (!PyArg_ParseTuple(args, "OOOdlnOOO", &centroid, &terms, &weights, &norm2, &number, &width, &listings,
-                          &listed, &listed_weight)) {
-        return NULL;
+#if PY_VERSION_HEX >= 0x030C0000
+    if (sum->compensation != 0.0 && isfinite(sum->compensation)) {
+        volatile double total = sum->total + sum->compensation;
+        return total;
     }
-    if (centroid != Py_None && !PyDict_Check(centroid)) {
-        PyErr_SetString(PyExc_TypeError, "a centroid must be a dict or None");
-        return NULL;
-    }
-    PyObject *term_seq = PySequence_Fast(terms, "terms must be a sequence");
-    if (term_seq == NULL) {
-        return NULL;
-    }
-    PyObject *weight_seq = PySequence_Fast(weights, "weights must be a sequence");
-    if (weight_seq == NULL) {
-        Py_DECREF(term_seq);
-        return NULL;
-    }
-    Rings rings;
-    PyObject *result = NULL;
-    if (get_rings(&rings, listings, listed, listed_weight, 1) < 0) {
-        goto fail;
-    }
-    int64_t *listing = rings.listings.buf;
-    int32_t *listed_at = rings.listed.buf;
-    double *listed_w = rings.weights.buf;
-    Py_ssize_t term_count = rings.listings.len / 8, ring_size = rings.listed.len / 4;
-    Py_ssize_t n = PySequence_Fast_GET_SIZE(term_seq);
-    if (PySequence_Fast_GET_SIZE(weight_seq) < n) {
-        n = PySequence_Fast_GET_SIZE(weight_seq);
-    }
-    for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *term_obj = PySequence_Fast_GET_ITEM(term_seq, i);
-        PyObject *weight_obj = PySequence_Fast_GET_ITEM(weight_seq, i);
-        long long term = PyLong_AsLongLong(term_obj);
-        double weight = PyFloat_AsDouble(weight_obj);
-        if ((term == -1 || weight == -1.0) && PyErr_Occurred()) {
-            goto release;
-        }
-        if (check_index((Py_ssize_t)term, term_count, "term") < 0 ||
-            check_index((Py_ssize_t)term * width + width - 1, ring_size, "ring entry") < 0) {
-            goto release;
-        }
-        int is_new = 1;
-        if (centroid != Py_None) {
-            double old = 0.0;
-            PyObject *value = PyDict_GetItemWithError(centroid, term_obj);
-            if (value != NULL) {
-                is_new = 0;
-                old = PyFloat_AsDouble(value);
-                if (old == -1.0 && PyErr_Occurred()) {
-                    goto release;
-                }
-            } else if (PyErr_Occurred()) {
-                goto release;
-            }
-            volatile double updated = old + weight;
-            PyObject *sum = PyFloat_FromDouble(updated);
-            if (sum == NULL || PyDict_SetItem(centroid, term_obj, sum) < 0) {
-                Py_XDECREF(sum);
-                goto release;
-            }
-            Py_DECREF(sum);
-            /* norm2 += 2 * old * weight + weight * weight */
-            volatile double twice = 2 * old;
-            volatile double cross = twice * weight;
-            volatile double square = weight * weight;
-            volatile double added = cross + square;
-            volatile double total = norm2 + added;
-            norm2 = total;
-        }
-        if (is_new) { /* the story listed under the term: the latest of its ring */
-            int64_t listed_count = listing[term];
-            Py_ssize_t at = (Py_ssize_t)term * width + (Py_ssize_t)(listed_count % width);
-            listed_at[at] = (int32_t)number;
-            listed_w[at] = weight;
-            listing[term] = listed_count + 1;
-        }
-    }
-    result = PyFloat_FromDouble(norm2);
-release:
-    release_rings(&rings);
-fail:
-    Py_DECREF(term_seq);
-    Py_DECREF(weight_seq);
-    return result;
-}
-
-/* products(vector, terms, centroid, head_terms, head_weights) -> list of floats
- * StoryClusterer._best_story's products map(mul, vector, map(centroid.get, terms, _ZEROS)),
- * each stored as Python computes it; the caller sums them with sum(). centroid None: the
- * story of one article, whose centroid is dict(zip(head_terms, head_weights)) (the last
- * of a repeated term wins, as in the dict), looked up here without making the dict. */
-static PyObject *
-products(PyObject *module, PyObject *args)
-{
-    PyObject *vector, *terms, *centroid, *head_terms, *head_weights;
-    if (!PyArg_ParseTuple(args, "OOOOO", &vector, &terms, &centroid, &head_terms, &head_weights)) {
-        return NULL;
-    }
-    if (centroid != Py_None && !PyDict_Check(centroid)) {
-        PyErr_SetString(PyExc_TypeError, "a centroid must be a dict or None");
-        return NULL;
-    }
-    PyObject *vector_seq = PySequence_Fast(vector, "vector must be a sequence");
-    if (vector_seq == NULL) {
-        return NULL;
-    }
-    PyObject *term_seq = PySequence_Fast(terms, "terms must be a sequence");
-    if (term_seq == NULL) {
-        Py_DECREF(vector_seq);
-        return NULL;
-    }
-    Py_buffer head_t = {0}, head_w = {0};
-    int have = 0;
-    PyObject *result = NULL;
-    if (centroid == Py_None) {
-        if (get_buffer(head_terms, &head_t, "i", 4, 0) < 0) {
-            goto fail;
-        }
-        have = 1;
-        if (get_buffer(head_weights, &head_w, "d", 8, 0) < 0) {
-            goto fail;
-        }
-        have = 2;
-    }
-    Py_ssize_t n = PySequence_Fast_GET_SIZE(vector_seq);
-    if (PySequence_Fast_GET_SIZE(term_seq) < n) {
-        n = PySequence_Fast_GET_SIZE(term_seq);
-    }
-    Py_ssize_t head_n = have ? head_t.len / 4 : 0;
-    if (have && head_w.len / 8 < head_n) {
-        head_n = head_w.len / 8;
-    }
-    const int32_t *ht = have ? head_t.buf : NULL;
-    const double *hw = have ? head_w.buf : NULL;
-    PyObject *out = PyList_New(n);
-    if (out == NULL) {
-        goto fail;
-    }
-    for (Py_ssize_t i = 0; i < n; i++) {
-        double weight = PyFloat_AsDouble(PySequence_Fast_GET_ITEM(vector_seq, i));
-        if (weight == -1.0 && PyErr_Occurred()) {
-            Py_DECREF(out);
-            goto fail;
-        }
-        PyObject *term_obj = PySequence_Fast_GET_ITEM(term_seq, i);
-        double shared = 0.0;
-        if (centroid != Py_None) {
-            PyObject *value = PyDict_GetItemWithError(centroid, term_obj);
-            if (value != NULL) {
-                shared = PyFloat_AsDouble(value);
-                if (shared == -1.0 && PyErr_Occurred()) {
-                    Py_DECREF(out);
-                    goto fail;
-                }
-            } else if (PyErr_Occurred()) {
-                Py_DECREF(out);
-                goto fail;
-            }
-        } else {
-            long long term = PyLong_AsLongLong(term_obj);
-            if (term == -1 && PyErr_Occurred()) {
-                Py_DECREF(out);
-                goto fail;
-            }
-            for (Py_ssize_t j = head_n - 1; j >= 0; j--) {
-                if (ht[j] == term) {
-                    shared = hw[j];
-                    break;
-                }
-            }
-        }
-        volatile double product = weight * shared;
-        PyObject *item = PyFloat_FromDouble(product);
-        if (item == NULL) {
-            Py_DECREF(out);
-            goto fail;
-        }
-        PyList_SET_ITEM(out, i, item);
-    }
-    result = out;
-fail:
-    if (have >= 1) {
-        PyBuffer_Release(&head_t);
-    }
-    if (have >= 2) {
-        PyBuffer_Release(&head_w);
-    }
-    Py_DECREF(vector_seq);
-    Py_DECREF(term_seq);
-    return result;
+#endif
+    return sum->total;
 }
 
 typedef struct {
@@ -556,29 +168,14 @@ vectors(PyObject *module, PyObject *args)
         return NULL;
     }
     Py_buffer term_view, count_view, offset_view, df_view, log_view;
-    int have = 0;
+    Want wants[] = {{term_obj, &term_view, "ql", 8, 0}, {count_obj, &count_view, "ql", 8, 0},
+                    {offset_obj, &offset_view, "ql", 8, 0}, {df_obj, &df_view, "ql", 8, 1},
+                    {log_obj, &log_view, "d", 8, 0}};
+    if (get_buffers(wants, 5) < 0) {
+        return NULL;
+    }
     PyObject *result = NULL;
     Ranked *ranked = NULL;
-    if (get_buffer(term_obj, &term_view, "q", 8, 0) < 0 && (PyErr_Clear(), get_buffer(term_obj, &term_view, "l", 8, 0) < 0)) {
-        goto done;
-    }
-    have = 1;
-    if (get_buffer(count_obj, &count_view, "q", 8, 0) < 0 && (PyErr_Clear(), get_buffer(count_obj, &count_view, "l", 8, 0) < 0)) {
-        goto done;
-    }
-    have = 2;
-    if (get_buffer(offset_obj, &offset_view, "q", 8, 0) < 0 && (PyErr_Clear(), get_buffer(offset_obj, &offset_view, "l", 8, 0) < 0)) {
-        goto done;
-    }
-    have = 3;
-    if (get_buffer(df_obj, &df_view, "q", 8, 1) < 0 && (PyErr_Clear(), get_buffer(df_obj, &df_view, "l", 8, 1) < 0)) {
-        goto done;
-    }
-    have = 4;
-    if (get_buffer(log_obj, &log_view, "d", 8, 0) < 0) {
-        goto done;
-    }
-    have = 5;
     const int64_t *terms = term_view.buf, *counts = count_view.buf, *offsets = offset_view.buf;
     int64_t *df = df_view.buf;
     const double *logs = log_view.buf;
@@ -664,262 +261,655 @@ fail:
     Py_CLEAR(result);
 done:
     PyMem_Free(ranked);
-    if (have >= 5) {
-        PyBuffer_Release(&log_view);
-    }
-    if (have >= 4) {
-        PyBuffer_Release(&df_view);
-    }
-    if (have >= 3) {
-        PyBuffer_Release(&offset_view);
-    }
-    if (have >= 2) {
-        PyBuffer_Release(&count_view);
-    }
-    if (have >= 1) {
-        PyBuffer_Release(&term_view);
-    }
+    release_buffers(wants, 5);
     return result;
 }
 
-#if PY_VERSION_HEX < 0x030C0000
-/* The similarity of the article (terms, weights: n of them) to one story: its products
- * with the centroid dict (NULL: the story of one article, whose vector is head_t/head_w,
- * the last of a repeated term winning as in dict(zip(...))), summed in order as sum() of
- * floats does before Python 3.12 (0.0 plus each product), over the story's length.
- * -1 with an exception set on error (a similarity is never negative: weights are). */
-static int
-similarity_of(PyObject *term_seq, PyObject *vector_seq, Py_ssize_t n, PyObject *centroid, const int32_t *head_t,
-              const double *head_w, Py_ssize_t head_n, double story_length, double *out)
+/* What place() works on: the clusterer's settings, arrays and centroids. */
+typedef struct {
+    Py_ssize_t candidate_terms, rescored, width;
+    double join_similarity, undated_similarity;
+    int windowed;
+    long long window, missing_day, any;
+    /* per term: the ring of its latest stories (listed, listed_weight: term * width + k) */
+    int64_t *listings;
+    int32_t *listed;
+    double *listed_weight;
+    Py_ssize_t term_count;
+    /* per story number */
+    int32_t *size, *head, *tail, *rep, *first, *last, *lo, *hi;
+    double *norm2, *length;
+    uint8_t *changed;
+    Py_ssize_t story_count;
+    /* per row (clustered article); its vector is entries vector_start[row]:vector_start[row + 1] */
+    int32_t *story, *next, *day;
+    int64_t *vector_start;
+    Py_ssize_t row_count;
+    /* the vectors' entries held in memory, from entry_base on (older ones: row_vector(row)) */
+    int32_t *row_terms;
+    double *row_weights;
+    Py_ssize_t entries;
+    long long entry_base;
+    PyObject *centroids, *row_vector;
+    /* scratch of rank_candidates: the stories found and their sums */
+    int32_t *found_story;
+    double *found_dot;
+} Placing;
+
+/* The article being placed: its n terms (the list's objects and their numbers), weights and day. */
+typedef struct {
+    PyObject **term_objs;
+    int64_t *terms;
+    double *weights;
+    Py_ssize_t n;
+    long long day;
+    int dated;
+} Placed;
+
+/* A row's vector read through row_vector(row) -> (array('i'), array('d')): held until released. */
+typedef struct {
+    PyObject *pair;
+    Py_buffer terms, weights;
+} Held;
+
+static void
+release_held(Held *held)
 {
-    volatile double total = 0.0;
-    for (Py_ssize_t i = 0; i < n; i++) {
-        double weight = PyFloat_AsDouble(PySequence_Fast_GET_ITEM(vector_seq, i));
-        if (weight == -1.0 && PyErr_Occurred()) {
+    if (held->pair != NULL) {
+        PyBuffer_Release(&held->terms);
+        PyBuffer_Release(&held->weights);
+        Py_CLEAR(held->pair);
+    }
+}
+
+/* Row `row`'s vector: in memory, or read through row_vector into `held` (release it after). */
+static int
+row_vector(Placing *p, Py_ssize_t row, const int32_t **terms, const double **weights, Py_ssize_t *n, Held *held)
+{
+    held->pair = NULL;
+    if (check_index(row, p->row_count, "row") < 0) {
+        return -1;
+    }
+    int64_t start = p->vector_start[row], end = p->vector_start[row + 1];
+    if (start >= p->entry_base) {
+        if (end < start || end - p->entry_base > p->entries) {
+            PyErr_SetString(PyExc_ValueError, "a row's vector lies outside the clusterer's entries");
             return -1;
         }
-        PyObject *term_obj = PySequence_Fast_GET_ITEM(term_seq, i);
-        double shared = 0.0;
-        if (centroid != NULL) {
-            PyObject *value = PyDict_GetItemWithError(centroid, term_obj);
-            if (value != NULL) {
-                shared = PyFloat_AsDouble(value);
-                if (shared == -1.0 && PyErr_Occurred()) {
+        *terms = p->row_terms + (start - p->entry_base);
+        *weights = p->row_weights + (start - p->entry_base);
+        *n = (Py_ssize_t)(end - start);
+        return 0;
+    }
+    PyObject *index = PyLong_FromSsize_t(row);
+    if (index == NULL) {
+        return -1;
+    }
+    PyObject *pair = PyObject_CallOneArg(p->row_vector, index);
+    Py_DECREF(index);
+    if (pair == NULL) {
+        return -1;
+    }
+    if (!PyTuple_Check(pair) || PyTuple_GET_SIZE(pair) != 2) {
+        PyErr_SetString(PyExc_TypeError, "row_vector must return (terms, weights)");
+        Py_DECREF(pair);
+        return -1;
+    }
+    Want wants[] = {{PyTuple_GET_ITEM(pair, 0), &held->terms, "i", 4, 0},
+                    {PyTuple_GET_ITEM(pair, 1), &held->weights, "d", 8, 0}};
+    if (get_buffers(wants, 2) < 0) {
+        Py_DECREF(pair);
+        return -1;
+    }
+    held->pair = pair;
+    *terms = held->terms.buf;
+    *weights = held->weights.buf;
+    *n = held->terms.len / 4 < held->weights.len / 8 ? held->terms.len / 4 : held->weights.len / 8;
+    return 0;
+}
+
+/* Story `story`'s centroid dict (borrowed), or NULL: none (a story of one article, or
+ * removed), or an error (then an exception is set). */
+static PyObject *
+centroid_of(Placing *p, long story)
+{
+    PyObject *key = PyLong_FromLong(story);
+    if (key == NULL) {
+        return NULL;
+    }
+    PyObject *centroid = PyDict_GetItemWithError(p->centroids, key);
+    Py_DECREF(key);
+    if (centroid != NULL && !PyDict_Check(centroid)) {
+        PyErr_SetString(PyExc_TypeError, "a centroid must be a dict");
+        return NULL;
+    }
+    return centroid;
+}
+
+/* A float in a centroid for the term object, or 0.0 where absent: -1 on error. */
+static int
+centroid_weight(PyObject *centroid, PyObject *term, double *weight, int *present)
+{
+    PyObject *value = PyDict_GetItemWithError(centroid, term);
+    *present = value != NULL;
+    *weight = 0.0;
+    if (value == NULL) {
+        return PyErr_Occurred() ? -1 : 0;
+    }
+    *weight = PyFloat_AsDouble(value);
+    return (*weight == -1.0 && PyErr_Occurred()) ? -1 : 0;
+}
+
+/* StoryClusterer._candidates: the stories to compare in full, best first, in
+ * p->found_story[0:*count]. */
+static int
+rank_candidates(Placing *p, const Placed *a, Py_ssize_t *count)
+{
+    Py_ssize_t n = a->n < p->candidate_terms ? a->n : p->candidate_terms, width = p->width, found = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        int64_t term = a->terms[i];
+        double weight = a->weights[i];
+        if (check_index((Py_ssize_t)term, p->term_count, "term") < 0) {
+            return -1;
+        }
+        int64_t listings_of = p->listings[term];
+        Py_ssize_t base = (Py_ssize_t)term * width;
+        Py_ssize_t ring_length = listings_of <= width ? (Py_ssize_t)listings_of : width;
+        Py_ssize_t turn = listings_of <= width ? 0 : (Py_ssize_t)(listings_of % width);
+        for (Py_ssize_t k = 0; k < ring_length; k++) {
+            Py_ssize_t at = base + (turn + k) % width; /* oldest first, as they were listed */
+            int32_t story = p->listed[at];
+            if (check_index(story, p->story_count, "story") < 0) {
+                return -1;
+            }
+            if (a->dated && !(p->lo[story] <= a->day && a->day <= p->hi[story])) {
+                continue; /* outside the time window: never ranked */
+            }
+            double shared;
+            PyObject *centroid = centroid_of(p, story);
+            if (centroid == NULL) {
+                if (PyErr_Occurred()) {
                     return -1;
                 }
-            } else if (PyErr_Occurred()) {
+                if (!p->size[story]) {
+                    continue; /* removed */
+                }
+                shared = p->listed_weight[at]; /* a story of one article: its own weight */
+            } else {
+                int present;
+                if (centroid_weight(centroid, a->term_objs[i], &shared, &present) < 0) {
+                    return -1;
+                }
+                if (!present) {
+                    continue;
+                }
+            }
+            volatile double product = weight * shared;
+            Py_ssize_t j = 0;
+            while (j < found && p->found_story[j] != story) {
+                j++;
+            }
+            if (j == found) {
+                p->found_story[found] = story;
+                p->found_dot[found++] = 0.0 + product;
+            } else {
+                volatile double sum = p->found_dot[j] + product;
+                p->found_dot[j] = sum;
+            }
+        }
+    }
+    /* The best `rescored` by (dot / length, the earlier story among equals), best first:
+     * a selection sort of the few found (at most terms x width). */
+    double *similarity = p->found_dot; /* each dot becomes its similarity */
+    for (Py_ssize_t j = 0; j < found; j++) {
+        double story_length = p->length[p->found_story[j]];
+        if (story_length == 0.0) {
+            PyErr_SetString(PyExc_ZeroDivisionError, "float division by zero");
+            return -1;
+        }
+        volatile double quotient = similarity[j] / story_length;
+        similarity[j] = quotient;
+    }
+    Py_ssize_t keep = p->rescored < found ? p->rescored : found;
+    for (Py_ssize_t r = 0; r < keep; r++) {
+        Py_ssize_t best = r;
+        for (Py_ssize_t j = r + 1; j < found; j++) {
+            if (similarity[j] > similarity[best] ||
+                (similarity[j] == similarity[best] && p->found_story[j] < p->found_story[best])) {
+                best = j;
+            }
+        }
+        double s = similarity[r];
+        int32_t story = p->found_story[r];
+        similarity[r] = similarity[best];
+        p->found_story[r] = p->found_story[best];
+        similarity[best] = s;
+        p->found_story[best] = story;
+    }
+    *count = keep;
+    return 0;
+}
+
+/* The article's similarity to story `story`: its products with the centroid (or, for a story
+ * of one article, with that article's vector, the last of a repeated term winning as in
+ * dict(zip(...))), summed as sum() does, over the story's length. */
+static int
+similarity_to(Placing *p, const Placed *a, int32_t story, double *out)
+{
+    FloatSum sum = {0.0, 0.0, 0};
+    PyObject *centroid = centroid_of(p, story);
+    if (centroid != NULL) {
+        for (Py_ssize_t i = 0; i < a->n; i++) {
+            double shared;
+            int present;
+            if (centroid_weight(centroid, a->term_objs[i], &shared, &present) < 0) {
                 return -1;
             }
-        } else {
-            long long term = PyLong_AsLongLong(term_obj);
-            if (term == -1 && PyErr_Occurred()) {
-                return -1;
-            }
+            volatile double product = a->weights[i] * shared;
+            float_sum_add(&sum, product);
+        }
+    } else {
+        if (PyErr_Occurred()) {
+            return -1;
+        }
+        const int32_t *head_terms;
+        const double *head_weights;
+        Py_ssize_t head_n;
+        Held held;
+        if (row_vector(p, p->head[story], &head_terms, &head_weights, &head_n, &held) < 0) {
+            return -1;
+        }
+        for (Py_ssize_t i = 0; i < a->n; i++) {
+            double shared = 0.0;
             for (Py_ssize_t j = head_n - 1; j >= 0; j--) {
-                if (head_t[j] == term) {
-                    shared = head_w[j];
+                if (head_terms[j] == a->terms[i]) {
+                    shared = head_weights[j];
                     break;
                 }
             }
+            volatile double product = a->weights[i] * shared;
+            float_sum_add(&sum, product);
         }
-        volatile double product = weight * shared;
-        volatile double sum = total + product;
-        total = sum;
+        release_held(&held);
     }
-    if (story_length == 0.0) {
+    if (p->length[story] == 0.0) {
         PyErr_SetString(PyExc_ZeroDivisionError, "float division by zero");
         return -1;
     }
-    volatile double quotient = total / story_length;
+    volatile double quotient = float_sum_value(&sum) / p->length[story];
     *out = quotient;
     return 0;
 }
 
-/* best(terms, vector, count, day, dated, width, listings, listed, listed_weight, lo, hi, sizes,
- *      centroids, length, rescored, first, heads, head_vector, join_similarity,
- *      undated_similarity, missing_day) -> story number or None
- * The candidates as candidates() ranks them; a story without a centroid is compared with
- * its first member's vector, head_vector(heads[story]) -> (array('i'), array('d')). */
-static PyObject *
-best(PyObject *module, PyObject *args)
+/* StoryClusterer._best_story: the most similar candidate that passes its threshold, or -1. */
+static int
+best_story(Placing *p, const Placed *a, long *number)
 {
-    if (PyTuple_GET_SIZE(args) != 21) {
-        PyErr_Format(PyExc_TypeError, "best() takes 21 arguments (%zd given)", PyTuple_GET_SIZE(args));
-        return NULL;
-    }
-    PyObject *head, *ranked = NULL, *result = NULL;
-    PyObject *terms = PyTuple_GET_ITEM(args, 0), *vector = PyTuple_GET_ITEM(args, 1);
-    PyObject *centroids = PyTuple_GET_ITEM(args, 12), *length = PyTuple_GET_ITEM(args, 13);
-    PyObject *first = PyTuple_GET_ITEM(args, 15), *heads = PyTuple_GET_ITEM(args, 16);
-    PyObject *head_vector = PyTuple_GET_ITEM(args, 17);
-    double join_similarity = PyFloat_AsDouble(PyTuple_GET_ITEM(args, 18));
-    double undated_similarity = PyFloat_AsDouble(PyTuple_GET_ITEM(args, 19));
-    long long missing_day = PyLong_AsLongLong(PyTuple_GET_ITEM(args, 20));
-    int dated = PyObject_IsTrue(PyTuple_GET_ITEM(args, 4));
-    if (PyErr_Occurred() || dated < 0) {
-        return NULL;
-    }
-    if (!PyDict_Check(centroids)) {
-        PyErr_SetString(PyExc_TypeError, "centroids must be a dict");
-        return NULL;
-    }
-    PyObject *candidate_args = PyTuple_GetSlice(args, 0, 15);
-    if (candidate_args == NULL) {
-        return NULL;
-    }
-    ranked = candidates(module, candidate_args);
-    Py_DECREF(candidate_args);
-    if (ranked == NULL) {
-        return NULL;
-    }
-    PyObject *term_seq = PySequence_Fast(terms, "terms must be a sequence");
-    if (term_seq == NULL) {
-        Py_DECREF(ranked);
-        return NULL;
-    }
-    PyObject *vector_seq = PySequence_Fast(vector, "vector must be a sequence");
-    if (vector_seq == NULL) {
-        Py_DECREF(ranked);
-        Py_DECREF(term_seq);
-        return NULL;
-    }
-    Py_buffer length_view, first_view, head_view;
-    int have = 0;
-    if (get_buffer(length, &length_view, "d", 8, 0) < 0) {
-        goto done;
-    }
-    have = 1;
-    if (get_buffer(first, &first_view, "i", 4, 0) < 0) {
-        goto done;
-    }
-    have = 2;
-    if (get_buffer(heads, &head_view, "i", 4, 0) < 0) {
-        goto done;
-    }
-    have = 3;
-    Py_ssize_t n = PySequence_Fast_GET_SIZE(vector_seq);
-    if (PySequence_Fast_GET_SIZE(term_seq) < n) {
-        n = PySequence_Fast_GET_SIZE(term_seq);
-    }
-    const double *lengths = length_view.buf;
-    const int32_t *firsts = first_view.buf, *head_rows = head_view.buf;
-    Py_ssize_t story_count = length_view.len / 8;
-    if (first_view.len / 4 < story_count || head_view.len / 4 < story_count) {
-        PyErr_SetString(PyExc_ValueError, "the clusterer's story arrays differ in length");
-        goto done;
+    Py_ssize_t count;
+    if (rank_candidates(p, a, &count) < 0) {
+        return -1;
     }
     long found = -1;
     double best_similarity = 0.0;
-    for (Py_ssize_t r = 0; r < PyList_GET_SIZE(ranked); r++) {
-        long story = PyLong_AsLong(PyList_GET_ITEM(ranked, r));
-        if (story == -1 && PyErr_Occurred()) {
-            goto done;
-        }
-        if (check_index(story, story_count, "story") < 0) {
-            goto done;
-        }
-        PyObject *centroid = PyDict_GetItemWithError(centroids, PyList_GET_ITEM(ranked, r));
+    for (Py_ssize_t r = 0; r < count; r++) {
+        int32_t story = p->found_story[r];
         double similarity;
-        int failed;
-        if (centroid != NULL) {
-            if (!PyDict_Check(centroid)) {
-                PyErr_SetString(PyExc_TypeError, "a centroid must be a dict");
-                goto done;
-            }
-            failed = similarity_of(term_seq, vector_seq, n, centroid, NULL, NULL, 0, lengths[story], &similarity);
-        } else {
-            if (PyErr_Occurred()) {
-                goto done;
-            }
-            PyObject *row = PyLong_FromLong(head_rows[story]);
-            if (row == NULL) {
-                goto done;
-            }
-            head = PyObject_CallOneArg(head_vector, row);
-            Py_DECREF(row);
-            if (head == NULL) {
-                goto done;
-            }
-            if (!PyTuple_Check(head) || PyTuple_GET_SIZE(head) != 2) {
-                PyErr_SetString(PyExc_TypeError, "head_vector must return (terms, weights)");
-                Py_DECREF(head);
-                goto done;
-            }
-            Py_buffer head_t, head_w;
-            if (get_buffer(PyTuple_GET_ITEM(head, 0), &head_t, "i", 4, 0) < 0) {
-                Py_DECREF(head);
-                goto done;
-            }
-            if (get_buffer(PyTuple_GET_ITEM(head, 1), &head_w, "d", 8, 0) < 0) {
-                PyBuffer_Release(&head_t);
-                Py_DECREF(head);
-                goto done;
-            }
-            Py_ssize_t head_n = head_t.len / 4 < head_w.len / 8 ? head_t.len / 4 : head_w.len / 8;
-            failed = similarity_of(term_seq, vector_seq, n, NULL, head_t.buf, head_w.buf, head_n, lengths[story],
-                                   &similarity);
-            PyBuffer_Release(&head_t);
-            PyBuffer_Release(&head_w);
-            Py_DECREF(head);
+        if (similarity_to(p, a, story, &similarity) < 0) {
+            return -1;
         }
-        if (failed < 0) {
-            goto done;
-        }
-        int by_content_alone = !dated || firsts[story] == missing_day;
-        double needed = by_content_alone ? undated_similarity : join_similarity;
+        int by_content_alone = !a->dated || p->first[story] == p->missing_day;
+        double needed = by_content_alone ? p->undated_similarity : p->join_similarity;
         if (similarity >= needed && (found < 0 || similarity > best_similarity)) {
             found = story;
             best_similarity = similarity;
         }
     }
-    if (found < 0) {
-        result = Py_NewRef(Py_None);
+    *number = found;
+    return 0;
+}
+
+/* StoryClusterer._list: the story is the latest of the term's ring. */
+static void
+list_story(Placing *p, long number, int64_t term, double weight)
+{
+    int64_t listed_count = p->listings[term];
+    Py_ssize_t at = (Py_ssize_t)term * p->width + (Py_ssize_t)(listed_count % p->width);
+    p->listed[at] = (int32_t)number;
+    p->listed_weight[at] = weight;
+    p->listings[term] = listed_count + 1;
+}
+
+/* StoryClusterer._days: the story's dated span and the days it may be joined from. */
+static void
+set_days(Placing *p, long number, long long first, long long last)
+{
+    p->first[number] = (int32_t)first;
+    p->last[number] = (int32_t)last;
+    if (!p->windowed || first == p->missing_day) {
+        p->lo[number] = (int32_t)-p->any;
+        p->hi[number] = (int32_t)p->any;
     } else {
-        result = PyLong_FromLong(found);
+        long long lo = first - p->window, hi = last + p->window;
+        p->lo[number] = (int32_t)(lo > -p->any ? lo : -p->any);
+        p->hi[number] = (int32_t)(hi < p->any ? hi : p->any);
     }
+}
+
+/* A story's first member's vector as a centroid dict (a second member joins), in centroids. */
+static PyObject *
+make_centroid(Placing *p, PyObject *key, long number)
+{
+    const int32_t *terms;
+    const double *weights;
+    Py_ssize_t n;
+    Held held;
+    if (row_vector(p, p->head[number], &terms, &weights, &n, &held) < 0) {
+        return NULL;
+    }
+    PyObject *centroid = PyDict_New();
+    for (Py_ssize_t j = 0; centroid != NULL && j < n; j++) {
+        PyObject *term = PyLong_FromLong(terms[j]), *weight = PyFloat_FromDouble(weights[j]);
+        if (term == NULL || weight == NULL || PyDict_SetItem(centroid, term, weight) < 0) {
+            Py_CLEAR(centroid);
+        }
+        Py_XDECREF(term);
+        Py_XDECREF(weight);
+    }
+    release_held(&held);
+    if (centroid == NULL || PyDict_SetItem(p->centroids, key, centroid) < 0) {
+        Py_XDECREF(centroid);
+        return NULL;
+    }
+    Py_DECREF(centroid); /* the clusterer's dict holds it */
+    return centroid;
+}
+
+/* StoryClusterer._join and _join_terms: row `row` (the article `a`) joins story `number`. */
+static int
+join_story(Placing *p, const Placed *a, long number, Py_ssize_t row)
+{
+    if (check_index(number, p->story_count, "story") < 0) {
+        return -1;
+    }
+    p->story[row] = (int32_t)number;
+    int32_t size = p->size[number];
+    if (size) {
+        if (check_index(p->tail[number], p->row_count, "row") < 0) {
+            return -1;
+        }
+        p->next[p->tail[number]] = (int32_t)row;
+    } else {
+        p->head[number] = p->rep[number] = (int32_t)row;
+    }
+    p->tail[number] = (int32_t)row;
+    p->size[number] = size + 1;
+    PyObject *key = PyLong_FromLong(number);
+    if (key == NULL) {
+        return -1;
+    }
+    PyObject *centroid = centroid_of(p, number);
+    if (centroid == NULL && !PyErr_Occurred() && size) { /* a second member: the first's vector becomes a centroid */
+        centroid = make_centroid(p, key, number);
+    }
+    Py_DECREF(key);
+    if (centroid == NULL && PyErr_Occurred()) {
+        return -1;
+    }
+    if (centroid == NULL || PyDict_GET_SIZE(centroid) == 0) { /* each term new: added, then listed */
+        FloatSum squares = {0.0, 0.0, 0};
+        for (Py_ssize_t i = 0; i < a->n; i++) {
+            if (centroid != NULL) {
+                PyObject *weight = PyFloat_FromDouble(a->weights[i]);
+                if (weight == NULL || PyDict_SetItem(centroid, a->term_objs[i], weight) < 0) {
+                    Py_XDECREF(weight);
+                    return -1;
+                }
+                Py_DECREF(weight);
+            }
+            volatile double square = a->weights[i] * a->weights[i];
+            float_sum_add(&squares, square);
+        }
+        volatile double norm2 = p->norm2[number] + float_sum_value(&squares);
+        p->norm2[number] = norm2;
+        for (Py_ssize_t i = 0; i < a->n; i++) {
+            list_story(p, number, a->terms[i], a->weights[i]);
+        }
+    } else {
+        double norm2 = p->norm2[number];
+        for (Py_ssize_t i = 0; i < a->n; i++) {
+            double weight = a->weights[i], old;
+            int present;
+            if (centroid_weight(centroid, a->term_objs[i], &old, &present) < 0) {
+                return -1;
+            }
+            volatile double updated = old + weight;
+            PyObject *sum = PyFloat_FromDouble(updated);
+            if (sum == NULL || PyDict_SetItem(centroid, a->term_objs[i], sum) < 0) {
+                Py_XDECREF(sum);
+                return -1;
+            }
+            Py_DECREF(sum);
+            /* norm2 += 2 * old * weight + weight * weight */
+            volatile double twice = 2 * old;
+            volatile double cross = twice * weight;
+            volatile double square = weight * weight;
+            volatile double added = cross + square;
+            volatile double total = norm2 + added;
+            norm2 = total;
+            if (!present) {
+                list_story(p, number, a->terms[i], weight);
+            }
+        }
+        p->norm2[number] = norm2;
+    }
+    p->length[number] = sqrt(p->norm2[number]);
+    long long day = a->day;
+    if (day != p->missing_day) {
+        long long first = p->first[number], last = p->last[number];
+        if (first == p->missing_day) {
+            set_days(p, number, day, day);
+        } else if (day < first || day > last) {
+            set_days(p, number, day < first ? day : first, day > last ? day : last);
+        }
+    }
+    p->changed[number] = 1;
+    return 0;
+}
+
+/* The article `pair` (a (terms, weights) pair of lists) read into `a`, its buffers of `capacity`. */
+static int
+read_placed(PyObject *pair, Placed *a, Py_ssize_t capacity, PyObject **term_seq, PyObject **weight_seq)
+{
+    if (!PyTuple_Check(pair) || PyTuple_GET_SIZE(pair) != 2) {
+        PyErr_SetString(PyExc_TypeError, "each vector must be a (terms, weights) pair");
+        return -1;
+    }
+    *term_seq = PySequence_Fast(PyTuple_GET_ITEM(pair, 0), "terms must be a sequence");
+    *weight_seq = *term_seq == NULL ? NULL : PySequence_Fast(PyTuple_GET_ITEM(pair, 1), "weights must be a sequence");
+    if (*weight_seq == NULL) {
+        return -1;
+    }
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(*term_seq);
+    if (PySequence_Fast_GET_SIZE(*weight_seq) < n) {
+        n = PySequence_Fast_GET_SIZE(*weight_seq);
+    }
+    if (n > capacity) {
+        PyErr_SetString(PyExc_ValueError, "a vector is longer than the run's longest");
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        a->term_objs[i] = PySequence_Fast_GET_ITEM(*term_seq, i);
+        a->terms[i] = PyLong_AsLongLong(a->term_objs[i]);
+        a->weights[i] = PyFloat_AsDouble(PySequence_Fast_GET_ITEM(*weight_seq, i));
+        if ((a->terms[i] == -1 || a->weights[i] == -1.0) && PyErr_Occurred()) {
+            return -1;
+        }
+    }
+    a->n = n;
+    return 0;
+}
+
+#define PLACE_BUFFERS 20
+
+/* place(vectors, first_row, next_story, settings, story_arrays, row_arrays, rings, centroids, row_vector)
+ *   -> (story numbers, next_story)
+ * vectors: a list of (terms, weights) pairs, the articles of rows first_row, first_row + 1, ...
+ * (appended by the caller, with their days); the story arrays have room for a new story
+ * per article from next_story on.
+ * settings: (candidate_terms, rescored, width, join_similarity, undated_similarity,
+ *            window_days or None, missing_day, any_day)
+ * story_arrays: (size, head, tail, rep, first, last, lo, hi, norm2, length, changed)
+ * row_arrays: (story, next, day, vector_start, terms, weights, entry_base)
+ * rings: (listings, listed, listed_weight); centroids: story number -> {term: weight};
+ * row_vector(row) -> (array('i'), array('d')): a row whose entries lie before entry_base. */
+static PyObject *
+place(PyObject *module, PyObject *args)
+{
+    PyObject *vectors, *settings, *story_arrays, *row_arrays, *rings, *window;
+    Py_ssize_t first_row;
+    long next_story;
+    Placing p = {0};
+    if (!PyArg_ParseTuple(args, "O!nlO!O!O!O!O!O", &PyList_Type, &vectors, &first_row, &next_story, &PyTuple_Type,
+                          &settings, &PyTuple_Type, &story_arrays, &PyTuple_Type, &row_arrays, &PyTuple_Type, &rings,
+                          &PyDict_Type, &p.centroids, &p.row_vector) ||
+        !PyArg_ParseTuple(settings, "nnnddOLL", &p.candidate_terms, &p.rescored, &p.width, &p.join_similarity,
+                          &p.undated_similarity, &window, &p.missing_day, &p.any)) {
+        return NULL;
+    }
+    if (p.candidate_terms < 0 || p.rescored < 0 || p.width < 1) {
+        PyErr_SetString(PyExc_ValueError, "candidate_terms and rescored must be 0 or more, the rings 1 or more wide");
+        return NULL;
+    }
+    p.windowed = window != Py_None;
+    if (p.windowed && (p.window = PyLong_AsLongLong(window)) == -1 && PyErr_Occurred()) {
+        return NULL;
+    }
+    Py_buffer views[PLACE_BUFFERS];
+    PyObject *o[PLACE_BUFFERS];
+    if (!PyArg_ParseTuple(rings, "OOO", &o[0], &o[1], &o[2]) ||
+        !PyArg_ParseTuple(story_arrays, "OOOOOOOOOOO", &o[3], &o[4], &o[5], &o[6], &o[7], &o[8], &o[9], &o[10],
+                          &o[11], &o[12], &o[13]) ||
+        !PyArg_ParseTuple(row_arrays, "OOOOOOL", &o[14], &o[15], &o[16], &o[17], &o[18], &o[19], &p.entry_base)) {
+        return NULL;
+    }
+    Want wants[PLACE_BUFFERS] = {
+        {o[0], &views[0], "q", 8, 1}, {o[1], &views[1], "i", 4, 1}, {o[2], &views[2], "d", 8, 1},
+        {o[3], &views[3], "i", 4, 1}, {o[4], &views[4], "i", 4, 1}, {o[5], &views[5], "i", 4, 1},
+        {o[6], &views[6], "i", 4, 1}, {o[7], &views[7], "i", 4, 1}, {o[8], &views[8], "i", 4, 1},
+        {o[9], &views[9], "i", 4, 1}, {o[10], &views[10], "i", 4, 1}, {o[11], &views[11], "d", 8, 1},
+        {o[12], &views[12], "d", 8, 1}, {o[13], &views[13], "B", 1, 1}, {o[14], &views[14], "i", 4, 1},
+        {o[15], &views[15], "i", 4, 1}, {o[16], &views[16], "i", 4, 0}, {o[17], &views[17], "q", 8, 0},
+        {o[18], &views[18], "i", 4, 0}, {o[19], &views[19], "d", 8, 0},
+    };
+    if (get_buffers(wants, PLACE_BUFFERS) < 0) {
+        return NULL;
+    }
+    PyObject *numbers = NULL, *result = NULL;
+    Placed a = {0};
+    p.listings = views[0].buf;
+    p.listed = views[1].buf;
+    p.listed_weight = views[2].buf;
+    p.term_count = views[0].len / 8;
+    int32_t **story_columns[] = {&p.size, &p.head, &p.tail, &p.rep, &p.first, &p.last, &p.lo, &p.hi};
+    p.story_count = views[13].len;
+    for (int c = 0; c < 8; c++) {
+        *story_columns[c] = views[3 + c].buf;
+        p.story_count = views[3 + c].len / 4 < p.story_count ? views[3 + c].len / 4 : p.story_count;
+    }
+    p.norm2 = views[11].buf;
+    p.length = views[12].buf;
+    p.changed = views[13].buf;
+    p.story_count = views[11].len / 8 < p.story_count ? views[11].len / 8 : p.story_count;
+    p.story_count = views[12].len / 8 < p.story_count ? views[12].len / 8 : p.story_count;
+    p.story = views[14].buf;
+    p.next = views[15].buf;
+    p.day = views[16].buf;
+    p.vector_start = views[17].buf;
+    p.row_count = views[17].len / 8 - 1;
+    for (int c = 14; c < 17; c++) {
+        p.row_count = views[c].len / 4 < p.row_count ? views[c].len / 4 : p.row_count;
+    }
+    p.row_terms = views[18].buf;
+    p.row_weights = views[19].buf;
+    p.entries = views[18].len / 4 < views[19].len / 8 ? views[18].len / 4 : views[19].len / 8;
+    if (views[1].len / 4 / p.width < p.term_count || views[2].len / 8 / p.width < p.term_count) {
+        PyErr_SetString(PyExc_ValueError, "the rings do not cover every term");
+        goto done;
+    }
+    Py_ssize_t count = PyList_GET_SIZE(vectors), longest = 0;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *pair = PyList_GET_ITEM(vectors, i);
+        if (PyTuple_Check(pair) && PyTuple_GET_SIZE(pair) == 2) {
+            Py_ssize_t length = PyObject_Length(PyTuple_GET_ITEM(pair, 0));
+            if (length < 0) {
+                goto done;
+            }
+            longest = length > longest ? length : longest;
+        }
+    }
+    size_t slots = (size_t)(p.candidate_terms * p.width + 1);
+    p.found_story = PyMem_Malloc(sizeof(int32_t) * slots);
+    p.found_dot = PyMem_Malloc(sizeof(double) * slots);
+    a.term_objs = PyMem_Malloc(sizeof(PyObject *) * (size_t)(longest + 1));
+    a.terms = PyMem_Malloc(sizeof(int64_t) * (size_t)(longest + 1));
+    a.weights = PyMem_Malloc(sizeof(double) * (size_t)(longest + 1));
+    if (p.found_story == NULL || p.found_dot == NULL || a.term_objs == NULL || a.terms == NULL || a.weights == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    numbers = PyList_New(count);
+    if (numbers == NULL) {
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < count; i++) {
+        Py_ssize_t row = first_row + i;
+        PyObject *term_seq = NULL, *weight_seq = NULL;
+        int failed = read_placed(PyList_GET_ITEM(vectors, i), &a, longest, &term_seq, &weight_seq) < 0 ||
+                     check_index(row, p.row_count, "row") < 0;
+        long number = -1;
+        if (!failed) {
+            a.day = p.day[row];
+            a.dated = a.day != p.missing_day;
+            failed = best_story(&p, &a, &number) < 0;
+        }
+        if (!failed && number < 0) {
+            number = next_story++;
+        }
+        failed = failed || join_story(&p, &a, number, row) < 0;
+        Py_XDECREF(term_seq);
+        Py_XDECREF(weight_seq);
+        PyObject *item = failed ? NULL : PyLong_FromLong(number);
+        if (item == NULL) {
+            goto done;
+        }
+        PyList_SET_ITEM(numbers, i, item);
+    }
+    result = Py_BuildValue("(Ol)", numbers, next_story);
 done:
-    if (have >= 3) {
-        PyBuffer_Release(&head_view);
-    }
-    if (have >= 2) {
-        PyBuffer_Release(&first_view);
-    }
-    if (have >= 1) {
-        PyBuffer_Release(&length_view);
-    }
-    Py_DECREF(ranked);
-    Py_DECREF(term_seq);
-    Py_DECREF(vector_seq);
+    Py_XDECREF(numbers);
+    PyMem_Free(p.found_story);
+    PyMem_Free(p.found_dot);
+    PyMem_Free(a.term_objs);
+    PyMem_Free(a.terms);
+    PyMem_Free(a.weights);
+    release_buffers(wants, PLACE_BUFFERS);
     return result;
 }
-#endif
 
 static PyMethodDef storykernel_functions[] = {
-    {"products", products, METH_VARARGS,
-     "products(vector, terms, centroid, head_terms, head_weights) -> the products of the vector's weights and "
-     "the centroid's (None: the head's vector) for the same terms, 0.0 where absent (StoryClusterer._best_story)."},
-    {"candidates", candidates, METH_VARARGS,
-     "candidates(terms, vector, count, day, dated, width, listings, listed, listed_weight, lo, hi, sizes, "
-     "centroids, length, rescored) -> the best story numbers to compare in full (StoryClusterer._candidates)."},
-    {"join", join, METH_VARARGS,
-     "join(centroid, terms, weights, norm2, number, width, listings, listed, listed_weight) -> norm2: the terms "
-     "added to a centroid (None: a first member) and the new ones listed (StoryClusterer._join_terms)."},
     {"vectors", vectors, METH_VARARGS,
      "vectors(term, counts, offsets, df, docs, logs, keep) -> each article's (term numbers, weights), the document "
      "frequencies df counted up as the articles come (StoryClusterer.vectors after the terms are numbered)."},
-#if PY_VERSION_HEX < 0x030C0000
-    {"best", best, METH_VARARGS,
-     "best(terms, vector, count, day, dated, width, listings, listed, listed_weight, lo, hi, sizes, centroids, "
-     "length, rescored, first, heads, head_vector, join_similarity, undated_similarity, missing_day) -> the story "
-     "the article joins, or None (StoryClusterer._best_story; Python before 3.12, whose sum() of floats it repeats)."},
-#endif
+    {"place", place, METH_VARARGS,
+     "place(vectors, first_row, next_story, settings, story_arrays, row_arrays, rings, centroids, row_vector) -> "
+     "(story numbers, next_story): a run of appended rows placed in stories in order (StoryClusterer.place_many)."},
     {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef storykernel_module = {
     PyModuleDef_HEAD_INIT,
     .m_name = "searchkit._storykernel",
-    .m_doc = "The inner loops of placing an article in a story in C (optional; see searchkit/engine/stories.py).",
+    .m_doc = "The inner loops of story clustering in C (optional; see searchkit/engine/stories.py).",
     .m_size = -1,
     .m_methods = storykernel_functions,
 };

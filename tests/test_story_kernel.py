@@ -24,34 +24,14 @@ except ImportError:  # not built: every test skips (fails under CI)
 
 
 class Counted:
-    """The kernel, counting its calls (to show the tests ran it)."""
+    """The kernel, counting the articles it placed and the runs it weighed (to show the tests ran it)."""
 
     def __init__(self) -> None:
-        self.calls = 0
+        self.placed = self.vector_calls = 0
 
-    def candidates(self, *args: Any) -> Any:
-        self.calls += 1
-        return kernel.candidates(*args)
-
-    def join(self, *args: Any) -> Any:
-        self.calls += 1
-        return kernel.join(*args)
-
-    def products(self, *args: Any) -> Any:
-        self.calls += 1
-        return kernel.products(*args)
-
-
-class CountedWhole(Counted):
-    """The kernel with its ``vectors`` and its whole ``best`` (Python before 3.12), counting their calls."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.best_calls = self.vector_calls = 0
-
-    def best(self, *args: Any) -> Any:
-        self.best_calls += 1
-        return kernel.best(*args)
+    def place(self, *args: Any) -> Any:
+        self.placed += len(args[0])
+        return kernel.place(*args)
 
     def vectors(self, *args: Any) -> Any:
         self.vector_calls += 1
@@ -73,15 +53,10 @@ def check_both_ways(tmp_path: Path, articles: list[Article], monkeypatch: pytest
     monkeypatch.delenv("SEARCHKIT_PURE_PYTHON", raising=False)
     counted = Counted()
     native = stories_of(tmp_path / "c", articles, counted, monkeypatch)
-    assert counted.calls >= len(articles)  # each article's candidates at least
+    assert counted.placed == len(articles)  # every article placed by it
+    assert counted.vector_calls >= 1  # the runs' vectors made by it
     python = stories_of(tmp_path / "py", articles, None, monkeypatch)
     assert native == python
-    whole = CountedWhole()
-    if not hasattr(kernel, "best"):
-        del CountedWhole.best  # Python 3.12 on: candidates() and products() place the articles
-    assert stories_of(tmp_path / "whole", articles, whole, monkeypatch) == python
-    assert whole.vector_calls >= 1  # the runs' vectors made by it
-    assert whole.best_calls == (len(articles) if hasattr(kernel, "best") else 0)  # every article placed by it
     return native
 
 
@@ -104,70 +79,89 @@ def test_the_bbc_corpus_gets_the_same_stories_with_and_without_the_kernel(tmp_pa
     assert len(found) == 2225
 
 
-def test_products_are_pythons_products_of_the_centroid_or_the_head_vector() -> None:
+def placing_script(seed: int) -> list[tuple[str, Any]]:
+    """Runs of articles (id, headline, day, source, term numbers, weights) and removals between
+    them: 60 topics of 12 terms among 400, some articles repeated exactly (equal similarities),
+    a fifth undated, days over a month."""
+    import random
+
+    rng = random.Random(seed)
+    topics = [rng.sample(range(400), 12) for _ in range(60)]
+    script: list[tuple[str, Any]] = []
+    made: list[tuple[str, str, int, str | None, list[int], list[float]]] = []
+    live: list[str] = []
+    while len(made) < 700:
+        if live and rng.random() < 0.3:
+            script += [("remove", live.pop(rng.randrange(len(live)))) for _ in range(min(rng.randint(1, 6), len(live)))]
+            continue
+        run = []
+        for _ in range(min(rng.randint(1, 40), 700 - len(made))):
+            if made and rng.random() < 0.1:
+                _, headline, day, source, terms, weights = made[rng.randrange(len(made))]
+            else:
+                topic = rng.choice(topics)
+                terms = list(dict.fromkeys(rng.sample(topic, rng.randint(3, 10)) + rng.sample(range(400), 3)))
+                raw = [rng.random() + 0.01 for _ in terms]
+                norm = sum(w * w for w in raw) ** 0.5
+                weights = [w / norm for w in raw]
+                day = stories.MISSING_DAY if rng.random() < 0.2 else rng.randrange(20_000, 20_030)
+                headline, source = f"headline {len(made)}", rng.choice(["A", "B", None])
+            article = (f"a{len(made)}", headline, day, source, terms, weights)
+            made.append(article)
+            live.append(article[0])
+            run.append(article)
+        script.append(("add", run))
+    return script
+
+
+def placed_both_ways(tmp_path: Path, options: stories.StoryOptions, script: list[tuple[str, Any]]) -> list[Any]:
+    """The stories, centroids, squared lengths, rings and representatives of one clusterer
+    placing through the kernel and one in Python; asserts they are the same."""
+    made = []
+    for native in (kernel, None):
+        clusterer = stories.StoryClusterer(stories.StoryState(), committed_df=lambda term: 0, committed_docs=0,
+                                           options=options, spill_folder=tmp_path)
+        clusterer._vectors._spill_at = 64  # older rows in the temporary files: read through row_vector
+        clusterer._place = None if native is None else native.place
+        clusterer._term_ids([f"t{n}" for n in range(400)])
+        numbers = []
+        for kind, payload in script:
+            if kind == "remove":
+                assert clusterer.remove(payload)
+            else:
+                numbers += clusterer.place_many([article[:4] for article in payload],
+                                                [(list(article[4]), list(article[5])) for article in payload])
+        upto = clusterer.next_story  # (the kernel's story arrays have room for more)
+        made.append((numbers, dict(clusterer.representatives()), [x.hex() for x in clusterer._norm2[:upto]],
+                     {n: {t: w.hex() for t, w in c.items()} for n, c in clusterer._centroids.items()},
+                     list(clusterer._listed), list(clusterer._listings), list(clusterer._lo[:upto]),
+                     list(clusterer._hi[:upto]), list(clusterer._next), clusterer.next_story, clusterer.story_count()))
+        clusterer.close()
+    assert made[0] == made[1]
+    return made[0]
+
+
+def test_place_is_the_python_placing_article_for_article(tmp_path: Path) -> None:
+    require_kernel(kernel is not None, "searchkit/_storykernel.c")
+    script = placing_script(7)
+    for options in (stories.StoryOptions(), stories.StoryOptions(window_days=None),
+                    stories.StoryOptions(rescored=1, candidate_terms=2, stories_per_term=2, join_similarity=0.5)):
+        numbers, reps, *_, next_story, live = placed_both_ways(tmp_path, options, script)
+        assert len(numbers) == 700 and 1 < live < next_story - 1 < 700  # stories joined, some emptied by removals
+
+
+def test_place_reports_arrays_that_do_not_fit() -> None:
     from array import array
-    from itertools import repeat
-    from operator import mul
 
     require_kernel(kernel is not None, "searchkit/_storykernel.c")
-    terms, vector = [7, 3, 11, 5, 2], [0.6, 0.1 + 0.2, 1e-300, -0.25, 0.4]
-    head_terms, head_weights = array("i", [5, 9, 7, 5, 2]), array("d", [0.3, 0.9, 0.7, 0.45, -0.0])
-    centroid = {7: 1.1, 5: 0.2 + 0.1, 2: 3.0, 4: 1.0}
-    for story_centroid, head in ((centroid, (None, None)), (None, (head_terms, head_weights))):
-        looked_up = story_centroid if story_centroid is not None else dict(zip(*head))
-        expected = list(map(mul, vector, map(looked_up.get, terms, repeat(0.0))))
-        got = kernel.products(vector, terms, story_centroid, *head)
-        assert [x.hex() for x in got] == [x.hex() for x in expected]  # -0.0 and last-of-repeated included
-
-
-def test_best_sums_as_python_and_keeps_the_first_of_equal_similarities() -> None:
-    from array import array
-    from itertools import repeat
-    from operator import mul
-
-    require_kernel(kernel is not None, "searchkit/_storykernel.c")
-    if not hasattr(kernel, "best"):
-        pytest.skip("best() exists before Python 3.12 only")
-    width, missing = 2, stories.MISSING_DAY
-    # Terms 0-3; stories 1 (centroid), 2 (one article: its head row's vector), 3 (undated), 4 (removed).
-    listings = array("q", [2, 1, 1, 1])
-    listed = array("i", [1, 2, 3, 0, 2, 0, 4, 0])
-    listed_weight = array("d", [0.0, 0.5, 0.7, 0.0, 0.25, 0.0, 0.9, 0.0])
-    sizes = array("i", [0, 2, 1, 1, 0])
-    centroids = {1: {0: 0.1 + 0.2, 2: 0.3}, 3: {1: 0.7, 0: 1e-300}}
-    length = array("d", [0.0, 0.5, 0.6, 0.7, 1.0])
-    first = array("i", [missing, 10, 12, missing, missing])
-    lo, hi = array("i", [0, 7, 9, -(2**31 - 1), 0]), array("i", [0, 13, 15, 2**31 - 1, 0])
-    heads = array("i", [0, 0, 5, 0, 0])
-    rows = {5: (array("i", [0, 2, 0]), array("d", [0.4, 0.5, 0.45]))}  # the last of a repeated term wins
-    terms, vector = [0, 2, 1, 3], [0.6, 0.1 + 0.2, 0.5, 0.4]
-
-    def expected(day: int, join: float, undated: float) -> int | None:
-        best, best_similarity = None, 0.0
-        for story in (1, 2, 3):
-            if day != missing and not lo[story] <= day <= hi[story]:
-                continue
-            centroid = centroids.get(story) or dict(zip(*rows[heads[story]]))
-            similarity = sum(map(mul, vector, map(centroid.get, terms, repeat(0.0)))) / length[story]
-            needed = undated if day == missing or first[story] == missing else join
-            if similarity >= needed and (best is None or similarity > best_similarity):
-                best, best_similarity = story, similarity
-        return best
-
-    def best(day: int, join: float, undated: float) -> int | None:
-        found: int | None = kernel.best(terms, vector, 8, day, day != missing, width, listings, listed, listed_weight,
-                                        lo, hi, sizes, centroids, length, 5, first, heads, rows.__getitem__, join,
-                                        undated, missing)
-        return found
-
-    for day in (missing, 8, 11, 14, 100):
-        for join, undated in ((0.2, 0.3), (0.0, 0.0), (0.5, 0.9), (5.0, 5.0)):
-            assert best(day, join, undated) == expected(day, join, undated), (day, join, undated)
-    assert best(11, 0.0, 0.0) == 2  # a dated match: the head's vector 0.6*0.45 + 0.3*0.5 over 0.6 = 0.7
-    assert best(100, 0.0, 5.0) is None  # out of every dated window; story 3 undated needs 5.0
-    with pytest.raises(KeyError):
-        kernel.best(terms, vector, 8, 11, True, width, listings, listed, listed_weight, lo, hi, sizes, centroids,
-                    length, 5, first, array("i", [0, 0, 6, 0, 0]), rows.__getitem__, 0.2, 0.3, missing)
+    clusterer = stories.StoryClusterer(stories.StoryState(), committed_df=lambda term: 0, committed_docs=0)
+    clusterer._term_ids(["a", "b"])
+    with pytest.raises(IndexError, match="term 5000 outside"):
+        clusterer.place_many([("x", "x", 1, None)], [([5000], [1.0])])
+    with pytest.raises(TypeError, match="array of 'i' items"):
+        kernel.place([([0], [1.0])], 0, 1, (8, 5, 8, 0.2, 0.3, 3, stories.MISSING_DAY, 2**31 - 1),
+                     (array("d"),) * 11, (array("i"),) * 3 + (array("q"), array("i"), array("d"), 0),
+                     (clusterer._listings, clusterer._listed, clusterer._listed_weight), {}, clusterer._vector)
 
 
 def vectors_both_ways(counts: list[stories.StoryCounts], *, committed_docs: int = 0,

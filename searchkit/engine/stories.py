@@ -31,9 +31,11 @@ worker processes that analyse a chunk of articles also count its story terms
 writer computes the vectors of a run of articles at once with numpy
 (:meth:`StoryClusterer.vectors`: the same formula, with ``math.log`` values from a table
 and the squared weights summed in order, so every weight is the very float the one-article
-arithmetic gives) and then places each article in order (:meth:`StoryClusterer.place`).
-The stories are therefore exactly those of clustering one article at a time, whatever
-the number of workers.
+arithmetic gives) and then places each article in order (:meth:`StoryClusterer.place_many`:
+a run's articles in one call of the C loop where it is built, ``searchkit/_storykernel.c``,
+whose floats are those of the Python loop here, its ``sum()`` included). The stories are
+therefore exactly those of clustering one article at a time, whatever the number of
+workers.
 
 How the defaults were chosen, on the AllSides roundups (``benchmarks/news/stories.py``,
 B-cubed F1; one pass over a coarse grid, not a search): headline weight 1-3, 30 terms or
@@ -278,9 +280,9 @@ class StoryClusterer:
         self._listed_weight = array("d")
         self._listings = array("q")  # how many times each term was listed
         self._changed = bytearray(size)  # 1: a story changed since its representative was chosen
-        self._kernel = story_kernel()  # the C loops of _candidates and _join_terms, or None
-        self._best = getattr(self._kernel, "best", None)  # _best_story in C, or None
-        self._weigh = getattr(self._kernel, "vectors", None)  # the arithmetic of vectors in C, or None
+        kernel = story_kernel()
+        self._place = getattr(kernel, "place", None)  # place_many's loop in C, or None
+        self._weigh = getattr(kernel, "vectors", None)  # the arithmetic of vectors in C, or None
         for article_id, member in state.members.items():
             terms = self._term_ids(member.terms)
             row = self._new_row(article_id, member.headline, member.day, member.source, terms, member.weights)
@@ -356,8 +358,8 @@ class StoryClusterer:
         items = iter(items)
         while batch := list(islice(items, BATCH)):
             vectors = self.vectors(story_counts(((item[1], item[2]) for item in batch), self.options))
-            for (article_id, headline, _, day, source), (terms, vector) in zip(batch, vectors):
-                numbers.append(self.place(article_id, headline, terms, vector, day=day, source=source))
+            numbers += self.place_many([(article_id, headline, day, source) for article_id, headline, _, day, source
+                                        in batch], vectors)
         return numbers
 
     def _log(self, upto: int) -> Array:
@@ -463,6 +465,8 @@ class StoryClusterer:
               day: int, source: str | None) -> int:
         """Put an article (not already a member) with its vector from :meth:`vectors` in
         the best story, or a new one; returns the story's number."""
+        if self._place is not None:
+            return self.place_many([(article_id, headline, day, source)], [(terms, vector)])[0]
         number = self._best_story(terms, vector, day)
         if number is None:
             number = self.next_story
@@ -473,6 +477,34 @@ class StoryClusterer:
         self._join(number, row, terms, vector)
         self._changed[number] = 1
         return number
+
+    def place_many(self, articles: Sequence[tuple[str, str, int, str | None]],
+                   vectors: Sequence[tuple[Sequence[int], Sequence[float]]]) -> list[int]:
+        """:meth:`place` each ``(id, headline, day, source)`` with its vector, in order (in
+        C where built: the rows are appended first, then placed one after another there,
+        with the same arithmetic); returns their story numbers."""
+        if len(articles) != len(vectors):
+            raise ValueError(f"{len(articles)} articles and {len(vectors)} vectors")
+        if self._place is None:
+            return [self.place(article_id, headline, terms, vector, day=day, source=source)
+                    for (article_id, headline, day, source), (terms, vector) in zip(articles, vectors)]
+        first = len(self._story)
+        for (article_id, headline, day, source), (terms, vector) in zip(articles, vectors):
+            self._new_row(article_id, headline, day, source, terms, vector)
+        self._grow_stories(self.next_story + len(articles))  # room for a new story each
+        options = self.options
+        settings = (options.candidate_terms, options.rescored, self._width, options.join_similarity,
+                    options.undated_similarity, options.window_days, MISSING_DAY, _ANY)
+        story_arrays = (self._size, self._head, self._tail, self._rep, self._first, self._last, self._lo, self._hi,
+                        self._norm2, self._length, self._changed)
+        row_arrays = (self._story, self._next, self._day, *self._vectors.held())
+        numbers: list[int]
+        numbers, next_story = self._place(
+            vectors if type(vectors) is list else list(vectors), first, self.next_story, settings, story_arrays,
+            row_arrays, (self._listings, self._listed, self._listed_weight), self._centroids, self._vector)
+        self._live += next_story - self.next_story
+        self.next_story = next_story
+        return numbers
 
     def remove(self, article_id: str) -> bool:
         """Take an article out of its story; False if it was not a member."""
@@ -569,11 +601,8 @@ class StoryClusterer:
                     weights: Sequence[float]) -> float:
         """Add an article's terms to the story's centroid (None: its first member, whose
         vector is the centroid), listing the story under each term new to it; returns the
-        centroid's squared length, updated term by term (in C where built, the same floats)."""
+        centroid's squared length, updated term by term."""
         norm2 = self._norm2[number]
-        if self._kernel is not None:
-            return float(self._kernel.join(centroid, terms, weights, norm2, number, self._width, self._listings,
-                                           self._listed, self._listed_weight))
         if centroid is None:
             for term, weight in zip(terms, weights):
                 self._list(number, term, weight)
@@ -592,8 +621,7 @@ class StoryClusterer:
         return dict(zip(*self._vector(self._head[number]))) if centroid is None else centroid
 
     def _candidates(self, terms: Sequence[int], vector: Sequence[float], day: int) -> list[int]:
-        """The stories :meth:`_best_story` compares in full, the best first (the loop
-        ``candidates`` of ``searchkit/_storykernel.c`` runs where built)."""
+        """The stories :meth:`_best_story` compares in full, the best first."""
         options = self.options
         width = self._width
         partial: dict[int, float] = {}
@@ -637,27 +665,10 @@ class StoryClusterer:
         the best :data:`RESCORED` within the time window are compared in full."""
         options = self.options
         dated = day != MISSING_DAY
-        if self._best is not None:  # the whole of this method in C (Python before 3.12)
-            number: int | None = self._best(
-                terms, vector, options.candidate_terms, day, dated, self._width, self._listings, self._listed,
-                self._listed_weight, self._lo, self._hi, self._size, self._centroids, self._length, options.rescored,
-                self._first, self._head, self._vector, options.join_similarity, options.undated_similarity, MISSING_DAY)
-            return number
-        if self._kernel is not None:
-            ranked = self._kernel.candidates(
-                terms, vector, options.candidate_terms, day, dated, self._width, self._listings, self._listed,
-                self._listed_weight, self._lo, self._hi, self._size, self._centroids, self._length, options.rescored)
-        else:
-            ranked = self._candidates(terms, vector, day)
-        length, kernel = self._length, self._kernel
+        length = self._length
         best, best_similarity = None, 0.0
-        for story in ranked:
-            if kernel is None:
-                similarity = sum(map(mul, vector, map(self._centroid(story).get, terms, _ZEROS))) / length[story]
-            else:  # the same products (a story of one article read from its vector), summed here
-                centroid = self._centroids.get(story)
-                head: tuple[Any, Any] = (None, None) if centroid is not None else self._vector(self._head[story])
-                similarity = sum(kernel.products(vector, terms, centroid, *head)) / length[story]
+        for story in self._candidates(terms, vector, day):
+            similarity = sum(map(mul, vector, map(self._centroid(story).get, terms, _ZEROS))) / length[story]
             by_content_alone = not dated or self._first[story] == MISSING_DAY
             needed = options.undated_similarity if by_content_alone else options.join_similarity
             if similarity >= needed and (best is None or similarity > best_similarity):

@@ -229,12 +229,14 @@ class StoryLog:
                 self._clusterer = cluster_all(_live_articles(readers), options=self.options, spill_folder=self.store.path)
         return self._clusterer
 
-    def add(self, article: Article, *, counted_elsewhere: bool = False) -> None:
-        """Queue an added article (an older copy with its id is taken out first).
+    def add(self, article: Article, *, counted_elsewhere: bool = False, replaces: bool = True) -> None:
+        """Queue an added article; ``replaces``: an older copy with its id may be clustered,
+        and is taken out first (False only where the writer knows the id is new to the index).
         ``counted_elsewhere``: its story counts will come through :meth:`analysed`."""
         if not self.enabled:
             return
-        self._queue.append((article.id, None, False))
+        if replaces:
+            self._queue.append((article.id, None, False))
         self._queue.append((article.id, article, counted_elsewhere))
         if not counted_elsewhere:
             self._local += 1
@@ -283,17 +285,17 @@ class StoryLog:
             if not elsewhere:
                 self._local -= len(run)
             clusterer = self.clusterer()
-            vectors = iter(clusterer.vectors(counts))
+            vectors = clusterer.vectors(counts)
             placed = 0
-            while placed < len(run):
-                article_id, added, _ = queue.popleft()
-                if added is None:
-                    clusterer.remove(article_id)
-                    continue
-                terms, vector = next(vectors)
-                clusterer.place(article_id, added.headline, terms, vector, day=day_number(added.date),
-                                source=added.source)
-                placed += 1
+            while placed < len(run):  # the additions placed together, up to each removal
+                together: list[tuple[str, str, int, str | None]] = []
+                while queue and len(together) < len(run) - placed and (added := queue[0][1]) is not None:
+                    together.append((queue.popleft()[0], added.headline, day_number(added.date), added.source))
+                if together:
+                    clusterer.place_many(together, vectors[placed:placed + len(together)])
+                    placed += len(together)
+                if placed < len(run):
+                    clusterer.remove(queue.popleft()[0])
 
     def write(self, generation: int) -> str:
         """Write the stories of ``generation`` (before it is published); returns the file's name."""

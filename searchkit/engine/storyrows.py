@@ -115,6 +115,11 @@ class VectorRows:
         weights.frombytes(self._read(1, start, end, 8))
         return terms, weights
 
+    def held(self) -> tuple[array[int], array[int], array[float], int]:
+        """What the story kernel reads in place: the rows' vector starts, and the entries held
+        in memory (terms, weights), from the entry the last number gives on."""
+        return self._vector_start, self._terms, self._weights, self._entry_base
+
     def headline(self, row: int) -> str:
         return self._text(2, self._headline_start, row)
 

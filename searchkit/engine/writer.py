@@ -182,7 +182,7 @@ class ArticleWriter:
         self._next_seq += 1
         self.changed = True
         pooled = self._start_pool()
-        self._stories.add(article, counted_elsewhere=pooled)
+        self._stories.add(article, counted_elsewhere=pooled, replaces=outcome is AddOutcome.REPLACED)
         if pooled:
             self._chunk.append(article)
             if len(self._chunk) >= CHUNK_ARTICLES:
