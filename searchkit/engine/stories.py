@@ -447,16 +447,32 @@ class StoryClusterer:
         self._row_of.add(article_id, row)
         self._story.append(-1)
         self._day.append(day)
-        if source is None:
-            self._source.append(-1)
-        else:
-            ordinal = self._source_numbers.get(source)
-            if ordinal is None:
-                ordinal = self._source_numbers[source] = len(self._sources)
-                self._sources.append(source)
-            self._source.append(ordinal)
+        self._source.append(self._source_ordinal(source))
         self._next.append(-1)
         return row
+
+    def _new_rows(self, articles: Sequence[tuple[str, str, int, str | None]],
+                  vectors: Sequence[tuple[Sequence[int], Sequence[float]]]) -> None:
+        """:meth:`_new_row` of each, column by column."""
+        first = len(self._story)
+        ids = [article[0] for article in articles]
+        self._vectors.extend(vectors, [article[1] for article in articles], ids)
+        for row, article_id in enumerate(ids, first):
+            self._row_of.add(article_id, row)
+        self._story.extend(repeat(-1, len(ids)))
+        self._next.extend(repeat(-1, len(ids)))
+        self._day.fromlist([article[2] for article in articles])
+        self._source.fromlist([self._source_ordinal(article[3]) for article in articles])
+
+    def _source_ordinal(self, source: str | None) -> int:
+        """The source's ordinal in _sources (numbered as it first comes), -1 for none."""
+        if source is None:
+            return -1
+        ordinal = self._source_numbers.get(source)
+        if ordinal is None:
+            ordinal = self._source_numbers[source] = len(self._sources)
+            self._sources.append(source)
+        return ordinal
 
     def _vector(self, row: int) -> tuple[array[int], array[float]]:
         return self._vectors.vector(row)
@@ -489,8 +505,7 @@ class StoryClusterer:
             return [self.place(article_id, headline, terms, vector, day=day, source=source)
                     for (article_id, headline, day, source), (terms, vector) in zip(articles, vectors)]
         first = len(self._story)
-        for (article_id, headline, day, source), (terms, vector) in zip(articles, vectors):
-            self._new_row(article_id, headline, day, source, terms, vector)
+        self._new_rows(articles, vectors)
         self._grow_stories(self.next_story + len(articles))  # room for a new story each
         options = self.options
         settings = (options.candidate_terms, options.rescored, self._width, options.join_similarity,

@@ -17,7 +17,8 @@ from __future__ import annotations
 import os
 import tempfile
 from array import array
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from itertools import accumulate, chain, islice
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
@@ -82,6 +83,24 @@ class VectorRows:
         if len(self._terms) >= self._spill_at:
             self._spill()
         return len(self._vector_start) - 2
+
+    def extend(self, vectors: Sequence[tuple[Sequence[int], Sequence[float]]], headlines: Sequence[str],
+               article_ids: Sequence[str]) -> None:
+        """:meth:`append` each row, column by column (the rows are the same; they go to the
+        files, if they do, after the last)."""
+        if not vectors:
+            return
+        lengths = [len(terms) for terms, _ in vectors]
+        self._terms.fromlist(list(chain.from_iterable(terms for terms, _ in vectors)))
+        self._weights.fromlist(list(chain.from_iterable(weights for _, weights in vectors)))
+        self._vector_start.extend(islice(accumulate(lengths, initial=self._vector_start[-1]), 1, None))
+        for data, starts, texts in ((self._headlines, self._headline_start, headlines),
+                                    (self._ids, self._id_start, article_ids)):
+            encoded = [text.encode("utf-8") for text in texts]
+            data += b"".join(encoded)
+            starts.extend(islice(accumulate(map(len, encoded), initial=starts[-1]), 1, None))
+        if len(self._terms) >= self._spill_at:
+            self._spill()
 
     def _spill(self) -> None:
         if not self._files:
