@@ -153,29 +153,38 @@ compare_ranked(const void *a, const void *b)
     return x->at < y->at ? -1 : (x->at > y->at);
 }
 
-/* vectors(term, counts, offsets, df, docs, logs, keep) -> [(term numbers, weights)] per article
+/* vectors(term, counts, offsets, df, docs, logs, keep, out_terms, out_weights, out_offsets) -> entries
  * term, counts: int64 per (article, term) entry; offsets: int64, article i's entries are
  * offsets[i]:offsets[i + 1]; df: int64 per term number, counted up here as the entries come;
  * docs: the article count before the first; logs: float64, logs[i] == math.log(i) (long
- * enough: the caller sizes it); keep: the terms kept per article. */
+ * enough: the caller sizes it); keep: the terms kept per article. Article i's vector goes
+ * to out_terms (int32) and out_weights (float64) at out_offsets[i]:out_offsets[i + 1]
+ * (int64, one more than the articles); returns how many entries were written. */
 static PyObject *
 vectors(PyObject *module, PyObject *args)
 {
-    PyObject *term_obj, *count_obj, *offset_obj, *df_obj, *log_obj;
+    PyObject *term_obj, *count_obj, *offset_obj, *df_obj, *log_obj, *out_term_obj, *out_weight_obj, *out_offset_obj;
     long long docs;
     Py_ssize_t keep;
-    if (!PyArg_ParseTuple(args, "OOOOLOn", &term_obj, &count_obj, &offset_obj, &df_obj, &docs, &log_obj, &keep)) {
+    if (!PyArg_ParseTuple(args, "OOOOLOnOOO", &term_obj, &count_obj, &offset_obj, &df_obj, &docs, &log_obj, &keep,
+                          &out_term_obj, &out_weight_obj, &out_offset_obj)) {
         return NULL;
     }
-    Py_buffer term_view, count_view, offset_view, df_view, log_view;
+    Py_buffer term_view, count_view, offset_view, df_view, log_view, out_term_view, out_weight_view, out_offset_view;
     Want wants[] = {{term_obj, &term_view, "ql", 8, 0}, {count_obj, &count_view, "ql", 8, 0},
                     {offset_obj, &offset_view, "ql", 8, 0}, {df_obj, &df_view, "ql", 8, 1},
-                    {log_obj, &log_view, "d", 8, 0}};
-    if (get_buffers(wants, 5) < 0) {
+                    {log_obj, &log_view, "d", 8, 0}, {out_term_obj, &out_term_view, "i", 4, 1},
+                    {out_weight_obj, &out_weight_view, "d", 8, 1}, {out_offset_obj, &out_offset_view, "ql", 8, 1}};
+    if (get_buffers(wants, 8) < 0) {
         return NULL;
     }
     PyObject *result = NULL;
     Ranked *ranked = NULL;
+    int32_t *out_terms = out_term_view.buf;
+    double *out_weights = out_weight_view.buf;
+    int64_t *out_offsets = out_offset_view.buf;
+    Py_ssize_t written = 0;
+    Py_ssize_t room = out_term_view.len / 4 < out_weight_view.len / 8 ? out_term_view.len / 4 : out_weight_view.len / 8;
     const int64_t *terms = term_view.buf, *counts = count_view.buf, *offsets = offset_view.buf;
     int64_t *df = df_view.buf;
     const double *logs = log_view.buf;
@@ -185,36 +194,37 @@ vectors(PyObject *module, PyObject *args)
         PyErr_SetString(PyExc_ValueError, "the entries, counts and offsets do not agree");
         goto done;
     }
+    if (out_offset_view.len / 8 < n + 1) {
+        PyErr_SetString(PyExc_ValueError, "out_offsets must have room for one more than the articles");
+        goto done;
+    }
     ranked = PyMem_Malloc(sizeof(Ranked) * (size_t)(entries + 1));
     if (ranked == NULL) {
         PyErr_NoMemory();
         goto done;
     }
-    result = PyList_New(n);
-    if (result == NULL) {
-        goto done;
-    }
+    out_offsets[0] = 0;
     for (Py_ssize_t a = 0; a < n; a++) {
         Py_ssize_t start = (Py_ssize_t)offsets[a], end = (Py_ssize_t)offsets[a + 1];
         if (start > end || end > entries) {
             PyErr_SetString(PyExc_ValueError, "the offsets must go up within the entries");
-            goto fail;
+            goto done;
         }
         long long doc = docs + a + 1;
         if (check_index((Py_ssize_t)(doc + 1), log_count, "log") < 0) {
-            goto fail;
+            goto done;
         }
         volatile double most = logs[doc + 1] + 1.0; /* the idf of a term no other article has had */
         for (Py_ssize_t e = start; e < end; e++) {
             int64_t term = terms[e], count = counts[e];
-            if (check_index((Py_ssize_t)term, term_count, "term") < 0) {
-                goto fail;
+            if (check_index((Py_ssize_t)term, term_count, "term") < 0 || term > INT32_MAX) {
+                goto done;
             }
             int64_t frequency = df[term] + 1; /* the articles before it, and this one */
             df[term] = frequency;
             if (check_index((Py_ssize_t)count, log_count, "log") < 0 ||
                 check_index((Py_ssize_t)(frequency + 1), log_count, "log") < 0) {
-                goto fail;
+                goto done;
             }
             volatile double tf = 1.0 + logs[count];
             volatile double idf = most - logs[frequency + 1];
@@ -235,33 +245,21 @@ vectors(PyObject *module, PyObject *args)
         if (norm == 0.0) {
             norm = 1.0;
         }
-        PyObject *names = PyList_New(kept), *weights = PyList_New(kept);
-        PyObject *pair = (names && weights) ? PyTuple_Pack(2, names, weights) : NULL;
-        Py_XDECREF(names);
-        Py_XDECREF(weights);
-        if (pair == NULL) {
-            goto fail;
+        if (written + kept > room) {
+            PyErr_SetString(PyExc_ValueError, "out_terms and out_weights are too short");
+            goto done;
         }
-        PyList_SET_ITEM(result, a, pair);
         for (Py_ssize_t k = 0; k < kept; k++) {
             volatile double scaled = ranked[k].weight / norm;
-            PyObject *name = PyLong_FromLongLong(terms[ranked[k].at]);
-            PyObject *value = PyFloat_FromDouble(scaled);
-            if (name == NULL || value == NULL) {
-                Py_XDECREF(name);
-                Py_XDECREF(value);
-                goto fail;
-            }
-            PyList_SET_ITEM(names, k, name);
-            PyList_SET_ITEM(weights, k, value);
+            out_terms[written] = (int32_t)terms[ranked[k].at];
+            out_weights[written++] = scaled;
         }
+        out_offsets[a + 1] = written;
     }
-    goto done;
-fail:
-    Py_CLEAR(result);
+    result = PyLong_FromSsize_t(written);
 done:
     PyMem_Free(ranked);
-    release_buffers(wants, 5);
+    release_buffers(wants, 8);
     return result;
 }
 
@@ -296,11 +294,12 @@ typedef struct {
     double *found_dot;
 } Placing;
 
-/* The article being placed: its n terms (the list's objects and their numbers), weights and day. */
+/* The article being placed: its n terms (their numbers, and each number's one int object,
+ * shared by every centroid that has the term), weights and day. */
 typedef struct {
     PyObject **term_objs;
-    int64_t *terms;
-    double *weights;
+    const int32_t *terms;
+    const double *weights;
     Py_ssize_t n;
     long long day;
     int dated;
@@ -409,9 +408,6 @@ rank_candidates(Placing *p, const Placed *a, Py_ssize_t *count)
     for (Py_ssize_t i = 0; i < n; i++) {
         int64_t term = a->terms[i];
         double weight = a->weights[i];
-        if (check_index((Py_ssize_t)term, p->term_count, "term") < 0) {
-            return -1;
-        }
         int64_t listings_of = p->listings[term];
         Py_ssize_t base = (Py_ssize_t)term * width;
         Py_ssize_t ring_length = listings_of <= width ? (Py_ssize_t)listings_of : width;
@@ -570,7 +566,7 @@ best_story(Placing *p, const Placed *a, long *number)
 
 /* StoryClusterer._list: the story is the latest of the term's ring. */
 static void
-list_story(Placing *p, long number, int64_t term, double weight)
+list_story(Placing *p, long number, int32_t term, double weight)
 {
     int64_t listed_count = p->listings[term];
     Py_ssize_t at = (Py_ssize_t)term * p->width + (Py_ssize_t)(listed_count % p->width);
@@ -597,7 +593,7 @@ set_days(Placing *p, long number, long long first, long long last)
 
 /* A story's first member's vector as a centroid dict (a second member joins), in centroids. */
 static PyObject *
-make_centroid(Placing *p, PyObject *key, long number)
+make_centroid(Placing *p, PyObject *key, long number, PyObject *term_keys)
 {
     const int32_t *terms;
     const double *weights;
@@ -608,11 +604,14 @@ make_centroid(Placing *p, PyObject *key, long number)
     }
     PyObject *centroid = PyDict_New();
     for (Py_ssize_t j = 0; centroid != NULL && j < n; j++) {
-        PyObject *term = PyLong_FromLong(terms[j]), *weight = PyFloat_FromDouble(weights[j]);
-        if (term == NULL || weight == NULL || PyDict_SetItem(centroid, term, weight) < 0) {
+        if (check_index(terms[j], PyList_GET_SIZE(term_keys), "term") < 0) {
+            Py_CLEAR(centroid);
+            break;
+        }
+        PyObject *weight = PyFloat_FromDouble(weights[j]);
+        if (weight == NULL || PyDict_SetItem(centroid, PyList_GET_ITEM(term_keys, terms[j]), weight) < 0) {
             Py_CLEAR(centroid);
         }
-        Py_XDECREF(term);
         Py_XDECREF(weight);
     }
     release_held(&held);
@@ -626,7 +625,7 @@ make_centroid(Placing *p, PyObject *key, long number)
 
 /* StoryClusterer._join and _join_terms: row `row` (the article `a`) joins story `number`. */
 static int
-join_story(Placing *p, const Placed *a, long number, Py_ssize_t row)
+join_story(Placing *p, const Placed *a, long number, Py_ssize_t row, PyObject *term_keys)
 {
     if (check_index(number, p->story_count, "story") < 0) {
         return -1;
@@ -649,7 +648,7 @@ join_story(Placing *p, const Placed *a, long number, Py_ssize_t row)
     }
     PyObject *centroid = centroid_of(p, number);
     if (centroid == NULL && !PyErr_Occurred() && size) { /* a second member: the first's vector becomes a centroid */
-        centroid = make_centroid(p, key, number);
+        centroid = make_centroid(p, key, number, term_keys);
     }
     Py_DECREF(key);
     if (centroid == NULL && PyErr_Occurred()) {
@@ -716,46 +715,37 @@ join_story(Placing *p, const Placed *a, long number, Py_ssize_t row)
     return 0;
 }
 
-/* The article `pair` (a (terms, weights) pair of lists) read into `a`, its buffers of `capacity`. */
+/* Article i of the run (its entries offsets[i]:offsets[i + 1]) in `a`, its terms checked. */
 static int
-read_placed(PyObject *pair, Placed *a, Py_ssize_t capacity, PyObject **term_seq, PyObject **weight_seq)
+read_placed(const Placing *p, const int32_t *terms, const double *weights, const int64_t *offsets,
+            Py_ssize_t entries, Py_ssize_t i, PyObject *term_keys, Placed *a)
 {
-    if (!PyTuple_Check(pair) || PyTuple_GET_SIZE(pair) != 2) {
-        PyErr_SetString(PyExc_TypeError, "each vector must be a (terms, weights) pair");
+    int64_t start = offsets[i], end = offsets[i + 1];
+    if (start < 0 || end < start || end > entries) {
+        PyErr_SetString(PyExc_ValueError, "the run's offsets must go up within its entries");
         return -1;
     }
-    *term_seq = PySequence_Fast(PyTuple_GET_ITEM(pair, 0), "terms must be a sequence");
-    *weight_seq = *term_seq == NULL ? NULL : PySequence_Fast(PyTuple_GET_ITEM(pair, 1), "weights must be a sequence");
-    if (*weight_seq == NULL) {
-        return -1;
-    }
-    Py_ssize_t n = PySequence_Fast_GET_SIZE(*term_seq);
-    if (PySequence_Fast_GET_SIZE(*weight_seq) < n) {
-        n = PySequence_Fast_GET_SIZE(*weight_seq);
-    }
-    if (n > capacity) {
-        PyErr_SetString(PyExc_ValueError, "a vector is longer than the run's longest");
-        return -1;
-    }
-    for (Py_ssize_t i = 0; i < n; i++) {
-        a->term_objs[i] = PySequence_Fast_GET_ITEM(*term_seq, i);
-        a->terms[i] = PyLong_AsLongLong(a->term_objs[i]);
-        a->weights[i] = PyFloat_AsDouble(PySequence_Fast_GET_ITEM(*weight_seq, i));
-        if ((a->terms[i] == -1 || a->weights[i] == -1.0) && PyErr_Occurred()) {
+    a->terms = terms + start;
+    a->weights = weights + start;
+    a->n = (Py_ssize_t)(end - start);
+    for (Py_ssize_t k = 0; k < a->n; k++) {
+        if (check_index(a->terms[k], p->term_count, "term") < 0) {
             return -1;
         }
+        a->term_objs[k] = PyList_GET_ITEM(term_keys, a->terms[k]);
     }
-    a->n = n;
     return 0;
 }
 
-#define PLACE_BUFFERS 20
+#define PLACE_BUFFERS 23
 
-/* place(vectors, first_row, next_story, settings, story_arrays, row_arrays, rings, centroids, row_vector)
- *   -> (story numbers, next_story)
- * vectors: a list of (terms, weights) pairs, the articles of rows first_row, first_row + 1, ...
+/* place(terms, weights, offsets, first_row, next_story, settings, story_arrays, row_arrays, rings,
+ *       centroids, term_keys, row_vector) -> (story numbers, next_story)
+ * terms (int32), weights (float64), offsets (int64): the run's vectors one after another,
+ * article i's at offsets[i]:offsets[i + 1], the articles of rows first_row, first_row + 1, ...
  * (appended by the caller, with their days); the story arrays have room for a new story
- * per article from next_story on.
+ * per article from next_story on. term_keys: a list holding each term number's int, used
+ * as the centroids' keys (one object per term however many centroids have it).
  * settings: (candidate_terms, rescored, width, join_similarity, undated_similarity,
  *            window_days or None, missing_day, any_day)
  * story_arrays: (size, head, tail, rep, first, last, lo, hi, norm2, length, changed)
@@ -765,13 +755,13 @@ read_placed(PyObject *pair, Placed *a, Py_ssize_t capacity, PyObject **term_seq,
 static PyObject *
 place(PyObject *module, PyObject *args)
 {
-    PyObject *vectors, *settings, *story_arrays, *row_arrays, *rings, *window;
+    PyObject *run_terms, *run_weights, *run_offsets, *settings, *story_arrays, *row_arrays, *rings, *window, *term_keys;
     Py_ssize_t first_row;
     long next_story;
     Placing p = {0};
-    if (!PyArg_ParseTuple(args, "O!nlO!O!O!O!O!O", &PyList_Type, &vectors, &first_row, &next_story, &PyTuple_Type,
-                          &settings, &PyTuple_Type, &story_arrays, &PyTuple_Type, &row_arrays, &PyTuple_Type, &rings,
-                          &PyDict_Type, &p.centroids, &p.row_vector) ||
+    if (!PyArg_ParseTuple(args, "OOOnlO!O!O!O!O!O!O", &run_terms, &run_weights, &run_offsets, &first_row, &next_story,
+                          &PyTuple_Type, &settings, &PyTuple_Type, &story_arrays, &PyTuple_Type, &row_arrays,
+                          &PyTuple_Type, &rings, &PyDict_Type, &p.centroids, &PyList_Type, &term_keys, &p.row_vector) ||
         !PyArg_ParseTuple(settings, "nnnddOLL", &p.candidate_terms, &p.rescored, &p.width, &p.join_similarity,
                           &p.undated_similarity, &window, &p.missing_day, &p.any)) {
         return NULL;
@@ -799,7 +789,8 @@ place(PyObject *module, PyObject *args)
         {o[9], &views[9], "i", 4, 1}, {o[10], &views[10], "i", 4, 1}, {o[11], &views[11], "d", 8, 1},
         {o[12], &views[12], "d", 8, 1}, {o[13], &views[13], "B", 1, 1}, {o[14], &views[14], "i", 4, 1},
         {o[15], &views[15], "i", 4, 1}, {o[16], &views[16], "i", 4, 0}, {o[17], &views[17], "q", 8, 0},
-        {o[18], &views[18], "i", 4, 0}, {o[19], &views[19], "d", 8, 0},
+        {o[18], &views[18], "i", 4, 0}, {o[19], &views[19], "d", 8, 0}, {run_terms, &views[20], "i", 4, 0},
+        {run_weights, &views[21], "d", 8, 0}, {run_offsets, &views[22], "ql", 8, 0},
     };
     if (get_buffers(wants, PLACE_BUFFERS) < 0) {
         return NULL;
@@ -836,37 +827,35 @@ place(PyObject *module, PyObject *args)
         PyErr_SetString(PyExc_ValueError, "the rings do not cover every term");
         goto done;
     }
-    Py_ssize_t count = PyList_GET_SIZE(vectors), longest = 0;
+    if (PyList_GET_SIZE(term_keys) < p.term_count) {
+        PyErr_SetString(PyExc_ValueError, "term_keys does not cover every term");
+        goto done;
+    }
+    const int32_t *terms = views[20].buf;
+    const double *weights = views[21].buf;
+    const int64_t *offsets = views[22].buf;
+    Py_ssize_t entries = views[20].len / 4 < views[21].len / 8 ? views[20].len / 4 : views[21].len / 8;
+    Py_ssize_t count = views[22].len / 8 - 1, longest = 0;
     for (Py_ssize_t i = 0; i < count; i++) {
-        PyObject *pair = PyList_GET_ITEM(vectors, i);
-        if (PyTuple_Check(pair) && PyTuple_GET_SIZE(pair) == 2) {
-            Py_ssize_t length = PyObject_Length(PyTuple_GET_ITEM(pair, 0));
-            if (length < 0) {
-                goto done;
-            }
-            longest = length > longest ? length : longest;
-        }
+        longest = offsets[i + 1] - offsets[i] > longest ? (Py_ssize_t)(offsets[i + 1] - offsets[i]) : longest;
     }
     size_t slots = (size_t)(p.candidate_terms * p.width + 1);
     p.found_story = PyMem_Malloc(sizeof(int32_t) * slots);
     p.found_dot = PyMem_Malloc(sizeof(double) * slots);
     a.term_objs = PyMem_Malloc(sizeof(PyObject *) * (size_t)(longest + 1));
-    a.terms = PyMem_Malloc(sizeof(int64_t) * (size_t)(longest + 1));
-    a.weights = PyMem_Malloc(sizeof(double) * (size_t)(longest + 1));
-    if (p.found_story == NULL || p.found_dot == NULL || a.term_objs == NULL || a.terms == NULL || a.weights == NULL) {
+    if (p.found_story == NULL || p.found_dot == NULL || a.term_objs == NULL) {
         PyErr_NoMemory();
         goto done;
     }
-    numbers = PyList_New(count);
+    numbers = PyList_New(count < 0 ? 0 : count);
     if (numbers == NULL) {
         goto done;
     }
     for (Py_ssize_t i = 0; i < count; i++) {
         Py_ssize_t row = first_row + i;
-        PyObject *term_seq = NULL, *weight_seq = NULL;
-        int failed = read_placed(PyList_GET_ITEM(vectors, i), &a, longest, &term_seq, &weight_seq) < 0 ||
-                     check_index(row, p.row_count, "row") < 0;
         long number = -1;
+        int failed = read_placed(&p, terms, weights, offsets, entries, i, term_keys, &a) < 0 ||
+                     check_index(row, p.row_count, "row") < 0;
         if (!failed) {
             a.day = p.day[row];
             a.dated = a.day != p.missing_day;
@@ -875,9 +864,7 @@ place(PyObject *module, PyObject *args)
         if (!failed && number < 0) {
             number = next_story++;
         }
-        failed = failed || join_story(&p, &a, number, row) < 0;
-        Py_XDECREF(term_seq);
-        Py_XDECREF(weight_seq);
+        failed = failed || join_story(&p, &a, number, row, term_keys) < 0;
         PyObject *item = failed ? NULL : PyLong_FromLong(number);
         if (item == NULL) {
             goto done;
@@ -890,19 +877,19 @@ done:
     PyMem_Free(p.found_story);
     PyMem_Free(p.found_dot);
     PyMem_Free(a.term_objs);
-    PyMem_Free(a.terms);
-    PyMem_Free(a.weights);
     release_buffers(wants, PLACE_BUFFERS);
     return result;
 }
 
 static PyMethodDef storykernel_functions[] = {
     {"vectors", vectors, METH_VARARGS,
-     "vectors(term, counts, offsets, df, docs, logs, keep) -> each article's (term numbers, weights), the document "
-     "frequencies df counted up as the articles come (StoryClusterer.vectors after the terms are numbered)."},
+     "vectors(term, counts, offsets, df, docs, logs, keep, out_terms, out_weights, out_offsets) -> entries: each "
+     "article's term numbers and weights written out, the document frequencies df counted up as the articles come "
+     "(StoryClusterer.vectors after the terms are numbered)."},
     {"place", place, METH_VARARGS,
-     "place(vectors, first_row, next_story, settings, story_arrays, row_arrays, rings, centroids, row_vector) -> "
-     "(story numbers, next_story): a run of appended rows placed in stories in order (StoryClusterer.place_many)."},
+     "place(terms, weights, offsets, first_row, next_story, settings, story_arrays, row_arrays, rings, centroids, "
+     "term_keys, row_vector) -> (story numbers, next_story): a run of appended rows placed in stories in order "
+     "(StoryClusterer.place_many)."},
     {NULL, NULL, 0, NULL},
 };
 

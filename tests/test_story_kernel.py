@@ -30,7 +30,7 @@ class Counted:
         self.placed = self.vector_calls = 0
 
     def place(self, *args: Any) -> Any:
-        self.placed += len(args[0])
+        self.placed += len(args[2]) - 1  # the run's offsets
         return kernel.place(*args)
 
     def vectors(self, *args: Any) -> Any:
@@ -130,7 +130,7 @@ def placed_both_ways(tmp_path: Path, options: stories.StoryOptions, script: list
                 assert clusterer.remove(payload)
             else:
                 numbers += clusterer.place_many([article[:4] for article in payload],
-                                                [(list(article[4]), list(article[5])) for article in payload])
+                                                stories.RunVectors.of([article[4:] for article in payload]))
         upto = clusterer.next_story  # (the kernel's story arrays have room for more)
         made.append((numbers, dict(clusterer.representatives()), [x.hex() for x in clusterer._norm2[:upto]],
                      {n: {t: w.hex() for t, w in c.items()} for n, c in clusterer._centroids.items()},
@@ -153,15 +153,20 @@ def test_place_is_the_python_placing_article_for_article(tmp_path: Path) -> None
 def test_place_reports_arrays_that_do_not_fit() -> None:
     from array import array
 
+    import numpy as np
+
     require_kernel(kernel is not None, "searchkit/_storykernel.c")
     clusterer = stories.StoryClusterer(stories.StoryState(), committed_df=lambda term: 0, committed_docs=0)
     clusterer._term_ids(["a", "b"])
     with pytest.raises(IndexError, match="term 5000 outside"):
-        clusterer.place_many([("x", "x", 1, None)], [([5000], [1.0])])
+        clusterer.place_many([("x", "x", 1, None)], stories.RunVectors.of([([5000], [1.0])]))
+    run = stories.RunVectors.of([([0], [1.0])])
     with pytest.raises(TypeError, match="array of 'i' items"):
-        kernel.place([([0], [1.0])], 0, 1, (8, 5, 8, 0.2, 0.3, 3, stories.MISSING_DAY, 2**31 - 1),
+        kernel.place(*run, 0, 1, (8, 5, 8, 0.2, 0.3, 3, stories.MISSING_DAY, 2**31 - 1),
                      (array("d"),) * 11, (array("i"),) * 3 + (array("q"), array("i"), array("d"), 0),
-                     (clusterer._listings, clusterer._listed, clusterer._listed_weight), {}, clusterer._vector)
+                     (clusterer._listings, clusterer._listed, clusterer._listed_weight), {}, [], clusterer._vector)
+    with pytest.raises(ValueError, match="the run's offsets"):
+        clusterer.place_many([("y", "y", 1, None)], run._replace(offsets=np.array([0, 2])))
 
 
 def vectors_both_ways(counts: list[stories.StoryCounts], *, committed_docs: int = 0,
@@ -172,9 +177,10 @@ def vectors_both_ways(counts: list[stories.StoryCounts], *, committed_docs: int 
     for native in (kernel, None):
         clusterer = stories.StoryClusterer(stories.StoryState(), committed_df=committed_df,
                                            committed_docs=committed_docs, options=options)
-        clusterer._kernel, clusterer._weigh = native, None if native is None else native.vectors
-        runs = [[(list(terms), [w.hex() for w in weights]) for terms, weights in clusterer.vectors(run)]
-                for run in counts]
+        clusterer._weigh = None if native is None else native.vectors
+        made = [clusterer.vectors(run) for run in counts]
+        runs = [[(terms, [w.hex() for w in weights]) for terms, weights in map(vectors.vector, range(vectors.articles))]
+                for vectors in made]
         found.append((runs, clusterer._df[:len(clusterer.term_names)].tolist(), clusterer._docs))
     assert found[0] == found[1]
     return found[0][0]
@@ -204,8 +210,13 @@ def test_vectors_of_empty_articles_ties_and_repeated_terms() -> None:
     assert made[0][1][0] == [1, 0] and made[0][1][1][0] == made[0][1][1][1]
     assert vectors_both_ways([stories.StoryCounts([], np.array([0]), np.array([], dtype=np.int64),
                                                   np.array([], dtype=np.int64))]) == [[]]
+    out = (np.zeros(2, np.int32), np.zeros(2, np.float64), np.zeros(2, np.int64))
     with pytest.raises(ValueError):
         kernel.vectors(np.array([0]), np.array([1]), np.array([0, 2]), np.zeros(1, dtype=np.int64), 0,
-                       np.zeros(8), 30)
+                       np.zeros(8), 30, *out)
     with pytest.raises(IndexError):
-        kernel.vectors(np.array([1]), np.array([1]), np.array([0, 1]), np.zeros(1, dtype=np.int64), 0, np.zeros(8), 30)
+        kernel.vectors(np.array([1]), np.array([1]), np.array([0, 1]), np.zeros(1, dtype=np.int64), 0, np.zeros(8), 30,
+                       *out)
+    with pytest.raises(ValueError, match="too short"):
+        kernel.vectors(np.array([0, 0]), np.array([1, 1]), np.array([0, 1, 2]), np.zeros(1, dtype=np.int64), 0,
+                       np.zeros(8), 30, np.zeros(1, np.int32), np.zeros(1, np.float64), np.zeros(3, np.int64))

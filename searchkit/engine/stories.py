@@ -57,7 +57,7 @@ from pathlib import Path
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import chain, islice, repeat
+from itertools import accumulate, chain, islice, repeat
 from operator import mul
 from typing import Any, NamedTuple
 
@@ -176,6 +176,38 @@ class StoryCounts(NamedTuple):
         return len(self.offsets) - 1
 
 
+class RunVectors(NamedTuple):
+    """The vectors of a run of articles (:meth:`StoryClusterer.vectors`), one after another:
+    article i's term numbers and weights are ``terms``/``weights[offsets[i]:offsets[i + 1]]``."""
+
+    terms: Array  # int32
+    weights: Array  # float64
+    offsets: Array  # int64, one more than the articles
+
+    @property
+    def articles(self) -> int:
+        return len(self.offsets) - 1
+
+    def vector(self, i: int) -> tuple[list[int], list[float]]:
+        """Article i's term numbers and weights."""
+        start, end = int(self.offsets[i]), int(self.offsets[i + 1])
+        return self.terms[start:end].tolist(), self.weights[start:end].tolist()
+
+    def part(self, start: int, stop: int) -> RunVectors:
+        """Articles ``start:stop``."""
+        first, last = int(self.offsets[start]), int(self.offsets[stop])
+        return RunVectors(self.terms[first:last], self.weights[first:last], self.offsets[start:stop + 1] - first)
+
+    @classmethod
+    def of(cls, vectors: Sequence[tuple[Sequence[int], Sequence[float]]]) -> RunVectors:
+        """The run of ``(term numbers, weights)`` pairs."""
+        lengths = [min(len(terms), len(weights)) for terms, weights in vectors]
+        return cls(np.fromiter(chain.from_iterable(terms[:n] for (terms, _), n in zip(vectors, lengths)), np.int32),
+                   np.fromiter(chain.from_iterable(weights[:n] for (_, weights), n in zip(vectors, lengths)),
+                               np.float64),
+                   np.fromiter(accumulate(lengths, initial=0), np.int64, count=len(lengths) + 1))
+
+
 def article_counts(headline: str, body: str, headline_weight: int) -> dict[str, int]:
     """Term counts of an article, its headline's terms counted ``headline_weight`` times
     (the definition; :func:`story_counts` gives the same counts for many articles at once)."""
@@ -279,6 +311,7 @@ class StoryClusterer:
         self._listed = array("i")
         self._listed_weight = array("d")
         self._listings = array("q")  # how many times each term was listed
+        self._term_keys: list[int] = []  # each term number's int, the kernel's centroid keys (one object a term)
         self._changed = bytearray(size)  # 1: a story changed since its representative was chosen
         kernel = story_kernel()
         self._place = getattr(kernel, "place", None)  # place_many's loop in C, or None
@@ -330,6 +363,7 @@ class StoryClusterer:
         more = count - len(self._listings)
         if more > 0:
             more = max(more, len(self._listings) // _GROWTH, 1024)
+            self._term_keys.extend(range(len(self._listings), len(self._listings) + more))
             self._listings.frombytes(bytes(8 * more))
             self._listed.frombytes(bytes(4 * self._width * more))
             self._listed_weight.frombytes(bytes(8 * self._width * more))
@@ -349,8 +383,8 @@ class StoryClusterer:
 
     def add(self, article_id: str, headline: str, body: str, *, day: int, source: str | None) -> int:
         """Cluster one article (not already a member); returns its story number."""
-        (terms, vector), = self.vectors(story_counts([(headline, body)], self.options))
-        return self.place(article_id, headline, terms, vector, day=day, source=source)
+        vectors = self.vectors(story_counts([(headline, body)], self.options))
+        return self.place_many([(article_id, headline, day, source)], vectors)[0]
 
     def add_many(self, items: Iterable[tuple[str, str, str, int, str | None]]) -> list[int]:
         """Cluster ``(id, headline, body, day, source)`` in order; returns their story numbers."""
@@ -387,22 +421,24 @@ class StoryClusterer:
             self._df[unknown] = [committed(numbers.terms[t]) for t in unknown.tolist()]
         return found
 
-    def vectors(self, counts: StoryCounts) -> list[tuple[list[int], list[float]]]:
+    def vectors(self, counts: StoryCounts) -> RunVectors:
         """The vectors (term numbers, weights) of a run of articles, in order, each as the
         module docstring says: the document frequencies and the article count include the
-        articles before it. This counts them as added (call :meth:`place` for each)."""
+        articles before it. This counts them as added (call :meth:`place_many` with them)."""
         n = counts.articles
         if n == 0:
-            return []
+            return RunVectors(np.zeros(0, np.int32), np.zeros(0, np.float64), np.zeros(1, np.int64))
         lengths = np.diff(counts.offsets)
         article = np.repeat(np.arange(n, dtype=np.int64), lengths)
         term = self._numbers(counts)[counts.ids]
+        keep = self.options.terms_per_article
         if self._weigh is not None:  # the rest in one loop in C (the same floats)
             tf = np.ascontiguousarray(counts.counts, dtype=np.int64)
             upto = max(self._docs + n + 1, int(tf.max(initial=1)), int(self._df[term].max(initial=0)) + n + 1)
-            found: list[tuple[list[int], list[float]]] = self._weigh(
-                term, tf, np.ascontiguousarray(counts.offsets, dtype=np.int64), self._df, self._docs, self._log(upto),
-                self.options.terms_per_article)
+            size = int(np.minimum(lengths, max(keep, 0)).sum())
+            found = RunVectors(np.empty(size, np.int32), np.empty(size, np.float64), np.empty(n + 1, np.int64))
+            self._weigh(term, tf, np.ascontiguousarray(counts.offsets, dtype=np.int64), self._df, self._docs,
+                        self._log(upto), keep, *found)
             self._docs += n
             return found
         # Document frequency of each (article, term): the term's count so far plus its
@@ -428,18 +464,16 @@ class StoryClusterer:
         # over (weight, term) pairs): order by article, weight down, then as given (terms down).
         ranked = np.lexsort((-weight, article))
         place = np.arange(ranked.size, dtype=np.int64) - counts.offsets[article]
-        keep = place < self.options.terms_per_article
-        chosen = ranked[keep]
-        kept_article, kept_place, kept_weight = article[keep], place[keep], weight[chosen]
+        keep_them = place < keep
+        chosen = ranked[keep_them]
+        kept_article, kept_place, kept_weight = article[keep_them], place[keep_them], weight[chosen]
         # Each article's length: the squares summed in order (a row's cumulative sum).
         squares = np.zeros((n, max(int(kept_place.max(initial=0)) + 1, 1)), dtype=np.float64)
         squares[kept_article, kept_place] = kept_weight * kept_weight
         norm = np.sqrt(np.cumsum(squares, axis=1)[:, -1])
         norm[norm == 0.0] = 1.0
-        weights = (kept_weight / norm[kept_article]).tolist()
-        names = term[chosen].tolist()
-        bounds = np.concatenate(([0], np.cumsum(np.minimum(lengths, self.options.terms_per_article)))).tolist()
-        return [(names[a:b], weights[a:b]) for a, b in zip(bounds, bounds[1:])]
+        bounds = np.concatenate(([0], np.cumsum(np.minimum(lengths, max(keep, 0))))).astype(np.int64)
+        return RunVectors(term[chosen].astype(np.int32), kept_weight / norm[kept_article], bounds)
 
     def _new_row(self, article_id: str, headline: str, day: int, source: str | None, terms: Sequence[int],
                  weights: Sequence[float]) -> int:
@@ -451,12 +485,12 @@ class StoryClusterer:
         self._next.append(-1)
         return row
 
-    def _new_rows(self, articles: Sequence[tuple[str, str, int, str | None]],
-                  vectors: Sequence[tuple[Sequence[int], Sequence[float]]]) -> None:
+    def _new_rows(self, articles: Sequence[tuple[str, str, int, str | None]], vectors: RunVectors) -> None:
         """:meth:`_new_row` of each, column by column."""
         first = len(self._story)
         ids = [article[0] for article in articles]
-        self._vectors.extend(vectors, [article[1] for article in articles], ids)
+        self._vectors.extend(vectors.terms, vectors.weights, np.diff(vectors.offsets).tolist(),
+                             [article[1] for article in articles], ids)
         for row, article_id in enumerate(ids, first):
             self._row_of.add(article_id, row)
         self._story.extend(repeat(-1, len(ids)))
@@ -482,7 +516,7 @@ class StoryClusterer:
         """Put an article (not already a member) with its vector from :meth:`vectors` in
         the best story, or a new one; returns the story's number."""
         if self._place is not None:
-            return self.place_many([(article_id, headline, day, source)], [(terms, vector)])[0]
+            return self.place_many([(article_id, headline, day, source)], RunVectors.of([(terms, vector)]))[0]
         number = self._best_story(terms, vector, day)
         if number is None:
             number = self.next_story
@@ -494,16 +528,15 @@ class StoryClusterer:
         self._changed[number] = 1
         return number
 
-    def place_many(self, articles: Sequence[tuple[str, str, int, str | None]],
-                   vectors: Sequence[tuple[Sequence[int], Sequence[float]]]) -> list[int]:
+    def place_many(self, articles: Sequence[tuple[str, str, int, str | None]], vectors: RunVectors) -> list[int]:
         """:meth:`place` each ``(id, headline, day, source)`` with its vector, in order (in
         C where built: the rows are appended first, then placed one after another there,
         with the same arithmetic); returns their story numbers."""
-        if len(articles) != len(vectors):
-            raise ValueError(f"{len(articles)} articles and {len(vectors)} vectors")
+        if len(articles) != vectors.articles:
+            raise ValueError(f"{len(articles)} articles and {vectors.articles} vectors")
         if self._place is None:
-            return [self.place(article_id, headline, terms, vector, day=day, source=source)
-                    for (article_id, headline, day, source), (terms, vector) in zip(articles, vectors)]
+            return [self.place(article_id, headline, *vectors.vector(i), day=day, source=source)
+                    for i, (article_id, headline, day, source) in enumerate(articles)]
         first = len(self._story)
         self._new_rows(articles, vectors)
         self._grow_stories(self.next_story + len(articles))  # room for a new story each
@@ -515,8 +548,10 @@ class StoryClusterer:
         row_arrays = (self._story, self._next, self._day, *self._vectors.held())
         numbers: list[int]
         numbers, next_story = self._place(
-            vectors if type(vectors) is list else list(vectors), first, self.next_story, settings, story_arrays,
-            row_arrays, (self._listings, self._listed, self._listed_weight), self._centroids, self._vector)
+            np.ascontiguousarray(vectors.terms, np.int32), np.ascontiguousarray(vectors.weights, np.float64),
+            np.ascontiguousarray(vectors.offsets, np.int64), first, self.next_story, settings, story_arrays,
+            row_arrays, (self._listings, self._listed, self._listed_weight), self._centroids, self._term_keys,
+            self._vector)
         self._live += next_story - self.next_story
         self.next_story = next_story
         return numbers

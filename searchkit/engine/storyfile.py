@@ -292,7 +292,7 @@ class StoryLog:
                 while queue and len(together) < len(run) - placed and (added := queue[0][1]) is not None:
                     together.append((queue.popleft()[0], added.headline, day_number(added.date), added.source))
                 if together:
-                    clusterer.place_many(together, vectors[placed:placed + len(together)])
+                    clusterer.place_many(together, vectors.part(placed, placed + len(together)))
                     placed += len(together)
                 if placed < len(run):
                     clusterer.remove(queue.popleft()[0])

@@ -18,7 +18,7 @@ import os
 import tempfile
 from array import array
 from collections.abc import Callable, Iterator, Sequence
-from itertools import accumulate, chain, islice
+from itertools import accumulate, islice
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
@@ -84,15 +84,15 @@ class VectorRows:
             self._spill()
         return len(self._vector_start) - 2
 
-    def extend(self, vectors: Sequence[tuple[Sequence[int], Sequence[float]]], headlines: Sequence[str],
+    def extend(self, terms: Array, weights: Array, lengths: list[int], headlines: Sequence[str],
                article_ids: Sequence[str]) -> None:
-        """:meth:`append` each row, column by column (the rows are the same; they go to the
-        files, if they do, after the last)."""
-        if not vectors:
+        """:meth:`append` each row, column by column: their vectors one after another
+        (``terms`` int32, ``weights`` float64, ``lengths`` entries each). The rows are the
+        same; they go to the files, if they do, after the last."""
+        if not lengths:
             return
-        lengths = [len(terms) for terms, _ in vectors]
-        self._terms.fromlist(list(chain.from_iterable(terms for terms, _ in vectors)))
-        self._weights.fromlist(list(chain.from_iterable(weights for _, weights in vectors)))
+        self._terms.frombytes(np.ascontiguousarray(terms, dtype=np.int32).tobytes())
+        self._weights.frombytes(np.ascontiguousarray(weights, dtype=np.float64).tobytes())
         self._vector_start.extend(islice(accumulate(lengths, initial=self._vector_start[-1]), 1, None))
         for data, starts, texts in ((self._headlines, self._headline_start, headlines),
                                     (self._ids, self._id_start, article_ids)):
