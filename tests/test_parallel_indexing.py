@@ -473,10 +473,10 @@ def test_chunks_sent_as_term_numbers_give_the_same_segment_and_story_vectors(lim
         assert taken.numbering is not None and taken.stories is not None and taken.stories.numbering is taken.numbering
         numbering = taken.numbering
         assert taken.terms == [] and taken.stories.terms == []
-        text_vectors += by_text.vectors(story_counts((a.headline, a.body) for a in chunk))
+        text_vectors.append(by_text.vectors(story_counts((a.headline, a.body) for a in chunk)))
         waiting.append(taken.stories)  # clustered after the next chunk (as runs may wait in the writer)
         if len(waiting) == 2:
-            code_vectors += by_codes.vectors(waiting.pop(0))
+            code_vectors.append(by_codes.vectors(waiting.pop(0)))
         for lo, hi in ((0, 30), (30, 100)):  # a flush after the 30th article of each chunk
             current.absorb(taken, lo, hi, [item.id for item in chunk[lo:hi]])
             builders.append(current)
@@ -485,8 +485,9 @@ def test_chunks_sent_as_term_numbers_give_the_same_segment_and_story_vectors(lim
                 alone.add(item)
             expected.append(alone)
             current = SegmentBuilder()
-    code_vectors += by_codes.vectors(waiting.pop(0))
+    code_vectors.append(by_codes.vectors(waiting.pop(0)))
     assert numbering.table == analyser.table and (analyser.table >= 2) == (limit == 150)
     assert [segment_bytes(b) for b in builders] == [segment_bytes(b) for b in expected]
-    assert code_vectors == text_vectors
+    assert [[array.tolist() for array in run] for run in code_vectors] == [
+        [array.tolist() for array in run] for run in text_vectors]
     assert by_codes._term_numbers.terms == by_text._term_numbers.terms
