@@ -299,6 +299,9 @@ def bench_corpus(name: str, engines: list[str], a: argparse.Namespace, out: Path
         every = 1
         if engine == "whoosh" and info["docs"] >= a.whoosh_subset_from:  # 100k: every 4th, 300k: every 12th
             every = a.whoosh_every * round(info["docs"] / a.whoosh_subset_from)
+        # The build's files reach the disk before the queries start, so no engine's queries share
+        # the machine with the kernel writing back the gigabytes its build (or the one before) left.
+        os.sync()
         ans = step("query", ["query", engine, str(path), str(qfile), str(out / f"results-{name}-{engine}.json"),
                              "--every", str(every), "--warmup", str(20 if every == 1 else 3)])
         if ans is None:
