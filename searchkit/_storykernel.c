@@ -755,11 +755,12 @@ read_placed(const Placing *p, const int32_t *terms, const double *weights, const
 static PyObject *
 place(PyObject *module, PyObject *args)
 {
-    PyObject *run_terms, *run_weights, *run_offsets, *settings, *story_arrays, *row_arrays, *rings, *window, *term_keys;
+    PyObject *o[PLACE_BUFFERS]; /* every array read through its buffer: views[i] is o[i]'s */
+    PyObject *settings, *story_arrays, *row_arrays, *rings, *window, *term_keys;
     Py_ssize_t first_row;
     long next_story;
     Placing p = {0};
-    if (!PyArg_ParseTuple(args, "OOOnlO!O!O!O!O!O!O", &run_terms, &run_weights, &run_offsets, &first_row, &next_story,
+    if (!PyArg_ParseTuple(args, "OOOnlO!O!O!O!O!O!O", &o[20], &o[21], &o[22], &first_row, &next_story,
                           &PyTuple_Type, &settings, &PyTuple_Type, &story_arrays, &PyTuple_Type, &row_arrays,
                           &PyTuple_Type, &rings, &PyDict_Type, &p.centroids, &PyList_Type, &term_keys, &p.row_vector) ||
         !PyArg_ParseTuple(settings, "nnnddOLL", &p.candidate_terms, &p.rescored, &p.width, &p.join_similarity,
@@ -775,7 +776,6 @@ place(PyObject *module, PyObject *args)
         return NULL;
     }
     Py_buffer views[PLACE_BUFFERS];
-    PyObject *o[PLACE_BUFFERS];
     if (!PyArg_ParseTuple(rings, "OOO", &o[0], &o[1], &o[2]) ||
         !PyArg_ParseTuple(story_arrays, "OOOOOOOOOOO", &o[3], &o[4], &o[5], &o[6], &o[7], &o[8], &o[9], &o[10],
                           &o[11], &o[12], &o[13]) ||
@@ -789,8 +789,8 @@ place(PyObject *module, PyObject *args)
         {o[9], &views[9], "i", 4, 1}, {o[10], &views[10], "i", 4, 1}, {o[11], &views[11], "d", 8, 1},
         {o[12], &views[12], "d", 8, 1}, {o[13], &views[13], "B", 1, 1}, {o[14], &views[14], "i", 4, 1},
         {o[15], &views[15], "i", 4, 1}, {o[16], &views[16], "i", 4, 0}, {o[17], &views[17], "q", 8, 0},
-        {o[18], &views[18], "i", 4, 0}, {o[19], &views[19], "d", 8, 0}, {run_terms, &views[20], "i", 4, 0},
-        {run_weights, &views[21], "d", 8, 0}, {run_offsets, &views[22], "ql", 8, 0},
+        {o[18], &views[18], "i", 4, 0}, {o[19], &views[19], "d", 8, 0}, {o[20], &views[20], "i", 4, 0},
+        {o[21], &views[21], "d", 8, 0}, {o[22], &views[22], "ql", 8, 0},
     };
     if (get_buffers(wants, PLACE_BUFFERS) < 0) {
         return NULL;
