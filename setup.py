@@ -10,5 +10,6 @@ from setuptools import Extension, setup
 
 setup(ext_modules=[Extension("searchkit._speedups", ["searchkit/_speedups.c"], optional=True),
                    Extension("searchkit._phrases", ["searchkit/_phrases.c"], optional=True),
-                   Extension("searchkit._storykernel", ["searchkit/_storykernel.c"], optional=True),
+                   Extension("searchkit._storykernel", ["searchkit/_storykernel.c"],
+                             depends=["searchkit/_centroid.h"], optional=True),
                    Extension("searchkit._scoring", ["searchkit/_scoring.c"], optional=True)])

@@ -14,15 +14,17 @@
  *               rings of latest stories under its heaviest terms, within the time window,
  *               their shared weight summed per story as the terms come; the best `rescored`
  *               by that sum over the story's length, the earlier story first among equals),
- *               each compared in full (the products with its centroid dict, or with the
+ *               each compared in full (the products with its centroid, or with the
  *               vector of its only article, summed as the interpreter's sum() of floats
  *               does), the most similar one that passes the dated or undated threshold
  *               joined, else a new story; then the story's members, centroid (made from its
  *               first member's vector when a second joins), squared length (updated term by
- *               term), length, days and time window, each term new to it listed.
+ *               term) and days, each term new to it listed. A story's length is the square
+ *               root of its squared length, its time window its days widened by the window.
  *
  * The arrays are the clusterer's array.array columns, read and written in place through
- * the buffer protocol; the centroids are its dict of dicts. sum() of floats adds them one
+ * the buffer protocol; the centroids are its dict of Centroid objects (_centroid.h, this module's
+ * Centroid: term number -> weight, in order, in flat arrays). sum() of floats adds them one
  * after another before Python 3.12 and compensates (Neumaier) from 3.12 on: float_sum
  * repeats the interpreter's. Every product and sum is stored before it is used, so no
  * compiler fuses them into one rounding.
@@ -36,6 +38,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "_centroid.h"
 
 /* One buffer wanted: the object, where its view goes, its item formats ("ql": either) and size. */
 typedef struct {
@@ -268,15 +272,15 @@ typedef struct {
     Py_ssize_t candidate_terms, rescored, width;
     double join_similarity, undated_similarity;
     int windowed;
-    long long window, missing_day, any;
+    long long window, missing_day;
     /* per term: the ring of its latest stories (listed, listed_weight: term * width + k) */
     int64_t *listings;
     int32_t *listed;
     double *listed_weight;
     Py_ssize_t term_count;
     /* per story number */
-    int32_t *size, *head, *tail, *rep, *first, *last, *lo, *hi;
-    double *norm2, *length;
+    int32_t *size, *head, *tail, *rep, *first, *last;
+    double *norm2;
     uint8_t *changed;
     Py_ssize_t story_count;
     /* per row (clustered article); its vector is entries vector_start[row]:vector_start[row + 1] */
@@ -294,10 +298,8 @@ typedef struct {
     double *found_dot;
 } Placing;
 
-/* The article being placed: its n terms (their numbers, and each number's one int object,
- * shared by every centroid that has the term), weights and day. */
+/* The article being placed: its n terms, weights and day. */
 typedef struct {
-    PyObject **term_objs;
     const int32_t *terms;
     const double *weights;
     Py_ssize_t n;
@@ -367,9 +369,9 @@ row_vector(Placing *p, Py_ssize_t row, const int32_t **terms, const double **wei
     return 0;
 }
 
-/* Story `story`'s centroid dict (borrowed), or NULL: none (a story of one article, or
- * removed), or an error (then an exception is set). */
-static PyObject *
+/* Story `story`'s centroid (borrowed), or NULL: none (a story of one article, or removed),
+ * or an error (then an exception is set). */
+static Centroid *
 centroid_of(Placing *p, long story)
 {
     PyObject *key = PyLong_FromLong(story);
@@ -378,25 +380,29 @@ centroid_of(Placing *p, long story)
     }
     PyObject *centroid = PyDict_GetItemWithError(p->centroids, key);
     Py_DECREF(key);
-    if (centroid != NULL && !PyDict_Check(centroid)) {
-        PyErr_SetString(PyExc_TypeError, "a centroid must be a dict");
+    if (centroid != NULL && !Py_IS_TYPE(centroid, &CentroidType)) {
+        PyErr_Format(PyExc_TypeError, "a centroid must be a Centroid, not %.100s", Py_TYPE(centroid)->tp_name);
         return NULL;
     }
-    return centroid;
+    return (Centroid *)centroid;
 }
 
-/* A float in a centroid for the term object, or 0.0 where absent: -1 on error. */
-static int
-centroid_weight(PyObject *centroid, PyObject *term, double *weight, int *present)
+/* The term's weight in a centroid, or 0.0 where absent (*present 0). */
+static void
+centroid_weight(const Centroid *centroid, int32_t term, double *weight, int *present)
 {
-    PyObject *value = PyDict_GetItemWithError(centroid, term);
-    *present = value != NULL;
-    *weight = 0.0;
-    if (value == NULL) {
-        return PyErr_Occurred() ? -1 : 0;
-    }
-    *weight = PyFloat_AsDouble(value);
-    return (*weight == -1.0 && PyErr_Occurred()) ? -1 : 0;
+    Py_ssize_t at = centroid_find(centroid, term);
+    *present = at >= 0;
+    *weight = at >= 0 ? centroid->weights[at] : 0.0;
+}
+
+/* StoryClusterer._in_window: a dated article's day within the story's dated span widened by
+ * the window (any day where the story has no dated member, or without a window). */
+static int
+in_window(const Placing *p, int32_t story, long long day)
+{
+    long long first = p->first[story];
+    return !p->windowed || first == p->missing_day || (first - p->window <= day && day <= p->last[story] + p->window);
 }
 
 /* StoryClusterer._candidates: the stories to compare in full, best first, in
@@ -418,11 +424,11 @@ rank_candidates(Placing *p, const Placed *a, Py_ssize_t *count)
             if (check_index(story, p->story_count, "story") < 0) {
                 return -1;
             }
-            if (a->dated && !(p->lo[story] <= a->day && a->day <= p->hi[story])) {
+            if (a->dated && !in_window(p, story, a->day)) {
                 continue; /* outside the time window: never ranked */
             }
             double shared;
-            PyObject *centroid = centroid_of(p, story);
+            Centroid *centroid = centroid_of(p, story);
             if (centroid == NULL) {
                 if (PyErr_Occurred()) {
                     return -1;
@@ -433,9 +439,7 @@ rank_candidates(Placing *p, const Placed *a, Py_ssize_t *count)
                 shared = p->listed_weight[at]; /* a story of one article: its own weight */
             } else {
                 int present;
-                if (centroid_weight(centroid, a->term_objs[i], &shared, &present) < 0) {
-                    return -1;
-                }
+                centroid_weight(centroid, (int32_t)term, &shared, &present);
                 if (!present) {
                     continue;
                 }
@@ -458,7 +462,7 @@ rank_candidates(Placing *p, const Placed *a, Py_ssize_t *count)
      * a selection sort of the few found (at most terms x width). */
     double *similarity = p->found_dot; /* each dot becomes its similarity */
     for (Py_ssize_t j = 0; j < found; j++) {
-        double story_length = p->length[p->found_story[j]];
+        double story_length = sqrt(p->norm2[p->found_story[j]]);
         if (story_length == 0.0) {
             PyErr_SetString(PyExc_ZeroDivisionError, "float division by zero");
             return -1;
@@ -493,14 +497,12 @@ static int
 similarity_to(Placing *p, const Placed *a, int32_t story, double *out)
 {
     FloatSum sum = {0.0, 0.0, 0};
-    PyObject *centroid = centroid_of(p, story);
+    Centroid *centroid = centroid_of(p, story);
     if (centroid != NULL) {
         for (Py_ssize_t i = 0; i < a->n; i++) {
             double shared;
             int present;
-            if (centroid_weight(centroid, a->term_objs[i], &shared, &present) < 0) {
-                return -1;
-            }
+            centroid_weight(centroid, a->terms[i], &shared, &present);
             volatile double product = a->weights[i] * shared;
             float_sum_add(&sum, product);
         }
@@ -528,11 +530,12 @@ similarity_to(Placing *p, const Placed *a, int32_t story, double *out)
         }
         release_held(&held);
     }
-    if (p->length[story] == 0.0) {
+    double story_length = sqrt(p->norm2[story]);
+    if (story_length == 0.0) {
         PyErr_SetString(PyExc_ZeroDivisionError, "float division by zero");
         return -1;
     }
-    volatile double quotient = float_sum_value(&sum) / p->length[story];
+    volatile double quotient = float_sum_value(&sum) / story_length;
     *out = quotient;
     return 0;
 }
@@ -575,25 +578,10 @@ list_story(Placing *p, long number, int32_t term, double weight)
     p->listings[term] = listed_count + 1;
 }
 
-/* StoryClusterer._days: the story's dated span and the days it may be joined from. */
-static void
-set_days(Placing *p, long number, long long first, long long last)
-{
-    p->first[number] = (int32_t)first;
-    p->last[number] = (int32_t)last;
-    if (!p->windowed || first == p->missing_day) {
-        p->lo[number] = (int32_t)-p->any;
-        p->hi[number] = (int32_t)p->any;
-    } else {
-        long long lo = first - p->window, hi = last + p->window;
-        p->lo[number] = (int32_t)(lo > -p->any ? lo : -p->any);
-        p->hi[number] = (int32_t)(hi < p->any ? hi : p->any);
-    }
-}
-
-/* A story's first member's vector as a centroid dict (a second member joins), in centroids. */
-static PyObject *
-make_centroid(Placing *p, PyObject *key, long number, PyObject *term_keys)
+/* A story's first member's vector as its centroid (a second member joins), in centroids;
+ * room for the second's terms too. */
+static Centroid *
+make_centroid(Placing *p, PyObject *key, long number, Py_ssize_t more)
 {
     const int32_t *terms;
     const double *weights;
@@ -602,20 +590,14 @@ make_centroid(Placing *p, PyObject *key, long number, PyObject *term_keys)
     if (row_vector(p, p->head[number], &terms, &weights, &n, &held) < 0) {
         return NULL;
     }
-    PyObject *centroid = PyDict_New();
+    Centroid *centroid = centroid_new(n + more);
     for (Py_ssize_t j = 0; centroid != NULL && j < n; j++) {
-        if (check_index(terms[j], PyList_GET_SIZE(term_keys), "term") < 0) {
-            Py_CLEAR(centroid);
-            break;
-        }
-        PyObject *weight = PyFloat_FromDouble(weights[j]);
-        if (weight == NULL || PyDict_SetItem(centroid, PyList_GET_ITEM(term_keys, terms[j]), weight) < 0) {
+        if (check_index(terms[j], p->term_count, "term") < 0 || centroid_set(centroid, terms[j], weights[j]) < 0) {
             Py_CLEAR(centroid);
         }
-        Py_XDECREF(weight);
     }
     release_held(&held);
-    if (centroid == NULL || PyDict_SetItem(p->centroids, key, centroid) < 0) {
+    if (centroid == NULL || PyDict_SetItem(p->centroids, key, (PyObject *)centroid) < 0) {
         Py_XDECREF(centroid);
         return NULL;
     }
@@ -625,7 +607,7 @@ make_centroid(Placing *p, PyObject *key, long number, PyObject *term_keys)
 
 /* StoryClusterer._join and _join_terms: row `row` (the article `a`) joins story `number`. */
 static int
-join_story(Placing *p, const Placed *a, long number, Py_ssize_t row, PyObject *term_keys)
+join_story(Placing *p, const Placed *a, long number, Py_ssize_t row)
 {
     if (check_index(number, p->story_count, "story") < 0) {
         return -1;
@@ -646,24 +628,19 @@ join_story(Placing *p, const Placed *a, long number, Py_ssize_t row, PyObject *t
     if (key == NULL) {
         return -1;
     }
-    PyObject *centroid = centroid_of(p, number);
+    Centroid *centroid = centroid_of(p, number);
     if (centroid == NULL && !PyErr_Occurred() && size) { /* a second member: the first's vector becomes a centroid */
-        centroid = make_centroid(p, key, number, term_keys);
+        centroid = make_centroid(p, key, number, a->n);
     }
     Py_DECREF(key);
     if (centroid == NULL && PyErr_Occurred()) {
         return -1;
     }
-    if (centroid == NULL || PyDict_GET_SIZE(centroid) == 0) { /* each term new: added, then listed */
+    if (centroid == NULL || centroid->live == 0) { /* each term new: added, then listed */
         FloatSum squares = {0.0, 0.0, 0};
         for (Py_ssize_t i = 0; i < a->n; i++) {
-            if (centroid != NULL) {
-                PyObject *weight = PyFloat_FromDouble(a->weights[i]);
-                if (weight == NULL || PyDict_SetItem(centroid, a->term_objs[i], weight) < 0) {
-                    Py_XDECREF(weight);
-                    return -1;
-                }
-                Py_DECREF(weight);
+            if (centroid != NULL && centroid_set(centroid, a->terms[i], a->weights[i]) < 0) {
+                return -1;
             }
             volatile double square = a->weights[i] * a->weights[i];
             float_sum_add(&squares, square);
@@ -678,16 +655,11 @@ join_story(Placing *p, const Placed *a, long number, Py_ssize_t row, PyObject *t
         for (Py_ssize_t i = 0; i < a->n; i++) {
             double weight = a->weights[i], old;
             int present;
-            if (centroid_weight(centroid, a->term_objs[i], &old, &present) < 0) {
-                return -1;
-            }
+            centroid_weight(centroid, a->terms[i], &old, &present);
             volatile double updated = old + weight;
-            PyObject *sum = PyFloat_FromDouble(updated);
-            if (sum == NULL || PyDict_SetItem(centroid, a->term_objs[i], sum) < 0) {
-                Py_XDECREF(sum);
+            if (centroid_set(centroid, a->terms[i], updated) < 0) {
                 return -1;
             }
-            Py_DECREF(sum);
             /* norm2 += 2 * old * weight + weight * weight */
             volatile double twice = 2 * old;
             volatile double cross = twice * weight;
@@ -701,14 +673,14 @@ join_story(Placing *p, const Placed *a, long number, Py_ssize_t row, PyObject *t
         }
         p->norm2[number] = norm2;
     }
-    p->length[number] = sqrt(p->norm2[number]);
     long long day = a->day;
     if (day != p->missing_day) {
-        long long first = p->first[number], last = p->last[number];
-        if (first == p->missing_day) {
-            set_days(p, number, day, day);
-        } else if (day < first || day > last) {
-            set_days(p, number, day < first ? day : first, day > last ? day : last);
+        long long first = p->first[number];
+        if (first == p->missing_day || day < first) {
+            p->first[number] = (int32_t)day;
+        }
+        if (first == p->missing_day || day > p->last[number]) {
+            p->last[number] = (int32_t)day;
         }
     }
     p->changed[number] = 1;
@@ -718,7 +690,7 @@ join_story(Placing *p, const Placed *a, long number, Py_ssize_t row, PyObject *t
 /* Article i of the run (its entries offsets[i]:offsets[i + 1]) in `a`, its terms checked. */
 static int
 read_placed(const Placing *p, const int32_t *terms, const double *weights, const int64_t *offsets,
-            Py_ssize_t entries, Py_ssize_t i, PyObject *term_keys, Placed *a)
+            Py_ssize_t entries, Py_ssize_t i, Placed *a)
 {
     int64_t start = offsets[i], end = offsets[i + 1];
     if (start < 0 || end < start || end > entries) {
@@ -732,39 +704,37 @@ read_placed(const Placing *p, const int32_t *terms, const double *weights, const
         if (check_index(a->terms[k], p->term_count, "term") < 0) {
             return -1;
         }
-        a->term_objs[k] = PyList_GET_ITEM(term_keys, a->terms[k]);
     }
     return 0;
 }
 
-#define PLACE_BUFFERS 23
+#define PLACE_BUFFERS 20
 
 /* place(terms, weights, offsets, first_row, next_story, settings, story_arrays, row_arrays, rings,
- *       centroids, term_keys, row_vector) -> (story numbers, next_story)
+ *       centroids, row_vector) -> (story numbers, next_story)
  * terms (int32), weights (float64), offsets (int64): the run's vectors one after another,
  * article i's at offsets[i]:offsets[i + 1], the articles of rows first_row, first_row + 1, ...
  * (appended by the caller, with their days); the story arrays have room for a new story
- * per article from next_story on. term_keys: a list holding each term number's int, used
- * as the centroids' keys (one object per term however many centroids have it).
+ * per article from next_story on.
  * settings: (candidate_terms, rescored, width, join_similarity, undated_similarity,
- *            window_days or None, missing_day, any_day)
- * story_arrays: (size, head, tail, rep, first, last, lo, hi, norm2, length, changed)
+ *            window_days or None, missing_day)
+ * story_arrays: (size, head, tail, rep, first, last, norm2, changed)
  * row_arrays: (story, next, day, vector_start, terms, weights, entry_base)
- * rings: (listings, listed, listed_weight); centroids: story number -> {term: weight};
+ * rings: (listings, listed, listed_weight); centroids: story number -> Centroid;
  * row_vector(row) -> (array('i'), array('d')): a row whose entries lie before entry_base. */
 static PyObject *
 place(PyObject *module, PyObject *args)
 {
     PyObject *o[PLACE_BUFFERS]; /* every array read through its buffer: views[i] is o[i]'s */
-    PyObject *settings, *story_arrays, *row_arrays, *rings, *window, *term_keys;
+    PyObject *settings, *story_arrays, *row_arrays, *rings, *window;
     Py_ssize_t first_row;
     long next_story;
     Placing p = {0};
-    if (!PyArg_ParseTuple(args, "OOOnlO!O!O!O!O!O!O", &o[20], &o[21], &o[22], &first_row, &next_story,
+    if (!PyArg_ParseTuple(args, "OOOnlO!O!O!O!O!O", &o[17], &o[18], &o[19], &first_row, &next_story,
                           &PyTuple_Type, &settings, &PyTuple_Type, &story_arrays, &PyTuple_Type, &row_arrays,
-                          &PyTuple_Type, &rings, &PyDict_Type, &p.centroids, &PyList_Type, &term_keys, &p.row_vector) ||
-        !PyArg_ParseTuple(settings, "nnnddOLL", &p.candidate_terms, &p.rescored, &p.width, &p.join_similarity,
-                          &p.undated_similarity, &window, &p.missing_day, &p.any)) {
+                          &PyTuple_Type, &rings, &PyDict_Type, &p.centroids, &p.row_vector) ||
+        !PyArg_ParseTuple(settings, "nnnddOL", &p.candidate_terms, &p.rescored, &p.width, &p.join_similarity,
+                          &p.undated_similarity, &window, &p.missing_day)) {
         return NULL;
     }
     if (p.candidate_terms < 0 || p.rescored < 0 || p.width < 1) {
@@ -777,20 +747,18 @@ place(PyObject *module, PyObject *args)
     }
     Py_buffer views[PLACE_BUFFERS];
     if (!PyArg_ParseTuple(rings, "OOO", &o[0], &o[1], &o[2]) ||
-        !PyArg_ParseTuple(story_arrays, "OOOOOOOOOOO", &o[3], &o[4], &o[5], &o[6], &o[7], &o[8], &o[9], &o[10],
-                          &o[11], &o[12], &o[13]) ||
-        !PyArg_ParseTuple(row_arrays, "OOOOOOL", &o[14], &o[15], &o[16], &o[17], &o[18], &o[19], &p.entry_base)) {
+        !PyArg_ParseTuple(story_arrays, "OOOOOOOO", &o[3], &o[4], &o[5], &o[6], &o[7], &o[8], &o[9], &o[10]) ||
+        !PyArg_ParseTuple(row_arrays, "OOOOOOL", &o[11], &o[12], &o[13], &o[14], &o[15], &o[16], &p.entry_base)) {
         return NULL;
     }
     Want wants[PLACE_BUFFERS] = {
         {o[0], &views[0], "q", 8, 1}, {o[1], &views[1], "i", 4, 1}, {o[2], &views[2], "d", 8, 1},
         {o[3], &views[3], "i", 4, 1}, {o[4], &views[4], "i", 4, 1}, {o[5], &views[5], "i", 4, 1},
         {o[6], &views[6], "i", 4, 1}, {o[7], &views[7], "i", 4, 1}, {o[8], &views[8], "i", 4, 1},
-        {o[9], &views[9], "i", 4, 1}, {o[10], &views[10], "i", 4, 1}, {o[11], &views[11], "d", 8, 1},
-        {o[12], &views[12], "d", 8, 1}, {o[13], &views[13], "B", 1, 1}, {o[14], &views[14], "i", 4, 1},
-        {o[15], &views[15], "i", 4, 1}, {o[16], &views[16], "i", 4, 0}, {o[17], &views[17], "q", 8, 0},
-        {o[18], &views[18], "i", 4, 0}, {o[19], &views[19], "d", 8, 0}, {o[20], &views[20], "i", 4, 0},
-        {o[21], &views[21], "d", 8, 0}, {o[22], &views[22], "ql", 8, 0},
+        {o[9], &views[9], "d", 8, 1}, {o[10], &views[10], "B", 1, 1}, {o[11], &views[11], "i", 4, 1},
+        {o[12], &views[12], "i", 4, 1}, {o[13], &views[13], "i", 4, 0}, {o[14], &views[14], "q", 8, 0},
+        {o[15], &views[15], "i", 4, 0}, {o[16], &views[16], "d", 8, 0}, {o[17], &views[17], "i", 4, 0},
+        {o[18], &views[18], "d", 8, 0}, {o[19], &views[19], "ql", 8, 0},
     };
     if (get_buffers(wants, PLACE_BUFFERS) < 0) {
         return NULL;
@@ -801,49 +769,38 @@ place(PyObject *module, PyObject *args)
     p.listed = views[1].buf;
     p.listed_weight = views[2].buf;
     p.term_count = views[0].len / 8;
-    int32_t **story_columns[] = {&p.size, &p.head, &p.tail, &p.rep, &p.first, &p.last, &p.lo, &p.hi};
-    p.story_count = views[13].len;
-    for (int c = 0; c < 8; c++) {
+    int32_t **story_columns[] = {&p.size, &p.head, &p.tail, &p.rep, &p.first, &p.last};
+    p.norm2 = views[9].buf;
+    p.changed = views[10].buf;
+    p.story_count = views[9].len / 8 < views[10].len ? views[9].len / 8 : views[10].len;
+    for (int c = 0; c < 6; c++) {
         *story_columns[c] = views[3 + c].buf;
         p.story_count = views[3 + c].len / 4 < p.story_count ? views[3 + c].len / 4 : p.story_count;
     }
-    p.norm2 = views[11].buf;
-    p.length = views[12].buf;
-    p.changed = views[13].buf;
-    p.story_count = views[11].len / 8 < p.story_count ? views[11].len / 8 : p.story_count;
-    p.story_count = views[12].len / 8 < p.story_count ? views[12].len / 8 : p.story_count;
-    p.story = views[14].buf;
-    p.next = views[15].buf;
-    p.day = views[16].buf;
-    p.vector_start = views[17].buf;
-    p.row_count = views[17].len / 8 - 1;
-    for (int c = 14; c < 17; c++) {
+    p.story = views[11].buf;
+    p.next = views[12].buf;
+    p.day = views[13].buf;
+    p.vector_start = views[14].buf;
+    p.row_count = views[14].len / 8 - 1;
+    for (int c = 11; c < 14; c++) {
         p.row_count = views[c].len / 4 < p.row_count ? views[c].len / 4 : p.row_count;
     }
-    p.row_terms = views[18].buf;
-    p.row_weights = views[19].buf;
-    p.entries = views[18].len / 4 < views[19].len / 8 ? views[18].len / 4 : views[19].len / 8;
+    p.row_terms = views[15].buf;
+    p.row_weights = views[16].buf;
+    p.entries = views[15].len / 4 < views[16].len / 8 ? views[15].len / 4 : views[16].len / 8;
     if (views[1].len / 4 / p.width < p.term_count || views[2].len / 8 / p.width < p.term_count) {
         PyErr_SetString(PyExc_ValueError, "the rings do not cover every term");
         goto done;
     }
-    if (PyList_GET_SIZE(term_keys) < p.term_count) {
-        PyErr_SetString(PyExc_ValueError, "term_keys does not cover every term");
-        goto done;
-    }
-    const int32_t *terms = views[20].buf;
-    const double *weights = views[21].buf;
-    const int64_t *offsets = views[22].buf;
-    Py_ssize_t entries = views[20].len / 4 < views[21].len / 8 ? views[20].len / 4 : views[21].len / 8;
-    Py_ssize_t count = views[22].len / 8 - 1, longest = 0;
-    for (Py_ssize_t i = 0; i < count; i++) {
-        longest = offsets[i + 1] - offsets[i] > longest ? (Py_ssize_t)(offsets[i + 1] - offsets[i]) : longest;
-    }
+    const int32_t *terms = views[17].buf;
+    const double *weights = views[18].buf;
+    const int64_t *offsets = views[19].buf;
+    Py_ssize_t entries = views[17].len / 4 < views[18].len / 8 ? views[17].len / 4 : views[18].len / 8;
+    Py_ssize_t count = views[19].len / 8 - 1;
     size_t slots = (size_t)(p.candidate_terms * p.width + 1);
     p.found_story = PyMem_Malloc(sizeof(int32_t) * slots);
     p.found_dot = PyMem_Malloc(sizeof(double) * slots);
-    a.term_objs = PyMem_Malloc(sizeof(PyObject *) * (size_t)(longest + 1));
-    if (p.found_story == NULL || p.found_dot == NULL || a.term_objs == NULL) {
+    if (p.found_story == NULL || p.found_dot == NULL) {
         PyErr_NoMemory();
         goto done;
     }
@@ -854,7 +811,7 @@ place(PyObject *module, PyObject *args)
     for (Py_ssize_t i = 0; i < count; i++) {
         Py_ssize_t row = first_row + i;
         long number = -1;
-        int failed = read_placed(&p, terms, weights, offsets, entries, i, term_keys, &a) < 0 ||
+        int failed = read_placed(&p, terms, weights, offsets, entries, i, &a) < 0 ||
                      check_index(row, p.row_count, "row") < 0;
         if (!failed) {
             a.day = p.day[row];
@@ -864,7 +821,7 @@ place(PyObject *module, PyObject *args)
         if (!failed && number < 0) {
             number = next_story++;
         }
-        failed = failed || join_story(&p, &a, number, row, term_keys) < 0;
+        failed = failed || join_story(&p, &a, number, row) < 0;
         PyObject *item = failed ? NULL : PyLong_FromLong(number);
         if (item == NULL) {
             goto done;
@@ -876,7 +833,6 @@ done:
     Py_XDECREF(numbers);
     PyMem_Free(p.found_story);
     PyMem_Free(p.found_dot);
-    PyMem_Free(a.term_objs);
     release_buffers(wants, PLACE_BUFFERS);
     return result;
 }
@@ -888,7 +844,7 @@ static PyMethodDef storykernel_functions[] = {
      "(StoryClusterer.vectors after the terms are numbered)."},
     {"place", place, METH_VARARGS,
      "place(terms, weights, offsets, first_row, next_story, settings, story_arrays, row_arrays, rings, centroids, "
-     "term_keys, row_vector) -> (story numbers, next_story): a run of appended rows placed in stories in order "
+     "row_vector) -> (story numbers, next_story): a run of appended rows placed in stories in order "
      "(StoryClusterer.place_many)."},
     {NULL, NULL, 0, NULL},
 };
@@ -904,5 +860,12 @@ static struct PyModuleDef storykernel_module = {
 PyMODINIT_FUNC
 PyInit__storykernel(void)
 {
-    return PyModule_Create(&storykernel_module);
+    if (PyType_Ready(&CentroidType) < 0) {
+        return NULL;
+    }
+    PyObject *module = PyModule_Create(&storykernel_module);
+    if (module != NULL && PyModule_AddObjectRef(module, "Centroid", (PyObject *)&CentroidType) < 0) {
+        Py_CLEAR(module);
+    }
+    return module;
 }

@@ -123,6 +123,8 @@ def placed_both_ways(tmp_path: Path, options: stories.StoryOptions, script: list
                                            options=options, spill_folder=tmp_path)
         clusterer._vectors._spill_at = 64  # older rows in the temporary files: read through row_vector
         clusterer._place = None if native is None else native.place
+        if native is None:  # the Python twin in full: dict centroids
+            clusterer._new_centroid = stories._dict_centroid
         clusterer._term_ids([f"t{n}" for n in range(400)])
         numbers = []
         for kind, payload in script:
@@ -134,8 +136,8 @@ def placed_both_ways(tmp_path: Path, options: stories.StoryOptions, script: list
         upto = clusterer.next_story  # (the kernel's story arrays have room for more)
         made.append((numbers, dict(clusterer.representatives()), [x.hex() for x in clusterer._norm2[:upto]],
                      {n: {t: w.hex() for t, w in c.items()} for n, c in clusterer._centroids.items()},
-                     list(clusterer._listed), list(clusterer._listings), list(clusterer._lo[:upto]),
-                     list(clusterer._hi[:upto]), list(clusterer._next), clusterer.next_story, clusterer.story_count()))
+                     list(clusterer._listed), list(clusterer._listings), list(clusterer._first[:upto]),
+                     list(clusterer._last[:upto]), list(clusterer._next), clusterer.next_story, clusterer.story_count()))
         clusterer.close()
     assert made[0] == made[1]
     return made[0]
@@ -162,11 +164,59 @@ def test_place_reports_arrays_that_do_not_fit() -> None:
         clusterer.place_many([("x", "x", 1, None)], stories.RunVectors.of([([5000], [1.0])]))
     run = stories.RunVectors.of([([0], [1.0])])
     with pytest.raises(TypeError, match="array of 'i' items"):
-        kernel.place(*run, 0, 1, (8, 5, 8, 0.2, 0.3, 3, stories.MISSING_DAY, 2**31 - 1),
-                     (array("d"),) * 11, (array("i"),) * 3 + (array("q"), array("i"), array("d"), 0),
-                     (clusterer._listings, clusterer._listed, clusterer._listed_weight), {}, [], clusterer._vector)
+        kernel.place(*run, 0, 1, (8, 5, 8, 0.2, 0.3, 3, stories.MISSING_DAY),
+                     (array("d"),) * 8, (array("i"),) * 3 + (array("q"), array("i"), array("d"), 0),
+                     (clusterer._listings, clusterer._listed, clusterer._listed_weight), {}, clusterer._vector)
     with pytest.raises(ValueError, match="the run's offsets"):
         clusterer.place_many([("y", "y", 1, None)], run._replace(offsets=np.array([0, 2])))
+
+
+def test_place_takes_only_its_own_centroids() -> None:
+    require_kernel(kernel is not None, "searchkit/_storykernel.c")
+    clusterer = stories.StoryClusterer(stories.StoryState(), committed_df=lambda term: 0, committed_docs=0)
+    clusterer._term_ids(["a", "b"])
+    vectors = stories.RunVectors.of([([0, 1], [0.6, 0.8])] * 3)
+    assert clusterer.place_many([("x", "x", 1, None), ("y", "y", 1, None)], vectors.part(0, 2)) == [1, 1]
+    assert type(clusterer._centroids[1]) is kernel.Centroid and clusterer._centroids[1].items() == [(0, 1.2), (1, 1.6)]
+    clusterer._centroids[1] = dict(clusterer._centroids[1].items())
+    with pytest.raises(TypeError, match="a centroid must be a Centroid, not dict"):
+        clusterer.place_many([("z", "z", 1, None)], vectors.part(2, 3))
+
+
+def test_centroid_keeps_the_order_and_floats_of_a_dict() -> None:
+    """Random sets, pops and look-ups on a Centroid and a dict: the same answers, items in the
+    same order, through growth and compaction (many pops leave holes)."""
+    import random
+
+    require_kernel(kernel is not None, "searchkit/_storykernel.c")
+    rng = random.Random(16)
+    for size in (3, 40, 700):
+        terms = rng.sample(range(2**31 - 1), size) + list(range(size))
+        start = [rng.random() for _ in terms[:size]]
+        centroid, twin = kernel.Centroid(terms[:size], start), dict(zip(terms[:size], start))
+        for _ in range(20 * size):
+            term, action = rng.choice(terms), rng.random()
+            if action < 0.45:
+                weight = rng.random()
+                centroid[term] = twin[term] = weight
+            elif action < 0.8:
+                assert centroid.pop(term, None) == twin.pop(term, None)
+            else:
+                assert centroid.get(term) == twin.get(term) and centroid.get(term, 0.0) == twin.get(term, 0.0)
+                assert (term in centroid) == (term in twin)
+            assert len(centroid) == len(twin)
+        assert centroid.items() == list(twin.items()) and list(centroid) == list(twin)
+        assert centroid.values() == list(twin.values()) and centroid.keys() == list(twin)
+    centroid.update([(5, 0.5)])
+    assert centroid[5] == 0.5 and centroid.get(-1) is None and centroid.get(2**40, 1.5) == 1.5
+    with pytest.raises(KeyError):
+        centroid.pop(-1)
+    with pytest.raises(TypeError, match="term numbers"):
+        centroid.get("a")
+    with pytest.raises(ValueError, match="0 to 2"):
+        centroid[2**31] = 1.0
+    dense = kernel.Centroid(range(1000), [0.5] * 1000)
+    assert dense.__sizeof__() < 24 * 1000  # (a dict of floats: about 100 bytes an entry)
 
 
 def vectors_both_ways(counts: list[stories.StoryCounts], *, committed_docs: int = 0,

@@ -59,7 +59,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import accumulate, chain, islice, repeat
 from operator import mul
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol, overload
 
 import numpy as np
 
@@ -104,8 +104,28 @@ MISSING_DAY = -(2**31)  # the same sentinel as the segments' day column
 BATCH = 256  # articles whose vectors are computed together
 Array = np.ndarray[Any, Any]
 _ZEROS = repeat(0.0)  # the default of every centroid look-up (map(centroid.get, terms, _ZEROS))
-_ANY = 2**31 - 1  # a story's day window when it has no dated member (or there is no window): any day
 _GROWTH = 8  # the story and term arrays grow by an eighth (doubling left up to half of them unused)
+
+
+class CentroidMap(Protocol):
+    """A story's centroid: term number -> summed weight, in the order the terms came (a
+    dict, or the kernel's ``Centroid``: the same in two flat arrays, about 12 bytes an
+    entry instead of a dict's ~100; ``searchkit/_centroid.h``)."""
+
+    @overload
+    def get(self, term: int, /) -> float | None: ...
+    @overload
+    def get(self, term: int, default: float, /) -> float: ...
+    def __setitem__(self, term: int, weight: float, /) -> None: ...
+    def pop(self, term: int, default: None, /) -> float | None: ...
+    def values(self) -> Iterable[float]: ...
+    def items(self) -> Iterable[tuple[int, float]]: ...
+    def update(self, pairs: Iterable[tuple[int, float]], /) -> None: ...
+    def __len__(self) -> int: ...
+
+
+def _dict_centroid(terms: Iterable[int], weights: Iterable[float]) -> CentroidMap:
+    return dict(zip(terms, weights))
 
 
 def story_kernel() -> Any:
@@ -266,12 +286,13 @@ class StoryClusterer:
     removed or replaced article's row is left dead) its story, day, source ordinal, the
     next row of its story and its vector's place in two flat arrays of term numbers and
     weights; per story number its size, first and last rows, days, squared length and
-    length and representative row. A story of one article has no centroid of its own: its
-    member's vector is its centroid; a centroid dict (term number -> summed weight, in the
-    order terms came, as the arithmetic needs) is made when a second article joins. The
-    stories listed under a term are a ring of its :data:`STORIES_PER_TERM` latest (only
-    those are ever looked at), each with the term's weight in the story when it was listed
-    (the centroid's own for a story of one article).
+    representative row (its length and time window are computed from these). A story of
+    one article has no centroid of its own: its member's vector is its centroid; a centroid
+    (:class:`CentroidMap`: term number -> summed weight, in the order terms came, as the
+    arithmetic needs) is made when a second article joins. The stories listed under a term
+    are a ring of its :data:`STORIES_PER_TERM` latest (only those are ever looked at), each
+    with the term's weight in the story when it was listed (the centroid's own for a story
+    of one article).
     """
 
     def __init__(self, state: StoryState, *, committed_df: Callable[[str], int], committed_docs: int,
@@ -299,23 +320,21 @@ class StoryClusterer:
         self._tail = array("i", bytes(4 * size))
         self._first = array("i", [MISSING_DAY]) * size
         self._last = array("i", [MISSING_DAY]) * size
-        self._lo = array("i", [-_ANY]) * size  # the days it may be joined from (int32, as the days)
-        self._hi = array("i", [_ANY]) * size
         self._norm2 = array("d", bytes(8 * size))
-        self._length = array("d", bytes(8 * size))
         self._rep = array("i", bytes(4 * size))
-        self._centroids: dict[int, dict[int, float]] = {}  # of stories that had two members or more
+        self._centroids: dict[int, CentroidMap] = {}  # of stories that had two members or more
         self._live = 0
         # The ring of each term's latest stories: _listed/_listed_weight[term * width + k].
         self._width = self.options.stories_per_term
         self._listed = array("i")
         self._listed_weight = array("d")
         self._listings = array("q")  # how many times each term was listed
-        self._term_keys: list[int] = []  # each term number's int, the kernel's centroid keys (one object a term)
         self._changed = bytearray(size)  # 1: a story changed since its representative was chosen
         kernel = story_kernel()
         self._place = getattr(kernel, "place", None)  # place_many's loop in C, or None
         self._weigh = getattr(kernel, "vectors", None)  # the arithmetic of vectors in C, or None
+        self._new_centroid: Callable[[Iterable[int], Iterable[float]], CentroidMap] = getattr(
+            kernel, "Centroid", _dict_centroid)  # the kernel's compact one (place_many's loop needs it), or a dict
         for article_id, member in state.members.items():
             terms = self._term_ids(member.terms)
             row = self._new_row(article_id, member.headline, member.day, member.source, terms, member.weights)
@@ -347,10 +366,7 @@ class StoryClusterer:
                 column.frombytes(bytes(4 * more))
             self._first.extend(repeat(MISSING_DAY, more))
             self._last.extend(repeat(MISSING_DAY, more))
-            self._lo.extend(repeat(-_ANY, more))
-            self._hi.extend(repeat(_ANY, more))
             self._norm2.frombytes(bytes(8 * more))
-            self._length.frombytes(bytes(8 * more))
             self._changed += bytes(more)
 
     def _grow_terms(self) -> None:
@@ -363,7 +379,6 @@ class StoryClusterer:
         more = count - len(self._listings)
         if more > 0:
             more = max(more, len(self._listings) // _GROWTH, 1024)
-            self._term_keys.extend(range(len(self._listings), len(self._listings) + more))
             self._listings.frombytes(bytes(8 * more))
             self._listed.frombytes(bytes(4 * self._width * more))
             self._listed_weight.frombytes(bytes(8 * self._width * more))
@@ -542,16 +557,15 @@ class StoryClusterer:
         self._grow_stories(self.next_story + len(articles))  # room for a new story each
         options = self.options
         settings = (options.candidate_terms, options.rescored, self._width, options.join_similarity,
-                    options.undated_similarity, options.window_days, MISSING_DAY, _ANY)
-        story_arrays = (self._size, self._head, self._tail, self._rep, self._first, self._last, self._lo, self._hi,
-                        self._norm2, self._length, self._changed)
+                    options.undated_similarity, options.window_days, MISSING_DAY)
+        story_arrays = (self._size, self._head, self._tail, self._rep, self._first, self._last, self._norm2,
+                        self._changed)
         row_arrays = (self._story, self._next, self._day, *self._vectors.held())
         numbers: list[int]
         numbers, next_story = self._place(
             np.ascontiguousarray(vectors.terms, np.int32), np.ascontiguousarray(vectors.weights, np.float64),
             np.ascontiguousarray(vectors.offsets, np.int64), first, self.next_story, settings, story_arrays,
-            row_arrays, (self._listings, self._listed, self._listed_weight), self._centroids, self._term_keys,
-            self._vector)
+            row_arrays, (self._listings, self._listed, self._listed_weight), self._centroids, self._vector)
         self._live += next_story - self.next_story
         self.next_story = next_story
         return numbers
@@ -589,10 +603,9 @@ class StoryClusterer:
                 centroid[term] = left
             else:
                 centroid.pop(term, None)
-        norm2 = self._norm2[number] = sum(w * w for w in centroid.values())
-        self._length[number] = math.sqrt(norm2)
+        self._norm2[number] = sum(w * w for w in centroid.values())
         days = [d for d in map(self._day.__getitem__, self._rows(number)) if d != MISSING_DAY]
-        self._days(number, *((min(days), max(days)) if days else (MISSING_DAY, MISSING_DAY)))
+        self._first[number], self._last[number] = (min(days), max(days)) if days else (MISSING_DAY, MISSING_DAY)
         return True
 
     def _rows(self, number: int) -> list[int]:
@@ -603,13 +616,11 @@ class StoryClusterer:
             row = nexts[row]
         return rows
 
-    def _days(self, number: int, first: int, last: int) -> None:
-        self._first[number], self._last[number] = first, last
-        window = self.options.window_days
-        if window is None or first == MISSING_DAY:
-            self._lo[number], self._hi[number] = -_ANY, _ANY
-        else:
-            self._lo[number], self._hi[number] = max(first - window, -_ANY), min(last + window, _ANY)
+    def _in_window(self, number: int, day: int) -> bool:
+        """Whether a dated article's day is within the time window of story ``number``'s
+        dated members (any day where it has none, or without a window)."""
+        first, window = self._first[number], self.options.window_days
+        return first == MISSING_DAY or window is None or first - window <= day <= self._last[number] + window
 
     def _list(self, number: int, term: int, weight: float) -> None:
         """List the story under ``term`` (the latest of its ring)."""
@@ -630,7 +641,7 @@ class StoryClusterer:
         self._size[number] = size + 1
         centroid = self._centroids.get(number)
         if centroid is None and size:  # a second member: the first's vector becomes a centroid
-            centroid = self._centroids[number] = dict(zip(*self._vector(self._head[number])))
+            centroid = self._centroids[number] = self._new_centroid(*self._vector(self._head[number]))
         if not centroid:  # each term new: the loop below in one step (0.0 + w is w)
             if centroid is not None:
                 centroid.update(zip(terms, weights))
@@ -638,16 +649,15 @@ class StoryClusterer:
             self._join_terms(number, None, terms, weights)
         else:
             self._norm2[number] = self._join_terms(number, centroid, terms, weights)
-        self._length[number] = math.sqrt(self._norm2[number])
         day = self._day[row]
         if day != MISSING_DAY:
-            first, last = self._first[number], self._last[number]
-            if first == MISSING_DAY:
-                self._days(number, day, day)
-            elif day < first or day > last:
-                self._days(number, min(first, day), max(last, day))
+            first = self._first[number]
+            if first == MISSING_DAY or day < first:
+                self._first[number] = day
+            if first == MISSING_DAY or day > self._last[number]:
+                self._last[number] = day
 
-    def _join_terms(self, number: int, centroid: dict[int, float] | None, terms: Sequence[int],
+    def _join_terms(self, number: int, centroid: CentroidMap | None, terms: Sequence[int],
                     weights: Sequence[float]) -> float:
         """Add an article's terms to the story's centroid (None: its first member, whose
         vector is the centroid), listing the story under each term new to it; returns the
@@ -666,9 +676,9 @@ class StoryClusterer:
             norm2 += 2 * old * weight + weight * weight
         return norm2
 
-    def _centroid(self, number: int) -> dict[int, float]:
+    def _centroid(self, number: int) -> CentroidMap:
         centroid = self._centroids.get(number)
-        return dict(zip(*self._vector(self._head[number]))) if centroid is None else centroid
+        return _dict_centroid(*self._vector(self._head[number])) if centroid is None else centroid
 
     def _candidates(self, terms: Sequence[int], vector: Sequence[float], day: int) -> list[int]:
         """The stories :meth:`_best_story` compares in full, the best first."""
@@ -677,7 +687,7 @@ class StoryClusterer:
         partial: dict[int, float] = {}
         so_far = partial.get
         listings, listed, listed_weight = self._listings, self._listed, self._listed_weight
-        centroids, sizes, lo, hi = self._centroids.get, self._size, self._lo, self._hi
+        centroids, sizes, in_window = self._centroids.get, self._size, self._in_window
         dated = day != MISSING_DAY
         for term, weight in zip(terms[:options.candidate_terms], vector):
             count = listings[term]
@@ -691,7 +701,7 @@ class StoryClusterer:
                 ring = chain(range(turn, base + width), range(base, turn))
             for at in ring:
                 story = listed[at]
-                if dated and not lo[story] <= day <= hi[story]:
+                if dated and not in_window(story, day):
                     continue  # (outside the time window: never ranked)
                 centroid = centroids(story)
                 if centroid is None:
@@ -704,8 +714,8 @@ class StoryClusterer:
                         continue
                     shared = found
                 partial[story] = so_far(story, 0.0) + weight * shared
-        length = self._length
-        ranked = [(dot / length[story], -story, story) for story, dot in partial.items()]
+        norm2, sqrt = self._norm2, math.sqrt
+        ranked = [(dot / sqrt(norm2[story]), -story, story) for story, dot in partial.items()]
         return [story for _, _, story in heapq.nlargest(options.rescored, ranked)]
 
     def _best_story(self, terms: Sequence[int], vector: Sequence[float], day: int) -> int | None:
@@ -715,10 +725,10 @@ class StoryClusterer:
         the best :data:`RESCORED` within the time window are compared in full."""
         options = self.options
         dated = day != MISSING_DAY
-        length = self._length
         best, best_similarity = None, 0.0
         for story in self._candidates(terms, vector, day):
-            similarity = sum(map(mul, vector, map(self._centroid(story).get, terms, _ZEROS))) / length[story]
+            length = math.sqrt(self._norm2[story])
+            similarity = sum(map(mul, vector, map(self._centroid(story).get, terms, _ZEROS))) / length
             by_content_alone = not dated or self._first[story] == MISSING_DAY
             needed = options.undated_similarity if by_content_alone else options.join_similarity
             if similarity >= needed and (best is None or similarity > best_similarity):
