@@ -103,3 +103,23 @@ def test_rows_appended_as_lists_are_the_rows_appended_as_arrays(tmp_path: Path, 
         assert as_lists.headline(row) == f"headline {row}" and as_lists.article_id(row) == f"id-{row}"
     as_lists.close()
     as_arrays.close()
+
+
+def test_row_index_is_made_only_when_an_article_is_looked_up(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A writer that only adds new articles keeps no id -> row table; the first removal
+    or look-up makes it from the rows (ids in memory and in the temporary files, not all
+    ASCII) and finds each live article, and it is kept up to date from then on."""
+    monkeypatch.setattr(storyrows, "SPILL_AT", 50)
+    articles = roundups()[:300]
+    items = [(f"{a.id}-é{n}", a.headline, a.body, day_number(a.date), a.source) for n, a in enumerate(articles)]
+    clusterer = StoryClusterer(StoryState(), committed_df=lambda term: 0, committed_docs=0, spill_folder=tmp_path)
+    numbers: list[int | None] = list(clusterer.add_many(items[:200]))
+    assert clusterer._row_index is None and clusterer._vectors._entry_base > 0
+    assert clusterer.remove(items[7][0]) and clusterer._row_index is not None
+    assert not clusterer.remove(items[7][0])
+    numbers[7] = None
+    assert [clusterer.story_of(item[0]) for item in items[:200]] == numbers
+    numbers += clusterer.add_many(items[200:])
+    assert [clusterer.story_of(item[0]) for item in items] == numbers
+    assert clusterer.ids(clusterer.columns().rows) == [item[0] for item in items if item[0] != items[7][0]]
+    clusterer.close()

@@ -66,7 +66,7 @@ import numpy as np
 from .._kernels import pure_python
 from ..analysis import field_terms
 from .segment import ChunkAnalyser, CodeNumbers, Vocabulary
-from .storyrows import RowChunk, RowIndex, VectorRows
+from .storyrows import CHUNK_ROWS, RowChunk, RowIndex, VectorRows
 
 _native: Any
 try:
@@ -306,7 +306,7 @@ class StoryClusterer:
         self.next_story = state.next_story
         # Rows (clustered articles).
         self._vectors = VectorRows(spill_folder)  # each row's vector, headline and id (:mod:`.storyrows`)
-        self._row_of = RowIndex(self._vectors.article_id)  # a live article's row
+        self._row_index: RowIndex | None = None  # a live article's row, made when first asked (:attr:`_row_of`)
         self._story = array("i")  # -1: removed
         self._day = array("i")
         self._source = array("i")  # ordinal in _sources, -1 for none
@@ -388,6 +388,20 @@ class StoryClusterer:
         found = list(map(numbers.__getitem__, terms))
         self._grow_terms()
         return found
+
+    @property
+    def _row_of(self) -> RowIndex:
+        """Each live article's row by id, made from the rows the first time it is needed
+        (an article taken out or looked up): a writer adding new articles never needs it,
+        which spares 24 bytes an article while a big index is built (issue 16)."""
+        if self._row_index is None:
+            index = RowIndex(self._vectors.article_id)
+            rows = self._live_rows()
+            for at, ids in zip(range(0, rows.size, CHUNK_ROWS), self._vectors.ids(rows, CHUNK_ROWS)):
+                for row, article_id in zip(rows[at:at + CHUNK_ROWS].tolist(), ids):
+                    index.add(article_id, row)
+            self._row_index = index
+        return self._row_index
 
     def story_of(self, article_id: str) -> int | None:
         """The story number of a clustered article, or None."""
@@ -493,7 +507,8 @@ class StoryClusterer:
     def _new_row(self, article_id: str, headline: str, day: int, source: str | None, terms: Sequence[int],
                  weights: Sequence[float]) -> int:
         row = self._vectors.append(terms, weights, headline, article_id)
-        self._row_of.add(article_id, row)
+        if self._row_index is not None:
+            self._row_index.add(article_id, row)
         self._story.append(-1)
         self._day.append(day)
         self._source.append(self._source_ordinal(source))
@@ -506,8 +521,9 @@ class StoryClusterer:
         ids = [article[0] for article in articles]
         self._vectors.extend(vectors.terms, vectors.weights, np.diff(vectors.offsets).tolist(),
                              [article[1] for article in articles], ids)
-        for row, article_id in enumerate(ids, first):
-            self._row_of.add(article_id, row)
+        if self._row_index is not None:
+            for row, article_id in enumerate(ids, first):
+                self._row_index.add(article_id, row)
         self._story.extend(repeat(-1, len(ids)))
         self._next.extend(repeat(-1, len(ids)))
         self._day.fromlist([article[2] for article in articles])
@@ -782,7 +798,8 @@ class StoryClusterer:
         return np.flatnonzero(np.frombuffer(self._story, dtype=np.int32) >= 0)
 
     def ids(self, rows: Array) -> list[str]:
-        return [self._vectors.article_id(row) for row in rows.tolist()]
+        """The ids of ``rows`` (ascending)."""
+        return list(chain.from_iterable(self._vectors.ids(rows)))
 
     def chunks(self, rows: Array) -> Iterator[RowChunk]:
         """The vectors (term numbers as :meth:`term_names` names them) and headlines of

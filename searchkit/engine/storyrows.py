@@ -9,7 +9,8 @@ keeps the latest ones in flat arrays and appends the rest to unnamed temporary f
 when closed, or with the process), read back with ``pread`` when asked for: memory is
 bounded by :data:`SPILL_AT`, not by the number of articles. A row's vector is the same
 floats wherever it lies (float64 both ways). :class:`RowIndex` finds an id's row through
-a table of the ids' hashes (24 bytes an article instead of a dict's ~150).
+a table of the ids' hashes (24 bytes an article instead of a dict's ~150), which a writer
+that only adds new articles never makes (:attr:`.StoryClusterer._row_of`).
 """
 
 from __future__ import annotations
@@ -180,6 +181,17 @@ class VectorRows:
             id_lengths, ids = self._gather(part, id_start, 3, np.uint8)
             del vector_start, headline_start, id_start
             yield RowChunk(lengths, terms, weights, headlines.tobytes(), headline_lengths, ids.tobytes(), id_lengths)
+
+    def ids(self, rows: Array, size: int | None = None) -> Iterator[list[str]]:
+        """The ids of ``rows`` (ascending), ``size`` rows at a time (:data:`CHUNK_ROWS`)."""
+        size = size or CHUNK_ROWS
+        for at in range(0, rows.size, size):
+            id_start = np.frombuffer(self._id_start, dtype=np.int64)
+            lengths, data = self._gather(rows[at:at + size], id_start, 3, np.uint8)
+            del id_start
+            ends = np.cumsum(lengths).tolist()
+            raw = data.tobytes()
+            yield [raw[end - length:end].decode("utf-8") for end, length in zip(ends, lengths.tolist())]
 
     def _gather(self, rows: Array, starts: Array, which: int, dtype: type[Any]) -> tuple[Array, Array]:
         """The lengths of ``rows``' items in a column, and the items one after the other."""
