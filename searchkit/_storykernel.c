@@ -157,29 +157,30 @@ compare_ranked(const void *a, const void *b)
     return x->at < y->at ? -1 : (x->at > y->at);
 }
 
-/* vectors(term, counts, offsets, df, docs, logs, keep, out_terms, out_weights, out_offsets) -> entries
+/* vectors(term, counts, offsets, df, docs, keep, out_terms, out_weights, out_offsets) -> entries
  * term, counts: int64 per (article, term) entry; offsets: int64, article i's entries are
  * offsets[i]:offsets[i + 1]; df: int64 per term number, counted up here as the entries come;
- * docs: the article count before the first; logs: float64, logs[i] == math.log(i) (long
- * enough: the caller sizes it); keep: the terms kept per article. Article i's vector goes
+ * docs: the article count before the first; keep: the terms kept per article. The logarithms
+ * are libm's log(), which math.log calls for the same numbers (the numpy path reads them
+ * from a table of math.log values: the same floats). Article i's vector goes
  * to out_terms (int32) and out_weights (float64) at out_offsets[i]:out_offsets[i + 1]
  * (int64, one more than the articles); returns how many entries were written. */
 static PyObject *
 vectors(PyObject *module, PyObject *args)
 {
-    PyObject *term_obj, *count_obj, *offset_obj, *df_obj, *log_obj, *out_term_obj, *out_weight_obj, *out_offset_obj;
+    PyObject *term_obj, *count_obj, *offset_obj, *df_obj, *out_term_obj, *out_weight_obj, *out_offset_obj;
     long long docs;
     Py_ssize_t keep;
-    if (!PyArg_ParseTuple(args, "OOOOLOnOOO", &term_obj, &count_obj, &offset_obj, &df_obj, &docs, &log_obj, &keep,
+    if (!PyArg_ParseTuple(args, "OOOOLnOOO", &term_obj, &count_obj, &offset_obj, &df_obj, &docs, &keep,
                           &out_term_obj, &out_weight_obj, &out_offset_obj)) {
         return NULL;
     }
-    Py_buffer term_view, count_view, offset_view, df_view, log_view, out_term_view, out_weight_view, out_offset_view;
+    Py_buffer term_view, count_view, offset_view, df_view, out_term_view, out_weight_view, out_offset_view;
     Want wants[] = {{term_obj, &term_view, "ql", 8, 0}, {count_obj, &count_view, "ql", 8, 0},
                     {offset_obj, &offset_view, "ql", 8, 0}, {df_obj, &df_view, "ql", 8, 1},
-                    {log_obj, &log_view, "d", 8, 0}, {out_term_obj, &out_term_view, "i", 4, 1},
-                    {out_weight_obj, &out_weight_view, "d", 8, 1}, {out_offset_obj, &out_offset_view, "ql", 8, 1}};
-    if (get_buffers(wants, 8) < 0) {
+                    {out_term_obj, &out_term_view, "i", 4, 1}, {out_weight_obj, &out_weight_view, "d", 8, 1},
+                    {out_offset_obj, &out_offset_view, "ql", 8, 1}};
+    if (get_buffers(wants, 7) < 0) {
         return NULL;
     }
     PyObject *result = NULL;
@@ -191,8 +192,7 @@ vectors(PyObject *module, PyObject *args)
     Py_ssize_t room = out_term_view.len / 4 < out_weight_view.len / 8 ? out_term_view.len / 4 : out_weight_view.len / 8;
     const int64_t *terms = term_view.buf, *counts = count_view.buf, *offsets = offset_view.buf;
     int64_t *df = df_view.buf;
-    const double *logs = log_view.buf;
-    Py_ssize_t entries = term_view.len / 8, term_count = df_view.len / 8, log_count = log_view.len / 8;
+    Py_ssize_t entries = term_view.len / 8, term_count = df_view.len / 8;
     Py_ssize_t n = offset_view.len / 8 - 1;
     if (count_view.len / 8 != entries || n < 0 || (n >= 0 && (offsets[0] != 0 || offsets[n] != entries))) {
         PyErr_SetString(PyExc_ValueError, "the entries, counts and offsets do not agree");
@@ -215,10 +215,7 @@ vectors(PyObject *module, PyObject *args)
             goto done;
         }
         long long doc = docs + a + 1;
-        if (check_index((Py_ssize_t)(doc + 1), log_count, "log") < 0) {
-            goto done;
-        }
-        volatile double most = logs[doc + 1] + 1.0; /* the idf of a term no other article has had */
+        volatile double most = log((double)(doc + 1)) + 1.0; /* the idf of a term no other article has had */
         for (Py_ssize_t e = start; e < end; e++) {
             int64_t term = terms[e], count = counts[e];
             if (check_index((Py_ssize_t)term, term_count, "term") < 0 || term > INT32_MAX) {
@@ -226,12 +223,12 @@ vectors(PyObject *module, PyObject *args)
             }
             int64_t frequency = df[term] + 1; /* the articles before it, and this one */
             df[term] = frequency;
-            if (check_index((Py_ssize_t)count, log_count, "log") < 0 ||
-                check_index((Py_ssize_t)(frequency + 1), log_count, "log") < 0) {
+            if (count < 0 || frequency < 0) {
+                PyErr_SetString(PyExc_ValueError, "a term's count and document frequency must be 0 or more");
                 goto done;
             }
-            volatile double tf = 1.0 + logs[count];
-            volatile double idf = most - logs[frequency + 1];
+            volatile double tf = 1.0 + (count ? log((double)count) : 0.0); /* (the table's [0] is 0.0) */
+            volatile double idf = most - log((double)(frequency + 1));
             volatile double w = tf * idf;
             ranked[e - start].weight = w;
             ranked[e - start].at = e;
@@ -263,7 +260,7 @@ vectors(PyObject *module, PyObject *args)
     result = PyLong_FromSsize_t(written);
 done:
     PyMem_Free(ranked);
-    release_buffers(wants, 8);
+    release_buffers(wants, 7);
     return result;
 }
 
@@ -839,7 +836,7 @@ done:
 
 static PyMethodDef storykernel_functions[] = {
     {"vectors", vectors, METH_VARARGS,
-     "vectors(term, counts, offsets, df, docs, logs, keep, out_terms, out_weights, out_offsets) -> entries: each "
+     "vectors(term, counts, offsets, df, docs, keep, out_terms, out_weights, out_offsets) -> entries: each "
      "article's term numbers and weights written out, the document frequencies df counted up as the articles come "
      "(StoryClusterer.vectors after the terms are numbered)."},
     {"place", place, METH_VARARGS,

@@ -21,7 +21,7 @@ class Centroid:
     def items(self) -> list[tuple[int, float]]: ...
     def update(self, pairs: Iterable[tuple[int, float]], /) -> None: ...
 
-def vectors(term: object, counts: object, offsets: object, df: object, docs: int, logs: object, keep: int,
+def vectors(term: object, counts: object, offsets: object, df: object, docs: int, keep: int,
             out_terms: object, out_weights: object, out_offsets: object, /) -> int:
     """StoryClusterer.vectors after the run's terms are numbered: each article's heaviest
     terms and weights written out, ``df`` (int64 per term number) counted up as the articles

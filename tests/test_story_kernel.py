@@ -244,6 +244,8 @@ def test_vectors_are_numpys_vectors_on_the_bbc_corpus() -> None:
     assert sum(map(len, made)) == 2225 and {len(terms) for run in made for terms, _ in run} == {30}
     # A committed index whose frequencies pass its article count (deleted articles): weights below 0.
     vectors_both_ways(runs[:2], committed_docs=3, committed_df=lambda term: 7 * len(term))
+    # A big committed index: the kernel's log() and numpy's table of math.log agree there too.
+    vectors_both_ways(runs[:1], committed_docs=1_234_567, committed_df=lambda term: 40_000 * len(term) + 11)
     vectors_both_ways(runs[:2], options=stories.StoryOptions(terms_per_article=1))
     vectors_both_ways(runs[:2], options=stories.StoryOptions(terms_per_article=0))
 
@@ -262,11 +264,11 @@ def test_vectors_of_empty_articles_ties_and_repeated_terms() -> None:
                                                   np.array([], dtype=np.int64))]) == [[]]
     out = (np.zeros(2, np.int32), np.zeros(2, np.float64), np.zeros(2, np.int64))
     with pytest.raises(ValueError):
-        kernel.vectors(np.array([0]), np.array([1]), np.array([0, 2]), np.zeros(1, dtype=np.int64), 0,
-                       np.zeros(8), 30, *out)
+        kernel.vectors(np.array([0]), np.array([1]), np.array([0, 2]), np.zeros(1, dtype=np.int64), 0, 30, *out)
     with pytest.raises(IndexError):
-        kernel.vectors(np.array([1]), np.array([1]), np.array([0, 1]), np.zeros(1, dtype=np.int64), 0, np.zeros(8), 30,
-                       *out)
+        kernel.vectors(np.array([1]), np.array([1]), np.array([0, 1]), np.zeros(1, dtype=np.int64), 0, 30, *out)
+    with pytest.raises(ValueError, match="must be 0 or more"):
+        kernel.vectors(np.array([0]), np.array([-1]), np.array([0, 1]), np.zeros(1, dtype=np.int64), 0, 30, *out)
     with pytest.raises(ValueError, match="too short"):
-        kernel.vectors(np.array([0, 0]), np.array([1, 1]), np.array([0, 1, 2]), np.zeros(1, dtype=np.int64), 0,
-                       np.zeros(8), 30, np.zeros(1, np.int32), np.zeros(1, np.float64), np.zeros(3, np.int64))
+        kernel.vectors(np.array([0, 0]), np.array([1, 1]), np.array([0, 1, 2]), np.zeros(1, dtype=np.int64), 0, 30,
+                       np.zeros(1, np.int32), np.zeros(1, np.float64), np.zeros(3, np.int64))

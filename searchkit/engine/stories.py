@@ -301,7 +301,7 @@ class StoryClusterer:
         self._committed_df = committed_df
         self._term_numbers = Vocabulary()  # every term seen: its number in _df
         self._df = np.zeros(0, dtype=np.int64)  # -1: not looked up in the committed index yet
-        self._logs = np.zeros(2, dtype=np.float64)  # _logs[i] == math.log(i) for i >= 1
+        self._logs = np.zeros(2, dtype=np.float64)  # _logs[i] == math.log(i) for i >= 1 (numpy's path only)
         self._docs = committed_docs
         self.next_story = state.next_story
         # Rows (clustered articles).
@@ -463,11 +463,10 @@ class StoryClusterer:
         keep = self.options.terms_per_article
         if self._weigh is not None:  # the rest in one loop in C (the same floats)
             tf = np.ascontiguousarray(counts.counts, dtype=np.int64)
-            upto = max(self._docs + n + 1, int(tf.max(initial=1)), int(self._df[term].max(initial=0)) + n + 1)
             size = int(np.minimum(lengths, max(keep, 0)).sum())
             found = RunVectors(np.empty(size, np.int32), np.empty(size, np.float64), np.empty(n + 1, np.int64))
-            self._weigh(term, tf, np.ascontiguousarray(counts.offsets, dtype=np.int64), self._df, self._docs,
-                        self._log(upto), keep, *found)
+            self._weigh(term, tf, np.ascontiguousarray(counts.offsets, dtype=np.int64), self._df, self._docs, keep,
+                        *found)
             self._docs += n
             return found
         # Document frequency of each (article, term): the term's count so far plus its
