@@ -101,6 +101,10 @@ def test_rows_appended_as_lists_are_the_rows_appended_as_arrays(tmp_path: Path, 
         assert as_lists.vector(row) == as_arrays.vector(row)
         assert list(as_lists.vector(row)[0]) == terms and list(as_lists.vector(row)[1]) == weights
         assert as_lists.headline(row) == f"headline {row}" and as_lists.article_id(row) == f"id-{row}"
+    if spill_at < 12:  # the spilled rows' headline and id starts are in the files too
+        assert len(as_lists._headline_start) == len(as_lists._id_start) == len(vectors) + 1 - as_lists._row_base
+        assert 0 < as_lists._row_base < len(vectors)
+        assert [chunk.ids for chunk in as_lists.chunks(np.array([0, 2, 6]), 2)] == [b"id-0id-2", b"id-6"]
     as_lists.close()
     as_arrays.close()
 

@@ -55,14 +55,17 @@ class VectorRows:
         self._folder = folder
         self._spill_at = SPILL_AT if spill_at is None else spill_at
         self._vector_start = array("q", [0])  # row r's vector: entries start[r]:start[r + 1]
-        self._headline_start = array("q", [0])  # its headline: bytes start[r]:start[r + 1]
-        self._id_start = array("q", [0])  # its id: bytes start[r]:start[r + 1]
+        # Row r's headline: bytes start[r]:start[r + 1], and its id; for the rows from
+        # _row_base on (the rows before have theirs in the files, :meth:`_start`).
+        self._headline_start = array("q", [0])
+        self._id_start = array("q", [0])
+        self._row_base = 0
         self._terms = array("i")  # the entries from _entry_base on
         self._weights = array("d")
         self._headlines = bytearray()  # the bytes from _byte_base on
         self._ids = bytearray()  # the bytes from _id_base on
         self._entry_base = self._byte_base = self._id_base = 0
-        self._files: list[IO[bytes]] = []  # terms, weights, headlines, ids
+        self._files: list[IO[bytes]] = []  # terms, weights, headlines, ids, headline starts, id starts
 
     def __len__(self) -> int:
         return len(self._vector_start) - 1
@@ -105,9 +108,10 @@ class VectorRows:
 
     def _spill(self) -> None:
         if not self._files:
-            self._files = [tempfile.TemporaryFile(dir=self._folder, prefix="searchkit-stories-") for _ in range(4)]
+            self._files = [tempfile.TemporaryFile(dir=self._folder, prefix="searchkit-stories-") for _ in range(6)]
         for file, data in zip(self._files, (memoryview(self._terms), memoryview(self._weights),
-                                            memoryview(self._headlines), memoryview(self._ids))):
+                                            memoryview(self._headlines), memoryview(self._ids),
+                                            memoryview(self._headline_start)[:-1], memoryview(self._id_start)[:-1])):
             file.seek(0, os.SEEK_END)
             file.write(data)
             file.flush()
@@ -116,6 +120,9 @@ class VectorRows:
         self._byte_base += len(self._headlines)
         self._id_base += len(self._ids)
         self._terms, self._weights, self._headlines, self._ids = array("i"), array("d"), bytearray(), bytearray()
+        # (16 bytes a row off the heap: 16 MB at a million articles)
+        self._headline_start, self._id_start = array("q", self._headline_start[-1:]), array("q", self._id_start[-1:])
+        self._row_base = len(self)
 
     def _read(self, which: int, start: int, end: int, size: int) -> bytes:
         """Bytes of items ``start:end`` (of ``size`` bytes each) of file ``which``."""
@@ -141,13 +148,23 @@ class VectorRows:
         return self._vector_start, self._terms, self._weights, self._entry_base
 
     def headline(self, row: int) -> str:
-        return self._text(2, self._headline_start, row)
+        return self._text(2, row)
 
     def article_id(self, row: int) -> str:
-        return self._text(3, self._id_start, row)
+        return self._text(3, row)
 
-    def _text(self, which: int, starts: array[int], row: int) -> str:
-        start, end = starts[row], starts[row + 1]
+    def _start(self, which: int, row: int) -> int:
+        """Where row ``row``'s headline (``which`` 2) or id (3) begins (``row`` may be the
+        row after the last: where it ends)."""
+        if row >= self._row_base:
+            return (self._headline_start if which == 2 else self._id_start)[row - self._row_base]
+        start: int = np.frombuffer(self._read(which + 2, row, row + 1, 8), dtype=np.int64)[0].item()
+        return start
+
+    def _text(self, which: int, row: int) -> str:
+        if not 0 <= row < len(self):
+            raise IndexError(f"row {row} outside the {len(self)} rows")
+        start, end = self._start(which, row), self._start(which, row + 1)
         base, memory = (self._byte_base, self._headlines) if which == 2 else (self._id_base, self._ids)
         if start >= base:
             return memory[start - base:end - base].decode("utf-8")
@@ -171,31 +188,44 @@ class VectorRows:
         size = size or CHUNK_ROWS
         for at in range(0, rows.size, size):
             part = rows[at:at + size]
-            # Views of the start columns, let go before the yield (an exported array cannot grow).
+            # A view of the vectors' starts, let go before the yield (an exported array cannot grow).
             vector_start = np.frombuffer(self._vector_start, dtype=np.int64)
-            headline_start = np.frombuffer(self._headline_start, dtype=np.int64)
-            id_start = np.frombuffer(self._id_start, dtype=np.int64)
-            lengths, terms = self._gather(part, vector_start, 0, np.int32)
-            _, weights = self._gather(part, vector_start, 1, np.float64)
-            headline_lengths, headlines = self._gather(part, headline_start, 2, np.uint8)
-            id_lengths, ids = self._gather(part, id_start, 3, np.uint8)
-            del vector_start, headline_start, id_start
+            bounds = vector_start[part], vector_start[part + 1]
+            del vector_start
+            lengths, terms = self._gather(part, bounds, 0, np.int32)
+            _, weights = self._gather(part, bounds, 1, np.float64)
+            headline_lengths, headlines = self._gather(part, self._bounds(2, part), 2, np.uint8)
+            id_lengths, ids = self._gather(part, self._bounds(3, part), 3, np.uint8)
             yield RowChunk(lengths, terms, weights, headlines.tobytes(), headline_lengths, ids.tobytes(), id_lengths)
 
     def ids(self, rows: Array, size: int | None = None) -> Iterator[list[str]]:
         """The ids of ``rows`` (ascending), ``size`` rows at a time (:data:`CHUNK_ROWS`)."""
         size = size or CHUNK_ROWS
         for at in range(0, rows.size, size):
-            id_start = np.frombuffer(self._id_start, dtype=np.int64)
-            lengths, data = self._gather(rows[at:at + size], id_start, 3, np.uint8)
-            del id_start
+            part = rows[at:at + size]
+            lengths, data = self._gather(part, self._bounds(3, part), 3, np.uint8)
             ends = np.cumsum(lengths).tolist()
             raw = data.tobytes()
             yield [raw[end - length:end].decode("utf-8") for end, length in zip(ends, lengths.tolist())]
 
-    def _gather(self, rows: Array, starts: Array, which: int, dtype: type[Any]) -> tuple[Array, Array]:
-        """The lengths of ``rows``' items in a column, and the items one after the other."""
-        begin, end = starts[rows], starts[rows + 1]
+    def _bounds(self, which: int, rows: Array) -> tuple[Array, Array]:
+        """Where the headlines (``which`` 2) or ids (3) of ``rows`` (ascending, at least
+        one) begin and end, from the files and memory as their starts lie."""
+        first, last, base = int(rows[0]), int(rows[-1]) + 2, self._row_base  # starts first:last
+        parts = []
+        if first < base:
+            parts.append(np.frombuffer(self._read(which + 2, first, min(last, base), 8), dtype=np.int64))
+        if last > base:
+            memory = np.frombuffer(self._headline_start if which == 2 else self._id_start, dtype=np.int64)
+            parts.append(memory[max(first - base, 0):last - base].copy())
+            del memory  # (an exported array cannot grow)
+        starts = np.concatenate(parts) if len(parts) > 1 else parts[0]
+        return starts[rows - first], starts[rows + 1 - first]
+
+    def _gather(self, rows: Array, bounds: tuple[Array, Array], which: int, dtype: type[Any]) -> tuple[Array, Array]:
+        """The lengths of ``rows``' items in a column (they lie at ``bounds``), and the items
+        one after the other."""
+        begin, end = bounds
         lengths = end - begin
         if not rows.size:
             return lengths, np.zeros(0, dtype)
