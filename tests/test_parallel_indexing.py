@@ -491,3 +491,32 @@ def test_chunks_sent_as_term_numbers_give_the_same_segment_and_story_vectors(lim
     assert [[array.tolist() for array in run] for run in code_vectors] == [
         [array.tolist() for array in run] for run in text_vectors]
     assert by_codes._term_numbers.terms == by_text._term_numbers.terms
+
+
+def test_a_worker_trims_its_heap_only_when_no_task_waits(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worker reads its tasks unbuffered, so a task already in the pipe is seen at once
+    (no trim, no wait); with none, it trims after WORKER_IDLE_TRIM_SECONDS. A frame that
+    comes in pieces is read whole."""
+    import threading
+
+    from searchkit.engine import heap, parallel
+
+    trims: list[int] = []
+    monkeypatch.setattr(heap, "can_trim", lambda: True)
+    monkeypatch.setattr(heap, "trim", lambda: trims.append(1) is None)
+    monkeypatch.setattr(parallel, "WORKER_IDLE_TRIM_SECONDS", 0.01)
+    read, write = os.pipe()
+    with io.FileIO(read, closefd=True) as source:
+        os.write(write, _FRAME.pack(3) + b"abc" + _FRAME.pack(200_000) + b"x" * 1000)
+        parallel._trim_while_idle(source)
+        assert trims == [] and parallel._read_frame(source) == b"abc"
+        parallel._trim_while_idle(source)  # the next frame's head is there: no trim
+        assert trims == []
+        rest = threading.Thread(target=lambda: os.write(write, b"y" * 199_000))
+        rest.start()
+        assert parallel._read_frame(source) == b"x" * 1000 + b"y" * 199_000
+        rest.join()
+        parallel._trim_while_idle(source)
+        assert trims == [1]
+        os.close(write)
+        assert parallel._read_frame(source) is None

@@ -13,7 +13,7 @@ import ctypes.util
 import sys
 from collections.abc import Callable
 
-__all__ = ["trim"]
+__all__ = ["can_trim", "trim"]
 
 
 def _find_trim() -> Callable[[int], int] | None:
@@ -31,6 +31,11 @@ def _find_trim() -> Callable[[int], int] | None:
 
 
 _TRIM = _find_trim()
+
+
+def can_trim() -> bool:
+    """Whether :func:`trim` does anything here (glibc's ``malloc_trim`` was found)."""
+    return _TRIM is not None
 
 
 def trim() -> bool:

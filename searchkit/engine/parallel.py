@@ -23,10 +23,12 @@ writer's process instead, with one WARNING on the ``searchkit`` logger.
 from __future__ import annotations
 
 import collections
+import io
 import logging
 import os
 import pickle
 import queue
+import select
 import signal
 import struct
 import subprocess
@@ -63,6 +65,10 @@ WORKER_TABLE_LIMIT = 100_000
 # A worker hands the heap its chunks freed back to the system (:func:`.heap.trim`) every
 # this many chunks: glibc otherwise keeps each worker at its high-water mark.
 WORKER_TRIM_EVERY = 8
+# A worker left without a task this long (the writer is merging segments, which takes seconds
+# at a million articles) hands its freed heap back at once: idle workers then hold about 80 MB
+# each instead of their high-water mark, while the writer's merge needs its own (issue 16).
+WORKER_IDLE_TRIM_SECONDS = 0.25
 _FRAME = struct.Struct("<Q")
 _PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])  # the folder holding searchkit/
 
@@ -111,12 +117,23 @@ def _numbered(built: BuiltChunk, numbering: CodeNumbers) -> BuiltChunk:
 
 
 def _read_frame(stream: IO[bytes]) -> bytes | None:
-    head = stream.read(_FRAME.size)
+    head = _read_exactly(stream, _FRAME.size)
     if len(head) < _FRAME.size:
         return None
     (size,) = _FRAME.unpack(head)
-    body = stream.read(size)
+    body = _read_exactly(stream, size)
     return body if len(body) == size else None
+
+
+def _read_exactly(stream: IO[bytes], size: int) -> bytes:
+    """``size`` bytes, or fewer where the stream ends (an unbuffered pipe returns what it has)."""
+    data = stream.read(size)
+    if len(data) == size or not data:
+        return data
+    buffer = bytearray(data)
+    while len(buffer) < size and (more := stream.read(size - len(buffer))):
+        buffer += more
+    return bytes(buffer)
 
 
 def _write_frame(stream: IO[bytes], data: bytes) -> None:
@@ -131,10 +148,14 @@ def serve() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     segment._CHUNKS_LIMIT = analysis._CACHE_LIMIT = WORKER_CACHE_LIMIT
     _ANALYSER.limit = WORKER_TABLE_LIMIT
-    source, sink = sys.stdin.buffer, sys.stdout.buffer
+    # Unbuffered, so a task already in the pipe is what select() sees (_trim_while_idle).
+    source, sink = io.FileIO(sys.stdin.fileno(), closefd=False), sys.stdout.buffer
     sys.stdout = sys.stderr  # nothing else may write into the result stream
     served = 0
-    while (frame := _read_frame(source)) is not None:
+    while True:
+        _trim_while_idle(source)
+        if (frame := _read_frame(source)) is None:
+            break
         values, stories = pickle.loads(frame)
         articles = [PlainArticle(fields) for fields in values]
         built = _ANALYSER.coded(analyse(articles, stories=stories))  # terms as numbers (see AnalysisPool.take)
@@ -142,6 +163,19 @@ def serve() -> None:
         served += 1
         if served % WORKER_TRIM_EVERY == 0:
             heap.trim()
+
+
+def _trim_while_idle(stream: IO[bytes]) -> None:
+    """Before a worker reads its next task: if none comes within
+    :data:`WORKER_IDLE_TRIM_SECONDS`, trim the heap (:func:`.heap.trim`)."""
+    if not heap.can_trim():
+        return
+    try:
+        ready, _, _ = select.select([stream], [], [], WORKER_IDLE_TRIM_SECONDS)
+    except (OSError, ValueError):  # a stream select cannot wait on
+        return
+    if not ready:
+        heap.trim()
 
 
 class _Worker:
