@@ -27,7 +27,7 @@ import numpy as np
 
 __all__ = ["CHUNK_ROWS", "SPILL_AT", "RowChunk", "RowIndex", "VectorRows"]
 
-SPILL_AT = 1 << 20  # vector entries held in memory before they go to the files (12 MB, ~35,000 articles)
+SPILL_AT = 1 << 18  # vector entries held in memory before they go to the files (3 MB, ~8,700 articles)
 # Rows gathered at a time when the story file is written: its temporaries (the vectors and
 # their int64 indexes) stay near 3 MB; 65,536 rows took ~100 MB at every commit (issue 16).
 CHUNK_ROWS = 1 << 12
