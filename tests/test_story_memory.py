@@ -105,6 +105,8 @@ def test_rows_appended_as_lists_are_the_rows_appended_as_arrays(tmp_path: Path, 
         assert len(as_lists._headline_start) == len(as_lists._id_start) == len(vectors) + 1 - as_lists._row_base
         assert 0 < as_lists._row_base < len(vectors)
         assert [chunk.ids for chunk in as_lists.chunks(np.array([0, 2, 6]), 2)] == [b"id-0id-2", b"id-6"]
+        assert list(as_lists.headlines(np.array([0, 2, 6]), 2)) == [["headline 0", "headline 2"], ["headline 6"]]
+        assert list(as_lists.ids(np.array([1, 6]))) == [["id-1", "id-6"]]
     as_lists.close()
     as_arrays.close()
 

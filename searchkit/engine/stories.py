@@ -810,7 +810,8 @@ class StoryClusterer:
         return self._term_numbers.terms
 
     def headlines(self, rows: Array) -> list[str]:
-        return [self._vectors.headline(row) for row in rows.tolist()]
+        """The headlines of ``rows`` (ascending)."""
+        return list(chain.from_iterable(self._vectors.headlines(rows)))
 
     def close(self) -> None:
         """Remove the temporary files of older vectors (:mod:`.storyrows`)."""

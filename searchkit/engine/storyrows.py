@@ -200,10 +200,19 @@ class VectorRows:
 
     def ids(self, rows: Array, size: int | None = None) -> Iterator[list[str]]:
         """The ids of ``rows`` (ascending), ``size`` rows at a time (:data:`CHUNK_ROWS`)."""
+        return self._texts(3, rows, size)
+
+    def headlines(self, rows: Array, size: int | None = None) -> Iterator[list[str]]:
+        """The headlines of ``rows`` (ascending), ``size`` rows at a time (:data:`CHUNK_ROWS`)."""
+        return self._texts(2, rows, size)
+
+    def _texts(self, which: int, rows: Array, size: int | None) -> Iterator[list[str]]:
+        """The headlines (``which`` 2) or ids (3) of ``rows``, a part at a time: each part's
+        bytes and starts read at once, not one row at a time."""
         size = size or CHUNK_ROWS
         for at in range(0, rows.size, size):
             part = rows[at:at + size]
-            lengths, data = self._gather(part, self._bounds(3, part), 3, np.uint8)
+            lengths, data = self._gather(part, self._bounds(which, part), which, np.uint8)
             ends = np.cumsum(lengths).tolist()
             raw = data.tobytes()
             yield [raw[end - length:end].decode("utf-8") for end, length in zip(ends, lengths.tolist())]
