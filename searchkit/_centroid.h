@@ -54,6 +54,15 @@ centroid_find(const Centroid *c, int32_t term)
     }
 }
 
+/* The term's weight, or 0.0 where absent (*present 0). */
+static void
+centroid_weight(const Centroid *c, int32_t term, double *weight, int *present)
+{
+    Py_ssize_t at = centroid_find(c, term);
+    *present = at >= 0;
+    *weight = at >= 0 ? c->weights[at] : 0.0;
+}
+
 /* Entry `at` (not a hole) in the table: its term is not there yet. */
 static void
 centroid_place(Centroid *c, Py_ssize_t at)
@@ -111,27 +120,50 @@ centroid_resize(Centroid *c, Py_ssize_t cap)
     return 0;
 }
 
+/* The term's weight, to read and write in place (valid until the next entry is made): its
+ * entry, or a new last one holding 0.0 (*present 0), found with one walk of the table.
+ * NULL (MemoryError) if memory ran out. */
+static double *
+centroid_entry(Centroid *c, int32_t term, int *present)
+{
+    Py_ssize_t slot = centroid_first_slot(c, term);
+    for (int32_t at; (at = c->slots[slot]) != 0; slot = (slot + 1) & c->slot_mask) {
+        if (c->terms[at - 1] == term) {
+            *present = 1;
+            return &c->weights[at - 1];
+        }
+    }
+    *present = 0;
+    int placed = c->used < c->cap; /* else the arrays and table are made again, and `slot` with them */
+    if (!placed) {
+        /* Mostly holes: compacted where it is; else half as big again. */
+        Py_ssize_t cap = 2 * c->live <= c->used && c->live < c->cap ? c->cap : c->cap + c->cap / 2 + 4;
+        if (centroid_resize(c, cap) < 0) {
+            return NULL;
+        }
+    }
+    Py_ssize_t at = c->used++;
+    c->terms[at] = term;
+    c->weights[at] = 0.0;
+    c->live++;
+    if (placed) {
+        c->slots[slot] = (int32_t)(at + 1);
+    } else {
+        centroid_place(c, at);
+    }
+    return &c->weights[at];
+}
+
 /* centroid[term] = weight: in its place if there, else last. 0, or -1 with an exception set. */
 static int
 centroid_set(Centroid *c, int32_t term, double weight)
 {
-    Py_ssize_t at = centroid_find(c, term);
-    if (at >= 0) {
-        c->weights[at] = weight;
-        return 0;
+    int present;
+    double *entry = centroid_entry(c, term, &present);
+    if (entry == NULL) {
+        return -1;
     }
-    if (c->used == c->cap) {
-        /* Mostly holes: compacted where it is; else half as big again. */
-        Py_ssize_t cap = 2 * c->live <= c->used && c->live < c->cap ? c->cap : c->cap + c->cap / 2 + 4;
-        if (centroid_resize(c, cap) < 0) {
-            return -1;
-        }
-    }
-    at = c->used++;
-    c->terms[at] = term;
-    c->weights[at] = weight;
-    c->live++;
-    centroid_place(c, at);
+    *entry = weight;
     return 0;
 }
 
@@ -328,9 +360,13 @@ centroid_get(Centroid *c, PyObject *const *args, Py_ssize_t nargs)
     if (fits < 0) {
         return NULL;
     }
-    Py_ssize_t at = fits ? centroid_find(c, term) : -1;
-    if (at >= 0) {
-        return PyFloat_FromDouble(c->weights[at]);
+    double weight;
+    int present = 0;
+    if (fits) {
+        centroid_weight(c, term, &weight, &present);
+    }
+    if (present) {
+        return PyFloat_FromDouble(weight);
     }
     PyObject *fallback = nargs == 2 ? args[1] : Py_None;
     Py_INCREF(fallback);

@@ -384,15 +384,6 @@ centroid_of(Placing *p, long story)
     return (Centroid *)centroid;
 }
 
-/* The term's weight in a centroid, or 0.0 where absent (*present 0). */
-static void
-centroid_weight(const Centroid *centroid, int32_t term, double *weight, int *present)
-{
-    Py_ssize_t at = centroid_find(centroid, term);
-    *present = at >= 0;
-    *weight = at >= 0 ? centroid->weights[at] : 0.0;
-}
-
 /* StoryClusterer._in_window: a dated article's day within the story's dated span widened by
  * the window (any day where the story has no dated member, or without a window). */
 static int
@@ -650,13 +641,14 @@ join_story(Placing *p, const Placed *a, long number, Py_ssize_t row)
     } else {
         double norm2 = p->norm2[number];
         for (Py_ssize_t i = 0; i < a->n; i++) {
-            double weight = a->weights[i], old;
             int present;
-            centroid_weight(centroid, a->terms[i], &old, &present);
-            volatile double updated = old + weight;
-            if (centroid_set(centroid, a->terms[i], updated) < 0) {
+            double *entry = centroid_entry(centroid, a->terms[i], &present); /* (0.0 where new, as in Python) */
+            if (entry == NULL) {
                 return -1;
             }
+            double weight = a->weights[i], old = *entry;
+            volatile double updated = old + weight;
+            *entry = updated;
             /* norm2 += 2 * old * weight + weight * weight */
             volatile double twice = 2 * old;
             volatile double cross = twice * weight;
