@@ -368,6 +368,33 @@ token_joiner(Py_UCS4 c)
     return c == '\'' || c == '.' || c == ',' || c == '-' || c == 0x2019 || c == 0x2010 || c == 0x2011;
 }
 
+/* The next token of text[*at:end] (kind, data: the text's): 1 with its start in *first and
+ * *at moved to its end, or 0 (none left, *at at end). */
+static inline int
+next_token(int kind, const void *data, Py_ssize_t end, Py_ssize_t *at, Py_ssize_t *first)
+{
+    Py_ssize_t i = *at;
+    while (i < end && !token_word(PyUnicode_READ(kind, data, i))) {
+        i++;
+    }
+    if (i >= end) {
+        *at = end;
+        return 0;
+    }
+    *first = i;
+    while (i < end && token_word(PyUnicode_READ(kind, data, i))) {
+        i++;
+    }
+    while (i + 1 < end && token_joiner(PyUnicode_READ(kind, data, i)) && token_word(PyUnicode_READ(kind, data, i + 1))) {
+        i += 2;
+        while (i < end && token_word(PyUnicode_READ(kind, data, i))) {
+            i++;
+        }
+    }
+    *at = i;
+    return 1;
+}
+
 static PyObject *
 token_spans(PyObject *Py_UNUSED(module), PyObject *args)
 {
@@ -383,23 +410,8 @@ token_spans(PyObject *Py_UNUSED(module), PyObject *args)
     if (result == NULL) {
         return NULL;
     }
-    Py_ssize_t i = start;
-    while (i < end && limit != 0) {
-        if (!token_word(PyUnicode_READ(kind, data, i))) {
-            i++;
-            continue;
-        }
-        Py_ssize_t first = i;
-        while (i < end && token_word(PyUnicode_READ(kind, data, i))) {
-            i++;
-        }
-        while (i + 1 < end && token_joiner(PyUnicode_READ(kind, data, i))
-               && token_word(PyUnicode_READ(kind, data, i + 1))) {
-            i += 2;
-            while (i < end && token_word(PyUnicode_READ(kind, data, i))) {
-                i++;
-            }
-        }
+    Py_ssize_t i = start, first;
+    while (limit != 0 && next_token(kind, data, end, &i, &first)) {
         if (append_span(result, first, i) < 0) {
             Py_DECREF(result);
             return NULL;
@@ -483,6 +495,265 @@ sentence_spans(PyObject *Py_UNUSED(module), PyObject *args)
             return NULL;
         }
         i = end;
+    }
+    return result;
+}
+
+/* map_spans(text, doc, every, mark_off, marks, wide_off, wide, width, singles, firsts, lasts)
+ *     -> list of (start, end) | int
+ *
+ * The highlight spans of document doc's body (text) from the segment's token map
+ * (searchkit/engine/tokenmap.py; TokenMap.match_spans runs the same in Python, the reference):
+ * each position of singles gives the span of the raw token holding it, and each pair
+ * firsts[i], lasts[i] (a phrase's first and last positions) the span from the first's raw token
+ * to the end of the last's; the spans come sorted, those that overlap or touch joined.
+ *
+ * A position is a raw token's number plus what the wide tokens before it (wide: their
+ * numbers, ascending; width: how many positions each takes) add; a raw token's span is found
+ * by running the token pattern from the mark before it (marks: the character offset of raw
+ * tokens 0, every, 2 x every, ...). mark_off and wide_off (uint32 or uint64) say where the
+ * document's marks and wide tokens lie in marks and wide/width (uint32). -1 when an array has
+ * another type or the map does not fit the text (the caller then runs the reference, which
+ * says what is wrong). */
+
+/* A buffer of unsigned integers of itemsize 4 (uint32) or, where wide_ok, 8 (uint64); 0 when
+ * obj is another kind of array (nothing held), -1 on an error. */
+static int
+unsigned_view(PyObject *obj, Py_buffer *buffer, int wide_ok)
+{
+    if (PyObject_GetBuffer(obj, buffer, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) {
+        return -1;
+    }
+    const char *f = buffer->format == NULL ? "B" : buffer->format;
+    if (*f == '<' || *f == '=' || *f == '@') {
+        f++;
+    }
+    int fits = f[0] != '\0' && f[1] == '\0'
+               && ((buffer->itemsize == 4 && strchr("IL", f[0]) != NULL)
+                   || (wide_ok && buffer->itemsize == 8 && strchr("LQ", f[0]) != NULL));
+    if (!fits) {
+        PyBuffer_Release(buffer);
+        return 0;
+    }
+    return 1;
+}
+
+static inline uint64_t
+unsigned_at(const Py_buffer *buffer, Py_ssize_t at)
+{
+    return buffer->itemsize == 4 ? ((const uint32_t *)buffer->buf)[at] : ((const uint64_t *)buffer->buf)[at];
+}
+
+typedef struct {
+    int64_t raw;        /* the raw token's number */
+    Py_ssize_t start;   /* its span, once found */
+    Py_ssize_t end;
+} RawToken;
+
+static int
+compare_raw_pointers(const void *a, const void *b)
+{
+    int64_t x = (*(const RawToken *const *)a)->raw, y = (*(const RawToken *const *)b)->raw;
+    return (x > y) - (x < y);
+}
+
+static int
+compare_spans(const void *a, const void *b)
+{
+    const Py_ssize_t *x = a, *y = b;
+    if (x[0] != y[0]) {
+        return (x[0] > y[0]) - (x[0] < y[0]);
+    }
+    return (x[1] > y[1]) - (x[1] < y[1]);
+}
+
+/* Appends list's ints as positions to out; -1 on an error (one is not an int, or is negative). */
+static int
+read_positions(PyObject *list, int64_t *out)
+{
+    Py_ssize_t n = PyList_GET_SIZE(list);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        long long value = PyLong_AsLongLong(PyList_GET_ITEM(list, i));
+        if (value == -1 && PyErr_Occurred()) {
+            return -1;
+        }
+        if (value < 0) {
+            PyErr_SetString(PyExc_ValueError, "map_spans: a negative position");
+            return -1;
+        }
+        out[i] = value;
+    }
+    return 0;
+}
+
+static PyObject *
+map_spans(PyObject *Py_UNUSED(module), PyObject *args)
+{
+    PyObject *text, *mark_off_obj, *marks_obj, *wide_off_obj, *wide_obj, *width_obj, *singles, *firsts, *lasts;
+    Py_ssize_t doc, every;
+    if (!PyArg_ParseTuple(args, "UnnOOOOOO!O!O!:map_spans", &text, &doc, &every, &mark_off_obj, &marks_obj,
+                          &wide_off_obj, &wide_obj, &width_obj, &PyList_Type, &singles, &PyList_Type, &firsts,
+                          &PyList_Type, &lasts)) {
+        return NULL;
+    }
+    if (PyList_GET_SIZE(firsts) != PyList_GET_SIZE(lasts)) {
+        PyErr_SetString(PyExc_ValueError, "map_spans: firsts and lasts differ in length");
+        return NULL;
+    }
+    PyObject *objects[5] = {mark_off_obj, marks_obj, wide_off_obj, wide_obj, width_obj};
+    Py_buffer views[5];
+    int held = 0, unfit = 0;
+    for (; held < 5; held++) {
+        int got = unsigned_view(objects[held], &views[held], held == 0 || held == 2);
+        if (got <= 0) {
+            unfit = got == 0;
+            break;
+        }
+    }
+    PyObject *result = NULL;
+    RawToken *tokens = NULL, **order = NULL;
+    Py_ssize_t *spans = NULL;
+    int64_t *gained = NULL, *starts = NULL;
+    if (held < 5) {
+        goto done;
+    }
+    const Py_buffer *mark_off = &views[0], *marks = &views[1], *wide_off = &views[2], *wide = &views[3],
+                    *width = &views[4];
+    if (every <= 0 || doc < 0 || doc + 1 >= mark_off->len / mark_off->itemsize
+        || doc + 1 >= wide_off->len / wide_off->itemsize || wide->len != width->len) {
+        unfit = 1;
+        goto done;
+    }
+    uint64_t mark_lo = unsigned_at(mark_off, doc), mark_hi = unsigned_at(mark_off, doc + 1);
+    uint64_t wide_lo = unsigned_at(wide_off, doc), wide_hi = unsigned_at(wide_off, doc + 1);
+    if (mark_lo > mark_hi || mark_hi > (uint64_t)(marks->len / 4) || wide_lo > wide_hi
+        || wide_hi > (uint64_t)(wide->len / 4)) {
+        unfit = 1;
+        goto done;
+    }
+    Py_ssize_t n_singles = PyList_GET_SIZE(singles), n_pairs = PyList_GET_SIZE(firsts);
+    Py_ssize_t n = n_singles + 2 * n_pairs, n_wide = (Py_ssize_t)(wide_hi - wide_lo);
+    tokens = PyMem_Malloc((n ? n : 1) * sizeof(RawToken));
+    order = PyMem_Malloc((n ? n : 1) * sizeof(RawToken *));
+    spans = PyMem_Malloc((n ? n : 1) * 2 * sizeof(Py_ssize_t));
+    starts = PyMem_Malloc((n_wide ? n_wide : 1) * sizeof(int64_t));
+    gained = PyMem_Malloc((n_wide ? n_wide : 1) * sizeof(int64_t));
+    int64_t *positions = PyMem_Malloc((n ? n : 1) * sizeof(int64_t));
+    if (tokens == NULL || order == NULL || spans == NULL || starts == NULL || gained == NULL || positions == NULL) {
+        PyMem_Free(positions);
+        PyErr_NoMemory();
+        goto done;
+    }
+    if (read_positions(singles, positions) < 0 || read_positions(firsts, positions + n_singles) < 0
+        || read_positions(lasts, positions + n_singles + n_pairs) < 0) {
+        PyMem_Free(positions);
+        goto done;
+    }
+    /* Each wide token's first position, and the positions gained up to its end. */
+    const uint32_t *wide_raw = (const uint32_t *)wide->buf + wide_lo, *wide_width = (const uint32_t *)width->buf + wide_lo;
+    int64_t total = 0;
+    for (Py_ssize_t w = 0; w < n_wide; w++) {
+        starts[w] = (int64_t)wide_raw[w] + total;
+        total += (int64_t)wide_width[w] - 1;
+        gained[w] = total;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        int64_t position = positions[i];
+        Py_ssize_t lo = 0, hi = n_wide; /* bisect_right: the wide tokens starting at or before it */
+        while (lo < hi) {
+            Py_ssize_t mid = (lo + hi) / 2;
+            if (starts[mid] <= position) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        Py_ssize_t which = lo - 1;
+        if (which < 0) {
+            tokens[i].raw = position;
+        } else if (position < starts[which] + (int64_t)wide_width[which]) {
+            tokens[i].raw = wide_raw[which];
+        } else {
+            tokens[i].raw = position - gained[which];
+        }
+        order[i] = &tokens[i];
+    }
+    PyMem_Free(positions);
+    qsort(order, (size_t)n, sizeof(RawToken *), compare_raw_pointers);
+    /* The spans, in the raw tokens' order: from the mark before each, or on from the last one
+     * found where it lies between them. */
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t length = PyUnicode_GET_LENGTH(text), at = 0, first = 0;
+    int64_t next = 0, current = -1; /* the number of the raw token at or after `at`; the mark it was read from */
+    const uint32_t *doc_marks = (const uint32_t *)marks->buf + mark_lo;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        RawToken *token = order[i];
+        if (i && token->raw == order[i - 1]->raw) {
+            token->start = order[i - 1]->start;
+            token->end = order[i - 1]->end;
+            continue;
+        }
+        int64_t mark = token->raw / every;
+        if (mark != current) { /* as the reference: each mark's run of raw tokens read from the mark */
+            if ((uint64_t)mark >= mark_hi - mark_lo || doc_marks[mark] > (uint64_t)length) {
+                unfit = 1;
+                goto done;
+            }
+            current = mark;
+            next = mark * every;
+            at = (Py_ssize_t)doc_marks[mark];
+        }
+        for (;;) {
+            if (!next_token(kind, data, length, &at, &first)) {
+                unfit = 1; /* the text has fewer tokens than the map says */
+                goto done;
+            }
+            if (next++ == token->raw) {
+                break;
+            }
+        }
+        token->start = first;
+        token->end = at;
+    }
+    for (Py_ssize_t i = 0; i < n_singles; i++) {
+        spans[2 * i] = tokens[i].start;
+        spans[2 * i + 1] = tokens[i].end;
+    }
+    for (Py_ssize_t i = 0; i < n_pairs; i++) {
+        spans[2 * (n_singles + i)] = tokens[n_singles + i].start;
+        spans[2 * (n_singles + i) + 1] = tokens[n_singles + n_pairs + i].end;
+    }
+    Py_ssize_t n_spans = n_singles + n_pairs;
+    qsort(spans, (size_t)n_spans, 2 * sizeof(Py_ssize_t), compare_spans);
+    result = PyList_New(0);
+    if (result == NULL) {
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < n_spans;) {
+        Py_ssize_t start = spans[2 * i], end = spans[2 * i + 1];
+        for (i++; i < n_spans && spans[2 * i] <= end; i++) {
+            if (spans[2 * i + 1] > end) {
+                end = spans[2 * i + 1];
+            }
+        }
+        if (append_span(result, start, end) < 0) {
+            Py_CLEAR(result);
+            goto done;
+        }
+    }
+done:
+    for (int v = 0; v < held; v++) {
+        PyBuffer_Release(&views[v]);
+    }
+    PyMem_Free(tokens);
+    PyMem_Free(order);
+    PyMem_Free(spans);
+    PyMem_Free(starts);
+    PyMem_Free(gained);
+    if (result == NULL && unfit && !PyErr_Occurred()) {
+        Py_CLEAR(result);
+        return PyLong_FromLong(-1);
     }
     return result;
 }
@@ -636,6 +907,9 @@ static PyMethodDef speedups_functions[] = {
     {"token_spans", token_spans, METH_VARARGS,
      "token_spans(text, start, end, limit) -> list of (start, end): TOKEN_PATTERN's matches in text[start:end], "
      "at most limit of them (limit < 0: all)."},
+    {"map_spans", map_spans, METH_VARARGS,
+     "map_spans(text, doc, every, mark_off, marks, wide_off, wide, width, singles, firsts, lasts) -> list of (start, end) "
+     "| -1: a body's highlight spans from its token map (searchkit/engine/tokenmap.py)."},
     {"sentence_spans", sentence_spans, METH_VARARGS,
      "sentence_spans(text, lo, hi) -> list of (start, end): the sentences of text[lo:hi] (searchkit/textspans.py)."},
     {NULL, NULL, 0, NULL},

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import bisect
 import itertools
+import operator
 import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol
@@ -307,12 +308,18 @@ def _word_end(text: str, at: int, ceiling: int, floor: int = 0) -> int:
 
 
 def _fragment(field: SnippetField, text: str, start: int, end: int, spans: list[Span], base: int = 0) -> Snippet:
-    inside = [(max(s, start) - start, min(e, end) - start) for s, e in spans if s < end and e > start]
+    """``text[start:end]`` stripped, with the parts of ``spans`` (sorted and merged, so their
+    ends ascend too) inside it as highlights."""
     piece = text[start:end]
     stripped = len(piece) - len(piece.lstrip())
     piece = piece.strip()
-    inside = [(s - stripped, e - stripped) for s, e in inside]
-    inside = [(max(s, 0), min(e, len(piece))) for s, e in inside if e > 0 and s < len(piece)]
+    lo, hi = start + stripped, start + stripped + len(piece)  # where the stripped piece lies in text
+    inside: list[Span] = []
+    # From the first span ending past lo (none when the piece is empty).
+    for s, e in itertools.islice(spans, bisect.bisect_right(spans, lo, key=_END) if piece else len(spans), None):
+        if s >= hi:
+            break
+        inside.append((max(s, lo) - lo, min(e, hi) - lo))
     return Snippet(
         field=field,
         text=piece,
@@ -321,6 +328,9 @@ def _fragment(field: SnippetField, text: str, start: int, end: int, spans: list[
         truncated_start=start > 0,
         truncated_end=end < len(text),
     )
+
+
+_END = operator.itemgetter(1)
 
 
 def _best_body_fragment(text: str, spans: list[Span], max_chars: int, lo: int = 0, hi: int | None = None) -> Snippet:
@@ -412,6 +422,9 @@ class BodyIndex(Protocol):
         """The raw tokens numbered ``low`` to ``high`` (excluded) that take other than one
         position, and how many they take."""
 
+    def position_spans(self, text: str, singles: list[int], firsts: list[int], lasts: list[int]) -> list[Span] | None:
+        """:func:`_spans_at` in one step where there is a quick way (the C kernel), else None."""
+
 
 class _Tokens(Protocol):
     """Raw tokens of a text: the one holding a position, and where they lie."""
@@ -419,6 +432,8 @@ class _Tokens(Protocol):
     def raw_numbers(self, positions: Iterable[int]) -> list[int]: ...
 
     def spans(self, text: str, raws: Sequence[int]) -> list[Span]: ...
+
+    def position_spans(self, text: str, singles: list[int], firsts: list[int], lasts: list[int]) -> list[Span] | None: ...
 
 
 class _ShortText:
@@ -439,6 +454,9 @@ class _ShortText:
 
     def spans(self, text: str, raws: Sequence[int]) -> list[Span]:
         return [self._spans[raw] for raw in raws]
+
+    def position_spans(self, text: str, singles: list[int], firsts: list[int], lasts: list[int]) -> None:
+        return None  # the tokens are at hand: _spans_at is quick enough
 
 
 def _indexed_spans_of(text: str, spec: HighlightSpec, index: BodyIndex, field: SnippetField) -> list[Span]:
@@ -499,26 +517,33 @@ def _indexed_body_spans(text: str, spec: HighlightSpec, body: BodyIndex,
 def _indexed_spans(text: str, spec: HighlightSpec, tokens: _Tokens, found: dict[str, list[int]]) -> list[Span]:
     """:func:`match_spans` of ``text`` from the positions ``found`` of the wanted terms in
     it, and where its raw tokens lie (``tokens``)."""
-    positions = [found[term] for term in spec.terms if term in found]
-    single_count = sum(map(len, positions))
-    lasts = []
+    singles = [position for term in spec.terms if term in found for position in found[term]]
+    firsts: list[int] = []
+    lasts: list[int] = []
     for phrase in spec.phrases:
         if all(term in found for term, _ in phrase):
             starts = found[phrase[0][0]]
             for term, offset in phrase[1:]:
                 present = set(found[term])
                 starts = [start for start in starts if start + offset in present]
-            positions.append(starts)
-            lasts.append([start + phrase[-1][1] for start in starts])
-    if not positions:
+            firsts.extend(starts)
+            lasts.extend(start + phrase[-1][1] for start in starts)
+    if not singles and not firsts:
         return []
-    raws = tokens.raw_numbers(itertools.chain(*positions, *lasts))
-    ends = raws[single_count:]
-    half = len(ends) // 2
+    quick = tokens.position_spans(text, singles, firsts, lasts)
+    return _spans_at(text, tokens, singles, firsts, lasts) if quick is None else quick
+
+
+def _spans_at(text: str, tokens: _Tokens, singles: list[int], firsts: list[int], lasts: list[int]) -> list[Span]:
+    """The spans, sorted and merged, of the raw tokens holding the positions ``singles``,
+    and from the raw token holding each of ``firsts`` to the end of the one holding the
+    ``lasts`` beside it (a phrase's first and last positions)."""
+    raws = tokens.raw_numbers(itertools.chain(singles, firsts, lasts))
     wanted = sorted(set(raws))
     span_of = dict(zip(wanted, tokens.spans(text, wanted)))
-    spans = [span_of[raw] for raw in raws[:single_count]]
-    spans.extend((span_of[a][0], span_of[b][1]) for a, b in zip(ends[:half], ends[half:]))
+    count, pairs = len(singles), len(firsts)
+    spans = [span_of[raw] for raw in raws[:count]]
+    spans.extend((span_of[a][0], span_of[b][1]) for a, b in zip(raws[count:count + pairs], raws[count + pairs:]))
     return _merge(spans)
 
 

@@ -56,6 +56,9 @@ _native_bounds: Callable[[str], tuple[bytes, bytes, bytes]] | None = native("_sp
 _native_doc_positions: Callable[..., list[int] | None | int] | None = native("_scoring", "doc_positions")
 _native_page_positions: Callable[..., list[list[int] | None] | int] | None = native("_scoring", "page_positions")
 _SUMMED_ABOVE = 1024
+# A hit's highlight spans from its positions in one call (searchkit/_speedups.c; the Python
+# reference is searchkit.snippets._spans_at over raw_numbers and spans).
+_native_map_spans: Callable[..., list[tuple[int, int]] | int] | None = native("_speedups", "map_spans")
 
 
 def _ascii_classes() -> Array:
@@ -408,6 +411,19 @@ class TokenMap:
         first, last = bisect_left(wide, low), bisect_left(wide, high)
         return list(zip(wide[first:last], width[first:last]))
 
+    def position_spans(self, doc: int, text: str, singles: list[int], firsts: list[int],
+                       lasts: list[int]) -> list[tuple[int, int]] | None:
+        """The spans, sorted and merged, of the raw tokens of ``doc``'s body ``text`` holding
+        the positions ``singles``, and from the one holding each of ``firsts`` to the end of the
+        one holding the ``lasts`` beside it, in C; None: the kernel is not built, or the map
+        does not fit the text (the reference, :meth:`raw_numbers` and :meth:`spans`, then
+        runs and says what is wrong)."""
+        if _native_map_spans is None:
+            return None
+        found = _native_map_spans(text, doc, EVERY, self._mark_off, self._marks, self._wide_off, self._wide,
+                                  self._width, singles, firsts, lasts)
+        return None if isinstance(found, int) else found
+
     def spans(self, doc: int, text: str, raws: Sequence[int]) -> list[tuple[int, int]]:
         """The character spans of raw tokens ``raws`` (ascending) of ``doc``'s body ``text``."""
         base = int(self._mark_off[doc])
@@ -535,3 +551,7 @@ class HitBody:
 
     def wide_tokens(self, low: int, high: int) -> list[tuple[int, int]]:
         return self._map.wide_tokens(self._doc, low, high)
+
+    def position_spans(self, text: str, singles: list[int], firsts: list[int],
+                       lasts: list[int]) -> list[tuple[int, int]] | None:
+        return self._map.position_spans(self._doc, text, singles, firsts, lasts)
