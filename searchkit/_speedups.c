@@ -499,22 +499,26 @@ sentence_spans(PyObject *Py_UNUSED(module), PyObject *args)
     return result;
 }
 
-/* map_spans(text, doc, every, mark_off, marks, wide_off, wide, width, singles, firsts, lasts)
- *     -> list of (start, end) | int
+/* A body's token map (searchkit/engine/tokenmap.py, whose Python methods are the reference):
  *
- * The highlight spans of document doc's body (text) from the segment's token map
- * (searchkit/engine/tokenmap.py; TokenMap.match_spans runs the same in Python, the reference):
- * each position of singles gives the span of the raw token holding it, and each pair
- * firsts[i], lasts[i] (a phrase's first and last positions) the span from the first's raw token
- * to the end of the last's; the spans come sorted, those that overlap or touch joined.
+ *   map_raws(doc, wide_off, wide, width, positions) -> list of int | -1
+ *       the raw token holding each position (TokenMap.raw_numbers);
+ *   map_raw_spans(text, doc, every, mark_off, marks, raws) -> list of (start, end) | -1
+ *       the span of each raw token (ascending) of the body text (TokenMap.spans);
+ *   map_spans(text, doc, every, mark_off, marks, wide_off, wide, width, singles, firsts, lasts)
+ *       -> list of (start, end) | -1
+ *       both in one step, for highlights (searchkit.snippets._spans_at): the span of the raw
+ *       token holding each of singles (single terms' positions), and from the one holding
+ *       firsts[i] to the end of the one holding lasts[i] (a phrase's first and last positions),
+ *       sorted, those that overlap or touch joined.
  *
  * A position is a raw token's number plus what the wide tokens before it (wide: their
  * numbers, ascending; width: how many positions each takes) add; a raw token's span is found
  * by running the token pattern from the mark before it (marks: the character offset of raw
  * tokens 0, every, 2 x every, ...). mark_off and wide_off (uint32 or uint64) say where the
  * document's marks and wide tokens lie in marks and wide/width (uint32). -1 when an array has
- * another type or the map does not fit the text (the caller then runs the reference, which
- * says what is wrong). */
+ * another type or the map does not fit the text: the caller then runs the reference, which
+ * says what is wrong. */
 
 /* A buffer of unsigned integers of itemsize 4 (uint32) or, where wide_ok, 8 (uint64); 0 when
  * obj is another kind of array (nothing held), -1 on an error. */
@@ -544,6 +548,130 @@ unsigned_at(const Py_buffer *buffer, Py_ssize_t at)
     return buffer->itemsize == 4 ? ((const uint32_t *)buffer->buf)[at] : ((const uint64_t *)buffer->buf)[at];
 }
 
+/* Views of a token map's arrays, taken in order and released together. */
+typedef struct {
+    Py_buffer views[5];
+    int held;
+} Views;
+
+/* Takes a view of each of objects[0:n] (offs[i]: an offset column, uint32 or uint64); 1 when all
+ * fit, 0 when one has another type, -1 on an error. */
+static int
+take_views(Views *views, PyObject *const *objects, const int *offs, int n)
+{
+    views->held = 0;
+    for (int i = 0; i < n; i++) {
+        int got = unsigned_view(objects[i], &views->views[i], offs[i]);
+        if (got <= 0) {
+            return got;
+        }
+        views->held++;
+    }
+    return 1;
+}
+
+static void
+release_views(Views *views)
+{
+    for (int i = 0; i < views->held; i++) {
+        PyBuffer_Release(&views->views[i]);
+    }
+    views->held = 0;
+}
+
+/* Where doc's rows lie in a CSR column (offsets: off, rows: a column of `rows` entries); 0 when
+ * they do not fit. */
+static int
+doc_rows(const Py_buffer *off, Py_ssize_t doc, Py_ssize_t rows, uint64_t *lo, uint64_t *hi)
+{
+    if (doc < 0 || doc + 1 >= off->len / off->itemsize) {
+        return 0;
+    }
+    *lo = unsigned_at(off, doc);
+    *hi = unsigned_at(off, doc + 1);
+    return *lo <= *hi && *hi <= (uint64_t)rows;
+}
+
+/* A document's wide tokens: their raw numbers and widths, the first position of each and the
+ * positions gained up to its end (the reference's firsts and gains). */
+typedef struct {
+    const uint32_t *raw;
+    const uint32_t *width;
+    int64_t *first;
+    int64_t *gained;
+    Py_ssize_t count;
+} WideTokens;
+
+static int
+wide_tokens_of(WideTokens *wide, const Py_buffer *raws, const Py_buffer *widths, uint64_t lo, uint64_t hi)
+{
+    wide->count = (Py_ssize_t)(hi - lo);
+    wide->raw = (const uint32_t *)raws->buf + lo;
+    wide->width = (const uint32_t *)widths->buf + lo;
+    wide->first = PyMem_Malloc((wide->count ? wide->count : 1) * sizeof(int64_t));
+    wide->gained = PyMem_Malloc((wide->count ? wide->count : 1) * sizeof(int64_t));
+    if (wide->first == NULL || wide->gained == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    int64_t total = 0;
+    for (Py_ssize_t w = 0; w < wide->count; w++) {
+        wide->first[w] = (int64_t)wide->raw[w] + total;
+        total += (int64_t)wide->width[w] - 1;
+        wide->gained[w] = total;
+    }
+    return 0;
+}
+
+static void
+free_wide_tokens(WideTokens *wide)
+{
+    PyMem_Free(wide->first);
+    PyMem_Free(wide->gained);
+}
+
+/* The raw token holding a position. */
+static int64_t
+raw_of(const WideTokens *wide, int64_t position)
+{
+    Py_ssize_t lo = 0, hi = wide->count; /* bisect_right: the wide tokens starting at or before it */
+    while (lo < hi) {
+        Py_ssize_t mid = (lo + hi) / 2;
+        if (wide->first[mid] <= position) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    Py_ssize_t which = lo - 1;
+    if (which < 0) {
+        return position;
+    }
+    if (position < wide->first[which] + (int64_t)wide->width[which]) {
+        return wide->raw[which];
+    }
+    return position - wide->gained[which];
+}
+
+/* Reads list's ints (not negative) into out; -1 on an error. */
+static int
+read_positions(PyObject *list, int64_t *out)
+{
+    Py_ssize_t n = PyList_GET_SIZE(list);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        long long value = PyLong_AsLongLong(PyList_GET_ITEM(list, i));
+        if (value == -1 && PyErr_Occurred()) {
+            return -1;
+        }
+        if (value < 0) {
+            PyErr_SetString(PyExc_ValueError, "a negative position or raw token number");
+            return -1;
+        }
+        out[i] = value;
+    }
+    return 0;
+}
+
 typedef struct {
     int64_t raw;        /* the raw token's number */
     Py_ssize_t start;   /* its span, once found */
@@ -557,6 +685,46 @@ compare_raw_pointers(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* Finds the span of each of order[0:n] (sorted by raw number) in the body text: each mark's run
+ * of raw tokens read from the mark, as the reference does. 1, or 0 when the map does not fit the
+ * text. */
+static int
+find_spans(PyObject *text, const uint32_t *marks, uint64_t n_marks, Py_ssize_t every, RawToken **order, Py_ssize_t n)
+{
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t length = PyUnicode_GET_LENGTH(text), at = 0, first = 0;
+    int64_t next = 0, current = -1; /* the number of the raw token at or after `at`; the mark it was read from */
+    for (Py_ssize_t i = 0; i < n; i++) {
+        RawToken *token = order[i];
+        if (i && token->raw == order[i - 1]->raw) {
+            token->start = order[i - 1]->start;
+            token->end = order[i - 1]->end;
+            continue;
+        }
+        int64_t mark = token->raw / every;
+        if (mark != current) {
+            if ((uint64_t)mark >= n_marks || marks[mark] > (uint64_t)length) {
+                return 0;
+            }
+            current = mark;
+            next = mark * every;
+            at = (Py_ssize_t)marks[mark];
+        }
+        for (;;) {
+            if (!next_token(kind, data, length, &at, &first)) {
+                return 0; /* the text has fewer tokens than the map says */
+            }
+            if (next++ == token->raw) {
+                break;
+            }
+        }
+        token->start = first;
+        token->end = at;
+    }
+    return 1;
+}
+
 static int
 compare_spans(const void *a, const void *b)
 {
@@ -567,32 +735,139 @@ compare_spans(const void *a, const void *b)
     return (x[1] > y[1]) - (x[1] < y[1]);
 }
 
-/* Appends list's ints as positions to out; -1 on an error (one is not an int, or is negative). */
-static int
-read_positions(PyObject *list, int64_t *out)
+/* map_raws: see the comment above. */
+static PyObject *
+map_raws(PyObject *Py_UNUSED(module), PyObject *args)
 {
-    Py_ssize_t n = PyList_GET_SIZE(list);
-    for (Py_ssize_t i = 0; i < n; i++) {
-        long long value = PyLong_AsLongLong(PyList_GET_ITEM(list, i));
-        if (value == -1 && PyErr_Occurred()) {
-            return -1;
-        }
-        if (value < 0) {
-            PyErr_SetString(PyExc_ValueError, "map_spans: a negative position");
-            return -1;
-        }
-        out[i] = value;
+    PyObject *objects[3], *positions;
+    Py_ssize_t doc;
+    if (!PyArg_ParseTuple(args, "nOOOO!:map_raws", &doc, &objects[0], &objects[1], &objects[2], &PyList_Type,
+                          &positions)) {
+        return NULL;
     }
-    return 0;
+    static const int offs[3] = {1, 0, 0};
+    Views views;
+    WideTokens wide = {0};
+    PyObject *result = NULL;
+    int64_t *values = NULL;
+    int got = take_views(&views, objects, offs, 3), unfit = got == 0;
+    uint64_t lo, hi;
+    if (got <= 0) {
+        goto done;
+    }
+    if (views.views[1].len != views.views[2].len || !doc_rows(&views.views[0], doc, views.views[1].len / 4, &lo, &hi)) {
+        unfit = 1;
+        goto done;
+    }
+    Py_ssize_t n = PyList_GET_SIZE(positions);
+    values = PyMem_Malloc((n ? n : 1) * sizeof(int64_t));
+    if (values == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    if (read_positions(positions, values) < 0 || wide_tokens_of(&wide, &views.views[1], &views.views[2], lo, hi) < 0) {
+        goto done;
+    }
+    result = PyList_New(n);
+    if (result == NULL) {
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *item = PyLong_FromLongLong(raw_of(&wide, values[i]));
+        if (item == NULL) {
+            Py_CLEAR(result);
+            goto done;
+        }
+        PyList_SET_ITEM(result, i, item);
+    }
+done:
+    release_views(&views);
+    free_wide_tokens(&wide);
+    PyMem_Free(values);
+    if (result == NULL && unfit && !PyErr_Occurred()) {
+        return PyLong_FromLong(-1);
+    }
+    return result;
 }
 
+/* map_raw_spans: see the comment above. */
+static PyObject *
+map_raw_spans(PyObject *Py_UNUSED(module), PyObject *args)
+{
+    PyObject *text, *objects[2], *raws;
+    Py_ssize_t doc, every;
+    if (!PyArg_ParseTuple(args, "UnnOOO!:map_raw_spans", &text, &doc, &every, &objects[0], &objects[1], &PyList_Type,
+                          &raws)) {
+        return NULL;
+    }
+    static const int offs[2] = {1, 0};
+    Views views;
+    PyObject *result = NULL;
+    RawToken *tokens = NULL, **order = NULL;
+    int got = take_views(&views, objects, offs, 2), unfit = got == 0;
+    uint64_t lo, hi;
+    if (got <= 0) {
+        goto done;
+    }
+    if (every <= 0 || !doc_rows(&views.views[0], doc, views.views[1].len / 4, &lo, &hi)) {
+        unfit = 1;
+        goto done;
+    }
+    Py_ssize_t n = PyList_GET_SIZE(raws);
+    tokens = PyMem_Malloc((n ? n : 1) * sizeof(RawToken));
+    order = PyMem_Malloc((n ? n : 1) * sizeof(RawToken *));
+    int64_t *values = PyMem_Malloc((n ? n : 1) * sizeof(int64_t));
+    if (tokens == NULL || order == NULL || values == NULL) {
+        PyMem_Free(values);
+        PyErr_NoMemory();
+        goto done;
+    }
+    if (read_positions(raws, values) < 0) {
+        PyMem_Free(values);
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        tokens[i].raw = values[i];
+        order[i] = &tokens[i];
+        if (i && values[i] < values[i - 1]) {
+            unfit = 1; /* not ascending, as the reference asks */
+        }
+    }
+    PyMem_Free(values);
+    if (unfit || !find_spans(text, (const uint32_t *)views.views[1].buf + lo, hi - lo, every, order, n)) {
+        unfit = 1;
+        goto done;
+    }
+    result = PyList_New(n);
+    if (result == NULL) {
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *span = Py_BuildValue("(nn)", tokens[i].start, tokens[i].end);
+        if (span == NULL) {
+            Py_CLEAR(result);
+            goto done;
+        }
+        PyList_SET_ITEM(result, i, span);
+    }
+done:
+    release_views(&views);
+    PyMem_Free(tokens);
+    PyMem_Free(order);
+    if (result == NULL && unfit && !PyErr_Occurred()) {
+        return PyLong_FromLong(-1);
+    }
+    return result;
+}
+
+/* map_spans: see the comment above. */
 static PyObject *
 map_spans(PyObject *Py_UNUSED(module), PyObject *args)
 {
-    PyObject *text, *mark_off_obj, *marks_obj, *wide_off_obj, *wide_obj, *width_obj, *singles, *firsts, *lasts;
+    PyObject *text, *objects[5], *singles, *firsts, *lasts;
     Py_ssize_t doc, every;
-    if (!PyArg_ParseTuple(args, "UnnOOOOOO!O!O!:map_spans", &text, &doc, &every, &mark_off_obj, &marks_obj,
-                          &wide_off_obj, &wide_obj, &width_obj, &PyList_Type, &singles, &PyList_Type, &firsts,
+    if (!PyArg_ParseTuple(args, "UnnOOOOOO!O!O!:map_spans", &text, &doc, &every, &objects[0], &objects[1],
+                          &objects[2], &objects[3], &objects[4], &PyList_Type, &singles, &PyList_Type, &firsts,
                           &PyList_Type, &lasts)) {
         return NULL;
     }
@@ -600,121 +875,47 @@ map_spans(PyObject *Py_UNUSED(module), PyObject *args)
         PyErr_SetString(PyExc_ValueError, "map_spans: firsts and lasts differ in length");
         return NULL;
     }
-    PyObject *objects[5] = {mark_off_obj, marks_obj, wide_off_obj, wide_obj, width_obj};
-    Py_buffer views[5];
-    int held = 0, unfit = 0;
-    for (; held < 5; held++) {
-        int got = unsigned_view(objects[held], &views[held], held == 0 || held == 2);
-        if (got <= 0) {
-            unfit = got == 0;
-            break;
-        }
-    }
+    static const int offs[5] = {1, 0, 1, 0, 0}; /* mark_off, marks, wide_off, wide, width */
+    Views views;
+    WideTokens wide = {0};
     PyObject *result = NULL;
     RawToken *tokens = NULL, **order = NULL;
     Py_ssize_t *spans = NULL;
-    int64_t *gained = NULL, *starts = NULL;
-    if (held < 5) {
+    int64_t *positions = NULL;
+    int got = take_views(&views, objects, offs, 5), unfit = got == 0;
+    uint64_t mark_lo, mark_hi, wide_lo, wide_hi;
+    if (got <= 0) {
         goto done;
     }
-    const Py_buffer *mark_off = &views[0], *marks = &views[1], *wide_off = &views[2], *wide = &views[3],
-                    *width = &views[4];
-    if (every <= 0 || doc < 0 || doc + 1 >= mark_off->len / mark_off->itemsize
-        || doc + 1 >= wide_off->len / wide_off->itemsize || wide->len != width->len) {
-        unfit = 1;
-        goto done;
-    }
-    uint64_t mark_lo = unsigned_at(mark_off, doc), mark_hi = unsigned_at(mark_off, doc + 1);
-    uint64_t wide_lo = unsigned_at(wide_off, doc), wide_hi = unsigned_at(wide_off, doc + 1);
-    if (mark_lo > mark_hi || mark_hi > (uint64_t)(marks->len / 4) || wide_lo > wide_hi
-        || wide_hi > (uint64_t)(wide->len / 4)) {
+    if (every <= 0 || views.views[3].len != views.views[4].len
+        || !doc_rows(&views.views[0], doc, views.views[1].len / 4, &mark_lo, &mark_hi)
+        || !doc_rows(&views.views[2], doc, views.views[3].len / 4, &wide_lo, &wide_hi)) {
         unfit = 1;
         goto done;
     }
     Py_ssize_t n_singles = PyList_GET_SIZE(singles), n_pairs = PyList_GET_SIZE(firsts);
-    Py_ssize_t n = n_singles + 2 * n_pairs, n_wide = (Py_ssize_t)(wide_hi - wide_lo);
+    Py_ssize_t n = n_singles + 2 * n_pairs;
     tokens = PyMem_Malloc((n ? n : 1) * sizeof(RawToken));
     order = PyMem_Malloc((n ? n : 1) * sizeof(RawToken *));
     spans = PyMem_Malloc((n ? n : 1) * 2 * sizeof(Py_ssize_t));
-    starts = PyMem_Malloc((n_wide ? n_wide : 1) * sizeof(int64_t));
-    gained = PyMem_Malloc((n_wide ? n_wide : 1) * sizeof(int64_t));
-    int64_t *positions = PyMem_Malloc((n ? n : 1) * sizeof(int64_t));
-    if (tokens == NULL || order == NULL || spans == NULL || starts == NULL || gained == NULL || positions == NULL) {
-        PyMem_Free(positions);
+    positions = PyMem_Malloc((n ? n : 1) * sizeof(int64_t));
+    if (tokens == NULL || order == NULL || spans == NULL || positions == NULL) {
         PyErr_NoMemory();
         goto done;
     }
     if (read_positions(singles, positions) < 0 || read_positions(firsts, positions + n_singles) < 0
-        || read_positions(lasts, positions + n_singles + n_pairs) < 0) {
-        PyMem_Free(positions);
+        || read_positions(lasts, positions + n_singles + n_pairs) < 0
+        || wide_tokens_of(&wide, &views.views[3], &views.views[4], wide_lo, wide_hi) < 0) {
         goto done;
     }
-    /* Each wide token's first position, and the positions gained up to its end. */
-    const uint32_t *wide_raw = (const uint32_t *)wide->buf + wide_lo, *wide_width = (const uint32_t *)width->buf + wide_lo;
-    int64_t total = 0;
-    for (Py_ssize_t w = 0; w < n_wide; w++) {
-        starts[w] = (int64_t)wide_raw[w] + total;
-        total += (int64_t)wide_width[w] - 1;
-        gained[w] = total;
-    }
     for (Py_ssize_t i = 0; i < n; i++) {
-        int64_t position = positions[i];
-        Py_ssize_t lo = 0, hi = n_wide; /* bisect_right: the wide tokens starting at or before it */
-        while (lo < hi) {
-            Py_ssize_t mid = (lo + hi) / 2;
-            if (starts[mid] <= position) {
-                lo = mid + 1;
-            } else {
-                hi = mid;
-            }
-        }
-        Py_ssize_t which = lo - 1;
-        if (which < 0) {
-            tokens[i].raw = position;
-        } else if (position < starts[which] + (int64_t)wide_width[which]) {
-            tokens[i].raw = wide_raw[which];
-        } else {
-            tokens[i].raw = position - gained[which];
-        }
+        tokens[i].raw = raw_of(&wide, positions[i]);
         order[i] = &tokens[i];
     }
-    PyMem_Free(positions);
     qsort(order, (size_t)n, sizeof(RawToken *), compare_raw_pointers);
-    /* The spans, in the raw tokens' order: from the mark before each, or on from the last one
-     * found where it lies between them. */
-    int kind = PyUnicode_KIND(text);
-    const void *data = PyUnicode_DATA(text);
-    Py_ssize_t length = PyUnicode_GET_LENGTH(text), at = 0, first = 0;
-    int64_t next = 0, current = -1; /* the number of the raw token at or after `at`; the mark it was read from */
-    const uint32_t *doc_marks = (const uint32_t *)marks->buf + mark_lo;
-    for (Py_ssize_t i = 0; i < n; i++) {
-        RawToken *token = order[i];
-        if (i && token->raw == order[i - 1]->raw) {
-            token->start = order[i - 1]->start;
-            token->end = order[i - 1]->end;
-            continue;
-        }
-        int64_t mark = token->raw / every;
-        if (mark != current) { /* as the reference: each mark's run of raw tokens read from the mark */
-            if ((uint64_t)mark >= mark_hi - mark_lo || doc_marks[mark] > (uint64_t)length) {
-                unfit = 1;
-                goto done;
-            }
-            current = mark;
-            next = mark * every;
-            at = (Py_ssize_t)doc_marks[mark];
-        }
-        for (;;) {
-            if (!next_token(kind, data, length, &at, &first)) {
-                unfit = 1; /* the text has fewer tokens than the map says */
-                goto done;
-            }
-            if (next++ == token->raw) {
-                break;
-            }
-        }
-        token->start = first;
-        token->end = at;
+    if (!find_spans(text, (const uint32_t *)views.views[1].buf + mark_lo, mark_hi - mark_lo, every, order, n)) {
+        unfit = 1;
+        goto done;
     }
     for (Py_ssize_t i = 0; i < n_singles; i++) {
         spans[2 * i] = tokens[i].start;
@@ -743,16 +944,13 @@ map_spans(PyObject *Py_UNUSED(module), PyObject *args)
         }
     }
 done:
-    for (int v = 0; v < held; v++) {
-        PyBuffer_Release(&views[v]);
-    }
+    release_views(&views);
+    free_wide_tokens(&wide);
     PyMem_Free(tokens);
     PyMem_Free(order);
     PyMem_Free(spans);
-    PyMem_Free(starts);
-    PyMem_Free(gained);
+    PyMem_Free(positions);
     if (result == NULL && unfit && !PyErr_Occurred()) {
-        Py_CLEAR(result);
         return PyLong_FromLong(-1);
     }
     return result;
@@ -907,6 +1105,12 @@ static PyMethodDef speedups_functions[] = {
     {"token_spans", token_spans, METH_VARARGS,
      "token_spans(text, start, end, limit) -> list of (start, end): TOKEN_PATTERN's matches in text[start:end], "
      "at most limit of them (limit < 0: all)."},
+    {"map_raws", map_raws, METH_VARARGS,
+     "map_raws(doc, wide_off, wide, width, positions) -> list of int | -1: the raw token holding each position of a "
+     "body (searchkit/engine/tokenmap.py)."},
+    {"map_raw_spans", map_raw_spans, METH_VARARGS,
+     "map_raw_spans(text, doc, every, mark_off, marks, raws) -> list of (start, end) | -1: the spans of a body's raw "
+     "tokens (searchkit/engine/tokenmap.py)."},
     {"map_spans", map_spans, METH_VARARGS,
      "map_spans(text, doc, every, mark_off, marks, wide_off, wide, width, singles, firsts, lasts) -> list of (start, end) "
      "| -1: a body's highlight spans from its token map (searchkit/engine/tokenmap.py)."},

@@ -1,11 +1,13 @@
-"""The optional C kernel of a hit's highlight spans from its body's token map
-(searchkit/_speedups.c ``map_spans``, through ``TokenMap.position_spans``).
+"""The optional C kernels of a body's token map (searchkit/_speedups.c): ``map_raws`` (the raw
+token holding each position, ``TokenMap.raw_numbers``), ``map_raw_spans`` (raw tokens' spans,
+``TokenMap.spans``) and ``map_spans``, a hit's highlight spans in one call
+(``TokenMap.position_spans``).
 
-The promise: for any positions of single terms and any phrase (first, last) pairs, the
-kernel's spans are those of the Python reference (``searchkit.snippets._spans_at`` over the
-map's ``raw_numbers`` and ``spans``): the same tokens, sorted and merged the same way; and
-where the map does not fit the text (a body shorter than the map says) the kernel declines
-(None) so the reference runs and says what is wrong. Checked on Hypothesis bodies full of
+The promise: for any positions, the kernels give what the Python references give
+(``_python_raw_numbers``, ``_python_spans``, and ``searchkit.snippets._spans_at`` over them
+for any single terms' positions and phrase (first, last) pairs: the same tokens, sorted and
+merged the same way); and where the map does not fit the text (a body shorter than the map
+says) a kernel declines so the reference runs and says what is wrong. Checked on Hypothesis bodies full of
 wide tokens (compounds, numbers with separators, tokens of no position) long enough to need
 many marks, and on the real BBC articles.
 """
@@ -39,11 +41,36 @@ except ImportError:  # not built: every test skips (fails under CI)
 @pytest.fixture(autouse=True)
 def _kernel_on(monkeypatch: pytest.MonkeyPatch) -> None:
     require_kernel(kernel is not None, "searchkit/_speedups.c")
+    from searchkit._speedups import map_raw_spans, map_raws
+
     monkeypatch.setattr(tokenmap, "_native_map_spans", kernel)
+    monkeypatch.setattr(tokenmap, "_native_map_raws", map_raws)
+    monkeypatch.setattr(tokenmap, "_native_map_raw_spans", map_raw_spans)
+
+
+class Reference:
+    """A hit's body whose raw numbers and spans come from the Python references."""
+
+    def __init__(self, body: Any) -> None:
+        self.map, self.doc = body._map, body._doc
+
+    def raw_numbers(self, positions: Any) -> list[int]:
+        return self.map._python_raw_numbers(self.doc, positions)
+
+    def spans(self, text: str, raws: Any) -> list[tuple[int, int]]:
+        return self.map._python_spans(self.doc, text, raws)
 
 
 def both_ways(body: Any, text: str, singles: list[int], firsts: list[int], lasts: list[int]) -> tuple[Any, Any]:
-    return body.position_spans(text, singles, firsts, lasts), _spans_at(text, body, singles, firsts, lasts)
+    """The kernel's spans and the reference's, after checking the two kernels of the steps
+    against theirs."""
+    positions = singles + firsts + lasts
+    reference = Reference(body)
+    raws = body.raw_numbers(positions)
+    assert raws == reference.raw_numbers(positions)
+    wanted = sorted(set(raws))
+    assert body.spans(text, wanted) == reference.spans(text, wanted)
+    return body.position_spans(text, singles, firsts, lasts), _spans_at(text, reference, singles, firsts, lasts)
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -89,8 +116,9 @@ def test_no_positions_give_no_spans_and_a_map_longer_than_its_text_is_declined(t
     assert body.position_spans(text, [], [], []) == []
     assert body.position_spans(text, [3, 119], [], []) == _spans_at(text, body, [3, 119], [], [])
     assert body.position_spans(text[:60], [3, 119], [], []) is None  # token 119 is past the cut text
-    with pytest.raises(IndexError):
+    with pytest.raises(IndexError):  # the steps' kernels decline too, and the reference says so
         _spans_at(text[:60], body, [3, 119], [], [])
+    assert body.spans(text, [119, 3]) == body._map._python_spans(0, text, [119, 3])  # not ascending: the reference
     with pytest.raises(ValueError, match="firsts and lasts differ"):
         assert kernel is not None
         kernel(text, 0, EVERY, np.zeros(2, np.uint32), np.zeros(1, np.uint32), np.zeros(2, np.uint32),
@@ -108,6 +136,9 @@ def test_without_the_kernel_the_reference_runs(tmp_path: Path, monkeypatch: pyte
     assert body is not None
     monkeypatch.setattr(tokenmap, "_native_map_spans", None)
     assert body.position_spans(text, [1], [], []) is None
+    monkeypatch.setattr(tokenmap, "_native_map_raws", None)
+    monkeypatch.setattr(tokenmap, "_native_map_raw_spans", None)
+    assert body.spans(text, body.raw_numbers(iter([1, 2]))) == [(4, 9), (10, 15)]
     reader.close()
 
 

@@ -56,8 +56,11 @@ _native_bounds: Callable[[str], tuple[bytes, bytes, bytes]] | None = native("_sp
 _native_doc_positions: Callable[..., list[int] | None | int] | None = native("_scoring", "doc_positions")
 _native_page_positions: Callable[..., list[list[int] | None] | int] | None = native("_scoring", "page_positions")
 _SUMMED_ABOVE = 1024
-# A hit's highlight spans from its positions in one call (searchkit/_speedups.c; the Python
-# reference is searchkit.snippets._spans_at over raw_numbers and spans).
+# A body's raw tokens holding positions, their spans, and a hit's highlight spans in one call
+# (searchkit/_speedups.c; the references are TokenMap.raw_numbers and spans in Python, and
+# searchkit.snippets._spans_at over them).
+_native_map_raws: Callable[..., list[int] | int] | None = native("_speedups", "map_raws")
+_native_map_raw_spans: Callable[..., list[tuple[int, int]] | int] | None = native("_speedups", "map_raw_spans")
 _native_map_spans: Callable[..., list[tuple[int, int]] | int] | None = native("_speedups", "map_spans")
 
 
@@ -378,6 +381,15 @@ class TokenMap:
 
     def raw_numbers(self, doc: int, positions: Iterable[int]) -> list[int]:
         """The number of the raw token holding each of ``positions`` of ``doc``'s body."""
+        positions = list(positions)
+        if _native_map_raws is not None:
+            found = _native_map_raws(doc, self._wide_off, self._wide, self._width, positions)
+            if not isinstance(found, int):
+                return found
+        return self._python_raw_numbers(doc, positions)
+
+    def _python_raw_numbers(self, doc: int, positions: Iterable[int]) -> list[int]:
+        """:meth:`raw_numbers` in Python (the reference of the C kernel)."""
         wide, width = self._wide_of(doc)
         if not wide:
             return list(map(int, positions))
@@ -426,6 +438,15 @@ class TokenMap:
 
     def spans(self, doc: int, text: str, raws: Sequence[int]) -> list[tuple[int, int]]:
         """The character spans of raw tokens ``raws`` (ascending) of ``doc``'s body ``text``."""
+        if _native_map_raw_spans is not None:
+            found = _native_map_raw_spans(text, doc, EVERY, self._mark_off, self._marks, list(raws))
+            if not isinstance(found, int):
+                return found
+        return self._python_spans(doc, text, raws)
+
+    def _python_spans(self, doc: int, text: str, raws: Sequence[int]) -> list[tuple[int, int]]:
+        """:meth:`spans` in Python (the reference of the C kernel; it raises IndexError where
+        the map does not fit the text)."""
         base = int(self._mark_off[doc])
         marks = self._marks
         spans: list[tuple[int, int]] = []
