@@ -359,14 +359,16 @@ import sys
 from searchkit import analysis
 from searchkit.engine import parallel, segment
 parallel.serve()
-print(len(parallel._ANALYSER._codes), len(segment._CHUNKS), len(analysis._CACHE), file=sys.stderr)
+codes = parallel._ANALYSER._codes
+print(codes.size(), len(codes), codes._native is not None, len(segment._CHUNKS), len(analysis._CACHE), file=sys.stderr)
 """
 
 
 def test_a_worker_keeps_one_copy_of_the_chunks_it_analysed() -> None:
     # A worker's table of token codes, kept from chunk to chunk, holds every chunk it has
-    # analysed (up to WORKER_TABLE_LIMIT, then it starts anew); the process-wide caches of
-    # chunk and token analyses stay small in a worker (they held a second copy of the table).
+    # analysed (up to WORKER_TABLE_LIMIT, then it starts anew), once: the process-wide caches
+    # of chunk and token analyses stay small in a worker (they held a second copy of the
+    # table), and where the C kernel keeps the codes the table's dict holds none.
     articles = [Article(id=f"w-{n}", headline=f"Ferry{n} report", source="Harbor Daily",
                         body=" ".join(f"x{n}-{k}, ({n}.{k})" for k in range(40))) for n in range(1_500)]
     frames = b"".join(_FRAME.pack(len(data)) + data for data in (
@@ -394,8 +396,11 @@ def test_a_worker_keeps_one_copy_of_the_chunks_it_analysed() -> None:
     for start, answer in zip(range(0, 1_500, CHUNK_ARTICLES), answers):
         absorbed.absorb(answer, 0, len(answer.tokens), [item.id for item in articles[start:start + CHUNK_ARTICLES]])
     assert segment_bytes(absorbed) == segment_bytes(alone)
-    table, chunks, tokens = map(int, done.stderr.split()[-3:])
-    assert 0 < table <= WORKER_TABLE_LIMIT
+    table, in_python, kernel, chunks, tokens = done.stderr.split()[-5:]
+    assert 0 < int(table) <= WORKER_TABLE_LIMIT
+    # With the C kernel the codes are in its table alone; without it, in the dict.
+    assert int(in_python) == (0 if kernel == b"True" else int(table))
+    chunks, tokens = int(chunks), int(tokens)
     assert (chunks <= WORKER_CACHE_LIMIT, tokens <= WORKER_CACHE_LIMIT) == (True, True)
 
 

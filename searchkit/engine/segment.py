@@ -253,6 +253,7 @@ class _TokenCodes(dict[str, int]):
         self.vocabulary = vocabulary
         kernel = native_kernel()
         self._native = None if kernel is None else kernel(self)
+        self._asking = False  # the kernel is encoding (its misses come to __missing__)
         # Typed arrays, so a long-lived table (a worker's, see :class:`ChunkAnalyser`) is
         # read by numpy without a copy.
         self.widths = array("i")
@@ -263,23 +264,41 @@ class _TokenCodes(dict[str, int]):
         self.entry_counted = array("b")
 
     def __missing__(self, chunk: str) -> int:
+        if self._native is None:
+            code = self[chunk] = self._code_of(chunk)
+            return code
+        if self._asking:
+            # The kernel asks for a chunk it has not kept; it keeps the code (a copy here
+            # took ~130 bytes a chunk, twice what the kernel's own entry takes).
+            return self._code_of(chunk)
+        # Looked up from Python: the kernel's code (kept, or made now and kept).
+        if chunk.split() != [chunk]:  # not a chunk the kernel would see
+            return self._code_of(chunk)
+        tokens: array[int] = array("i")
+        self.encode(tokens, chunk)
+        return tokens[0]
+
+    def size(self) -> int:
+        """How many chunks the table holds."""
+        return len(self) if self._native is None else self._native.kept()
+
+    def _code_of(self, chunk: str) -> int:
+        """The code of a chunk not in the table (numbering its terms, and for a chunk of
+        other than one plain term, appending its entries)."""
         key = chunk_key(chunk)
         if key != chunk:  # analysed as its key (the C kernel asks for keys only)
-            code = self[chunk] = self[key]
-            return code
+            return self[key]
         if chunk.isascii() and (term := plain_term(chunk)) is not None:
             # One plain word or number (the chunk is a key: lower-case, nothing around it):
             # the tokenizer and the caches would give the same term the long way round.
-            code = self[chunk] = self.vocabulary[term] if term else -1
-            return code
+            return self.vocabulary[term] if term else -1
         analysed = _CHUNKS.get(chunk)
         if analysed is None:
             if len(_CHUNKS) >= _CHUNKS_LIMIT:
                 _CHUNKS.clear()
             analysed = _analyze_chunk(chunk)
         if isinstance(analysed, str):
-            code = self[chunk] = self.vocabulary[analysed] if analysed else -1
-            return code
+            return self.vocabulary[analysed] if analysed else -1
         width, entries = analysed
         vocabulary = self.vocabulary
         self.entry_starts.append(len(self.entry_terms))
@@ -289,14 +308,17 @@ class _TokenCodes(dict[str, int]):
             self.entry_counted.append(counted)
         self.widths.append(width)
         self.entry_counts.append(len(entries))
-        code = self[chunk] = -1 - len(self.widths)
-        return code
+        return -1 - len(self.widths)
 
     def encode(self, tokens: array[int], text: str) -> int:
         """Append the code of each whitespace-separated chunk of ``text`` to ``tokens``;
         returns how many chunks there were."""
         if self._native is not None:
-            codes = self._native.encode(text)
+            self._asking = True
+            try:
+                codes = self._native.encode(text)
+            finally:
+                self._asking = False
             tokens.frombytes(codes)
             return len(codes) >> 2
         chunks = text.split()
@@ -353,7 +375,7 @@ class ChunkAnalyser:
     def renew(self) -> None:
         """Start a new table if this one holds ``limit`` entries (between chunks only: a
         chunk's story counts are numbered in its segment analysis's table)."""
-        if len(self._codes) >= self.limit:
+        if self._codes.size() >= self.limit:
             self._codes = _TokenCodes(_Vocabulary())
             self.table += 1
             self._sent = 0
