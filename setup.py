@@ -8,8 +8,10 @@ without them and searchkit runs the same loops in Python (the index it writes an
 
 from setuptools import Extension, setup
 
-setup(ext_modules=[Extension("searchkit._speedups", ["searchkit/_speedups.c"], optional=True),
+setup(ext_modules=[Extension("searchkit._speedups", ["searchkit/_speedups.c"], depends=["searchkit/_buffers.h"],
+                             optional=True),
                    Extension("searchkit._phrases", ["searchkit/_phrases.c"], optional=True),
                    Extension("searchkit._storykernel", ["searchkit/_storykernel.c"],
                              depends=["searchkit/_centroid.h"], optional=True),
-                   Extension("searchkit._scoring", ["searchkit/_scoring.c"], optional=True)])
+                   Extension("searchkit._scoring", ["searchkit/_scoring.c"], depends=["searchkit/_buffers.h"],
+                             optional=True)])

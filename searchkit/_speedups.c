@@ -23,6 +23,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "_buffers.h"
+
 typedef struct {
     uint64_t hash;     /* 0: empty slot */
     Py_ssize_t start;  /* where the chunk's code points start in the arena */
@@ -525,21 +527,12 @@ sentence_spans(PyObject *Py_UNUSED(module), PyObject *args)
 static int
 unsigned_view(PyObject *obj, Py_buffer *buffer, int wide_ok)
 {
-    if (PyObject_GetBuffer(obj, buffer, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) {
-        return -1;
+    char found;
+    int got = view(obj, buffer, "IL", 4, 0, &found);
+    if (got == 0 && wide_ok) {
+        got = view(obj, buffer, "LQ", 8, 0, &found);
     }
-    const char *f = buffer->format == NULL ? "B" : buffer->format;
-    if (*f == '<' || *f == '=' || *f == '@') {
-        f++;
-    }
-    int fits = f[0] != '\0' && f[1] == '\0'
-               && ((buffer->itemsize == 4 && strchr("IL", f[0]) != NULL)
-                   || (wide_ok && buffer->itemsize == 8 && strchr("LQ", f[0]) != NULL));
-    if (!fits) {
-        PyBuffer_Release(buffer);
-        return 0;
-    }
-    return 1;
+    return got;
 }
 
 static inline uint64_t
@@ -653,23 +646,35 @@ raw_of(const WideTokens *wide, int64_t position)
     return position - wide->gained[which];
 }
 
-/* Reads list's ints (not negative) into out; -1 on an error. */
-static int
-read_positions(PyObject *list, int64_t *out)
+/* The ints (none negative) of lists[0:count] one after the other, in a new array (*n of them,
+ * to PyMem_Free); NULL with an exception set on an error. */
+static int64_t *
+read_ints(PyObject *const *lists, int count, Py_ssize_t *n)
 {
-    Py_ssize_t n = PyList_GET_SIZE(list);
-    for (Py_ssize_t i = 0; i < n; i++) {
-        long long value = PyLong_AsLongLong(PyList_GET_ITEM(list, i));
-        if (value == -1 && PyErr_Occurred()) {
-            return -1;
-        }
-        if (value < 0) {
-            PyErr_SetString(PyExc_ValueError, "a negative position or raw token number");
-            return -1;
-        }
-        out[i] = value;
+    *n = 0;
+    for (int l = 0; l < count; l++) {
+        *n += PyList_GET_SIZE(lists[l]);
     }
-    return 0;
+    int64_t *out = PyMem_Malloc((*n ? *n : 1) * sizeof(int64_t));
+    if (out == NULL) {
+        PyErr_NoMemory();
+        return NULL;
+    }
+    Py_ssize_t at = 0;
+    for (int l = 0; l < count; l++) {
+        for (Py_ssize_t i = 0; i < PyList_GET_SIZE(lists[l]); i++) {
+            long long value = PyLong_AsLongLong(PyList_GET_ITEM(lists[l], i));
+            if (value < 0) {
+                if (!PyErr_Occurred()) {
+                    PyErr_SetString(PyExc_ValueError, "a negative position or raw token number");
+                }
+                PyMem_Free(out);
+                return NULL;
+            }
+            out[at++] = value;
+        }
+    }
+    return out;
 }
 
 typedef struct {
@@ -759,13 +764,9 @@ map_raws(PyObject *Py_UNUSED(module), PyObject *args)
         unfit = 1;
         goto done;
     }
-    Py_ssize_t n = PyList_GET_SIZE(positions);
-    values = PyMem_Malloc((n ? n : 1) * sizeof(int64_t));
-    if (values == NULL) {
-        PyErr_NoMemory();
-        goto done;
-    }
-    if (read_positions(positions, values) < 0 || wide_tokens_of(&wide, &views.views[1], &views.views[2], lo, hi) < 0) {
+    Py_ssize_t n;
+    values = read_ints(&positions, 1, &n);
+    if (values == NULL || wide_tokens_of(&wide, &views.views[1], &views.views[2], lo, hi) < 0) {
         goto done;
     }
     result = PyList_New(n);
@@ -804,6 +805,7 @@ map_raw_spans(PyObject *Py_UNUSED(module), PyObject *args)
     Views views;
     PyObject *result = NULL;
     RawToken *tokens = NULL, **order = NULL;
+    int64_t *values = NULL;
     int got = take_views(&views, objects, offs, 2), unfit = got == 0;
     uint64_t lo, hi;
     if (got <= 0) {
@@ -813,17 +815,15 @@ map_raw_spans(PyObject *Py_UNUSED(module), PyObject *args)
         unfit = 1;
         goto done;
     }
-    Py_ssize_t n = PyList_GET_SIZE(raws);
-    tokens = PyMem_Malloc((n ? n : 1) * sizeof(RawToken));
-    order = PyMem_Malloc((n ? n : 1) * sizeof(RawToken *));
-    int64_t *values = PyMem_Malloc((n ? n : 1) * sizeof(int64_t));
-    if (tokens == NULL || order == NULL || values == NULL) {
-        PyMem_Free(values);
-        PyErr_NoMemory();
+    Py_ssize_t n;
+    values = read_ints(&raws, 1, &n);
+    if (values == NULL) {
         goto done;
     }
-    if (read_positions(raws, values) < 0) {
-        PyMem_Free(values);
+    tokens = PyMem_Malloc((n ? n : 1) * sizeof(RawToken));
+    order = PyMem_Malloc((n ? n : 1) * sizeof(RawToken *));
+    if (tokens == NULL || order == NULL) {
+        PyErr_NoMemory();
         goto done;
     }
     for (Py_ssize_t i = 0; i < n; i++) {
@@ -833,7 +833,6 @@ map_raw_spans(PyObject *Py_UNUSED(module), PyObject *args)
             unfit = 1; /* not ascending, as the reference asks */
         }
     }
-    PyMem_Free(values);
     if (unfit || !find_spans(text, (const uint32_t *)views.views[1].buf + lo, hi - lo, every, order, n)) {
         unfit = 1;
         goto done;
@@ -852,6 +851,7 @@ map_raw_spans(PyObject *Py_UNUSED(module), PyObject *args)
     }
 done:
     release_views(&views);
+    PyMem_Free(values);
     PyMem_Free(tokens);
     PyMem_Free(order);
     if (result == NULL && unfit && !PyErr_Occurred()) {
@@ -893,19 +893,20 @@ map_spans(PyObject *Py_UNUSED(module), PyObject *args)
         unfit = 1;
         goto done;
     }
-    Py_ssize_t n_singles = PyList_GET_SIZE(singles), n_pairs = PyList_GET_SIZE(firsts);
-    Py_ssize_t n = n_singles + 2 * n_pairs;
+    Py_ssize_t n_singles = PyList_GET_SIZE(singles), n_pairs = PyList_GET_SIZE(firsts), n;
+    PyObject *const lists[3] = {singles, firsts, lasts};
+    positions = read_ints(lists, 3, &n);
+    if (positions == NULL) {
+        goto done;
+    }
     tokens = PyMem_Malloc((n ? n : 1) * sizeof(RawToken));
     order = PyMem_Malloc((n ? n : 1) * sizeof(RawToken *));
     spans = PyMem_Malloc((n ? n : 1) * 2 * sizeof(Py_ssize_t));
-    positions = PyMem_Malloc((n ? n : 1) * sizeof(int64_t));
-    if (tokens == NULL || order == NULL || spans == NULL || positions == NULL) {
+    if (tokens == NULL || order == NULL || spans == NULL) {
         PyErr_NoMemory();
         goto done;
     }
-    if (read_positions(singles, positions) < 0 || read_positions(firsts, positions + n_singles) < 0
-        || read_positions(lasts, positions + n_singles + n_pairs) < 0
-        || wide_tokens_of(&wide, &views.views[3], &views.views[4], wide_lo, wide_hi) < 0) {
+    if (wide_tokens_of(&wide, &views.views[3], &views.views[4], wide_lo, wide_hi) < 0) {
         goto done;
     }
     for (Py_ssize_t i = 0; i < n; i++) {
