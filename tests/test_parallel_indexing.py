@@ -525,3 +525,29 @@ def test_a_worker_trims_its_heap_only_when_no_task_waits(monkeypatch: pytest.Mon
         assert trims == [1]
         os.close(write)
         assert parallel._read_frame(source) is None
+
+
+def test_workers_give_numpy_one_thread_unless_told_otherwise(tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    from searchkit.engine.parallel import AnalysisPool
+
+    def environments() -> list[dict[str, str]]:
+        pool = AnalysisPool(2, index_path=tmp_path)
+        try:
+            assert len(pool.pids) == 2
+            found = []
+            for pid in pool.pids:
+                pairs = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+                found.append(dict(pair.decode().split("=", 1) for pair in pairs if b"=" in pair))
+            return found
+        finally:
+            pool.close()
+
+    if not Path("/proc/self/environ").exists():
+        pytest.skip("reads a process's environment from /proc (Linux)")
+    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        monkeypatch.delenv(name, raising=False)
+    assert [(env["OPENBLAS_NUM_THREADS"], env["OMP_NUM_THREADS"], env["MKL_NUM_THREADS"])
+            for env in environments()] == [("1", "1", "1")] * 2
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "3")
+    assert [env["OPENBLAS_NUM_THREADS"] for env in environments()] == ["3", "3"]

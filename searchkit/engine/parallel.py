@@ -69,6 +69,10 @@ WORKER_TRIM_EVERY = 8
 # at a million articles) hands its freed heap back at once: idle workers then hold about 80 MB
 # each instead of their high-water mark, while the writer's merge needs its own (issue 16).
 WORKER_IDLE_TRIM_SECONDS = 0.25
+# A worker is one of a process per core and makes no large matrix products, so numpy's
+# BLAS gets one thread: OpenBLAS otherwise starts a thread per core on import, which took
+# a worker's start from 0.19 to 0.33 CPU-seconds (issue 16), while the writer waits.
+_ONE_THREAD = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 _FRAME = struct.Struct("<Q")
 _PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])  # the folder holding searchkit/
 
@@ -185,6 +189,8 @@ class _Worker:
     def __init__(self) -> None:
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (_PACKAGE_ROOT, env.get("PYTHONPATH")) if p)
+        for name in _ONE_THREAD:  # unless the user chose otherwise
+            env.setdefault(name, "1")
         self.process = subprocess.Popen(
             [sys.executable, "-c", "from searchkit.engine.parallel import serve; serve()"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env,
