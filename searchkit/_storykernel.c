@@ -826,6 +826,102 @@ done:
     return result;
 }
 
+#define REP_BUFFERS 8
+
+/* representatives(numbers, size, head, next, rep, vector_start, terms, weights, entry_base, centroids,
+ *                 row_vector) -> None
+ * StoryClusterer._update_representatives for the story numbers given (int64): each live
+ * story's representative (rep, written in place) is its member whose vector has the greatest
+ * dot product with the centroid, the earliest to join among equals; a story of one member is
+ * its own. size, head, rep: per story; next: per row, the story's next row; vector_start
+ * (int64): row r's entries are vector_start[r]:vector_start[r + 1], of terms (int32) and
+ * weights (float64) from entry_base on, the earlier ones read through row_vector(row). */
+static PyObject *
+representatives(PyObject *module, PyObject *args)
+{
+    PyObject *o[REP_BUFFERS];
+    Placing p = {0};
+    if (!PyArg_ParseTuple(args, "OOOOOOOOLO!O", &o[0], &o[1], &o[2], &o[3], &o[4], &o[5], &o[6], &o[7],
+                          &p.entry_base, &PyDict_Type, &p.centroids, &p.row_vector)) {
+        return NULL;
+    }
+    Py_buffer views[REP_BUFFERS];
+    Want wants[REP_BUFFERS] = {
+        {o[0], &views[0], "ql", 8, 0}, {o[1], &views[1], "i", 4, 0}, {o[2], &views[2], "i", 4, 0},
+        {o[3], &views[3], "i", 4, 0},  {o[4], &views[4], "i", 4, 1}, {o[5], &views[5], "q", 8, 0},
+        {o[6], &views[6], "i", 4, 0},  {o[7], &views[7], "d", 8, 0},
+    };
+    if (get_buffers(wants, REP_BUFFERS) < 0) {
+        return NULL;
+    }
+    PyObject *result = NULL;
+    const int64_t *numbers = views[0].buf;
+    Py_ssize_t count = views[0].len / 8;
+    const int32_t *size = views[1].buf, *head = views[2].buf;
+    int32_t *rep = views[4].buf;
+    p.story_count = views[1].len / 4;
+    p.story_count = views[2].len / 4 < p.story_count ? views[2].len / 4 : p.story_count;
+    p.story_count = views[4].len / 4 < p.story_count ? views[4].len / 4 : p.story_count;
+    p.next = views[3].buf;
+    p.vector_start = views[5].buf;
+    p.row_count = views[5].len / 8 - 1;
+    p.row_count = views[3].len / 4 < p.row_count ? views[3].len / 4 : p.row_count;
+    p.row_terms = views[6].buf;
+    p.row_weights = views[7].buf;
+    p.entries = views[6].len / 4 < views[7].len / 8 ? views[6].len / 4 : views[7].len / 8;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        int64_t number = numbers[i];
+        if (check_index((Py_ssize_t)number, p.story_count, "story") < 0) {
+            goto done;
+        }
+        int32_t members = size[number], row = head[number], best = row;
+        if (members > 1) {
+            Centroid *centroid = centroid_of(&p, (long)number);
+            if (centroid == NULL) {
+                if (!PyErr_Occurred()) {
+                    PyErr_Format(PyExc_KeyError, "story %lld has %d members and no centroid", (long long)number,
+                                 (int)members);
+                }
+                goto done;
+            }
+            double best_dot = -INFINITY;
+            for (int32_t k = 0; k < members; k++) {
+                const int32_t *terms;
+                const double *weights;
+                Py_ssize_t n;
+                Held held;
+                if (row_vector(&p, row, &terms, &weights, &n, &held) < 0) {
+                    goto done;
+                }
+                FloatSum dot = {0.0, 0.0, 0}; /* sum(map(mul, weights, map(centroid.get, terms, 0.0))) */
+                for (Py_ssize_t j = 0; j < n; j++) {
+                    double shared;
+                    int present;
+                    centroid_weight(centroid, terms[j], &shared, &present);
+                    volatile double product = weights[j] * shared;
+                    float_sum_add(&dot, product);
+                }
+                release_held(&held);
+                double value = float_sum_value(&dot);
+                if (value > best_dot) {
+                    best = row;
+                    best_dot = value;
+                }
+                if (k + 1 < members) {
+                    row = p.next[row];
+                }
+            }
+        }
+        if (members > 0) {
+            rep[number] = best;
+        }
+    }
+    result = Py_NewRef(Py_None);
+done:
+    release_buffers(wants, REP_BUFFERS);
+    return result;
+}
+
 static PyMethodDef storykernel_functions[] = {
     {"vectors", vectors, METH_VARARGS,
      "vectors(term, counts, offsets, df, docs, keep, out_terms, out_weights, out_offsets) -> entries: each "
@@ -835,6 +931,10 @@ static PyMethodDef storykernel_functions[] = {
      "place(terms, weights, offsets, first_row, next_story, settings, story_arrays, row_arrays, rings, centroids, "
      "row_vector) -> (story numbers, next_story): a run of appended rows placed in stories in order "
      "(StoryClusterer.place_many)."},
+    {"representatives", representatives, METH_VARARGS,
+     "representatives(numbers, size, head, next, rep, vector_start, terms, weights, entry_base, centroids, "
+     "row_vector) -> None: each live story's representative row written into rep "
+     "(StoryClusterer._update_representatives)."},
     {NULL, NULL, 0, NULL},
 };
 

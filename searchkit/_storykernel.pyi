@@ -36,3 +36,11 @@ def place(terms: object, weights: object, offsets: object, first_row: int, next_
           row_vector: Callable[[int], tuple[array[int], array[float]]], /) -> tuple[list[int], int]:
     """StoryClusterer.place_many after the run's rows are appended: each article's story
     number (a new one from next_story on where none is similar enough), and the next story number."""
+
+def representatives(numbers: object, size: array[int], head: array[int], next: array[int], rep: array[int],
+                    vector_start: array[int], terms: array[int], weights: array[float], entry_base: int,
+                    centroids: dict[int, Centroid], row_vector: Callable[[int], tuple[array[int], array[float]]],
+                    /) -> None:
+    """StoryClusterer._update_representatives for the story numbers given: each live story's
+    representative row (the member closest to its centroid, the earliest of equals) written
+    into ``rep``."""

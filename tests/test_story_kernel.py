@@ -118,21 +118,32 @@ def placed_both_ways(tmp_path: Path, options: stories.StoryOptions, script: list
     """The stories, centroids, squared lengths, rings and representatives of one clusterer
     placing through the kernel and one in Python; asserts they are the same."""
     made = []
+    calls: list[int] = []
+
+    def counted(function: Any) -> Any:
+        def call(*args: Any) -> Any:
+            calls.append(len(args[0]))
+            return function(*args)
+        return call
+
     for native in (kernel, None):
         clusterer = stories.StoryClusterer(stories.StoryState(), committed_df=lambda term: 0, committed_docs=0,
                                            options=options, spill_folder=tmp_path)
         clusterer._vectors._spill_at = 64  # older rows in the temporary files: read through row_vector
         clusterer._place = None if native is None else native.place
+        clusterer._representatives = None if native is None else counted(native.representatives)
         if native is None:  # the Python twin in full: dict centroids
             clusterer._new_centroid = stories._dict_centroid
         clusterer._term_ids([f"t{n}" for n in range(400)])
-        numbers = []
-        for kind, payload in script:
+        numbers: list[Any] = []
+        for step, (kind, payload) in enumerate(script):
             if kind == "remove":
                 assert clusterer.remove(payload)
             else:
                 numbers += clusterer.place_many([article[:4] for article in payload],
                                                 stories.RunVectors.of([article[4:] for article in payload]))
+            if step % 5 == 4:  # representatives chosen again for the stories changed since
+                numbers.append(dict(clusterer.representatives()))
         upto = clusterer.next_story  # (the kernel's story arrays have room for more)
         made.append((numbers, dict(clusterer.representatives()), [x.hex() for x in clusterer._norm2[:upto]],
                      {n: {t: w.hex() for t, w in c.items()} for n, c in clusterer._centroids.items()},
@@ -140,6 +151,7 @@ def placed_both_ways(tmp_path: Path, options: stories.StoryOptions, script: list
                      list(clusterer._last[:upto]), list(clusterer._next), clusterer.next_story, clusterer.story_count()))
         clusterer.close()
     assert made[0] == made[1]
+    assert calls  # the kernel's representatives were compared
     return made[0]
 
 
@@ -149,7 +161,8 @@ def test_place_is_the_python_placing_article_for_article(tmp_path: Path) -> None
     for options in (stories.StoryOptions(), stories.StoryOptions(window_days=None),
                     stories.StoryOptions(rescored=1, candidate_terms=2, stories_per_term=2, join_similarity=0.5)):
         numbers, reps, *_, next_story, live = placed_both_ways(tmp_path, options, script)
-        assert len(numbers) == 700 and 1 < live < next_story - 1 < 700  # stories joined, some emptied by removals
+        placed = [number for number in numbers if isinstance(number, int)]
+        assert len(placed) == 700 and 1 < live < next_story - 1 < 700  # stories joined, some emptied by removals
 
 
 def test_place_reports_arrays_that_do_not_fit() -> None:
@@ -169,6 +182,27 @@ def test_place_reports_arrays_that_do_not_fit() -> None:
                      (clusterer._listings, clusterer._listed, clusterer._listed_weight), {}, clusterer._vector)
     with pytest.raises(ValueError, match="the run's offsets"):
         clusterer.place_many([("y", "y", 1, None)], run._replace(offsets=np.array([0, 2])))
+
+
+def test_representatives_report_what_does_not_fit() -> None:
+    import numpy as np
+
+    require_kernel(kernel is not None, "searchkit/_storykernel.c")
+    clusterer = stories.StoryClusterer(stories.StoryState(), committed_df=lambda term: 0, committed_docs=0)
+    clusterer._term_ids(["a", "b", "c"])
+    vectors = stories.RunVectors.of([([1], [1.0]), ([0, 1], [0.6, 0.8]), ([0, 1], [0.8, 0.6]), ([2], [1.0])])
+    placed = clusterer.place_many([(name, name, 1, None) for name in "xywz"], vectors)
+    assert placed == [1, 1, 1, 2]
+    arrays = (clusterer._size, clusterer._head, clusterer._next, clusterer._rep, *clusterer._vectors.held())
+    kernel.representatives(np.array([1, 2]), *arrays, clusterer._centroids, clusterer._vector)
+    # Story 1's centroid is (1.4, 2.4): y's dot 2.76 beats w's 2.56 and x's 2.4.
+    assert clusterer._rep[1] == 1 and clusterer._rep[2] == 3
+    with pytest.raises(IndexError, match="story 5000 outside"):
+        kernel.representatives(np.array([5000]), *arrays, clusterer._centroids, clusterer._vector)
+    with pytest.raises(KeyError, match="story 1 has 3 members and no centroid"):
+        kernel.representatives(np.array([1]), *arrays, {}, clusterer._vector)
+    with pytest.raises(TypeError, match="array of 'ql' items"):
+        kernel.representatives(np.array([1], dtype=np.int32), *arrays, clusterer._centroids, clusterer._vector)
 
 
 def test_place_takes_only_its_own_centroids() -> None:

@@ -333,6 +333,8 @@ class StoryClusterer:
         kernel = story_kernel()
         self._place = getattr(kernel, "place", None)  # place_many's loop in C, or None
         self._weigh = getattr(kernel, "vectors", None)  # the arithmetic of vectors in C, or None
+        # _update_representatives' loop in C, or None (it needs the kernel's centroids)
+        self._representatives = getattr(kernel, "representatives", None)
         self._new_centroid: Callable[[Iterable[int], Iterable[float]], CentroidMap] = getattr(
             kernel, "Centroid", _dict_centroid)  # the kernel's compact one (place_many's loop needs it), or a dict
         for article_id, member in state.members.items():
@@ -761,6 +763,10 @@ class StoryClusterer:
     def _update_representatives(self) -> None:
         changed = np.flatnonzero(np.frombuffer(self._changed, dtype=np.uint8))
         self._changed[:] = bytes(len(self._changed))
+        if self._representatives is not None:
+            self._representatives(changed, self._size, self._head, self._next, self._rep, *self._vectors.held(),
+                                  self._centroids, self._vector)
+            return
         # A part at a time: a list of every changed story's number is ~36 MB at a million.
         for number in chain.from_iterable(changed[at:at + 4096].tolist() for at in range(0, changed.size, 4096)):
             if not self._size[number]:
