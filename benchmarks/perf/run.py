@@ -262,6 +262,8 @@ def bench_corpus(name: str, engines: list[str], a: argparse.Namespace, out: Path
     log(f"[{name}] {info['docs']:,} articles, {len(queries)} queries ({time.perf_counter() - t:.1f}s)")
     rec: dict = {"corpus": name, **info, "queries": len(queries), "engines": {}}
     results: dict[str, list[dict]] = {}
+    earlier = {} if a.reuse or info["docs"] >= a.build_rounds_below else earlier_builds(
+        name, ["baseline", *engines], a, out, log)
     for engine in ["baseline", *engines]:
         e: dict = {}
         rec["engines"][engine] = e
@@ -286,11 +288,15 @@ def bench_corpus(name: str, engines: list[str], a: argparse.Namespace, out: Path
             ans = step("build", ["build", engine, name, str(path), "--data", str(a.data), "--seed", str(a.seed)])
             if ans is None:
                 continue
-            e.update(docs=ans["docs"], chars=ans["chars"], seconds=ans["seconds"], bytes=ans["bytes"],
-                     rss_mb=ans["rss_mb"], docs_per_s=ans["docs"] / ans["seconds"],
+            rounds = [*earlier.get(engine, []), ans["seconds"]]
+            seconds = statistics.median(rounds)
+            e.update(docs=ans["docs"], chars=ans["chars"], seconds=seconds, build_rounds_s=rounds, bytes=ans["bytes"],
+                     rss_mb=ans["rss_mb"], docs_per_s=ans["docs"] / seconds,
                      feeder_rss_mb=ans.get("feeder_peak_rss_mb"))
             (path / ".built").write_text(json.dumps(e))
-            log(f"[{name}] {engine}: built {ans['docs']:,} in {ans['seconds']:.1f}s ({e['docs_per_s']:,.0f}/s, "
+            log(f"[{name}] {engine}: built {ans['docs']:,} in {ans['seconds']:.1f}s"
+                + (f" (median of {len(rounds)} builds {seconds:.2f}s)" if len(rounds) > 1 else "")
+                + f" ({e['docs_per_s']:,.0f}/s, "
                 f"{ans['rss_mb']:,.0f} MB RSS, {ans['bytes'] / 2**20:,.1f} MB)")
         if engine in INDEX_ONLY:  # kept with --keep: a later --reuse run can query it under another name
             if not a.keep:
@@ -333,6 +339,29 @@ def bench_corpus(name: str, engines: list[str], a: argparse.Namespace, out: Path
     if "opensearch" in results and "searchkit" in results:
         rec["cluster_vs_embedded"] = cluster_vs_embedded(rec["engines"], results)
     return rec
+
+
+def earlier_builds(name: str, engines: list[str], a: argparse.Namespace, out: Path, log) -> dict[str, list[float]]:
+    """Each engine's build time in ``--build-rounds`` - 1 extra builds of a small corpus, the
+    engines taking turns (a round builds each once), before the build that is kept and queried:
+    a build of the real corpus takes seconds, and on a shared machine one build's time varies
+    by a quarter from minute to minute, so its figure is the median of the rounds."""
+    times: dict[str, list[float]] = {}
+    for round_number in range(1, a.build_rounds):
+        for engine in engines:
+            path = a.workdir / name / f"{engine}-round"
+            remove_index(engine, path, log)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            ans, _ = run_child(["build", engine, name, str(path), "--data", str(a.data), "--seed", str(a.seed)],
+                               out / f"log-{name}-{engine}-build-round{round_number}.txt")
+            remove_index(engine, path, log)
+            if "error" in ans:
+                log(f"[{name}] {engine}: build round {round_number} failed: {ans['error']}")
+                continue
+            times.setdefault(engine, []).append(ans["seconds"])
+        log(f"[{name}] build round {round_number}: "
+            + ", ".join(f"{engine} {t[-1]:.2f}s" for engine, t in times.items() if len(t) == round_number))
+    return times
 
 
 def remove_index(engine: str, path: Path, log) -> None:
@@ -421,6 +450,11 @@ def report(runs: list[dict], mach: dict, cmd: str, steps: list[str], when: str) 
                          num(e["docs_per_s"], 0), num(e["chars"] / 2**20 / e["seconds"]), num(e["rss_mb"], 0),
                          num(e["bytes"] / 2**20) if name != "baseline" else "–"])
         lines += _table(["engine", "articles", "build s", "articles/s", "MB text/s", "peak RSS MB", "index MB"], rows)
+        repeated = {name: e["build_rounds_s"] for name, e in eng.items() if len(e.get("build_rounds_s", [])) > 1}
+        if repeated:
+            lines += ["", "Build s: the median of each engine's builds, the engines taking turns ("
+                      + "; ".join(f"{name} {', '.join(f'{t:.2f}' for t in times)} s" for name, times in repeated.items())
+                      + "); the other figures are the last build's."]
         feeders = [e["feeder_rss_mb"] for e in eng.values() if e.get("feeder_rss_mb")]
         if feeders:
             lines += ["", "Peak RSS: the building process and its worker processes, without the input: the articles "
@@ -486,6 +520,10 @@ def main(argv: list[str] | None = None) -> None:
                    help="plain Whoosh runs every Kth query on corpora of --whoosh-subset-from articles,"
                    " every (K x size / that)th on larger ones")
     p.add_argument("--whoosh-subset-from", type=int, default=100_000)
+    p.add_argument("--build-rounds", type=int, default=3,
+                   help="build each engine this many times (taking turns) on corpora of fewer than"
+                   " --build-rounds-below articles; the indexing figures are the median build")
+    p.add_argument("--build-rounds-below", type=int, default=100_000)
     p.add_argument("--keep", action="store_true", help="keep the indexes after the run")
     p.add_argument("--reuse", action="store_true", help="reuse indexes kept by an earlier --keep run")
     p.add_argument("--profile", action="store_true",
