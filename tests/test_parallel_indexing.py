@@ -551,3 +551,80 @@ def test_workers_give_numpy_one_thread_unless_told_otherwise(tmp_path: Path,
             for env in environments()] == [("1", "1", "1")] * 2
     monkeypatch.setenv("OPENBLAS_NUM_THREADS", "3")
     assert [env["OPENBLAS_NUM_THREADS"] for env in environments()] == ["3", "3"]
+
+
+def test_workers_make_the_merges_and_the_index_is_the_one_one_process_writes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A merge sent to a worker after a flush is taken in at the next flush, before its deletions
+    # and merge decisions; a deletion waits for it too. The index is the same as one process's.
+    from searchkit.engine.parallel import AnalysisPool
+    from searchkit.engine.writer import ArticleWriter
+
+    sent: list[int] = []
+    deleting_while_merging: list[bool] = []
+    start, delete = AnalysisPool.start_merge, ArticleWriter.delete
+
+    def counted(self: AnalysisPool, inputs: Any, path: Path) -> Any:
+        sent.append(len(inputs))
+        return start(self, inputs, path)
+
+    def recording(self: ArticleWriter, ids: Iterable[str]) -> int:
+        deleting_while_merging.append(self._merging is not None)
+        return delete(self, ids)
+
+    monkeypatch.setattr(AnalysisPool, "start_merge", counted)
+    monkeypatch.setattr(ArticleWriter, "delete", recording)
+    items = [article(n) for n in range(1_800)]
+    for workers in (1, 2):
+        with Index.create(tmp_path / f"w{workers}", workers=workers, flush_tokens=3_000, merge_factor=3) as index:
+            with index.batch() as batch_writer:
+                batch_writer.add_many(items[:1_150])
+                batch_writer._open_writer().flush()  # (its merge, of the last 3 segments, goes to a worker)
+                assert batch_writer.delete(["a-00010", "a-00700", "a-01140"]) == 3
+                batch_writer.add_many([article(n, variant=1) for n in range(600, 900)] + items[1_150:])
+        if workers == 1:
+            assert sent == [] and deleting_while_merging == [False]
+    assert len(sent) >= 10 and set(sent) == {3}  # (merge_factor segments at a time)
+    assert deleting_while_merging[1] is True
+    assert segment_digests(tmp_path / "w2") == segment_digests(tmp_path / "w1")
+    with Index.open(tmp_path / "w2") as index:
+        assert len(index) == 1_798 and index.get("a-00010") is None and index.get("a-01140") is None
+        assert index.get("a-00700") == article(700, variant=1)  # deleted, then added again
+
+
+@pytest.mark.parametrize("trouble", ["killed", "failed"])
+def test_a_merge_a_worker_cannot_make_is_made_by_the_writer(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, trouble: str) -> None:
+    from searchkit.engine.parallel import AnalysisPool
+
+    caplog.set_level(logging.WARNING, logger="searchkit")
+    start = AnalysisPool.start_merge
+    troubled: list[int] = []
+
+    def troubling(self: AnalysisPool, inputs: Any, path: Path) -> Any:
+        if troubled:
+            return start(self, inputs, path)
+        if trouble == "failed":  # a file the worker cannot read: its merge fails, the writer's does not
+            job = start(self, [(tmp_path / "no-such-segment.skseg", []), *inputs[1:]], path)
+        else:
+            job = start(self, inputs, path)
+            os.kill(job.worker.process.pid, signal.SIGKILL)
+        troubled.append(job.worker.process.pid)
+        return job
+
+    monkeypatch.setattr(AnalysisPool, "start_merge", troubling)
+    one = build(tmp_path / "one", 1, batch(), flush_tokens=3_000)
+    two = build(tmp_path / "two", 2, batch(), flush_tokens=3_000)
+    assert troubled and report_fields(two) == report_fields(one)
+    assert segment_digests(tmp_path / "two") == segment_digests(tmp_path / "one")
+    messages = [r.getMessage() for r in caplog.records]
+    if trouble == "failed":
+        [warning] = [m for m in messages if "could not merge segments" in m]
+        assert "IndexCorruptError: cannot read segment file" in warning and "no-such-segment.skseg" in warning
+        assert warning.endswith("merging them in the writer's process")
+        assert not any("writer's process only" in m for m in messages)  # the workers go on
+    else:
+        [warning] = [m for m in messages if "writer's process only" in m]
+        assert f"worker process {troubled[0]} ended with exit code" in warning
+    assert worker_pids() == []
+    assert check(tmp_path / "two").ok

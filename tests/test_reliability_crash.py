@@ -41,9 +41,8 @@ CHILD = r"""
 import os, signal, sys
 from pathlib import Path
 
-import searchkit.engine.writer as writer_module
 from searchkit import Index, read_articles
-from searchkit.engine import segfile, segment, store
+from searchkit.engine import parallel, segfile, segment, store
 
 path, point, batch = sys.argv[1], sys.argv[2], sys.argv[3]
 calls = {}
@@ -75,7 +74,7 @@ elif point == "segment-write":  # in the middle of the third segment file
 elif point == "segment-finish":  # the third segment written in full under its temporary name
     kill_at(segfile.SegmentFileWriter, "finish", lambda: calls["finish"] == 3)
 elif point == "merge":  # at commit, merging the flushed segments
-    kill_at(writer_module, "merge_segments", lambda: True)
+    kill_at(parallel, "merge_segments", lambda: True)  # (merge_here's, as the writer's process merges)
 elif point == "toc-before-rename":  # the new table of contents written, not yet renamed
     kill_at(store._DurableStorage, "rename_file", lambda: True)
 elif point == "toc-after-rename":  # the new generation published, nothing cleaned up

@@ -10,6 +10,11 @@ chunks back in the order it sent them and feeds them to its segment builder with
 points, segment files, merges, commits, crash safety) stays in the writer's process and
 the index is the same, byte for byte, as one written by a single process.
 
+A worker also merges segments for the writer (:meth:`AnalysisPool.start_merge`): the same
+:func:`~.merge.merge_segments` on the same files, while the writer goes on absorbing
+chunks and writing its stories; the writer takes the merge in where it would have made it
+(see :class:`~.writer.ArticleWriter`), so the index is still the same.
+
 A worker is a fresh interpreter (``python -c`` running :func:`serve`, as ``spawn`` would
 start it, but without re-running the caller's ``__main__``: a script without an
 ``if __name__ == "__main__"`` guard is safe) that reads pickled chunks on its stdin and
@@ -36,19 +41,23 @@ import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any, NamedTuple
+
+import numpy as np
 
 from .. import analysis
 from .._log import log
 from . import heap, segment
+from .merge import MergeInput, merge_segments
 from .plainarticle import AnalysedArticle, PlainArticle
-from .segment import BuiltChunk, ChunkAnalyser, CodeNumbers
+from .segment import BuiltChunk, ChunkAnalyser, CodeNumbers, SegmentReader
 from .stories import story_counts
 
 if TYPE_CHECKING:
     from ..models import Article
 
-__all__ = ["AUTO_FROM", "CHUNK_ARTICLES", "AnalysisPool", "analyse", "auto_workers", "serve", "task"]
+__all__ = ["AUTO_FROM", "CHUNK_ARTICLES", "AnalysisPool", "MergeJob", "Merged", "analyse", "auto_workers",
+           "merge_here", "serve", "task"]
 
 CHUNK_ARTICLES = 256  # articles per task sent to a worker
 AUTO_FROM = 2_000  # workers=None: a writer starts workers once it has had this many articles
@@ -74,6 +83,7 @@ WORKER_IDLE_TRIM_SECONDS = 0.25
 # a worker's start from 0.19 to 0.33 CPU-seconds (issue 16), while the writer waits.
 _ONE_THREAD = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 _FRAME = struct.Struct("<Q")
+Array = np.ndarray[Any, Any]
 _PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])  # the folder holding searchkit/
 
 
@@ -106,7 +116,38 @@ def task(articles: list[Article], *, stories: bool) -> bytes:
     (a pydantic model pickles through Python-level hooks, a dict of plain values in C),
     read there as a :class:`~.plainarticle.PlainArticle`."""
     values = [article.__dict__ for article in articles]
-    return pickle.dumps((values, stories), protocol=pickle.HIGHEST_PROTOCOL)
+    return pickle.dumps(("analyse", values, stories), protocol=pickle.HIGHEST_PROTOCOL)
+
+
+class Merged(NamedTuple):
+    """What a merge made: its document count and, per input, each document's number in the
+    merged segment (-1: deleted, dropped) and which documents went into it."""
+
+    doc_count: int
+    new_docs: list[Array]
+    live: list[Array]
+
+
+def merge_here(inputs: Sequence[MergeInput], path: Path) -> Merged:
+    """Merge ``inputs`` into ``path`` in this process."""
+    doc_count = merge_segments(inputs, path)
+    return Merged(doc_count, [item.new_docs for item in inputs], [item.live for item in inputs])
+
+
+def _merge_files(inputs: list[tuple[str, list[int]]], out: str) -> tuple[str, object]:
+    """A worker's merge: ``("merged", Merged)``, or ``("failed", why)`` (the writer then
+    merges the same files itself, and reports what goes wrong in its own terms)."""
+    readers: list[SegmentReader] = []
+    try:
+        for path, _ in inputs:
+            readers.append(SegmentReader(Path(path), name=Path(path).stem))
+        merged = merge_here([MergeInput(reader, deleted) for reader, (_, deleted) in zip(readers, inputs)], Path(out))
+        return "merged", merged
+    except Exception as exc:  # noqa: BLE001 - any failure: the writer merges again and raises its own error
+        return "failed", f"{type(exc).__name__}: {exc}"
+    finally:
+        for reader in readers:
+            reader.close()
 
 
 def _numbered(built: BuiltChunk, numbering: CodeNumbers) -> BuiltChunk:
@@ -160,7 +201,13 @@ def serve() -> None:
         _trim_while_idle(source)
         if (frame := _read_frame(source)) is None:
             break
-        values, stories = pickle.loads(frame)
+        message = pickle.loads(frame)
+        if message[0] == "merge":
+            _, inputs, out = message
+            _write_frame(sink, pickle.dumps(_merge_files(inputs, out), protocol=pickle.HIGHEST_PROTOCOL))
+            heap.trim()  # the merge's temporaries
+            continue
+        _, values, stories = message
         articles = [PlainArticle(fields) for fields in values]
         built = _ANALYSER.coded(analyse(articles, stories=stories))  # terms as numbers (see AnalysisPool.take)
         _write_frame(sink, pickle.dumps(built, protocol=pickle.HIGHEST_PROTOCOL))
@@ -199,6 +246,11 @@ class _Worker:
         self.results: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
         self.outstanding = 0
         self.numbering = CodeNumbers()  # its term numbers, as its chunks taught them
+        # What each result frame to come answers (a chunk's place in the pool's queue, or a
+        # MergeJob), in the order the tasks were sent, and the frames read ahead of their turn.
+        self.pending: collections.deque[object] = collections.deque()
+        self.arrived: dict[int, bytes | None] = {}
+        self.merging = False
         threading.Thread(target=self._feed, daemon=True, name="searchkit-worker-feed").start()
         threading.Thread(target=self._drain, daemon=True, name="searchkit-worker-drain").start()
 
@@ -226,6 +278,24 @@ class _Worker:
             pass
         self.results.put(None)  # the worker ended
 
+    def send(self, task: bytes, answers: object) -> None:
+        self.pending.append(answers)
+        self.tasks.put(task)
+
+    def frame_for(self, answers: object) -> bytes | None:
+        """The result frame answering ``answers`` (waiting for it), or None where the worker
+        ended first."""
+        key = id(answers)
+        while key not in self.arrived:
+            if not self.pending:
+                return None
+            frame = self.results.get()
+            if frame is None:  # ended: nothing more will come
+                self.results.put(None)
+                return None
+            self.arrived[id(self.pending.popleft())] = frame
+        return self.arrived.pop(key)
+
     def stop(self) -> None:
         """End the worker at once: nothing it holds is wanted any more (chunks still with
         it are dropped; it writes no files), and an interpreter's orderly exit, freeing its
@@ -235,6 +305,14 @@ class _Worker:
         self.process.wait()
         if self.process.stdout is not None:
             self.process.stdout.close()
+
+
+class MergeJob:
+    """A merge sent to a worker (:meth:`AnalysisPool.start_merge`)."""
+
+    def __init__(self, worker: _Worker, path: Path):
+        self.worker = worker
+        self.path = path
 
 
 class AnalysisPool:
@@ -289,26 +367,34 @@ class AnalysisPool:
         if not self._workers:
             self._queue.append((None, analyse(articles, stories=self.stories), articles))
             return
-        worker = min(self._workers, key=lambda w: w.outstanding)
+        # Not to a worker that is merging while another is free: the chunks are taken in order.
+        workers = [w for w in self._workers if not w.merging] or self._workers
+        worker = min(workers, key=lambda w: w.outstanding)
         worker.outstanding += 1
-        worker.tasks.put(task(articles, stories=self.stories))
-        self._queue.append((worker, None, articles))
+        entry = (worker, None, articles)
+        worker.send(task(articles, stories=self.stories), entry)
+        self._queue.append(entry)
 
     def ready(self) -> bool:
         """True when the oldest chunk's analysis is done."""
         if not self._queue:
             return False
-        worker = self._queue[0][0]
-        return worker is None or not worker.results.empty()
+        entry = self._queue[0]
+        worker = entry[0]
+        if worker is None or id(entry) in worker.arrived:
+            return True
+        # Its frame is next in the worker's stream when nothing sent before it is still unread.
+        return bool(worker.pending) and worker.pending[0] is entry and not worker.results.empty()
 
     def take(self) -> tuple[BuiltChunk, list[Article]]:
         """The oldest chunk's analysis (waiting for it) and its articles."""
-        worker, result, articles = self._queue.popleft()
+        entry = self._queue.popleft()
+        worker, result, articles = entry
         if worker is None:
             assert result is not None
             return result, articles
         worker.outstanding -= 1
-        frame = worker.results.get() if worker in self._workers else None
+        frame = worker.frame_for(entry) if worker in self._workers else None
         if frame is None:  # the worker died (killed, out of memory), or its pool was given up
             self._give_up(f"worker process {worker.process.pid} ended with exit code {worker.process.poll()}")
             return analyse(articles, stories=self.stories), articles
@@ -316,6 +402,35 @@ class AnalysisPool:
         built = _numbered(built, worker.numbering)
         worker.numbering = built.numbering or worker.numbering
         return built, articles
+
+    def start_merge(self, inputs: Sequence[tuple[Path, Sequence[int]]], path: Path) -> MergeJob | None:
+        """Send a merge of segment files (each with its deleted documents) into ``path`` to the
+        least busy worker, or None without workers (then the caller merges)."""
+        if not self._workers:
+            return None
+        worker = min(self._workers, key=lambda w: w.outstanding)
+        job = MergeJob(worker, path)
+        message = ("merge", [(str(file), [int(doc) for doc in deleted]) for file, deleted in inputs], str(path))
+        worker.merging = True
+        worker.send(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL), job)
+        return job
+
+    def finish_merge(self, job: MergeJob) -> Merged | None:
+        """The merge's result (waiting for it), or None: the worker failed or ended (the
+        caller then merges the same files itself, into the same path)."""
+        worker = job.worker
+        worker.merging = False
+        frame = worker.frame_for(job) if worker in self._workers else None
+        if frame is None:
+            if worker in self._workers:
+                self._give_up(f"worker process {worker.process.pid} ended with exit code {worker.process.poll()}")
+            return None
+        outcome, value = pickle.loads(frame)
+        if outcome != "merged" or not isinstance(value, Merged):
+            log(logging.WARNING, self.index_path, "a worker process could not merge segments of %s (%s); "
+                "merging them in the writer's process", self.index_path, value)
+            return None
+        return value
 
     def close(self) -> None:
         """Stop the workers; chunks not taken yet are dropped."""

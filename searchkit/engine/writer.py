@@ -29,8 +29,8 @@ from ..errors import IndexOptionError
 from ..models import Article
 from .idmap import IdDirectory
 from . import heap, storedblob
-from .merge import MergeInput, merge_segments
-from .parallel import AUTO_FROM, CHUNK_ARTICLES, AnalysisPool, auto_workers
+from .merge import MergeInput
+from .parallel import AUTO_FROM, CHUNK_ARTICLES, AnalysisPool, Merged, MergeJob, auto_workers, merge_here
 from .segment import BuiltChunk, SegmentBuilder, SegmentReader
 from .store import IndexStore, SearchkitSegment
 from .storyfile import StoryLog
@@ -69,7 +69,8 @@ class WriterOptions:
             size merges (None: no limit), so a big index is not rewritten whole as it grows;
             ``Index.optimize`` still merges everything.
         workers: Processes that analyse articles (tokenize, stem, compress) while this one
-            writes, as :mod:`.parallel` explains; the index is the same whatever the number.
+            writes, and merge segments while it goes on, as :mod:`.parallel` explains; the
+            index is the same whatever the number.
             None (the default) uses every core once a write has passed
             :data:`~.parallel.AUTO_FROM` articles, so small writes never start processes; 1
             never starts any; N starts N from the first article.
@@ -136,6 +137,9 @@ class ArticleWriter:
         self._buffer_deleted: set[int] = set()
         self._next_seq = self._builder_seq = 0
         self._pool: AnalysisPool | None = None
+        # A merge a worker is making (:meth:`_merge`): its group, merged segment and job.
+        self._merging: tuple[list[SearchkitSegment], SearchkitSegment, MergeJob, float] | None = None
+        self._stories_written: str | None = None  # the story file a commit wrote early (:meth:`_commit`)
         self._workers = auto_workers() if self.options.workers is None else self.options.workers
         self._chunk: list[Article] = []
         self._new_files: list[str] = []
@@ -254,6 +258,7 @@ class ArticleWriter:
 
     def delete(self, article_ids: Iterable[str]) -> int:
         """Mark articles deleted; returns how many were in the index."""
+        self._settle_merge()  # a deletion is marked on the segment that holds the article now
         count = 0
         for article_id in article_ids:
             buffered = self._buffered.pop(article_id, None)
@@ -290,6 +295,7 @@ class ArticleWriter:
         self._new_files.append(path.name)
         builder.write(path)
         segment.set_doc_count(builder.doc_count)
+        self._settle_merge()  # before the deletions below and the next merge decision
         first, end = self._builder_seq, self._builder_seq + builder.doc_count
         for seq in self._buffer_deleted:
             if seq < end:
@@ -311,7 +317,7 @@ class ArticleWriter:
         self._builder_seq = end
         self._buffered = still
         self._buffer_deleted = {seq for seq in self._buffer_deleted if seq >= end}
-        self._merge(optimize=False)  # merge as segments accumulate, a few at a time
+        self._merge(optimize=False, background=True)  # merge as segments accumulate, a few at a time
         # The segment's buffers and the merge's are free now; glibc would keep them as the
         # writer's high-water mark, under the next segment's (455 -> 428 MB peak for the
         # 300k benchmark corpus with its workers, issue 16).
@@ -342,6 +348,12 @@ class ArticleWriter:
 
     def _commit(self, *, optimize: bool, last: bool) -> bool:
         self._drain()
+        if self._merging is not None and self.changed:
+            # The stories depend on no segment: written while a worker finishes the merge.
+            with self.store.write_errors("writing the stories"):
+                self._stories_written = self._stories.write(self.generation + 1)
+            self._new_files.append(self._stories_written)
+        self._settle_merge()
         if last:
             self._stop_pool()
         self._write_segment()
@@ -357,8 +369,10 @@ class ArticleWriter:
             self._merge(optimize=optimize)
         heap.trim()
         self.generation += 1
-        with self.store.write_errors("writing the stories"):
-            self._new_files.append(self._stories.write(self.generation))  # before the commit point
+        if self._stories_written is None:
+            with self.store.write_errors("writing the stories"):
+                self._new_files.append(self._stories.write(self.generation))  # before the commit point
+        self._stories_written = None
         with self.store.write_errors("writing the table of contents"):
             self.store.write_generation(self.generation, self.segments)
         self._new_files = []  # published: those files belong to the index now
@@ -371,6 +385,7 @@ class ArticleWriter:
     def abort(self) -> None:
         """Drop uncommitted changes and the files written for them."""
         self._stop_pool()
+        self._stories_written = None
         self._replaced.clear()
         for name in self._new_files:
             with contextlib.suppress(OSError):
@@ -387,6 +402,8 @@ class ArticleWriter:
         self._readers.clear()
 
     def _stop_pool(self) -> None:
+        """Stop the workers, dropping a merge one is making (a commit takes it in first)."""
+        self._merging = None  # its file is among the new ones: removed by abort, else by the next commit
         if self._pool is not None:
             self._pool.close()
             self._pool = None
@@ -394,12 +411,20 @@ class ArticleWriter:
 
     # Merging
 
-    def _merge(self, *, optimize: bool) -> None:
+    def _merge(self, *, optimize: bool, background: bool = False) -> None:
+        """Merge what the merge policy picks, until it picks nothing. ``background``: the
+        first merge goes to a worker process, if there are any, and the writer goes on; it
+        is taken in (:meth:`_settle_merge`) at the next flush, before anything else looks at
+        the segments, and the merges the policy then picks follow here, in this process. So
+        every merge is decided on the same segments as without workers, and the index is
+        the same."""
         while True:
             group = self.segments if optimize and len(self.segments) > 1 else self._merge_candidates()
             if optimize and len(self.segments) == 1 and self.segments[0].deleted_count() > 0:
                 group = self.segments
             if not group:
+                return
+            if background and self._pool is not None and self._start_merge(group):
                 return
             self._merge_group(group)
             if optimize:
@@ -430,15 +455,50 @@ class ArticleWriter:
         rewritten by ``max_deleted_ratio``)."""
         return self.store.segment_path(segment).stat().st_size
 
+    def _start_merge(self, group: list[SearchkitSegment]) -> bool:
+        """Send the merge of ``group`` to a worker; False where there is none to take it."""
+        assert self._pool is not None and self._merging is None
+        merged = self.store.new_segment()
+        path = self.store.segment_path(merged)
+        inputs = [(self.store.segment_path(s), sorted(s.deleted_docs())) for s in group]
+        job = self._pool.start_merge(inputs, path)
+        if job is None:
+            return False
+        self._new_files.append(path.name)
+        self._merging = (group, merged, job, time.perf_counter())
+        return True
+
+    def _settle_merge(self) -> None:
+        """Take in the merge a worker is making (waiting for it; made here if the worker could
+        not), then make the merges the policy picks after it."""
+        if self._merging is None:
+            return
+        group, merged, job, started = self._merging
+        self._merging = None
+        assert self._pool is not None
+        result = self._pool.finish_merge(job)
+        if result is None:  # the worker failed or ended: the same merge, here
+            path = self.store.segment_path(merged)
+            path.unlink(missing_ok=True)
+            with self.store.write_errors("merging segments"):
+                result = merge_here([MergeInput(self._reader(s), sorted(s.deleted_docs())) for s in group], path)
+        self._install_merge(group, merged, result, started)
+        self._merge(optimize=False)
+
     def _merge_group(self, group: list[SearchkitSegment]) -> None:
         started = time.perf_counter()
         merged = self.store.new_segment()
         path = self.store.segment_path(merged)
         self._new_files.append(path.name)
         inputs = [MergeInput(self._reader(s), sorted(s.deleted_docs())) for s in group]
-        merged.set_doc_count(merge_segments(inputs, path))
+        self._install_merge(group, merged, merge_here(inputs, path), started)
+
+    def _install_merge(self, group: list[SearchkitSegment], merged: SearchkitSegment, result: Merged,
+                       started: float) -> None:
+        """Put ``merged`` in place of ``group`` (its documents renumbered as ``result`` says)."""
+        merged.set_doc_count(result.doc_count)
         chosen = {id(s) for s in group}
-        renumbered = {id(s): item.new_docs for s, item in zip(group, inputs)}
+        renumbered = {id(s): new_docs for s, new_docs in zip(group, result.new_docs)}
         for seq, (older, docnum) in self._replaced.items():  # still live: in the merged segment now
             if id(older) in chosen:
                 self._replaced[seq] = (merged, int(renumbered[id(older)][docnum]))
@@ -447,7 +507,7 @@ class ArticleWriter:
         rest.insert(position, merged)
         self.segments = rest
         if self._ids is not None:  # document numbers changed
-            self._ids.merged(group, merged, [item.live for item in inputs])
+            self._ids.merged(group, merged, result.live)
         for segment in group:
             reader = self._readers.pop(segment.segid, None)
             if reader is not None:
