@@ -628,3 +628,35 @@ def test_a_merge_a_worker_cannot_make_is_made_by_the_writer(
         assert f"worker process {troubled[0]} ended with exit code" in warning
     assert worker_pids() == []
     assert check(tmp_path / "two").ok
+
+
+def test_the_last_commit_keeps_only_a_worker_making_a_merge(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The other's memory is free while the stories are written; the merge's worker goes after it.
+    from searchkit.engine.parallel import AnalysisPool
+    from searchkit.engine.storyfile import StoryLog
+
+    left: list[tuple[int, int]] = []
+    while_writing_stories: list[int] = []
+    stop_idle, write = AnalysisPool.stop_idle, StoryLog.write
+    pools: list[AnalysisPool] = []
+
+    def recording_stop(self: AnalysisPool) -> None:
+        before = len(self.pids)
+        stop_idle(self)
+        left.append((before, len(self.pids)))
+        pools.append(self)
+
+    def recording_write(self: StoryLog, generation: int) -> str:
+        while_writing_stories.append(len(pools[-1].pids) if pools else -1)
+        return write(self, generation)
+
+    monkeypatch.setattr(AnalysisPool, "stop_idle", recording_stop)
+    monkeypatch.setattr(StoryLog, "write", recording_write)
+    for merge_factor, kept in ((3, 1), (10, 0)):  # the last flush sends a merge to a worker, or none
+        del left[:], while_writing_stories[:]
+        two = build(tmp_path / f"two-{merge_factor}", 2, batch(), flush_tokens=3_000, merge_factor=merge_factor)
+        one = build(tmp_path / f"one-{merge_factor}", 1, batch(), flush_tokens=3_000, merge_factor=merge_factor)
+        assert left == [(2, kept)] and while_writing_stories[0] == kept
+        assert report_fields(two) == report_fields(one)
+        assert segment_digests(tmp_path / f"two-{merge_factor}") == segment_digests(tmp_path / f"one-{merge_factor}")
+    assert worker_pids() == []

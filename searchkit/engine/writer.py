@@ -348,6 +348,8 @@ class ArticleWriter:
 
     def _commit(self, *, optimize: bool, last: bool) -> bool:
         self._drain()
+        if last and self._pool is not None:
+            self._pool.stop_idle()  # all but one making a merge: their memory free for what follows
         if self._merging is not None and self.changed:
             # The stories depend on no segment: written while a worker finishes the merge.
             with self.store.write_errors("writing the stories"):
