@@ -322,8 +322,10 @@ def bench_corpus(name: str, engines: list[str], a: argparse.Namespace, out: Path
                  query_file_mb=memory.get("file_mb"), **query_figures(rows))
         log(f"[{name}] {engine}: {len(rows)} queries in {e['query_wall_s']:.1f}s, "
             f"p50 {e['p50']:.1f} ms, p95 {e['p95']:.1f} ms")
-        if not a.keep:
+        if not a.keep and a.query_rounds < 2:
             remove_index(engine, path, log)
+    if a.query_rounds > 1:
+        more_query_rounds(name, qfile, results, rec["engines"], a, out, log)
     if a.profile:  # separate children, so the profiler's overhead stays out of the figures above
         profile_searchkit(name, qfile, a, out, log)
     # ratios to FTS5 and Whoosh over the queries both ran
@@ -339,6 +341,41 @@ def bench_corpus(name: str, engines: list[str], a: argparse.Namespace, out: Path
     if "opensearch" in results and "searchkit" in results:
         rec["cluster_vs_embedded"] = cluster_vs_embedded(rec["engines"], results)
     return rec
+
+
+def more_query_rounds(name: str, qfile: Path, results: dict[str, list[dict]], engines: dict, a: argparse.Namespace,
+                      out: Path, log) -> None:
+    """``--query-rounds`` - 1 more query steps of each engine queried (each a fresh process on
+    the index built above, with its warm-up), the engines taking turns; each query's time
+    becomes the median of its rounds, so a burst of the shared machine's load in one step moves
+    no engine's figures alone. The indexes are removed after (unless ``--keep``)."""
+    rounds: dict[str, list[list[dict]]] = {engine: [rows] for engine, rows in results.items()}
+    for round_number in range(2, a.query_rounds + 1):
+        for engine in results:
+            e = engines[engine]
+            file = out / f"results-{name}-{engine}-round{round_number}.json"
+            ans, _ = run_child(["query", engine, str(a.workdir / name / engine), str(qfile), str(file),
+                                "--every", str(e["every"]), "--warmup", str(20 if e["every"] == 1 else 3)],
+                               out / f"log-{name}-{engine}-query-round{round_number}.txt")
+            if "error" in ans:
+                log(f"[{name}] {engine}: query round {round_number} failed: {ans['error']}")
+                continue
+            rounds[engine].append(json.loads(file.read_text()))
+        log(f"[{name}] query round {round_number}: " + ", ".join(
+            f"{engine} p50 {pct([r['ms'] for r in taken[-1]], 0.5):.2f} ms"
+            for engine, taken in rounds.items() if len(taken) == round_number))
+    for engine, taken in rounds.items():
+        e = engines[engine]
+        merged = []
+        for row in taken[0]:
+            same = [r for rows in taken for r in rows if r["qid"] == row["qid"]]
+            merged.append({**row, "ms": statistics.median(r["ms"] for r in same),
+                           "cpu_ms": statistics.median(r["cpu_ms"] for r in same)})
+        results[engine] = merged
+        e["query_rounds_p50"] = [pct([r["ms"] for r in rows], 0.5) for rows in taken]
+        e.update(query_figures(merged))
+        if not a.keep:
+            remove_index(engine, a.workdir / name / engine, log)
 
 
 def earlier_builds(name: str, engines: list[str], a: argparse.Namespace, out: Path, log) -> dict[str, list[float]]:
@@ -478,6 +515,11 @@ def report(runs: list[dict], mach: dict, cmd: str, steps: list[str], when: str) 
         lines += ["", "private MB: the largest anonymous memory of the query process (sampled every 10 queries "
                   "and at the end, /proc/self/smaps_rollup); mapped files MB: the largest resident pages of "
                   "mapped files (index files, libraries), which the kernel shares and can drop."]
+        repeated = {name: e["query_rounds_p50"] for name, e in eng.items() if len(e.get("query_rounds_p50", [])) > 1}
+        if repeated:
+            lines += ["", "Query times: each query's median over the engines' query steps, taking turns (p50 of each "
+                      "step: " + "; ".join(f"{name} {', '.join(f'{t:.2f}' for t in p50s)} ms"
+                                         for name, p50s in repeated.items()) + "); open and cold ms are the first step's."]
         lines += ["", "### Ratios: ×FTS5 / ×plain Whoosh / ×tantivy, same run", "",
                   "Each figure divided by FTS5's, plain Whoosh's and tantivy's (query figures over the queries both ran; "
                   "– where that engine did not run). "
@@ -524,6 +566,9 @@ def main(argv: list[str] | None = None) -> None:
                    help="build each engine this many times (taking turns) on corpora of fewer than"
                    " --build-rounds-below articles; the indexing figures are the median build")
     p.add_argument("--build-rounds-below", type=int, default=100_000)
+    p.add_argument("--query-rounds", type=int, default=3,
+                   help="query each engine's index this many times (fresh processes, the engines taking"
+                   " turns); each query's time is the median of its rounds")
     p.add_argument("--keep", action="store_true", help="keep the indexes after the run")
     p.add_argument("--reuse", action="store_true", help="reuse indexes kept by an earlier --keep run")
     p.add_argument("--profile", action="store_true",
