@@ -254,7 +254,7 @@ class _Worker:
         # What each result frame to come answers (a chunk's place in the pool's queue, or a
         # MergeJob), in the order the tasks were sent, and the frames read ahead of their turn.
         self.pending: collections.deque[object] = collections.deque()
-        self.arrived: dict[int, bytes | None] = {}
+        self.arrived: dict[int, bytes] = {}
         self.merging = False
         threading.Thread(target=self._feed, daemon=True, name="searchkit-worker-feed").start()
         threading.Thread(target=self._drain, daemon=True, name="searchkit-worker-drain").start()
@@ -315,9 +315,8 @@ class _Worker:
 class MergeJob:
     """A merge sent to a worker (:meth:`AnalysisPool.start_merge`)."""
 
-    def __init__(self, worker: _Worker, path: Path):
+    def __init__(self, worker: _Worker):
         self.worker = worker
-        self.path = path
 
 
 class AnalysisPool:
@@ -415,7 +414,7 @@ class AnalysisPool:
         if not self._workers:
             return None
         worker = min(self._workers, key=lambda w: w.outstanding)
-        job = MergeJob(worker, path)
+        job = MergeJob(worker)
         message = ("merge", [(str(file), [int(doc) for doc in deleted]) for file, deleted in inputs], str(path))
         worker.merging = True
         worker.send(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL), job)
