@@ -1029,6 +1029,60 @@ grow(int64_t **buffer, Py_ssize_t *size, Py_ssize_t used)
     return 0;
 }
 
+/* token_class() of each code point below 256, filled when the module is imported. */
+static unsigned char latin1_class[256];
+
+/* The raw tokens of TYPE code points s[0:n] into the buffers of token_bounds (a macro, so
+ * each string kind has its own loop without a switch per character). The classes of
+ * characters i-2, i-1, i and i+1 roll along (0 outside the text). */
+#define TOKEN_BOUNDS_LOOP(TYPE)                                                              \
+    do {                                                                                     \
+        const TYPE *s = (const TYPE *)data;                                                  \
+        int before2 = 0, before1 = 0;                                                        \
+        int now = n > 0 ? CLASS_OF(s[0]) : 0;                                                \
+        for (Py_ssize_t i = 0; i <= n; i++) {                                                \
+            int next = i + 1 < n ? CLASS_OF(s[i + 1]) : 0;                                   \
+            if (now == 0 && before1 == 0) { /* between tokens */                             \
+                before2 = 0;                                                                 \
+                now = next;                                                                  \
+                continue;                                                                    \
+            }                                                                                \
+            Py_UCS4 c = i < n ? (Py_UCS4)s[i] : 0;                                           \
+            if (now == 1 && before1 != 1 && !(before1 == 2 && before2 == 1)) {               \
+                /* a run of word characters starts, not joined to the token before */       \
+                if (grow(&starts, &starts_size, n_starts) < 0) {                             \
+                    goto done;                                                               \
+                }                                                                            \
+                starts[n_starts++] = i;                                                      \
+                in_token = 1;                                                                \
+                split_in_token = 0;                                                          \
+            }                                                                                \
+            if (now != 1 && before1 == 1 && !(now == 2 && next == 1)) {                      \
+                /* a run of word characters ends, not joined to the run after */             \
+                if (grow(&ends, &ends_size, n_ends) < 0) {                                   \
+                    goto done;                                                               \
+                }                                                                            \
+                ends[n_ends++] = i;                                                          \
+                if (in_token && split_in_token) {                                            \
+                    if (grow(&suspects, &suspects_size, n_suspects) < 0) {                   \
+                        goto done;                                                           \
+                    }                                                                        \
+                    suspects[n_suspects++] = n_starts - 1;                                   \
+                }                                                                            \
+                in_token = 0;                                                                \
+                split_in_token = 0;                                                          \
+            }                                                                                \
+            if (in_token && i < n && (c == '.' || c == ',' || c == '-' || c >= 128)) {       \
+                split_in_token = 1;                                                          \
+            }                                                                                \
+            before2 = before1;                                                               \
+            before1 = now;                                                                   \
+            now = next;                                                                      \
+        }                                                                                    \
+    } while (0)
+
+#define CLASS_OF(c) ((c) < 256 ? latin1_class[(c)] : token_class((Py_UCS4)(c)))
+
 static PyObject *
 token_bounds(PyObject *Py_UNUSED(module), PyObject *args)
 {
@@ -1042,45 +1096,16 @@ token_bounds(PyObject *Py_UNUSED(module), PyObject *args)
     int64_t *starts = NULL, *ends = NULL, *suspects = NULL;
     Py_ssize_t starts_size = 0, ends_size = 0, suspects_size = 0, n_starts = 0, n_ends = 0, n_suspects = 0;
     PyObject *result = NULL;
-    /* classes of characters i-2, i-1, i (0 outside the text) */
-    int before2 = 0, before1 = 0;
     int split_in_token = 0;  /* the current token holds a character that may split it */
     int in_token = 0;
-    for (Py_ssize_t i = 0; i <= n; i++) {
-        Py_UCS4 c = i < n ? PyUnicode_READ(kind, data, i) : 0;
-        int now = i < n ? token_class(c) : 0;
-        int next = i + 1 < n ? token_class(PyUnicode_READ(kind, data, i + 1)) : 0;
-        if (now == 1 && before1 != 1) {  /* a run of word characters starts */
-            if (!(before1 == 2 && before2 == 1)) {  /* not joined to the token before */
-                if (grow(&starts, &starts_size, n_starts) < 0) {
-                    goto done;
-                }
-                starts[n_starts++] = i;
-                in_token = 1;
-                split_in_token = 0;
-            }
-        }
-        if (now != 1 && before1 == 1) {  /* a run of word characters ends */
-            if (!(now == 2 && next == 1)) {  /* not joined to the run after */
-                if (grow(&ends, &ends_size, n_ends) < 0) {
-                    goto done;
-                }
-                ends[n_ends++] = i;
-                if (in_token && split_in_token) {
-                    if (grow(&suspects, &suspects_size, n_suspects) < 0) {
-                        goto done;
-                    }
-                    suspects[n_suspects++] = n_starts - 1;
-                }
-                in_token = 0;
-                split_in_token = 0;
-            }
-        }
-        if (in_token && i < n && (c == '.' || c == ',' || c == '-' || c >= 128)) {
-            split_in_token = 1;
-        }
-        before2 = before1;
-        before1 = now;
+    if (kind == PyUnicode_1BYTE_KIND) {
+        TOKEN_BOUNDS_LOOP(Py_UCS1);
+    }
+    else if (kind == PyUnicode_2BYTE_KIND) {
+        TOKEN_BOUNDS_LOOP(Py_UCS2);
+    }
+    else {
+        TOKEN_BOUNDS_LOOP(Py_UCS4);
     }
     if (n_starts != n_ends) {
         PyErr_SetString(PyExc_RuntimeError, "token_bounds: starts and ends differ in number");
@@ -1096,6 +1121,9 @@ done:
     PyMem_Free(suspects);
     return result;
 }
+
+#undef CLASS_OF
+#undef TOKEN_BOUNDS_LOOP
 
 static PyMethodDef speedups_functions[] = {
     {"token_bounds", token_bounds, METH_VARARGS,
@@ -1132,6 +1160,9 @@ static struct PyModuleDef speedups_module = {
 PyMODINIT_FUNC
 PyInit__speedups(void)
 {
+    for (Py_UCS4 c = 0; c < 256; c++) {
+        latin1_class[c] = (unsigned char)token_class(c);
+    }
     if (PyType_Ready(&ChunkCodesType) < 0) {
         return NULL;
     }

@@ -36,7 +36,9 @@ def test_any_unicode_gives_the_same_tokens(text: str) -> None:
 
 
 @pytest.mark.parametrize("text", ["", "a", "a.b", "a..b", ".a", "a.", "state-of-the-art", "don't", "x’y", "_",
-                                  "7,400.50", "a - b", "é.é", "a\nb"])
+                                  "7,400.50", "a - b", "é.é", "a\nb",
+                                  # one of each string kind, which the kernel reads with a loop of its own
+                                  "café-crème\xa0x,y", "naïve-中文 ⒈ a’b", "a😀b-c é.1"])
 def test_edges(text: str) -> None:
     both(text)
 
