@@ -435,6 +435,26 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
             *["| " + " | ".join(r) + " |" for r in rows]]
 
 
+def paired_build_ratios(eng: dict, name: str, ref: str = "fts5") -> list[float]:
+    """Engine ``name``'s indexing rate over ``ref``'s, round by round: each round builds the
+    engines one after the other, so a round's two builds met the shared machine's load of the
+    same minute (their medians may come from different rounds)."""
+    mine, theirs = eng.get(name, {}).get("build_rounds_s", []), eng.get(ref, {}).get("build_rounds_s", [])
+    if name == ref or len(mine) < 2 or len(mine) != len(theirs):
+        return []
+    return [their_seconds / my_seconds for my_seconds, their_seconds in zip(mine, theirs)]
+
+
+def paired_lines(eng: dict, ref: str = "fts5") -> list[str]:
+    """The report's line of :func:`paired_build_ratios` (none without rounds)."""
+    cells = [f"{name} {', '.join(f'{r:.2f}' for r in ratios)} (median {statistics.median(ratios):.2f})"
+             for name in eng if (ratios := paired_build_ratios(eng, name, ref))]
+    if not cells:
+        return []
+    return ["", f"Indexing ×{ref.upper() if ref == 'fts5' else ref}, round by round (articles/s over {ref}'s build in "
+            "the same round, a few seconds apart): " + "; ".join(cells) + "."]
+
+
 def _ratios(name: str, eng: dict) -> list[str]:
     """One row of "×FTS5 / ×Whoosh / ×tantivy" cells for every figure of ``name``."""
     e, cells = eng[name], [name]
@@ -527,6 +547,7 @@ def report(runs: list[dict], mach: dict, cmd: str, steps: list[str], when: str) 
         lines += _table(["engine", "articles/s", "build RSS", "index MB", "open", "cold", "p50", "p95", "mean", "q/s",
                          "CPU p50", "CPU p95"],
                         [_ratios(name, eng) for name, e in eng.items() if "build_error" not in e])
+        lines += paired_lines(eng)
         lines += _cluster_lines(run.get("cluster_vs_embedded"))
         lines += ["", "### Agreement with FTS5 (total hits per query within 5% or 2 articles)", ""]
         for name, ag in run["agreement"].items():
@@ -562,7 +583,7 @@ def main(argv: list[str] | None = None) -> None:
                    help="plain Whoosh runs every Kth query on corpora of --whoosh-subset-from articles,"
                    " every (K x size / that)th on larger ones")
     p.add_argument("--whoosh-subset-from", type=int, default=100_000)
-    p.add_argument("--build-rounds", type=int, default=3,
+    p.add_argument("--build-rounds", type=int, default=5,
                    help="build each engine this many times (taking turns) on corpora of fewer than"
                    " --build-rounds-below articles; the indexing figures are the median build")
     p.add_argument("--build-rounds-below", type=int, default=100_000)

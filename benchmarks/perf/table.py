@@ -16,7 +16,7 @@ import argparse
 import json
 from pathlib import Path
 
-from .run import num, ratio
+from .run import num, paired_lines, ratio
 
 LABELS = {"searchkit": "**searchkit**", "searchkit-plain": "searchkit, stories off", "searchkit1": "searchkit, 1 process",
           "fts5": "FTS5", "tantivy": "tantivy", "whoosh": "plain Whoosh", "opensearch": "OpenSearch"}
@@ -83,6 +83,9 @@ def main(argv: list[str] | None = None) -> None:
     print(f"Run {report['when']} UTC, searchkit {v['searchkit']}, load average {loads(report)}:\n")
     print(f"```sh\n{report['cmd']}\n```\n")
     print(table(report, a.engines.split(",") if a.engines else None))
+    for run in report["runs"]:
+        for line in paired_lines(run["engines"]):
+            print(line.replace("Indexing", f"Indexing `{run['corpus']}`", 1))
 
 
 if __name__ == "__main__":
