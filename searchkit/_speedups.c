@@ -999,6 +999,134 @@ done:
     return result;
 }
 
+/* fingerprint_slots(hashes, docs, doc_count) -> (slots, counts): the near-duplicate
+ * fingerprints of documents from their terms in reading order (searchkit/engine/fingerprint.py:
+ * signatures, whose numpy version is the reference). hashes: each term's 64-bit hash (uint64),
+ * docs: its document (int64, ascending, below doc_count). A shingle is three terms running in
+ * one document (a document of one or two terms is one shingle); mixed by SplitMix64's
+ * finalizer, its top 7 bits pick one of 128 slots and its low 16 bits are kept where they are
+ * the slot's minimum. Empty slots are then filled from the next filled one to their right
+ * (circularly), rotated by the distance. slots: uint16, doc_count x 128; counts: each
+ * document's shingles, uint32. */
+#define FP_SLOTS 128
+#define FP_EMPTY 65536u
+#define FP_ROTATE 0x9E37u
+
+static inline uint64_t
+fp_mix(uint64_t v)
+{
+    v ^= v >> 30;
+    v *= 0xBF58476D1CE4E5B9ULL;
+    v ^= v >> 27;
+    v *= 0x94D049BB133111EBULL;
+    return v ^ (v >> 31);
+}
+
+static inline void
+fp_add(uint32_t *slots, uint32_t *counts, int64_t doc, uint64_t value)
+{
+    value = fp_mix(value);
+    uint32_t *slot = &slots[doc * FP_SLOTS + (Py_ssize_t)(value >> 57)];
+    uint32_t low = (uint32_t)(value & 0xFFFFu);
+    if (low < *slot) {
+        *slot = low;
+    }
+    counts[doc]++;
+}
+
+static PyObject *
+fingerprint_slots(PyObject *Py_UNUSED(module), PyObject *args)
+{
+    Py_buffer hashes, docs;
+    Py_ssize_t doc_count;
+    if (!PyArg_ParseTuple(args, "y*y*n:fingerprint_slots", &hashes, &docs, &doc_count)) {
+        return NULL;
+    }
+    PyObject *result = NULL, *slots_out = NULL, *counts_out = NULL;
+    uint32_t *slots = NULL;
+    int64_t *per_doc = NULL;
+    if (hashes.len % 8 != 0 || docs.len != hashes.len || doc_count < 0) {
+        PyErr_SetString(PyExc_ValueError, "fingerprint_slots: hashes (uint64) and docs (int64) must be as long");
+        goto done;
+    }
+    const Py_ssize_t n = hashes.len / 8;
+    const uint64_t *h = (const uint64_t *)hashes.buf;
+    const int64_t *d = (const int64_t *)docs.buf;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (d[i] < 0 || d[i] >= doc_count || (i > 0 && d[i] < d[i - 1])) {
+            PyErr_Format(PyExc_ValueError, "fingerprint_slots: term %zd's document is not in ascending order "
+                         "below %zd", i, doc_count);
+            goto done;
+        }
+    }
+    slots = PyMem_Malloc((size_t)(doc_count ? doc_count : 1) * FP_SLOTS * sizeof(uint32_t));
+    per_doc = PyMem_Calloc((size_t)(doc_count ? doc_count : 1), sizeof(int64_t));
+    counts_out = PyBytes_FromStringAndSize(NULL, doc_count * (Py_ssize_t)sizeof(uint32_t));
+    slots_out = PyBytes_FromStringAndSize(NULL, doc_count * FP_SLOTS * (Py_ssize_t)sizeof(uint16_t));
+    if (slots == NULL || per_doc == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    if (counts_out == NULL || slots_out == NULL) {
+        goto done;
+    }
+    uint32_t *counts = (uint32_t *)PyBytes_AS_STRING(counts_out);
+    memset(counts, 0, (size_t)doc_count * sizeof(uint32_t));
+    for (Py_ssize_t i = 0; i < doc_count * FP_SLOTS; i++) {
+        slots[i] = FP_EMPTY;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        per_doc[d[i]]++;
+    }
+    for (Py_ssize_t i = 0; i + 2 < n; i++) {
+        if (d[i + 2] == d[i]) {  /* a shingle inside one document */
+            fp_add(slots, counts, d[i], h[i] * 0x9E3779B97F4A7C15ULL + h[i + 1] * 0xC2B2AE3D27D4EB4FULL + h[i + 2]);
+        }
+    }
+    Py_ssize_t first = 0;
+    for (Py_ssize_t doc = 0; doc < doc_count; doc++) {
+        int64_t terms = per_doc[doc];
+        if (terms > 0 && terms < 3) {  /* a text of one or two terms is one shingle */
+            uint64_t second = terms > 1 ? h[first + 1] : 0;
+            fp_add(slots, counts, doc, h[first] * 0x9E3779B97F4A7C15ULL + second * 0xC2B2AE3D27D4EB4FULL);
+        }
+        first += terms;
+    }
+    uint16_t *out = (uint16_t *)PyBytes_AS_STRING(slots_out);
+    for (Py_ssize_t doc = 0; doc < doc_count; doc++) {
+        const uint32_t *row = &slots[doc * FP_SLOTS];
+        uint16_t *dense = &out[doc * FP_SLOTS];
+        /* From the right: the nearest filled column at or after each one; past the last, the
+         * row's first filled column one turn on (2 x SLOTS + SLOTS for a row with none). */
+        int first_filled = 2 * FP_SLOTS;
+        for (int c = 0; c < FP_SLOTS; c++) {
+            if (row[c] != FP_EMPTY) {
+                first_filled = c;
+                break;
+            }
+        }
+        int nearest = first_filled + FP_SLOTS;
+        for (int c = FP_SLOTS - 1; c >= 0; c--) {
+            if (row[c] != FP_EMPTY) {
+                nearest = c;
+                dense[c] = (uint16_t)row[c];
+                continue;
+            }
+            uint32_t source = row[nearest % FP_SLOTS];
+            dense[c] = (uint16_t)((source + (uint32_t)(nearest - c) * FP_ROTATE) & 0xFFFFu);
+        }
+    }
+    result = PyTuple_Pack(2, slots_out, counts_out);
+done:
+    Py_XDECREF(slots_out);
+    Py_XDECREF(counts_out);
+    PyMem_Free(slots);
+    PyMem_Free(per_doc);
+    PyBuffer_Release(&hashes);
+    PyBuffer_Release(&docs);
+    return result;
+}
+
 /* token_bounds(text) -> (starts, ends, suspects): the raw tokens of a token map
  * (searchkit/engine/tokenmap.py: token_map, whose numpy version is the reference). A token
  * is a run of word characters (\w as Python's re has it: alphanumeric or '_'), joined to the
@@ -1129,6 +1257,9 @@ static PyMethodDef speedups_functions[] = {
     {"token_bounds", token_bounds, METH_VARARGS,
      "token_bounds(text) -> (starts, ends, suspects): a token map's raw tokens as native int64 bytes "
      "(searchkit/engine/tokenmap.py)."},
+    {"fingerprint_slots", fingerprint_slots, METH_VARARGS,
+     "fingerprint_slots(hashes, docs, doc_count) -> (slots, counts): documents' near-duplicate fingerprints as "
+     "uint16 and uint32 bytes (searchkit/engine/fingerprint.py)."},
     {"hash_strings", hash_strings, METH_VARARGS,
      "hash_strings(data, offsets) -> bytes: each string's 64-bit FNV-1a hash as native int64 (searchkit/engine/idhash.py)."},
     {"token_spans", token_spans, METH_VARARGS,

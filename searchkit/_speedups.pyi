@@ -21,3 +21,7 @@ def hash_strings(data: bytes | memoryview, offsets: bytes | memoryview, /) -> by
 def token_bounds(text: str, /) -> tuple[bytes, bytes, bytes]:
     """A token map's raw tokens of ``text``: their starts, ends, and the tokens that may take other
     than one position, as native int64 bytes (searchkit/engine/tokenmap.py)."""
+def fingerprint_slots(hashes: bytes | memoryview, docs: bytes | memoryview, doc_count: int, /) -> tuple[bytes, bytes]:
+    """The near-duplicate fingerprints of ``doc_count`` documents from their terms' uint64 ``hashes``
+    in reading order and int64 ``docs`` (ascending): uint16 slots (doc_count x 128) and uint32
+    shingle counts (searchkit/engine/fingerprint.py)."""

@@ -31,6 +31,8 @@ from typing import Any
 
 import numpy as np
 
+from .._kernels import native
+
 __all__ = [
     "BANDS",
     "CONTAINMENT",
@@ -62,6 +64,11 @@ _ROTATE = np.uint32(0x9E37)
 _MASK64 = (1 << 64) - 1
 _P1, _P2 = np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F)
 _M1, _M2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
+
+
+# The shingles' slots and their densifying in C (searchkit/_speedups.c; _numpy_signatures is
+# the reference), or None.
+_native_slots: Callable[[Any, Any, int], tuple[bytes, bytes]] | None = native("_speedups", "fingerprint_slots")
 
 
 def term_hashes(terms: Sequence[str]) -> Array:
@@ -98,6 +105,16 @@ def signatures(hashes: Array, docs: Array, doc_count: int) -> tuple[Array, Array
     Returns the slots (uint16, ``doc_count`` x :data:`SLOTS`) and the shingle counts (uint32).
     """
     docs = np.asarray(docs, dtype=np.int64)
+    if _native_slots is not None:
+        slots_bytes, counts_bytes = _native_slots(np.ascontiguousarray(hashes, dtype=np.uint64),
+                                                  np.ascontiguousarray(docs), doc_count)
+        return (np.frombuffer(slots_bytes, dtype=np.uint16).reshape(doc_count, SLOTS).copy(),
+                np.frombuffer(counts_bytes, dtype=np.uint32).copy())
+    return _numpy_signatures(hashes, docs, doc_count)
+
+
+def _numpy_signatures(hashes: Array, docs: Array, doc_count: int) -> tuple[Array, Array]:
+    """:func:`signatures` in numpy: the reference of the kernel's ``fingerprint_slots``."""
     per_doc = np.bincount(docs, minlength=doc_count) if docs.size else np.zeros(doc_count, dtype=np.int64)
     with np.errstate(over="ignore"):
         h = hashes.astype(np.uint64, copy=False)
