@@ -200,13 +200,18 @@ chunk_key(int kind, const void *data, Py_ssize_t start, Py_ssize_t end, Py_UCS4 
     return length;
 }
 
+/* The codes of text's chunks as native int32 bytes; with lead >= 0, also how many of them end
+ * at or before character lead (*within) and where the chunk that lead cuts starts (*cut, -1
+ * when lead falls on white space or past the text). */
 static PyObject *
-ChunkCodes_encode(ChunkCodes *self, PyObject *text)
+encode_text(ChunkCodes *self, PyObject *text, Py_ssize_t lead, Py_ssize_t *within, Py_ssize_t *cut)
 {
     if (!PyUnicode_Check(text)) {
         PyErr_Format(PyExc_TypeError, "encode() takes a str, not %.100s", Py_TYPE(text)->tp_name);
         return NULL;
     }
+    *within = 0;
+    *cut = -1;
 #if PY_VERSION_HEX < 0x030C0000
     if (PyUnicode_READY(text) < 0) {
         return NULL;
@@ -233,6 +238,12 @@ ChunkCodes_encode(ChunkCodes *self, PyObject *text)
         }
         Py_ssize_t start = i;
         while (++i < n && !Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, i))) {
+        }
+        if (i <= lead) {
+            (*within)++;
+        }
+        else if (start < lead) {
+            *cut = start;
         }
         Py_ssize_t length = chunk_key(kind, data, start, i, key);
         uint64_t hash = 1469598103934665603ULL; /* FNV-1a over the key's code points */
@@ -297,6 +308,33 @@ error:
 }
 
 static PyObject *
+ChunkCodes_encode(ChunkCodes *self, PyObject *text)
+{
+    Py_ssize_t within, cut;
+    return encode_text(self, text, -1, &within, &cut);
+}
+
+static PyObject *
+ChunkCodes_encode_lead(ChunkCodes *self, PyObject *args)
+{
+    PyObject *text;
+    Py_ssize_t lead;
+    if (!PyArg_ParseTuple(args, "On:encode_lead", &text, &lead)) {
+        return NULL;
+    }
+    if (lead < 0) {
+        PyErr_SetString(PyExc_ValueError, "encode_lead: the lead cannot be negative");
+        return NULL;
+    }
+    Py_ssize_t within, cut;
+    PyObject *codes = encode_text(self, text, lead, &within, &cut);
+    if (codes == NULL) {
+        return NULL;
+    }
+    return Py_BuildValue("(Nnn)", codes, within, cut);
+}
+
+static PyObject *
 ChunkCodes_len(ChunkCodes *self, PyObject *Py_UNUSED(ignored))
 {
     return PyLong_FromSsize_t(self->used);
@@ -305,6 +343,9 @@ ChunkCodes_len(ChunkCodes *self, PyObject *Py_UNUSED(ignored))
 static PyMethodDef ChunkCodes_methods[] = {
     {"encode", (PyCFunction)ChunkCodes_encode, METH_O,
      "encode(text) -> bytes: the code of each whitespace-separated chunk of text, as native int32."},
+    {"encode_lead", (PyCFunction)ChunkCodes_encode_lead, METH_VARARGS,
+     "encode_lead(text, lead) -> (bytes, within, cut): encode(text), how many of its chunks end at or before "
+     "character lead, and where the chunk lead cuts starts (-1: none)."},
     {"kept", (PyCFunction)ChunkCodes_len, METH_NOARGS, "kept() -> int: how many chunks are kept."},
     {NULL, NULL, 0, NULL},
 };

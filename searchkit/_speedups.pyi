@@ -8,6 +8,9 @@ class ChunkCodes:
     def __init__(self, codes: Mapping[str, int]) -> None: ...
     def encode(self, text: str) -> bytes:
         """The code of each whitespace-separated chunk of ``text``, as native int32 bytes."""
+    def encode_lead(self, text: str, lead: int, /) -> tuple[bytes, int, int]:
+        """:meth:`encode`, how many of the chunks end at or before character ``lead``, and where
+        the chunk ``lead`` cuts starts (-1: none)."""
     def kept(self) -> int:
         """How many chunks are kept."""
 

@@ -15,7 +15,7 @@ from conftest import shared_path
 from searchkit import Article, Index
 from searchkit.engine.segment import ChunkAnalyser, day_number
 from searchkit.engine.stories import (HEADLINE_WEIGHT, LEAD_CHARS, StoryClusterer, StoryState, article_counts,
-                                      story_counts)
+                                      counts_of_terms, story_counts)
 
 # sha256 of "<article id> <story id>\n" over the 1,479 AllSides roundup articles in file order,
 # indexed by one add_many into a new index, from the per-article clusterer as it was before
@@ -84,14 +84,15 @@ def test_deletes_and_replacements_between_adds_cluster_as_one_article_at_a_time(
 
 
 def test_a_workers_story_counts_are_the_writers(tmp_path: Path) -> None:
-    # A worker counts through its table of token codes (kept across chunks, so the second
-    # chunk's texts are partly known already); the writer through the chunk cache.
+    # A worker counts from the codes its analysis of the chunk found, in its table of token
+    # codes (kept across chunks, so the second chunk's texts are partly known already); the
+    # writer encodes each lead and headline through the chunk cache.
     articles = roundups()[:600]
     analyser = ChunkAnalyser()
     for chunk in (articles[:300], articles[300:]):
-        analyser.analyse(chunk)
+        _, leads = analyser.analyse_leads(chunk, LEAD_CHARS)  # as parallel.analyse counts them
         pairs = [(a.headline, a.body) for a in chunk]
-        worker, writer = story_counts(pairs, analyser=analyser), story_counts(pairs)
+        worker, writer = counts_of_terms(leads, len(chunk)), story_counts(pairs)
         assert worker.terms == writer.terms
         for got in (worker, writer):
             assert got.articles == len(chunk)

@@ -51,7 +51,7 @@ from . import heap, segment
 from .merge import MergeInput, merge_segments
 from .plainarticle import AnalysedArticle, PlainArticle
 from .segment import BuiltChunk, ChunkAnalyser, CodeNumbers, SegmentReader
-from .stories import story_counts
+from .stories import LEAD_CHARS, counts_of_terms
 
 if TYPE_CHECKING:
     from ..models import Article
@@ -107,13 +107,12 @@ _ANALYSER = ChunkAnalyser()  # a worker's (or a writer's without workers) table 
 
 def analyse(articles: Sequence[AnalysedArticle], *, stories: bool = False) -> BuiltChunk:
     """What a worker does with a chunk: the builder's own analysis, exported; with
-    ``stories``, also the articles' story term counts (:func:`.stories.story_counts`,
-    through the table of token codes that has just seen their text)."""
-    built = _ANALYSER.analyse(articles)
-    if stories:
-        built = built._replace(stories=story_counts(((article.headline, article.body) for article in articles),
-                                                    analyser=_ANALYSER))
-    return built
+    ``stories``, also the articles' story term counts (what :func:`.stories.story_counts`
+    gives, from the codes the same pass found for their leads and headlines)."""
+    if not stories:
+        return _ANALYSER.analyse(articles)
+    built, leads = _ANALYSER.analyse_leads(articles, LEAD_CHARS)
+    return built._replace(stories=counts_of_terms(leads, len(articles)))
 
 
 def task(articles: list[Article], *, stories: bool) -> bytes:

@@ -69,6 +69,7 @@ __all__ = [
 
 FIELDS = ("headline", "body", "background")
 FINGERPRINTED = ("headline", "body")  # the fields near-duplicate fingerprints read
+_HEADLINE, _BODY = FIELDS.index("headline"), FIELDS.index("body")
 MISSING_DAY = int(np.iinfo(np.int32).min)
 _EPOCH = date(1970, 1, 1).toordinal()
 _MAX_TF = int(np.iinfo(np.uint16).max)
@@ -325,6 +326,25 @@ class _TokenCodes(dict[str, int]):
         tokens.extend(map(self.__getitem__, chunks))
         return len(chunks)
 
+    def encode_lead(self, tokens: array[int], text: str, lead: int) -> tuple[int, int, int]:
+        """:meth:`encode`, also returning how many of the chunks end at or before character
+        ``lead`` and where the chunk ``lead`` cuts starts (-1: none), so the chunks of
+        ``text[:lead]`` are the first of those and the cut one's start up to ``lead``."""
+        if self._native is not None:
+            self._asking = True
+            try:
+                codes, within, cut = self._native.encode_lead(text, lead)
+            finally:
+                self._asking = False
+            tokens.frombytes(codes)
+            return len(codes) >> 2, within, cut
+        count = self.encode(tokens, text)
+        head = text[:lead].split()
+        cut = -1
+        if head and lead < len(text) and not text[lead].isspace() and not text[lead - 1].isspace():
+            cut = lead - len(head[-1])
+        return count, len(head) - (cut >= 0), cut
+
 # One field's occurrences: term numbers, doc numbers, positions (all in doc order) and
 # each document's field length.
 Occurrences = tuple[Array, Array, Array, Array]
@@ -406,25 +426,48 @@ class ChunkAnalyser:
         table = self._codes
         tokens = array("i")
         sizes = [table.encode(tokens, text) for text in texts]
-        codes = np.frombuffer(tokens, dtype=np.int32)
-        owner = np.repeat(np.arange(len(texts), dtype=np.int64), sizes)
-        special = codes <= -2
-        which = -2 - codes[special].astype(np.int64)
-        n_entries = np.frombuffer(table.entry_counts, dtype=np.int32)[which].astype(np.int64)
-        entry = np.repeat(np.frombuffer(table.entry_starts, dtype=np.int64)[which] - np.cumsum(n_entries) + n_entries,
-                          n_entries) + np.arange(int(n_entries.sum()), dtype=np.int64)
-        simple = codes >= 0
-        terms = np.concatenate((codes[simple], np.frombuffer(table.entry_terms, dtype=np.int32)[entry]))
-        return table.vocabulary.terms, terms, np.concatenate((owner[simple], np.repeat(owner[special], n_entries)))
+        return _code_terms(table, np.frombuffer(tokens, dtype=np.int32),
+                           np.repeat(np.arange(len(texts), dtype=np.int64), sizes))
+
+    def analyse_leads(self, articles: Sequence[AnalysedArticle], lead: int) -> tuple[BuiltChunk, TextTerms]:
+        """:meth:`analyse`, and from the same pass :meth:`text_terms` of each article's lead (the
+        first ``lead`` characters of its body) and headline, texts ``2 * i`` and ``2 * i + 1``
+        (the story counts' texts: the body's chunks are not looked up a second time)."""
+        self.renew()
+        builder = SegmentBuilder(codes=self._codes, lead=lead)
+        for article in articles:
+            builder.add(article)
+        return builder.export([article.source for article in articles]), builder.lead_terms()
+
+
+TextTerms = tuple[list[str], Array, Array]  # a table's vocabulary, and terms and their texts (see text_terms)
+
+
+def _code_terms(table: _TokenCodes, codes: Array, owner: Array) -> TextTerms:
+    """The terms of chunk ``codes`` of ``table`` (each in text ``owner``): the table's
+    vocabulary, and each term's number and text (:meth:`ChunkAnalyser.text_terms`)."""
+    special = codes <= -2
+    which = -2 - codes[special].astype(np.int64)
+    n_entries = np.frombuffer(table.entry_counts, dtype=np.int32)[which].astype(np.int64)
+    entry = np.repeat(np.frombuffer(table.entry_starts, dtype=np.int64)[which] - np.cumsum(n_entries) + n_entries,
+                      n_entries) + np.arange(int(n_entries.sum()), dtype=np.int64)
+    simple = codes >= 0
+    terms = np.concatenate((codes[simple], np.frombuffer(table.entry_terms, dtype=np.int32)[entry]))
+    return table.vocabulary.terms, terms, np.concatenate((owner[simple], np.repeat(owner[special], n_entries)))
 
 
 class SegmentBuilder:
     """Collects articles as arrays of token codes, then inverts and writes them in one pass."""
 
-    def __init__(self, *, codes: _TokenCodes | None = None) -> None:
+    def __init__(self, *, codes: _TokenCodes | None = None, lead: int | None = None) -> None:
         # ``codes``: a table kept from builder to builder (:class:`ChunkAnalyser`), whose
         # vocabulary then holds terms of earlier chunks too (:meth:`export` leaves them out).
         self._codes = _TokenCodes(_Vocabulary()) if codes is None else codes
+        # ``lead``: each body's first ``lead`` characters are kept track of (:meth:`lead_terms`):
+        # how many of its chunks end within them, and the one they cut, up to the cut.
+        self._lead = lead
+        self._lead_chunks = array("i")
+        self._lead_cuts: list[str] = []
         self._vocabulary = self._codes.vocabulary
         self._tokens = [array("i") for _ in FIELDS]
         self._counts = [array("I") for _ in FIELDS]
@@ -543,7 +586,12 @@ class SegmentBuilder:
         """Tokenize and buffer one article; returns its document number in the segment."""
         encode = self._codes.encode
         for index, text in enumerate(field_texts(article)):
-            count = encode(self._tokens[index], text)
+            if index == _BODY and self._lead is not None:
+                count, within, cut = self._codes.encode_lead(self._tokens[index], text, self._lead)
+                self._lead_chunks.append(within)
+                self._lead_cuts.append(text[cut:self._lead] if cut >= 0 else "")
+            else:
+                count = encode(self._tokens[index], text)
             self._counts[index].append(count)
             self.token_count += count
         self._token_map.add(article.body)
@@ -562,6 +610,30 @@ class SegmentBuilder:
         self.stored_bytes += len(stored)
         self._ids.append(article.id)
         return len(self._ids) - 1
+
+    def lead_terms(self) -> TextTerms:
+        """:meth:`ChunkAnalyser.text_terms` of each added article's lead and headline (texts
+        ``2 * i`` and ``2 * i + 1``), from the codes :meth:`add` found (a builder made with
+        ``lead``, that absorbed nothing). Only a chunk the lead cuts is looked up again, in
+        article order, as the leads' own encoding would have met it."""
+        if self._lead is None or self._parts[_BODY]:
+            raise RuntimeError("lead_terms() needs a builder made with lead that only added articles")
+        n = self.doc_count
+        body = np.frombuffer(self._tokens[_BODY], dtype=np.int32)
+        body_counts = np.frombuffer(self._counts[_BODY], dtype=np.uint32).astype(np.int64)
+        body_doc = np.repeat(np.arange(n, dtype=np.int64), body_counts)
+        rank = np.arange(body.size, dtype=np.int64) - np.repeat(np.cumsum(body_counts) - body_counts, body_counts)
+        in_lead = rank < np.frombuffer(self._lead_chunks, dtype=np.int32)[body_doc]
+        cut_docs = [doc for doc, cut in enumerate(self._lead_cuts) if cut]
+        cuts = array("i")
+        for doc in cut_docs:
+            self._codes.encode(cuts, self._lead_cuts[doc])  # one chunk: no white space in it
+        headline = np.frombuffer(self._tokens[_HEADLINE], dtype=np.int32)
+        headline_counts = np.frombuffer(self._counts[_HEADLINE], dtype=np.uint32).astype(np.int64)
+        codes = np.concatenate((body[in_lead], np.frombuffer(cuts, dtype=np.int32), headline))
+        owner = np.concatenate((2 * body_doc[in_lead], 2 * np.array(cut_docs, dtype=np.int64),
+                                2 * np.repeat(np.arange(n, dtype=np.int64), headline_counts) + 1))
+        return _code_terms(self._codes, codes, owner)
 
     def write(self, path: Path) -> int:
         """Write the segment file; returns its size in bytes."""

@@ -65,7 +65,7 @@ import numpy as np
 
 from .._kernels import pure_python
 from ..analysis import field_terms
-from .segment import ChunkAnalyser, CodeNumbers, Vocabulary
+from .segment import ChunkAnalyser, CodeNumbers, TextTerms, Vocabulary
 from .storyrows import CHUNK_ROWS, RowChunk, RowIndex, VectorRows
 
 _native: Any
@@ -243,22 +243,27 @@ _WRITERS = ChunkAnalyser(limit=50_000)
 _WRITERS_LOCK = threading.Lock()
 
 
-def story_counts(articles: Iterable[tuple[str, str]], options: StoryOptions = DEFAULT_OPTIONS, *,
-                 analyser: ChunkAnalyser | None = None) -> StoryCounts:
+def story_counts(articles: Iterable[tuple[str, str]], options: StoryOptions = DEFAULT_OPTIONS) -> StoryCounts:
     """The :func:`article_counts` of ``(headline, body)`` pairs, of the headline and the lead
     (the first ``options.lead_chars`` characters of the body), numbered compactly, through
-    ``analyser``'s table of token codes (a worker's, which knows the articles' text
-    already; by default this process's own)."""
-    lead, weight = options.lead_chars, options.headline_weight
+    this process's table of token codes (a worker counts from its analysis of the articles:
+    :meth:`.segment.ChunkAnalyser.analyse_leads`, :func:`counts_of_terms`)."""
+    lead = options.lead_chars
     texts: list[str] = []
     for headline, body in articles:
         texts += (body[:lead], headline)
-    if analyser is None:
-        with _WRITERS_LOCK:
-            _WRITERS.renew()
-            vocabulary, terms, owner = _WRITERS.text_terms(texts)
-    else:
-        vocabulary, terms, owner = analyser.text_terms(texts)
+    with _WRITERS_LOCK:
+        _WRITERS.renew()
+        text_terms = _WRITERS.text_terms(texts)
+    return counts_of_terms(text_terms, len(texts) // 2, options)
+
+
+def counts_of_terms(text_terms: TextTerms, articles: int, options: StoryOptions = DEFAULT_OPTIONS) -> StoryCounts:
+    """:func:`story_counts` from the terms of the articles' leads and headlines (texts ``2 * i``
+    and ``2 * i + 1``: :meth:`.segment.ChunkAnalyser.text_terms` of them, or
+    :meth:`~.segment.ChunkAnalyser.analyse_leads`' from the articles' own analysis)."""
+    weight = options.headline_weight
+    vocabulary, terms, owner = text_terms
     used, local = np.unique(terms, return_inverse=True)
     names = [vocabulary[t] for t in used.tolist()]
     order = sorted(range(len(names)), key=names.__getitem__)
@@ -267,7 +272,7 @@ def story_counts(articles: Iterable[tuple[str, str]], options: StoryOptions = DE
     down[order] = np.arange(len(names) - 1, -1, -1)
     keys, inverse = np.unique((owner >> 1) * width + down[local], return_inverse=True)
     counts = np.bincount(inverse, weights=np.where(owner & 1, weight, 1), minlength=keys.size).astype(np.int64)
-    offsets = np.searchsorted(keys // width, np.arange(len(texts) // 2 + 1)).astype(np.int64)
+    offsets = np.searchsorted(keys // width, np.arange(articles + 1)).astype(np.int64)
     return StoryCounts([names[n] for n in order], offsets, len(names) - 1 - keys % width, counts,
                        used[np.array(order, dtype=np.int64)].astype(np.int32))
 
