@@ -553,6 +553,26 @@ def test_workers_give_numpy_one_thread_unless_told_otherwise(tmp_path: Path,
     assert [env["OPENBLAS_NUM_THREADS"] for env in environments()] == ["3", "3"]
 
 
+def test_a_worker_never_imports_code_from_the_working_directory(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    # A folder holding a package named searchkit and a module named numpy: a worker started
+    # there runs the writer's own searchkit (python -c alone would put the folder first).
+    there = tmp_path / "cwd"
+    marker = tmp_path / "ran"
+    for name in ("searchkit/__init__.py", "numpy.py"):
+        (there / name).parent.mkdir(parents=True, exist_ok=True)
+        (there / name).write_text(f"open({str(marker)!r}, 'a').write({name!r})\nraise SystemExit(3)\n")
+    monkeypatch.chdir(there)
+    with caplog.at_level(logging.INFO, logger="searchkit"):
+        with Index.create(tmp_path / "index", workers=2) as index:
+            index.add_many(article(n) for n in range(700))
+    assert not marker.exists()
+    assert any("in 2 worker processes" in record.getMessage() for record in caplog.records)
+    assert [record.getMessage() for record in caplog.records if record.levelno >= logging.WARNING] == []
+    with Index.open(tmp_path / "index") as index:
+        assert len(index) == 700
+
+
 def test_workers_make_the_merges_and_the_index_is_the_one_one_process_writes(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # A merge sent to a worker after a flush is taken in at the next flush, before its deletions

@@ -242,8 +242,10 @@ class _Worker:
         env["PYTHONPATH"] = os.pathsep.join(p for p in (_PACKAGE_ROOT, env.get("PYTHONPATH")) if p)
         for name in _ONE_THREAD:  # unless the user chose otherwise
             env.setdefault(name, "1")
+        # -P: the working directory is not put first on the worker's path (as -c does), so
+        # a module there named like searchkit or one it imports is never what the worker runs.
         self.process = subprocess.Popen(
-            [sys.executable, "-c", "from searchkit.engine.parallel import serve; serve()"],
+            [sys.executable, "-P", "-c", "from searchkit.engine.parallel import serve; serve()"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env,
         )
         self.tasks: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
