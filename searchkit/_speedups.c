@@ -1040,6 +1040,439 @@ done:
     return result;
 }
 
+/* analyze_chunk(chunk, stop_words, stem) -> the analysis of an ASCII whitespace-separated chunk
+ * as searchkit/engine/segment.py's _analyze_chunk gives it (the reference, with
+ * searchkit/analysis.py's _analyze): a term ("" for a stop word), or (width, entries), each
+ * entry (term, offset, counted); None for a chunk that is not ASCII (the Python version then
+ * analyses it). stop_words: a set of str; stem: the stemmer's stemWord. The rules, for ASCII:
+ * tokens are runs of word characters ([A-Za-z0-9_]) joined across one of ' . , -; a token is
+ * lower-cased and loses its '_'; one holding '.' or ',' is a number (its ',' dropped), an
+ * acronym (its '.' dropped, stemmed) or pieces split on runs of '.' and ',' (each analysed
+ * again, one position each); otherwise a final "'s" and every "'" go, and a word with '-' is
+ * its pieces (split on runs of '-') and, for two or more, their joined term. A term is ""
+ * for a stop word, itself when it starts with a digit, else its stem. */
+
+typedef struct {
+    PyObject *stop_words;
+    PyObject *stem;
+    PyObject *entries;  /* list of (term, offset, counted) */
+    Py_ssize_t offset;
+} ChunkAnalysis;
+
+static inline int
+ascii_word(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || (c >= 'A' && c <= 'Z');
+}
+
+static inline int
+ascii_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+static inline int
+ascii_letter(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+/* The term of a word (its characters w[0:n]): "" for none or a stop word, the word when it
+ * starts with a digit, else its stem. A new reference, or NULL on an error. */
+static PyObject *
+chunk_term(ChunkAnalysis *a, const char *w, Py_ssize_t n)
+{
+    if (n == 0) {
+        return PyUnicode_FromStringAndSize("", 0);
+    }
+    PyObject *word = PyUnicode_FromStringAndSize(w, n);
+    if (word == NULL) {
+        return NULL;
+    }
+    int stop = PySet_Contains(a->stop_words, word);
+    if (stop < 0) {
+        Py_DECREF(word);
+        return NULL;
+    }
+    if (stop) {
+        Py_DECREF(word);
+        return PyUnicode_FromStringAndSize("", 0);
+    }
+    if (ascii_digit(w[0])) {
+        return word;
+    }
+    PyObject *stem = PyObject_CallOneArg(a->stem, word);
+    Py_DECREF(word);
+    if (stem != NULL && !PyUnicode_Check(stem)) {
+        Py_DECREF(stem);
+        PyErr_SetString(PyExc_TypeError, "analyze_chunk: stem() must return a str");
+        return NULL;
+    }
+    return stem;
+}
+
+/* Where a run of digits from w[i] ends. */
+static inline Py_ssize_t
+digits_end(const char *w, Py_ssize_t n, Py_ssize_t i)
+{
+    while (i < n && ascii_digit(w[i])) {
+        i++;
+    }
+    return i;
+}
+
+/* Whether w[i:n] is an optional decimal part (\.\d+)? then letters, to the end. */
+static int
+number_tail(const char *w, Py_ssize_t n, Py_ssize_t i)
+{
+    if (i + 1 < n && w[i] == '.' && ascii_digit(w[i + 1])) {
+        i = digits_end(w, n, i + 1);
+    }
+    while (i < n && ascii_letter(w[i])) {
+        i++;
+    }
+    return i == n;
+}
+
+/* \d{1,3}(?:,\d{3})+(?:\.\d+)?[^\W\d_]*|\d+(?:\.\d+)+[^\W\d_]* matching all of w[0:n]: no
+ * backtracking changes these answers (a group is a comma and exactly three digits; what
+ * follows the groups must be a decimal part, letters or the end, none of which starts with a
+ * comma or, after a decimal part's digits, a digit). */
+static int
+number_fullmatch(const char *w, Py_ssize_t n)
+{
+    Py_ssize_t lead = digits_end(w, n, 0);
+    if (lead == 0) {
+        return 0;
+    }
+    if (lead <= 3) {  /* thousands: 7,400 or 1,234,567.89 (then letters: 3,000bn) */
+        Py_ssize_t i = lead;
+        int groups = 0;
+        while (i + 3 < n && w[i] == ',' && digits_end(w, n, i + 1) == i + 4) {
+            i += 4;
+            groups++;
+        }
+        if (groups > 0 && number_tail(w, n, i)) {
+            return 1;
+        }
+    }
+    /* decimals and dotted numbers: 1.5, 12.30.4 (then letters: 1.5bn) */
+    Py_ssize_t i = lead;
+    int dotted = 0;
+    while (i + 1 < n && w[i] == '.' && ascii_digit(w[i + 1])) {
+        i = digits_end(w, n, i + 1);
+        dotted++;
+    }
+    while (dotted && i < n && ascii_letter(w[i])) {
+        i++;
+    }
+    return dotted && i == n;
+}
+
+/* (?:[^\W\d_]\.)+[^\W\d_] matching all of w[0:n]. */
+static int
+acronym_fullmatch(const char *w, Py_ssize_t n)
+{
+    if (n < 3 || n % 2 == 0) {
+        return 0;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (i % 2 == 0 ? !ascii_letter(w[i]) : w[i] != '.') {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Appends (term, offset, counted) to the entries unless term is "" (steals term). */
+static int
+chunk_entry(ChunkAnalysis *a, PyObject *term, Py_ssize_t offset, int counted)
+{
+    if (term == NULL) {
+        return -1;
+    }
+    if (PyUnicode_GET_LENGTH(term) == 0) {
+        Py_DECREF(term);
+        return 0;
+    }
+    PyObject *entry = Py_BuildValue("(NnO)", term, offset, counted ? Py_True : Py_False);
+    if (entry == NULL) {
+        return -1;
+    }
+    int failed = PyList_Append(a->entries, entry);
+    Py_DECREF(entry);
+    return failed;
+}
+
+/* The analysis of a normalized word w[0:n] (lower-case, no '_'), as _analyze gives it: a term
+ * (*single set, a new reference) or parts appended to parts (a list) with *joined set (a new
+ * reference, "" when none). Returns -1 on an error. */
+static int
+analyze_word(ChunkAnalysis *a, const char *w, Py_ssize_t n, PyObject **single, PyObject *parts, PyObject **joined)
+{
+    *single = NULL;
+    *joined = NULL;
+    int separated = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (w[i] == '.' || w[i] == ',') {
+            separated = 1;
+            break;
+        }
+    }
+    char *buffer = PyMem_Malloc((size_t)n + 1);
+    if (buffer == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    int result = -1;
+    if (separated) {
+        if (number_fullmatch(w, n)) {
+            Py_ssize_t m = 0;
+            for (Py_ssize_t i = 0; i < n; i++) {
+                if (w[i] != ',') {
+                    buffer[m++] = w[i];
+                }
+            }
+            *single = PyUnicode_FromStringAndSize(buffer, m);
+            result = *single == NULL ? -1 : 0;
+            goto done;
+        }
+        if (acronym_fullmatch(w, n)) {
+            Py_ssize_t m = 0;
+            for (Py_ssize_t i = 0; i < n; i++) {
+                if (w[i] != '.') {
+                    buffer[m++] = w[i];
+                }
+            }
+            *single = chunk_term(a, buffer, m);
+            result = *single == NULL ? -1 : 0;
+            goto done;
+        }
+        /* the pieces between runs of '.' and ',' (as re.split gives them: an empty one at an
+         * end), each analysed again; a piece's term, or a compound piece's parts, are parts */
+        Py_ssize_t i = 0;
+        for (;;) {
+            Py_ssize_t start = i;
+            while (i < n && w[i] != '.' && w[i] != ',') {
+                i++;
+            }
+            PyObject *piece_single = NULL, *piece_joined = NULL;
+            if (i == start) {
+                piece_single = PyUnicode_FromStringAndSize("", 0);
+            }
+            else if (analyze_word(a, w + start, i - start, &piece_single, parts, &piece_joined) < 0) {
+                goto done;
+            }
+            Py_XDECREF(piece_joined);
+            if (i == start && piece_single == NULL) {
+                goto done;
+            }
+            if (piece_single != NULL) {
+                int failed = PyList_Append(parts, piece_single);
+                Py_DECREF(piece_single);
+                if (failed < 0) {
+                    goto done;
+                }
+            }
+            if (i == n) {
+                break;
+            }
+            while (i < n && (w[i] == '.' || w[i] == ',')) {
+                i++;
+            }
+        }
+        *joined = PyUnicode_FromStringAndSize("", 0);
+        result = *joined == NULL ? -1 : 0;
+        goto done;
+    }
+    /* a final "'s" goes, then every apostrophe */
+    Py_ssize_t end = n;
+    if (n >= 2 && w[n - 2] == '\'' && (w[n - 1] == 's' || w[n - 1] == 'S')) {
+        end = n - 2;
+    }
+    Py_ssize_t m = 0;
+    int hyphens = 0;
+    for (Py_ssize_t i = 0; i < end; i++) {
+        if (w[i] != '\'') {
+            buffer[m++] = w[i];
+            hyphens |= w[i] == '-';
+        }
+    }
+    if (!hyphens) {
+        *single = chunk_term(a, buffer, m);
+        result = *single == NULL ? -1 : 0;
+        goto done;
+    }
+    /* pieces between runs of '-', empty ones left out */
+    Py_ssize_t pieces = 0, first_start = 0, first_length = 0, joined_length = 0;
+    char *joined_text = PyMem_Malloc((size_t)m + 1);
+    if (joined_text == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    PyObject *stems = PyList_New(0);
+    if (stems == NULL) {
+        PyMem_Free(joined_text);
+        goto done;
+    }
+    Py_ssize_t i = 0;
+    while (i < m) {
+        while (i < m && buffer[i] == '-') {
+            i++;
+        }
+        Py_ssize_t start = i;
+        while (i < m && buffer[i] != '-') {
+            i++;
+        }
+        if (i > start) {
+            if (pieces == 0) {
+                first_start = start;
+                first_length = i - start;
+            }
+            pieces++;
+            memcpy(joined_text + joined_length, buffer + start, (size_t)(i - start));
+            joined_length += i - start;
+            PyObject *stem = chunk_term(a, buffer + start, i - start);
+            if (stem == NULL || PyList_Append(stems, stem) < 0) {
+                Py_XDECREF(stem);
+                Py_DECREF(stems);
+                PyMem_Free(joined_text);
+                goto done;
+            }
+            Py_DECREF(stem);
+        }
+    }
+    if (pieces == 1) {
+        Py_DECREF(stems);
+        PyMem_Free(joined_text);
+        *single = chunk_term(a, buffer + first_start, first_length);
+        result = *single == NULL ? -1 : 0;
+        goto done;
+    }
+    if (pieces == 0) {  /* only hyphens: no piece, as str.split would leave none */
+        Py_DECREF(stems);
+        PyMem_Free(joined_text);
+        *joined = chunk_term(a, "", 0);
+        result = *joined == NULL ? -1 : 0;
+        goto done;
+    }
+    for (Py_ssize_t k = 0; k < PyList_GET_SIZE(stems); k++) {
+        if (PyList_Append(parts, PyList_GET_ITEM(stems, k)) < 0) {
+            Py_DECREF(stems);
+            PyMem_Free(joined_text);
+            goto done;
+        }
+    }
+    Py_DECREF(stems);
+    *joined = chunk_term(a, joined_text, joined_length);
+    PyMem_Free(joined_text);
+    result = *joined == NULL ? -1 : 0;
+done:
+    PyMem_Free(buffer);
+    return result;
+}
+
+static PyObject *
+analyze_chunk(PyObject *Py_UNUSED(module), PyObject *args)
+{
+    PyObject *chunk;
+    ChunkAnalysis a;
+    if (!PyArg_ParseTuple(args, "UOO:analyze_chunk", &chunk, &a.stop_words, &a.stem)) {
+        return NULL;
+    }
+    if (!PyUnicode_IS_ASCII(chunk)) {
+        Py_RETURN_NONE;
+    }
+    const char *text = (const char *)PyUnicode_DATA(chunk);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(chunk);
+    char *word = PyMem_Malloc((size_t)n + 1);
+    a.entries = PyList_New(0);
+    a.offset = 0;
+    PyObject *result = NULL, *parts = PyList_New(0);
+    if (word == NULL || a.entries == NULL || parts == NULL) {
+        if (word == NULL) {
+            PyErr_NoMemory();
+        }
+        goto done;
+    }
+    Py_ssize_t tokens = 0, i = 0;
+    while (i < n) {
+        if (!ascii_word(text[i])) {
+            i++;
+            continue;
+        }
+        /* a token: word characters, joined across single joiners */
+        Py_ssize_t start = i;
+        while (i < n && ascii_word(text[i])) {
+            i++;
+        }
+        while (i + 1 < n && (text[i] == '\'' || text[i] == '.' || text[i] == ',' || text[i] == '-')
+               && ascii_word(text[i + 1])) {
+            i += 2;
+            while (i < n && ascii_word(text[i])) {
+                i++;
+            }
+        }
+        tokens++;
+        /* normalized: lower-case, without '_' */
+        Py_ssize_t m = 0;
+        for (Py_ssize_t k = start; k < i; k++) {
+            char c = text[k];
+            if (c == '_') {
+                continue;
+            }
+            word[m++] = (c >= 'A' && c <= 'Z') ? (char)(c + ('a' - 'A')) : c;
+        }
+        PyObject *single, *joined;
+        if (PyList_SetSlice(parts, 0, PyList_GET_SIZE(parts), NULL) < 0
+            || analyze_word(&a, word, m, &single, parts, &joined) < 0) {
+            goto done;
+        }
+        if (single != NULL) {
+            /* one term: the whole analysis when the chunk is this one token */
+            int last = 1;
+            for (Py_ssize_t k = i; k < n; k++) {
+                if (ascii_word(text[k])) {
+                    last = 0;
+                    break;
+                }
+            }
+            if (tokens == 1 && last) {
+                result = single;
+                goto done;
+            }
+            if (chunk_entry(&a, single, a.offset, 1) < 0) {
+                goto done;
+            }
+            a.offset++;
+            continue;
+        }
+        int failed = chunk_entry(&a, joined, a.offset, 0);
+        if (failed < 0) {
+            goto done;
+        }
+        for (Py_ssize_t k = 0; k < PyList_GET_SIZE(parts); k++) {
+            PyObject *part = PyList_GET_ITEM(parts, k);
+            Py_INCREF(part);
+            if (chunk_entry(&a, part, a.offset, 1) < 0) {
+                goto done;
+            }
+            a.offset++;
+        }
+    }
+    {
+        PyObject *entries = PyList_AsTuple(a.entries);
+        if (entries != NULL) {
+            result = Py_BuildValue("(nN)", a.offset, entries);
+        }
+    }
+done:
+    PyMem_Free(word);
+    Py_XDECREF(a.entries);
+    Py_XDECREF(parts);
+    return result;
+}
+
 /* fingerprint_slots(hashes, docs, doc_count) -> (slots, counts): the near-duplicate
  * fingerprints of documents from their terms in reading order (searchkit/engine/fingerprint.py:
  * signatures, whose numpy version is the reference). hashes: each term's 64-bit hash (uint64),
@@ -1298,6 +1731,9 @@ static PyMethodDef speedups_functions[] = {
     {"token_bounds", token_bounds, METH_VARARGS,
      "token_bounds(text) -> (starts, ends, suspects): a token map's raw tokens as native int64 bytes "
      "(searchkit/engine/tokenmap.py)."},
+    {"analyze_chunk", analyze_chunk, METH_VARARGS,
+     "analyze_chunk(chunk, stop_words, stem) -> str | (width, entries) | None: an ASCII chunk's analysis "
+     "(searchkit/engine/segment.py); None for a chunk that is not ASCII."},
     {"fingerprint_slots", fingerprint_slots, METH_VARARGS,
      "fingerprint_slots(hashes, docs, doc_count) -> (slots, counts): documents' near-duplicate fingerprints as "
      "uint16 and uint32 bytes (searchkit/engine/fingerprint.py)."},

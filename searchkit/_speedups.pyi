@@ -1,6 +1,6 @@
 """Type stubs of the optional C kernel (searchkit/_speedups.c)."""
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Set
 
 class ChunkCodes:
     """The codes of a token-code table's chunks, found in C."""
@@ -28,3 +28,7 @@ def fingerprint_slots(hashes: bytes | memoryview, docs: bytes | memoryview, doc_
     """The near-duplicate fingerprints of ``doc_count`` documents from their terms' uint64 ``hashes``
     in reading order and int64 ``docs`` (ascending): uint16 slots (doc_count x 128) and uint32
     shingle counts (searchkit/engine/fingerprint.py)."""
+def analyze_chunk(chunk: str, stop_words: Set[str], stem: Callable[[str], str], /
+                  ) -> str | tuple[int, tuple[tuple[str, int, bool], ...]] | None:
+    """An ASCII whitespace-separated chunk's analysis (searchkit/engine/segment.py): a term, or its
+    width and entries; None for a chunk that is not ASCII."""

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import NamedTuple, Union
 
 import Stemmer
@@ -71,6 +71,8 @@ STOP_WORDS = frozenset(
 
 _STEMMER = Stemmer.Stemmer("english")
 _STEMMER.maxCacheSize = 0  # the analyzer keeps its own cache of whole results
+# The Snowball English stem of a lower-case word (no stop-word or digit rule: see analyze()).
+stem_word: Callable[[str], str] = _STEMMER.stemWord
 
 # An analyzed raw token: "" for a stop word, a term, or a compound: its parts, one
 # position each, and the joined term ("" when the parts were not hyphenated).

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from test_parallel_indexing import segment_digests
 
 from searchkit import Article, Index, read_articles
+from searchkit import analysis
 from searchkit.analysis import plain_term
 from searchkit.engine import segment
 from searchkit.engine.segment import SegmentBuilder, native_kernel
@@ -122,6 +123,33 @@ def test_a_chunk_is_analysed_as_its_key(chunk: str) -> None:
             expected = codes.vocabulary.terms.index(analysed) if analysed else -1
             assert tokens[0] == expected
         assert tokens[0] == tokens[1]
+
+
+# ASCII chunks: word characters, the joiners, other punctuation, possessives, numbers with
+# separators, dotted acronyms, hyphen runs, stop words and case.
+ASCII_PIECES = st.sampled_from([
+    "a", "b", "x", "s", "the", "and", "us", "AND", "Ab", "7", "12", "0", "_", "'", "'s", "'S", ".", ",", "-", "--",
+    "...", "/", ":", "$", "&", "(", ")", '"', "1,000", ",000", "1,23", ".5", "3.70", "u.s", "U.S.", "a.b.c",
+    "O'Brien's", "state-of-the-art", "f-15s", "58-3/4", "hk$6.31bn", "end.Next", "x_y", "rock'n'roll", "1990s",
+])
+ASCII_CHUNKS = st.lists(st.one_of(ASCII_PIECES, st.text(st.characters(max_codepoint=127), max_size=3)),
+                        max_size=8).map("".join).filter(lambda chunk: chunk.split() == [chunk] or chunk == "")
+
+
+@settings(max_examples=2000, deadline=None)
+@given(ASCII_CHUNKS)
+def test_an_ascii_chunk_is_analysed_in_c_as_in_python(chunk: str) -> None:
+    assert segment._native_analyze is not None
+    analysis._CACHE.clear()  # the Python version's per-token cache, filled as it goes
+    assert segment._native_analyze(chunk, analysis.STOP_WORDS, analysis.stem_word) == \
+        segment._python_analyze_chunk(chunk)
+
+
+def test_the_kernel_leaves_a_chunk_that_is_not_ascii_to_python() -> None:
+    assert segment._native_analyze is not None
+    assert segment._native_analyze("naïve", analysis.STOP_WORDS, analysis.stem_word) is None
+    assert segment._analyze_chunk("naïve-café") == segment._python_analyze_chunk("naïve-café") == (
+        2, (("naivecaf", 0, False), ("naiv", 0, True), ("cafe", 1, True)))
 
 
 @pytest.mark.slow

@@ -25,7 +25,7 @@ import bisect
 import re
 import weakref
 from array import array
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from itertools import repeat
 from datetime import date
 from pathlib import Path
@@ -34,8 +34,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Union
 import numpy as np
 import orjson
 
-from .._kernels import pure_python
-from ..analysis import TOKEN_PATTERN, analyze, plain_term
+from .._kernels import native, pure_python
+from ..analysis import STOP_WORDS, TOKEN_PATTERN, analyze, plain_term, stem_word
 from ..errors import IndexClosedError
 from . import storedblob
 from .fingerprint import SLOTS, document_fingerprints
@@ -179,6 +179,11 @@ _CHUNKS: dict[str, ChunkAnalysis] = {}
 _CHUNKS_LIMIT = 300_000
 
 
+# An ASCII chunk's analysis in C (searchkit/_speedups.c; _python_analyze_chunk is the
+# reference): None where the kernel is not built, or for a chunk that is not ASCII.
+_native_analyze: Callable[[str, frozenset[str], Callable[[str], str]], ChunkAnalysis | None] | None = native(
+    "_speedups", "analyze_chunk")
+
 _ASCII_EDGES = "".join(chr(c) for c in range(128) if not (chr(c).isalnum() or chr(c) == "_"))
 _EDGES = re.compile(r"^\W+|\W+\Z")
 
@@ -196,8 +201,21 @@ def chunk_key(chunk: str) -> str:
     return key.lower() if key.isascii() else key
 
 
-def _analyze_chunk(chunk: str) -> ChunkAnalysis:
-    """The terms of one whitespace-separated chunk, with offsets (see :class:`_TokenCodes`)."""
+def _analyze_chunk(chunk: str, *, native: bool = True) -> ChunkAnalysis:
+    """The terms of one whitespace-separated chunk, with offsets (see :class:`_TokenCodes`):
+    in C where the chunk is ASCII and the kernel is built (:data:`_native_analyze`), unless
+    ``native`` is false (a table made with the kernels switched off)."""
+    analysed: ChunkAnalysis | None = None
+    if native and _native_analyze is not None:
+        analysed = _native_analyze(chunk, STOP_WORDS, stem_word)
+    if analysed is None:
+        analysed = _python_analyze_chunk(chunk)
+    _CHUNKS[chunk] = analysed
+    return analysed
+
+
+def _python_analyze_chunk(chunk: str) -> ChunkAnalysis:
+    """:func:`_analyze_chunk` in Python (the reference of the kernel's ``analyze_chunk``)."""
     analysed: ChunkAnalysis
     tokens = TOKEN_PATTERN.findall(chunk)
     if len(tokens) == 1 and isinstance(single := analyze(tokens[0]), str):
@@ -220,7 +238,6 @@ def _analyze_chunk(chunk: str) -> ChunkAnalysis:
                     entries.append((part, offset, True))
                 offset += 1
         analysed = (offset, tuple(entries))
-    _CHUNKS[chunk] = analysed
     return analysed
 
 
@@ -286,8 +303,7 @@ class _TokenCodes(dict[str, int]):
     def _code_of(self, chunk: str) -> int:
         """The code of a chunk not in the table (numbering its terms, and for a chunk of
         other than one plain term, appending its entries)."""
-        key = chunk_key(chunk)
-        if key != chunk:  # analysed as its key (the C kernel asks for keys only)
+        if not self._asking and (key := chunk_key(chunk)) != chunk:  # analysed as its key (the kernel asks for keys)
             return self[key]
         if chunk.isascii() and (term := plain_term(chunk)) is not None:
             # One plain word or number (the chunk is a key: lower-case, nothing around it):
@@ -297,7 +313,7 @@ class _TokenCodes(dict[str, int]):
         if analysed is None:
             if len(_CHUNKS) >= _CHUNKS_LIMIT:
                 _CHUNKS.clear()
-            analysed = _analyze_chunk(chunk)
+            analysed = _analyze_chunk(chunk, native=self._native is not None)
         if isinstance(analysed, str):
             return self.vocabulary[analysed] if analysed else -1
         width, entries = analysed
