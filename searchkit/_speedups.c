@@ -1184,6 +1184,19 @@ acronym_fullmatch(const char *w, Py_ssize_t n)
     return 1;
 }
 
+/* Copies w[0:n] without the character drop to out; returns the length copied. */
+static Py_ssize_t
+copy_without(const char *w, Py_ssize_t n, char drop, char *out)
+{
+    Py_ssize_t m = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (w[i] != drop) {
+            out[m++] = w[i];
+        }
+    }
+    return m;
+}
+
 /* Appends (term, offset, counted) to the entries unless term is "" (steals term). */
 static int
 chunk_entry(ChunkAnalysis *a, PyObject *term, Py_ssize_t offset, int counted)
@@ -1226,25 +1239,13 @@ analyze_word(ChunkAnalysis *a, const char *w, Py_ssize_t n, PyObject **single, P
     }
     int result = -1;
     if (separated) {
-        if (number_fullmatch(w, n)) {
-            Py_ssize_t m = 0;
-            for (Py_ssize_t i = 0; i < n; i++) {
-                if (w[i] != ',') {
-                    buffer[m++] = w[i];
-                }
-            }
-            *single = PyUnicode_FromStringAndSize(buffer, m);
+        if (number_fullmatch(w, n)) {  /* its commas dropped, not stemmed */
+            *single = PyUnicode_FromStringAndSize(buffer, copy_without(w, n, ',', buffer));
             result = *single == NULL ? -1 : 0;
             goto done;
         }
-        if (acronym_fullmatch(w, n)) {
-            Py_ssize_t m = 0;
-            for (Py_ssize_t i = 0; i < n; i++) {
-                if (w[i] != '.') {
-                    buffer[m++] = w[i];
-                }
-            }
-            *single = chunk_term(a, buffer, m);
+        if (acronym_fullmatch(w, n)) {  /* its dots dropped */
+            *single = chunk_term(a, buffer, copy_without(w, n, '.', buffer));
             result = *single == NULL ? -1 : 0;
             goto done;
         }
@@ -1303,20 +1304,28 @@ analyze_word(ChunkAnalysis *a, const char *w, Py_ssize_t n, PyObject **single, P
         result = *single == NULL ? -1 : 0;
         goto done;
     }
-    /* pieces between runs of '-', empty ones left out */
-    Py_ssize_t pieces = 0, first_start = 0, first_length = 0, joined_length = 0;
-    char *joined_text = PyMem_Malloc((size_t)m + 1);
-    if (joined_text == NULL) {
-        PyErr_NoMemory();
+    /* the pieces between runs of '-' (empty ones left out): one is the word; two or more are
+     * parts, and their joined text a term too (none: no part, and "" joined) */
+    Py_ssize_t pieces = 0, first = 0, first_end = 0;
+    for (Py_ssize_t i = 0; i < m;) {
+        while (i < m && buffer[i] == '-') {
+            i++;
+        }
+        Py_ssize_t start = i;
+        while (i < m && buffer[i] != '-') {
+            i++;
+        }
+        if (i > start && pieces++ == 0) {
+            first = start;
+            first_end = i;
+        }
+    }
+    if (pieces == 1) {
+        *single = chunk_term(a, buffer + first, first_end - first);
+        result = *single == NULL ? -1 : 0;
         goto done;
     }
-    PyObject *stems = PyList_New(0);
-    if (stems == NULL) {
-        PyMem_Free(joined_text);
-        goto done;
-    }
-    Py_ssize_t i = 0;
-    while (i < m) {
+    for (Py_ssize_t i = 0; i < m;) {
         while (i < m && buffer[i] == '-') {
             i++;
         }
@@ -1325,46 +1334,20 @@ analyze_word(ChunkAnalysis *a, const char *w, Py_ssize_t n, PyObject **single, P
             i++;
         }
         if (i > start) {
-            if (pieces == 0) {
-                first_start = start;
-                first_length = i - start;
-            }
-            pieces++;
-            memcpy(joined_text + joined_length, buffer + start, (size_t)(i - start));
-            joined_length += i - start;
-            PyObject *stem = chunk_term(a, buffer + start, i - start);
-            if (stem == NULL || PyList_Append(stems, stem) < 0) {
-                Py_XDECREF(stem);
-                Py_DECREF(stems);
-                PyMem_Free(joined_text);
+            PyObject *term = chunk_term(a, buffer + start, i - start);
+            int failed = term == NULL || PyList_Append(parts, term) < 0;
+            Py_XDECREF(term);
+            if (failed) {
                 goto done;
             }
-            Py_DECREF(stem);
         }
     }
-    if (pieces == 1) {
-        Py_DECREF(stems);
-        PyMem_Free(joined_text);
-        *single = chunk_term(a, buffer + first_start, first_length);
-        result = *single == NULL ? -1 : 0;
+    char *joined_text = PyMem_Malloc((size_t)m + 1);
+    if (joined_text == NULL) {
+        PyErr_NoMemory();
         goto done;
     }
-    if (pieces == 0) {  /* only hyphens: no piece, as str.split would leave none */
-        Py_DECREF(stems);
-        PyMem_Free(joined_text);
-        *joined = chunk_term(a, "", 0);
-        result = *joined == NULL ? -1 : 0;
-        goto done;
-    }
-    for (Py_ssize_t k = 0; k < PyList_GET_SIZE(stems); k++) {
-        if (PyList_Append(parts, PyList_GET_ITEM(stems, k)) < 0) {
-            Py_DECREF(stems);
-            PyMem_Free(joined_text);
-            goto done;
-        }
-    }
-    Py_DECREF(stems);
-    *joined = chunk_term(a, joined_text, joined_length);
+    *joined = chunk_term(a, joined_text, copy_without(buffer, m, '-', joined_text));
     PyMem_Free(joined_text);
     result = *joined == NULL ? -1 : 0;
 done:
