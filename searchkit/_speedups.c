@@ -1197,6 +1197,21 @@ copy_without(const char *w, Py_ssize_t n, char drop, char *out)
     return m;
 }
 
+/* The next piece of w[0:n] between runs of '-' from *i: its start, with *i moved to its end
+ * (empty at the end of w). */
+static inline Py_ssize_t
+next_piece(const char *w, Py_ssize_t n, Py_ssize_t *i)
+{
+    while (*i < n && w[*i] == '-') {
+        (*i)++;
+    }
+    Py_ssize_t start = *i;
+    while (*i < n && w[*i] != '-') {
+        (*i)++;
+    }
+    return start;
+}
+
 /* Appends (term, offset, counted) to the entries unless term is "" (steals term). */
 static int
 chunk_entry(ChunkAnalysis *a, PyObject *term, Py_ssize_t offset, int counted)
@@ -1308,13 +1323,7 @@ analyze_word(ChunkAnalysis *a, const char *w, Py_ssize_t n, PyObject **single, P
      * parts, and their joined text a term too (none: no part, and "" joined) */
     Py_ssize_t pieces = 0, first = 0, first_end = 0;
     for (Py_ssize_t i = 0; i < m;) {
-        while (i < m && buffer[i] == '-') {
-            i++;
-        }
-        Py_ssize_t start = i;
-        while (i < m && buffer[i] != '-') {
-            i++;
-        }
+        Py_ssize_t start = next_piece(buffer, m, &i);
         if (i > start && pieces++ == 0) {
             first = start;
             first_end = i;
@@ -1326,13 +1335,7 @@ analyze_word(ChunkAnalysis *a, const char *w, Py_ssize_t n, PyObject **single, P
         goto done;
     }
     for (Py_ssize_t i = 0; i < m;) {
-        while (i < m && buffer[i] == '-') {
-            i++;
-        }
-        Py_ssize_t start = i;
-        while (i < m && buffer[i] != '-') {
-            i++;
-        }
+        Py_ssize_t start = next_piece(buffer, m, &i);
         if (i > start) {
             PyObject *term = chunk_term(a, buffer + start, i - start);
             int failed = term == NULL || PyList_Append(parts, term) < 0;
