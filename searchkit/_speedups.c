@@ -26,10 +26,10 @@
 #include "_buffers.h"
 
 typedef struct {
-    uint64_t hash;     /* 0: empty slot */
-    Py_ssize_t start;  /* where the chunk's code points start in the arena */
-    Py_ssize_t length; /* its code points */
+    uint32_t hash;     /* 0: empty slot */
     int32_t code;
+    uint32_t start;    /* where the chunk's code points start in the arena */
+    uint32_t length;   /* its code points */
 } Entry;
 
 typedef struct {
@@ -120,8 +120,11 @@ grow_table(ChunkCodes *self)
 
 /* Keep a key (length code points) with its code; it was not in the table. */
 static int
-keep(ChunkCodes *self, const Py_UCS4 *key, Py_ssize_t length, uint64_t hash, int32_t code)
+keep(ChunkCodes *self, const Py_UCS4 *key, Py_ssize_t length, uint32_t hash, int32_t code)
 {
+    if ((uint64_t)self->arena_used + (uint64_t)length > UINT32_MAX) {
+        return 0;  /* past what an entry can point to: not kept (Python is asked again next time) */
+    }
     if (self->arena_used + length > self->arena_capacity) {
         Py_ssize_t capacity = self->arena_capacity;
         while (self->arena_used + length > capacity) {
@@ -146,8 +149,8 @@ keep(ChunkCodes *self, const Py_UCS4 *key, Py_ssize_t length, uint64_t hash, int
     }
     Entry *entry = &self->entries[slot];
     entry->hash = hash;
-    entry->start = self->arena_used;
-    entry->length = length;
+    entry->start = (uint32_t)self->arena_used;
+    entry->length = (uint32_t)length;
     entry->code = code;
     self->arena_used += length;
     self->used++;
@@ -200,6 +203,91 @@ chunk_key(int kind, const void *data, Py_ssize_t start, Py_ssize_t end, Py_UCS4 
     return length;
 }
 
+/* The code of a chunk's key (length code points): from the table, else asked of the Python
+ * table (which analyses a new chunk) and kept. 0, or -1 on an error. */
+static int
+chunk_code(ChunkCodes *self, const Py_UCS4 *key, Py_ssize_t length, int32_t *code)
+{
+    uint64_t wide_hash = 1469598103934665603ULL; /* FNV-1a over the key's code points */
+    for (Py_ssize_t k = 0; k < length; k++) {
+        wide_hash = (wide_hash ^ key[k]) * 1099511628211ULL;
+    }
+    uint32_t hash = (uint32_t)(wide_hash ^ (wide_hash >> 32));
+    if (hash == 0) {
+        hash = 1;
+    }
+    size_t mask = (size_t)self->capacity - 1;
+    for (size_t slot = (size_t)hash & mask;; slot = (slot + 1) & mask) {
+        const Entry *entry = &self->entries[slot];
+        if (!entry->hash) {
+            break;
+        }
+        if (entry->hash == hash && (Py_ssize_t)entry->length == length &&
+            memcmp(self->arena + entry->start, key, (size_t)length * sizeof(Py_UCS4)) == 0) {
+            *code = entry->code;
+            return 0;
+        }
+    }
+    PyObject *chunk = PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, key, length);
+    if (chunk == NULL) {
+        return -1;
+    }
+    PyObject *value = PyObject_GetItem(self->codes, chunk);
+    Py_DECREF(chunk);
+    if (value == NULL) {
+        return -1;
+    }
+    long number = PyLong_AsLong(value);
+    Py_DECREF(value);
+    if (number == -1 && PyErr_Occurred()) {
+        return -1;
+    }
+    if (number < INT32_MIN || number > INT32_MAX) {
+        PyErr_SetString(PyExc_OverflowError, "a token code does not fit in 32 bits");
+        return -1;
+    }
+    *code = (int32_t)number;
+    return keep(self, key, length, hash, *code);
+}
+
+/* Counts a chunk (text[start:end]) for encode_lead: within the lead, or cut by it. */
+static inline void
+count_lead(Py_ssize_t start, Py_ssize_t end, Py_ssize_t lead, Py_ssize_t *within, Py_ssize_t *cut)
+{
+    if (end <= lead) {
+        (*within)++;
+    }
+    else if (start < lead) {
+        *cut = start;
+    }
+}
+
+/* Py_UNICODE_ISSPACE and is_word_char of the code points below 256, filled when the module is
+ * imported, and chunk_key for text of such code points (a str of the 1-byte kind). */
+static unsigned char latin1_space[256], latin1_word[256];
+
+static Py_ssize_t
+latin1_key(const Py_UCS1 *text, Py_ssize_t start, Py_ssize_t end, Py_UCS4 *key)
+{
+    Py_ssize_t first = start, last = end - 1;
+    while (first <= last && !latin1_word[text[first]]) {
+        first++;
+    }
+    while (last >= first && !latin1_word[text[last]]) {
+        last--;
+    }
+    unsigned high = 0;
+    for (Py_ssize_t i = first; i <= last; i++) {
+        high |= text[i];
+    }
+    Py_ssize_t length = last - first + 1;
+    for (Py_ssize_t i = 0; i < length; i++) {
+        Py_UCS4 ch = text[first + i];
+        key[i] = high < 128 && ch >= 'A' && ch <= 'Z' ? ch + ('a' - 'A') : ch;
+    }
+    return length;
+}
+
 /* The codes of text's chunks as native int32 bytes; with lead >= 0, also how many of them end
  * at or before character lead (*within) and where the chunk that lead cuts starts (*cut, -1
  * when lead falls on white space or past the text). */
@@ -231,71 +319,36 @@ encode_text(ChunkCodes *self, PyObject *text, Py_ssize_t lead, Py_ssize_t *withi
     }
     Py_ssize_t count = 0;
     Py_ssize_t i = 0;
-    while (i < n) {
-        if (Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, i))) {
-            i++;
-            continue;
-        }
-        Py_ssize_t start = i;
-        while (++i < n && !Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, i))) {
-        }
-        if (i <= lead) {
-            (*within)++;
-        }
-        else if (start < lead) {
-            *cut = start;
-        }
-        Py_ssize_t length = chunk_key(kind, data, start, i, key);
-        uint64_t hash = 1469598103934665603ULL; /* FNV-1a over the key's code points */
-        for (Py_ssize_t k = 0; k < length; k++) {
-            hash = (hash ^ key[k]) * 1099511628211ULL;
-        }
-        hash ^= hash >> 29;
-        if (hash == 0) {
-            hash = 1;
-        }
-        size_t mask = (size_t)self->capacity - 1;
-        size_t slot = (size_t)hash & mask;
-        int32_t code = 0;
-        int found = 0;
-        for (;;) {
-            Entry *entry = &self->entries[slot];
-            if (!entry->hash) {
-                break;
+    if (kind == PyUnicode_1BYTE_KIND) {  /* most text: a loop with tables, without a switch per character */
+        const Py_UCS1 *bytes = (const Py_UCS1 *)data;
+        while (i < n) {
+            if (latin1_space[bytes[i]]) {
+                i++;
+                continue;
             }
-            if (entry->hash == hash && entry->length == length &&
-                memcmp(self->arena + entry->start, key, (size_t)length * sizeof(Py_UCS4)) == 0) {
-                code = entry->code;
-                found = 1;
-                break;
+            Py_ssize_t start = i;
+            while (++i < n && !latin1_space[bytes[i]]) {
             }
-            slot = (slot + 1) & mask;
-        }
-        if (!found) {
-            PyObject *chunk = PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, key, length);
-            if (chunk == NULL) {
-                goto error;
-            }
-            PyObject *value = PyObject_GetItem(self->codes, chunk);
-            Py_DECREF(chunk);
-            if (value == NULL) {
-                goto error;
-            }
-            long number = PyLong_AsLong(value);
-            Py_DECREF(value);
-            if (number == -1 && PyErr_Occurred()) {
-                goto error;
-            }
-            if (number < INT32_MIN || number > INT32_MAX) {
-                PyErr_SetString(PyExc_OverflowError, "a token code does not fit in 32 bits");
-                goto error;
-            }
-            code = (int32_t)number;
-            if (keep(self, key, length, hash, code) < 0) {
+            count_lead(start, i, lead, within, cut);
+            if (chunk_code(self, key, latin1_key(bytes, start, i, key), &out[count++]) < 0) {
                 goto error;
             }
         }
-        out[count++] = code;
+    }
+    else {
+        while (i < n) {
+            if (Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, i))) {
+                i++;
+                continue;
+            }
+            Py_ssize_t start = i;
+            while (++i < n && !Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, i))) {
+            }
+            count_lead(start, i, lead, within, cut);
+            if (chunk_code(self, key, chunk_key(kind, data, start, i, key), &out[count++]) < 0) {
+                goto error;
+            }
+        }
     }
     PyMem_Free(key);
     PyObject *result = PyBytes_FromStringAndSize((const char *)out, count * (Py_ssize_t)sizeof(int32_t));
@@ -1756,6 +1809,8 @@ PyInit__speedups(void)
 {
     for (Py_UCS4 c = 0; c < 256; c++) {
         latin1_class[c] = (unsigned char)token_class(c);
+        latin1_space[c] = (unsigned char)Py_UNICODE_ISSPACE(c);
+        latin1_word[c] = (unsigned char)is_word_char(c);
     }
     if (PyType_Ready(&ChunkCodesType) < 0) {
         return NULL;

@@ -92,6 +92,26 @@ def test_any_text_gives_the_same_codes_and_segment_with_and_without_the_kernel(
     assert segment_bytes(articles, tmp_path / "pure.seg", pure=True) == native
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(["Flood,", "(O'Brien's)", "José", "ÉTÉ", "7,400", "\x85", "\xa0", "\x1c",
+                                           " ", "\n", "ß", "_", "µ", "ª", "×", "÷"]),
+                          st.text(st.characters(max_codepoint=255), max_size=8)), max_size=30).map("".join))
+def test_text_of_one_byte_characters_gives_the_codes_of_its_chunks(text: str) -> None:
+    # The kernel reads a str of code points below 256 with a loop of its own (Latin-1 white
+    # space and word characters from tables): the same codes as a lookup of each chunk.
+    with pure_python(False):
+        codes = segment._TokenCodes(segment._Vocabulary())
+    tokens = array("i")
+    assert codes.encode(tokens, text) == len(text.split())
+    assert tokens.tolist() == [codes[chunk] for chunk in text.split()]
+    with pure_python(True):
+        plain = segment._TokenCodes(segment._Vocabulary())
+    expected = array("i")
+    plain.encode(expected, text)  # the Python version's codes, in a table of its own
+    assert [codes.vocabulary.terms[c] if c >= 0 else c for c in tokens] == \
+        [plain.vocabulary.terms[c] if c >= 0 else c for c in expected]
+
+
 # Chunks as str.split() makes them: punctuation and quotes around words, case, inner
 # joiners, numbers, non-ASCII letters and marks, "_" (a word character the analysis drops).
 CHUNK_PIECES = st.sampled_from([
