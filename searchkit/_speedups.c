@@ -1,11 +1,12 @@
 /* searchkit._speedups: the per-token loop of indexing in C (optional).
  *
- * ChunkCodes(codes) wraps a token-code table of searchkit.engine.segment (a dict subclass
- * whose __missing__ analyses a whitespace-separated chunk of text and numbers it).
+ * ChunkCodes(codes) serves a token-code table of searchkit.engine.segment (a dict subclass
+ * whose __missing__ analyses a whitespace-separated chunk of text and numbers it); `codes`
+ * gives that table's code of a chunk key (see chunk_key), the only chunks asked of it.
  * ChunkCodes.encode(text) splits text on whitespace exactly as str.split() does and
  * returns the code of each chunk as native int32 bytes, the same codes as
  *
- *     array("i", map(codes.__getitem__, text.split())).tobytes()
+ *     array("i", map(table.__getitem__, text.split())).tobytes()
  *
  * A chunk met before is found in a hash table of its own (keyed by the chunk's code
  * points), without making a str; a new chunk is made a str and looked up in `codes`

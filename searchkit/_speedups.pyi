@@ -1,11 +1,17 @@
 """Type stubs of the optional C kernel (searchkit/_speedups.c)."""
 
-from collections.abc import Callable, Mapping, Set
+from collections.abc import Callable, Set
+from typing import Protocol
+
+class _Codes(Protocol):
+    """A chunk key's code (``searchkit.engine.segment._KernelMisses``)."""
+
+    def __getitem__(self, key: str, /) -> int: ...
 
 class ChunkCodes:
     """The codes of a token-code table's chunks, found in C."""
 
-    def __init__(self, codes: Mapping[str, int]) -> None: ...
+    def __init__(self, codes: _Codes) -> None: ...
     def encode(self, text: str) -> bytes:
         """The code of each whitespace-separated chunk of ``text``, as native int32 bytes."""
     def encode_lead(self, text: str, lead: int, /) -> tuple[bytes, int, int]:

@@ -270,8 +270,9 @@ class _TokenCodes(dict[str, int]):
         super().__init__()
         self.vocabulary = vocabulary
         kernel = native_kernel()
-        self._native = None if kernel is None else kernel(self)
-        self._asking = False  # the kernel is encoding (its misses come to __missing__)
+        # The kernel asks _KernelMisses for the chunks it has not kept (a dict hit here would
+        # be a copy of its own entry: ~130 bytes a chunk, twice what the kernel's takes).
+        self._native = None if kernel is None else kernel(_KernelMisses(self))
         # Typed arrays, so a long-lived table (a worker's, see :class:`ChunkAnalyser`) is
         # read by numpy without a copy.
         self.widths = array("i")
@@ -285,10 +286,6 @@ class _TokenCodes(dict[str, int]):
         if self._native is None:
             code = self[chunk] = self._code_of(chunk)
             return code
-        if self._asking:
-            # The kernel asks for a chunk it has not kept; it keeps the code (a copy here
-            # took ~130 bytes a chunk, twice what the kernel's own entry takes).
-            return self._code_of(chunk)
         # Looked up from Python: the kernel's code (kept, or made now and kept).
         if chunk.split() != [chunk]:  # not a chunk the kernel would see
             return self._code_of(chunk)
@@ -300,10 +297,11 @@ class _TokenCodes(dict[str, int]):
         """How many chunks the table holds."""
         return len(self) if self._native is None else self._native.kept()
 
-    def _code_of(self, chunk: str) -> int:
+    def _code_of(self, chunk: str, *, keyed: bool = False) -> int:
         """The code of a chunk not in the table (numbering its terms, and for a chunk of
-        other than one plain term, appending its entries)."""
-        if not self._asking and (key := chunk_key(chunk)) != chunk:  # analysed as its key (the kernel asks for keys)
+        other than one plain term, appending its entries). ``keyed``: the chunk is its own
+        :func:`chunk_key` (the kernel asks for keys only)."""
+        if not keyed and (key := chunk_key(chunk)) != chunk:  # analysed as its key
             return self[key]
         if chunk.isascii() and (term := plain_term(chunk)) is not None:
             # One plain word or number (the chunk is a key: lower-case, nothing around it):
@@ -331,11 +329,7 @@ class _TokenCodes(dict[str, int]):
         """Append the code of each whitespace-separated chunk of ``text`` to ``tokens``;
         returns how many chunks there were."""
         if self._native is not None:
-            self._asking = True
-            try:
-                codes = self._native.encode(text)
-            finally:
-                self._asking = False
+            codes = self._native.encode(text)
             tokens.frombytes(codes)
             return len(codes) >> 2
         chunks = text.split()
@@ -347,11 +341,7 @@ class _TokenCodes(dict[str, int]):
         ``lead`` and where the chunk ``lead`` cuts starts (-1: none), so the chunks of
         ``text[:lead]`` are the first of those and the cut one's start up to ``lead``."""
         if self._native is not None:
-            self._asking = True
-            try:
-                codes, within, cut = self._native.encode_lead(text, lead)
-            finally:
-                self._asking = False
+            codes, within, cut = self._native.encode_lead(text, lead)
             tokens.frombytes(codes)
             return len(codes) >> 2, within, cut
         count = self.encode(tokens, text)
@@ -360,6 +350,20 @@ class _TokenCodes(dict[str, int]):
         if head and lead < len(text) and not text[lead].isspace() and not text[lead - 1].isspace():
             cut = lead - len(head[-1])
         return count, len(head) - (cut >= 0), cut
+
+
+class _KernelMisses:
+    """What the C kernel of a :class:`_TokenCodes` looks a chunk it has not kept up in: the
+    table's code of that chunk, which is its own key (the kernel keeps the code)."""
+
+    __slots__ = ("_table",)
+
+    def __init__(self, table: _TokenCodes):
+        self._table = table
+
+    def __getitem__(self, key: str) -> int:
+        return self._table._code_of(key, keyed=True)
+
 
 # One field's occurrences: term numbers, doc numbers, positions (all in doc order) and
 # each document's field length.
