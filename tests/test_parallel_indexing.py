@@ -680,3 +680,19 @@ def test_the_last_commit_keeps_only_a_worker_making_a_merge(tmp_path: Path, monk
         assert report_fields(two) == report_fields(one)
         assert segment_digests(tmp_path / f"two-{merge_factor}") == segment_digests(tmp_path / f"one-{merge_factor}")
     assert worker_pids() == []
+
+
+def test_commits_along_the_way_take_in_the_merge_their_flush_sent_to_a_worker(tmp_path: Path) -> None:
+    # commit_every commits with the workers kept: a commit's own flush may send a merge to a
+    # worker, which that commit takes in before it merges (it once merged the same segments
+    # again, and the next flush failed installing the worker's copy).
+    items = [article(n) for n in range(1_800)]
+    reports = []
+    for workers in (1, 2):
+        with Index.create(tmp_path / f"w{workers}", workers=workers, flush_tokens=3_000, merge_factor=2) as index:
+            reports.append(index.add_many(items, commit_every=500))
+    assert report_fields(reports[1]) == report_fields(reports[0]) == (1_800, 0, 0, [])
+    assert segment_digests(tmp_path / "w2") == segment_digests(tmp_path / "w1")
+    with Index.open(tmp_path / "w1") as first, Index.open(tmp_path / "w2") as second:
+        assert len(second) == 1_800 and answers(second) == answers(first)
+    assert check(tmp_path / "w2").ok

@@ -359,6 +359,7 @@ class ArticleWriter:
         if last:
             self._stop_pool()
         self._write_segment()
+        self._settle_merge()  # one this flush sent to a worker (workers kept: not the last commit)
         if not self.changed and not optimize:
             # Still clear what a writer killed after its commit point left behind (older
             # tables of contents, merged-away segments), so re-running its add completes it.
