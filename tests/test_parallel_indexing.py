@@ -576,7 +576,8 @@ def test_a_worker_never_imports_code_from_the_working_directory(
 def test_workers_make_the_merges_and_the_index_is_the_one_one_process_writes(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # A merge sent to a worker after a flush is taken in at the next flush, before its deletions
-    # and merge decisions; a deletion waits for it too. The index is the same as one process's.
+    # and merge decisions; a deletion waits for it too (and for the flush's file, written by a
+    # thread, after which the merge is decided). The index is the same as one process's.
     from searchkit.engine.parallel import AnalysisPool
     from searchkit.engine.writer import ArticleWriter
 
@@ -589,7 +590,8 @@ def test_workers_make_the_merges_and_the_index_is_the_one_one_process_writes(
         return start(self, inputs, path)
 
     def recording(self: ArticleWriter, ids: Iterable[str]) -> int:
-        deleting_while_merging.append(self._merging is not None)
+        # (with workers a thread may still be writing the flush's file, which decides the merge)
+        deleting_while_merging.append(self._merging is not None or self._writing is not None)
         return delete(self, ids)
 
     monkeypatch.setattr(AnalysisPool, "start_merge", counted)
@@ -696,3 +698,31 @@ def test_commits_along_the_way_take_in_the_merge_their_flush_sent_to_a_worker(tm
     with Index.open(tmp_path / "w1") as first, Index.open(tmp_path / "w2") as second:
         assert len(second) == 1_800 and answers(second) == answers(first)
     assert check(tmp_path / "w2").ok
+
+
+def test_the_pool_takes_more_chunks_until_the_first_comes_back(tmp_path: Path) -> None:
+    # While the workers start, the writer goes on taking articles in (16 chunks a worker);
+    # from the first chunk back, 4 a worker bound what the writer holds.
+    from searchkit.engine.parallel import IN_FLIGHT_PER_WORKER, STARTING_IN_FLIGHT_PER_WORKER, AnalysisPool
+
+    pool = AnalysisPool(2, index_path=tmp_path)
+    try:
+        chunks = [[article(n) for n in range(start, start + 8)] for start in range(0, 8 * 40, 8)]
+        sent = 0
+        while not pool.full:
+            pool.submit(chunks[sent])
+            sent += 1
+        assert sent == 2 * STARTING_IN_FLIGHT_PER_WORKER == 32
+        built, articles = pool.take()
+        assert articles == chunks[0] and built.tokens.size == 8
+        assert pool.in_flight == 31 and pool.full
+        taken = 1
+        while pool.in_flight > 2 * IN_FLIGHT_PER_WORKER - 1:
+            assert pool.take()[1] == chunks[taken]
+            taken += 1
+        assert taken == 32 - 2 * IN_FLIGHT_PER_WORKER + 1
+        assert not pool.full
+        pool.submit(chunks[sent])
+        assert pool.full and pool.in_flight == 2 * IN_FLIGHT_PER_WORKER
+    finally:
+        pool.close()

@@ -137,6 +137,26 @@ def test_a_full_disk_raises_index_full_and_keeps_the_last_commit(small_fs: Path,
     assert ids(path) == sorted(a.id for a in BASE + BIG)
 
 
+def test_a_full_disk_while_a_thread_writes_a_segment_for_workers_keeps_the_last_commit(small_fs: Path) -> None:
+    # With workers, a thread writes each segment file while the writer goes on; its error is
+    # raised by the writer, and the write's files are removed once that thread is done.
+    path = small_fs / "news"
+    index = Index.create(path, workers=2, flush_tokens=40_000)
+    index.add_many(BASE)
+    before = index_files(path)
+    filler = fill(small_fs, 0)
+    with pytest.raises(IndexFullError) as caught:
+        index.add_many(BIG)
+    assert str(caught.value).startswith(f"cannot write to index {path} while writing a segment file (No space")
+    assert index_files(path) == before
+    assert ids(path) == [a.id for a in BASE] and check(path).ok
+    index.close()
+    filler.unlink()
+    with Index.open(path) as again:  # (one segment: the 4 MB hold no more)
+        assert again.add_many(BIG).added == 300
+    assert ids(path) == sorted(a.id for a in BASE + BIG) and check(path).ok
+
+
 def test_a_full_disk_on_the_command_line_is_one_line_and_exit_1(small_fs: Path, tmp_path: Path) -> None:
     path = small_fs / "news"
     Index.create(path).add_many(BASE)

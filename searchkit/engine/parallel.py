@@ -65,6 +65,11 @@ CHUNK_ARTICLES = 256  # articles per task sent to a worker
 # few enough to bound the memory they hold (about 5 MB a chunk of the real corpus in the writer,
 # counting its articles: 4 per worker took its build from 332 to 353 MB at its peak).
 IN_FLIGHT_PER_WORKER = 4
+# Until the first chunk comes back, this many: the writer takes in and checks articles ahead
+# while the workers start (0.3-0.4 s on a loaded machine, which it spent waiting with 4 in
+# flight each), and they have that backlog to work on after (the memory is not the write's
+# peak, which comes with its segments: 10 MB more at most for the real corpus's writer).
+STARTING_IN_FLIGHT_PER_WORKER = 16
 AUTO_FROM = 2_000  # workers=None: a writer starts workers once it has had this many articles
 MAX_AUTO_WORKERS = 8
 # A worker's process-wide caches of chunk and token analyses (``segment._CHUNKS``,
@@ -324,7 +329,7 @@ class AnalysisPool:
     """Worker processes analysing chunks of articles; results come back in order.
 
     At most :data:`IN_FLIGHT_PER_WORKER` chunks per worker are in flight, which bounds the
-    memory they take.
+    memory they take (:data:`STARTING_IN_FLIGHT_PER_WORKER` until the first comes back).
     ``stories``: the chunks come back with their story term counts.
     """
 
@@ -336,6 +341,7 @@ class AnalysisPool:
         self._queue: collections.deque[tuple[_Worker | None, BuiltChunk | None, list[Article]]] = collections.deque()
         self._workers: list[_Worker] = []
         self._gave_up = False
+        self._starting = True  # no chunk has come back from a worker yet
         try:
             if not sys.executable:
                 raise OSError("sys.executable is not set")
@@ -347,6 +353,7 @@ class AnalysisPool:
             log(logging.INFO, index_path, "analysing articles for %s in %d worker processes", index_path, workers)
 
     def _give_up(self, why: str) -> None:
+        self._starting = False
         if not self._gave_up:
             self._gave_up = True
             log(logging.WARNING, self.index_path, "analysing articles for %s in the writer's process only: "
@@ -366,7 +373,8 @@ class AnalysisPool:
 
     @property
     def full(self) -> bool:
-        return len(self._queue) >= IN_FLIGHT_PER_WORKER * self.workers
+        per_worker = STARTING_IN_FLIGHT_PER_WORKER if self._starting else IN_FLIGHT_PER_WORKER
+        return len(self._queue) >= per_worker * self.workers
 
     def submit(self, articles: list[Article]) -> None:
         """Queue a chunk for the least busy worker; analysed here at once without workers."""
@@ -404,6 +412,7 @@ class AnalysisPool:
         if frame is None:  # the worker died (killed, out of memory), or its pool was given up
             self._give_up(f"worker process {worker.process.pid} ended with exit code {worker.process.poll()}")
             return analyse(articles, stories=self.stories), articles
+        self._starting = False
         built: BuiltChunk = pickle.loads(frame)
         built = _numbered(built, worker.numbering)
         worker.numbering = built.numbering or worker.numbering

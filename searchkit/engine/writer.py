@@ -17,10 +17,12 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
+import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
+from pathlib import Path
 
 import numpy as np
 
@@ -107,6 +109,32 @@ class WriterOptions:
             _whole("workers", self.workers, 1)
 
 
+class _SegmentWrite:
+    """A segment file written by a thread while the writer goes on (:meth:`ArticleWriter._flush`)."""
+
+    def __init__(self, builder: SegmentBuilder, path: Path):
+        self.path = path
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._write, args=(builder,), daemon=True,
+                                        name="searchkit-segment-write")
+        self._thread.start()
+
+    def _write(self, builder: SegmentBuilder) -> None:
+        try:
+            builder.write(self.path)
+        except BaseException as exc:  # noqa: BLE001 - raised in the writer's thread by wait()
+            self._error = exc
+
+    def done(self) -> bool:
+        return not self._thread.is_alive()
+
+    def wait(self) -> None:
+        """Wait for the file; raise what writing it raised."""
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+
+
 class AddOutcome(Enum):
     ADDED = "added"
     REPLACED = "replaced"
@@ -140,6 +168,8 @@ class ArticleWriter:
         # A merge a worker is making (:meth:`_merge`): its group, merged segment and job.
         self._merging: tuple[list[SearchkitSegment], SearchkitSegment, MergeJob, float] | None = None
         self._stories_written: str | None = None  # the story file a commit wrote early (:meth:`_commit`)
+        # The last flush's segment while a thread writes its file (:meth:`_flush`).
+        self._writing: tuple[SearchkitSegment, _SegmentWrite] | None = None
         self._workers = auto_workers() if self.options.workers is None else self.options.workers
         self._chunk: list[Article] = []
         self._new_files: list[str] = []
@@ -151,6 +181,9 @@ class ArticleWriter:
     def _reader(self, segment: SearchkitSegment) -> SegmentReader:
         reader = self._readers.get(segment.segid)
         if reader is None:
+            if self._writing is not None and self._writing[0] is segment:
+                with self.store.write_errors("writing a segment file"):
+                    self._writing[1].wait()
             reader = self._readers[segment.segid] = SegmentReader(
                 self.store.segment_path(segment), name=segment.segid
             )
@@ -223,6 +256,8 @@ class ArticleWriter:
         chunk, self._chunk = self._chunk, []
         for start in range(0, len(chunk), CHUNK_ARTICLES):
             pool.submit(chunk[start:start + CHUNK_ARTICLES])
+        if self._writing is not None and self._writing[1].done():
+            self._finish_write()  # its merge, if the policy picks one, starts now
         while pool.full or pool.ready():
             self._absorb(*pool.take())
 
@@ -287,15 +322,25 @@ class ArticleWriter:
             self._flush()
 
     def _flush(self) -> None:
+        """Write the builder's articles out as a segment. With workers, a thread writes the
+        file while this one goes on sending them chunks (they would run dry meanwhile); the
+        segment is in place at once, but what needs its file (a reader of it, the merge policy,
+        which weighs files by size) waits for it (:meth:`_finish_write`), and the merge this
+        flush would start is decided then, on the same segments: the index is the same."""
+        self._finish_write()
         builder = self._builder
         if builder.doc_count == 0:
             return
         segment = self.store.new_segment()
         path = self.store.segment_path(segment)
         self._new_files.append(path.name)
-        builder.write(path)
+        write = None if self._pool is None else _SegmentWrite(builder, path)
+        if write is None:
+            builder.write(path)
+        else:
+            self._writing = (segment, write)
         segment.set_doc_count(builder.doc_count)
-        self._settle_merge()  # before the deletions below and the next merge decision
+        self._take_merge()  # before the deletions below and the next merge decision
         first, end = self._builder_seq, self._builder_seq + builder.doc_count
         for seq in self._buffer_deleted:
             if seq < end:
@@ -317,6 +362,22 @@ class ArticleWriter:
         self._builder_seq = end
         self._buffered = still
         self._buffer_deleted = {seq for seq in self._buffer_deleted if seq >= end}
+        if write is None:
+            self._written()
+
+    def _finish_write(self) -> None:
+        """Wait for the segment file a thread is writing (:meth:`_flush`), then do what the
+        flush does once its file is there."""
+        if self._writing is None:
+            return
+        _, write = self._writing
+        self._writing = None
+        with self.store.write_errors("writing a segment file"):
+            write.wait()
+        self._written()
+
+    def _written(self) -> None:
+        """After a flush's file is written: the merges the policy picks."""
         self._merge(optimize=False, background=True)  # merge as segments accumulate, a few at a time
         # The segment's buffers and the merge's are free now; glibc would keep them as the
         # writer's high-water mark, under the next segment's (455 -> 428 MB peak for the
@@ -348,6 +409,7 @@ class ArticleWriter:
 
     def _commit(self, *, optimize: bool, last: bool) -> bool:
         self._drain()
+        self._finish_write()
         if last and self._pool is not None:
             self._pool.stop_idle()  # all but one making a merge: their memory free for what follows
         if self._merging is not None and self.changed:
@@ -359,7 +421,7 @@ class ArticleWriter:
         if last:
             self._stop_pool()
         self._write_segment()
-        self._settle_merge()  # one this flush sent to a worker (workers kept: not the last commit)
+        self._settle_merge()  # its file, and a merge it sent to a worker (workers kept: not the last commit)
         if not self.changed and not optimize:
             # Still clear what a writer killed after its commit point left behind (older
             # tables of contents, merged-away segments), so re-running its add completes it.
@@ -407,6 +469,10 @@ class ArticleWriter:
     def _stop_pool(self) -> None:
         """Stop the workers, dropping a merge one is making (a commit takes it in first)."""
         self._merging = None  # its file is among the new ones: removed by abort, else by the next commit
+        if self._writing is not None:  # (a commit has waited for it: an abort's, a close's)
+            with contextlib.suppress(Exception):
+                self._writing[1].wait()
+            self._writing = None
         if self._pool is not None:
             self._pool.close()
             self._pool = None
@@ -472,6 +538,12 @@ class ArticleWriter:
         return True
 
     def _settle_merge(self) -> None:
+        """Before a deletion or a commit: the last flush's file and the merge it starts
+        (:meth:`_finish_write`), then :meth:`_take_merge`."""
+        self._finish_write()
+        self._take_merge()
+
+    def _take_merge(self) -> None:
         """Take in the merge a worker is making (waiting for it; made here if the worker could
         not), then make the merges the policy picks after it."""
         if self._merging is None:
