@@ -61,9 +61,10 @@ __all__ = ["AUTO_FROM", "CHUNK_ARTICLES", "AnalysisPool", "MergeJob", "Merged", 
 
 CHUNK_ARTICLES = 256  # articles per task sent to a worker
 # Chunks in flight per worker (sent, not yet taken back): enough that the workers keep busy
-# while the writer writes a segment (0.1-0.25 s on the real corpus; 2 per worker ran out),
-# few enough to bound the memory they hold (about 5 MB a chunk of the real corpus in the writer,
-# counting its articles: 4 per worker took its build from 332 to 353 MB at its peak).
+# while the writer clusters a run or takes a merge in (2 per worker ran out while it also
+# wrote segments, which a thread of its does now), few enough to bound the memory they hold
+# (about 5 MB a chunk of the real corpus in the writer, counting its articles: 4 per worker
+# took its build from 332 to 353 MB at its peak; 8 added about 20 MB at a million articles).
 IN_FLIGHT_PER_WORKER = 4
 # Until the first chunk comes back, this many: the writer takes in and checks articles ahead
 # while the workers start (0.3-0.4 s on a loaded machine, which it spent waiting with 4 in
