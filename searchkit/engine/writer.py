@@ -409,7 +409,7 @@ class ArticleWriter:
 
     def _commit(self, *, optimize: bool, last: bool) -> bool:
         self._drain()
-        self._finish_write()
+        self._finish_write()  # (before the idle workers stop: the merge it starts goes to one of them)
         if last and self._pool is not None:
             self._pool.stop_idle()  # all but one making a merge: their memory free for what follows
         if self._merging is not None and self.changed:
@@ -469,7 +469,7 @@ class ArticleWriter:
     def _stop_pool(self) -> None:
         """Stop the workers, dropping a merge one is making (a commit takes it in first)."""
         self._merging = None  # its file is among the new ones: removed by abort, else by the next commit
-        if self._writing is not None:  # (a commit has waited for it: an abort's, a close's)
+        if self._writing is not None:  # (an abort's or a close's: its file is done before it is removed)
             with contextlib.suppress(Exception):
                 self._writing[1].wait()
             self._writing = None
